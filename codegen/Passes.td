@@ -1,0 +1,49 @@
+//===- Passes.td - code generation passes ------------------*- tablegen -*-===//
+#ifndef LEPTON_CODEGEN_PASSES
+#define LEPTON_CODEGEN_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertNNToLinalg : Pass<"lepton-convert-nn-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower the nn dialect to linalg, tensor and arith on tensors";
+  let description = [{
+    Shared by all targets. Every nn op becomes linalg ops on tensors; an op
+    this lowering cannot handle is reported with its ONNX node location, all
+    of them in one run, and the pass fails.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect"];
+}
+
+def PlanWorkspace : Pass<"lepton-plan-workspace", "mlir::ModuleOp"> {
+  let summary = "Place every intermediate buffer in one caller-owned arena";
+  let description = [{
+    Runs after bufferization. Each statically shaped memref.alloc in the entry
+    function becomes a memref.view into a new trailing `workspace` argument
+    (memref<?xi8>) at an offset chosen by liveness-based best-fit packing, so
+    the generated code never calls malloc. The arena size in bytes is stored
+    as `lepton.workspace_bytes` on the function.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "64",
+           "byte alignment of every buffer in the arena">
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def StridedCopyToLinalg : Pass<"lepton-strided-copy-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Turn memref.copy between strided views into linalg.copy";
+  let description = [{
+    finalize-memref-to-llvm lowers a copy between non-contiguous views (as
+    bufferized tensor.pad and tensor.insert_slice produce) to a call of the
+    `memrefCopy` runtime function, which generated code cannot link against.
+    As linalg.copy it becomes plain loops; contiguous copies stay memref.copy
+    and become memcpy.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+#endif // LEPTON_CODEGEN_PASSES

@@ -1,0 +1,36 @@
+//===- ModelSignature.h - what the artifact ABI describes ---------*- C++ -*-===//
+#ifndef LEPTON_CODEGEN_COMMON_MODELSIGNATURE_H
+#define LEPTON_CODEGEN_COMMON_MODELSIGNATURE_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/SmallVector.h"
+#include <string>
+#include <vector>
+
+namespace lepton {
+
+struct TensorSignature {
+  std::string name;
+  int32_t dtype; // ONNX TensorProto data type code (lepton_dtype)
+  llvm::SmallVector<int64_t> shape; // -1 for dynamic dims
+};
+
+/// The descriptor contents of one compiled model (see runtime lepton/abi.h).
+struct ModelSignature {
+  std::string name;
+  std::vector<TensorSignature> inputs, outputs;
+  uint64_t workspaceBytes = 0;
+  uint64_t workspaceAlign = 64;
+};
+
+/// The ONNX data type code of an element type, or 0 if it has none.
+int32_t dtypeCode(mlir::Type element);
+
+/// Reads names, types and shapes from the model function's signature (its
+/// `lepton.name` argument and result attributes); fails with a diagnostic
+/// for types the ABI cannot describe.
+mlir::FailureOr<ModelSignature> signatureOf(mlir::func::FuncOp func);
+
+} // namespace lepton
+
+#endif // LEPTON_CODEGEN_COMMON_MODELSIGNATURE_H

@@ -1,0 +1,748 @@
+//===- NNToLinalg.cpp - nn -> linalg on tensors ---------------------------===//
+//
+// The lowering shared by every target. Each nn op has one lowering function
+// that builds linalg/tensor/arith ops on tensors. Convolutions and pools are
+// expressed as linalg.generic over N spatial dims (groups become an explicit
+// loop dim by reshaping channels), so one pattern covers 1-D/2-D/3-D,
+// grouped, depthwise and dilated cases; later target passes specialise them.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+#include "dialects/nn/NNDialect.h"
+#include "dialects/nn/NNShapes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace lepton {
+#define GEN_PASS_DEF_CONVERTNNTOLINALG
+#include "codegen/Passes.h.inc"
+} // namespace lepton
+
+using namespace mlir;
+using namespace lepton;
+using namespace lepton::nn;
+
+namespace {
+
+/// Emits the "unsupported" diagnostic every lowering failure goes through.
+LogicalResult unsupported(Operation *op, const Twine &why) {
+  return op->emitError() << "unsupported " << op->getName() << ": " << why;
+}
+
+bool isSignlessIntOrFloat(Type t) {
+  return isa<FloatType>(t) || t.isSignlessInteger();
+}
+
+//===----------------------------------------------------------------------===//
+// Builders shared by the lowerings
+//===----------------------------------------------------------------------===//
+
+struct Lowering {
+  OpBuilder &b;
+  Location loc;
+
+  Value constant(Type type, double value) {
+    if (auto ft = dyn_cast<FloatType>(type))
+      return b.create<arith::ConstantOp>(loc, b.getFloatAttr(ft, value));
+    return b.create<arith::ConstantOp>(
+        loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+  }
+
+  /// The smallest value of `type`: -inf for floats, INT_MIN for integers.
+  Value lowest(Type type) {
+    if (auto ft = dyn_cast<FloatType>(type))
+      return b.create<arith::ConstantOp>(
+          loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), true)));
+    return b.create<arith::ConstantOp>(
+        loc, b.getIntegerAttr(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
+  }
+
+  Value add(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::AddFOp>(loc, x, y).getResult()
+                                       : b.create<arith::AddIOp>(loc, x, y).getResult();
+  }
+  Value sub(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::SubFOp>(loc, x, y).getResult()
+                                       : b.create<arith::SubIOp>(loc, x, y).getResult();
+  }
+  Value mul(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::MulFOp>(loc, x, y).getResult()
+                                       : b.create<arith::MulIOp>(loc, x, y).getResult();
+  }
+  Value div(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::DivFOp>(loc, x, y).getResult()
+                                       : b.create<arith::DivSIOp>(loc, x, y).getResult();
+  }
+  Value max(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::MaximumFOp>(loc, x, y).getResult()
+                                       : b.create<arith::MaxSIOp>(loc, x, y).getResult();
+  }
+  Value min(Value x, Value y) {
+    return isa<FloatType>(x.getType()) ? b.create<arith::MinimumFOp>(loc, x, y).getResult()
+                                       : b.create<arith::MinSIOp>(loc, x, y).getResult();
+  }
+
+  Value empty(RankedTensorType type) {
+    return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  }
+  Value filled(RankedTensorType type, Value scalar) {
+    return b.create<linalg::FillOp>(loc, scalar, empty(type)).getResult(0);
+  }
+
+  /// A linalg.generic producing `resultType` from `inputs`, each mapped to the
+  /// result dims by numpy broadcasting (right-aligned; size-1 dims pinned to 0).
+  Value elementwise(RankedTensorType resultType, ValueRange inputs,
+                    function_ref<Value(ValueRange)> body) {
+    int64_t rank = resultType.getRank();
+    SmallVector<AffineMap> maps;
+    for (Value in : inputs) {
+      auto type = cast<RankedTensorType>(in.getType());
+      SmallVector<AffineExpr> exprs;
+      for (int64_t j = 0, r = type.getRank(); j < r; ++j) {
+        int64_t i = j + rank - r;
+        exprs.push_back(type.getDimSize(j) == 1 && resultType.getDimSize(i) != 1
+                            ? b.getAffineConstantExpr(0)
+                            : b.getAffineDimExpr(i));
+      }
+      maps.push_back(AffineMap::get(rank, 0, exprs, b.getContext()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(rank));
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    return b
+        .create<linalg::GenericOp>(
+            loc, resultType, inputs, empty(resultType), maps, iters,
+            [&](OpBuilder &nb, Location, ValueRange args) {
+              Value r = body(args.drop_back());
+              nb.create<linalg::YieldOp>(loc, r);
+            })
+        .getResult(0);
+  }
+
+  /// Reduces `input` over `dims` with `combine`, starting from `init`; the
+  /// result keeps the reduced dims with size 1.
+  Value reduceKeepDims(Value input, ArrayRef<int64_t> dims, Value init,
+                       function_ref<Value(Value, Value)> combine) {
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> shape(type.getShape());
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool reduced = llvm::is_contained(dims, d);
+      if (reduced)
+        shape[d] = 1;
+      outExprs.push_back(reduced ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(d));
+      iters.push_back(reduced ? utils::IteratorType::reduction
+                              : utils::IteratorType::parallel);
+    }
+    auto outType = RankedTensorType::get(shape, type.getElementType());
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                   AffineMap::get(rank, 0, outExprs, b.getContext())};
+    return b
+        .create<linalg::GenericOp>(
+            loc, outType, input, filled(outType, init), maps, iters,
+            [&](OpBuilder &nb, Location, ValueRange args) {
+              nb.create<linalg::YieldOp>(loc, combine(args[1], args[0]));
+            })
+        .getResult(0);
+  }
+
+  /// Any static reshape, as collapse-to-1-D then expand (both views, no copy).
+  Value reshape(Value input, RankedTensorType target) {
+    auto type = cast<RankedTensorType>(input.getType());
+    if (type == target)
+      return input;
+    auto flat = RankedTensorType::get({type.getNumElements()}, type.getElementType());
+    Value v = input;
+    if (type.getRank() == 0)
+      v = b.create<tensor::ExpandShapeOp>(loc, flat, v, ArrayRef<ReassociationIndices>{});
+    else if (type.getRank() != 1)
+      v = b.create<tensor::CollapseShapeOp>(
+          loc, flat, v,
+          ArrayRef<ReassociationIndices>{
+              llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))});
+    if (target.getRank() == 0)
+      return b.create<tensor::CollapseShapeOp>(loc, target, v,
+                                               ArrayRef<ReassociationIndices>{});
+    if (target.getRank() == 1)
+      return v;
+    return b.create<tensor::ExpandShapeOp>(
+        loc, target, v,
+        ArrayRef<ReassociationIndices>{
+            llvm::to_vector(llvm::seq<int64_t>(0, target.getRank()))});
+  }
+
+  /// Pads the spatial dims (2..) of an NC... tensor with `value`.
+  Value padSpatial(Value input, ArrayRef<int64_t> low, ArrayRef<int64_t> high,
+                   Value value) {
+    if (llvm::all_of(low, [](int64_t p) { return p == 0; }) &&
+        llvm::all_of(high, [](int64_t p) { return p == 0; }))
+      return input;
+    auto type = cast<RankedTensorType>(input.getType());
+    SmallVector<OpFoldResult> lo(2, b.getIndexAttr(0)), hi(2, b.getIndexAttr(0));
+    SmallVector<int64_t> shape(type.getShape());
+    for (size_t i = 0; i < low.size(); ++i) {
+      lo.push_back(b.getIndexAttr(low[i]));
+      hi.push_back(b.getIndexAttr(high[i]));
+      shape[i + 2] += low[i] + high[i];
+    }
+    auto padded = RankedTensorType::get(shape, type.getElementType());
+    return b.create<tensor::PadOp>(loc, padded, input, lo, hi, value);
+  }
+
+  /// Reads a 0-d or one-element tensor as a scalar.
+  Value scalar(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    SmallVector<Value> zeros(type.getRank(), b.create<arith::ConstantIndexOp>(loc, 0));
+    return b.create<tensor::ExtractOp>(loc, tensor, zeros);
+  }
+};
+
+RankedTensorType resultType(Operation *op) {
+  return cast<RankedTensorType>(op->getResult(0).getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+template <typename OpT>
+FailureOr<Value> lowerBinary(OpT op, Lowering &l,
+                             Value (Lowering::*fn)(Value, Value)) {
+  return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()},
+                       [&](ValueRange a) { return (l.*fn)(a[0], a[1]); });
+}
+
+FailureOr<Value> lowerRelu(ReluOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) {
+    return l.max(a[0], l.constant(et, 0));
+  });
+}
+
+FailureOr<Value> lowerLeakyRelu(LeakyReluOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  double alpha = op.getAlpha().convertToDouble();
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    Value negative = l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT,
+                                               a[0], l.constant(et, 0));
+    return l.b.create<arith::SelectOp>(l.loc, negative,
+                                       l.mul(a[0], l.constant(et, alpha)), a[0]);
+  });
+}
+
+FailureOr<Value> lowerSigmoid(SigmoidOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    Value one = l.constant(et, 1);
+    Value e = l.b.create<math::ExpOp>(l.loc, l.b.create<arith::NegFOp>(l.loc, a[0]));
+    return l.div(one, l.add(one, e));
+  });
+}
+
+FailureOr<Value> lowerTanh(TanhOp op, Lowering &l) {
+  if (!isa<FloatType>(resultType(op).getElementType()))
+    return unsupported(op, "integer input");
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    return l.b.create<math::TanhOp>(l.loc, a[0]);
+  });
+}
+
+FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
+  Value lo = isa<NoneType>(op.getMin().getType()) ? Value() : l.scalar(op.getMin());
+  Value hi = isa<NoneType>(op.getMax().getType()) ? Value() : l.scalar(op.getMax());
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) {
+    Value v = a[0];
+    if (lo)
+      v = l.max(v, lo);
+    if (hi)
+      v = l.min(v, hi);
+    return v;
+  });
+}
+
+FailureOr<Value> lowerSoftmax(SoftmaxOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  auto axis = normalizeAxis(op.getAxis(), type.getRank());
+  if (!axis)
+    return unsupported(op, "axis out of range");
+  SmallVector<int64_t> dims = {*axis};
+  if (op.getCoerce_2d())
+    dims = llvm::to_vector(llvm::seq<int64_t>(*axis, type.getRank()));
+  Value x = op.getInput();
+  Value maxes = l.reduceKeepDims(x, dims, l.lowest(et),
+                                 [&](Value acc, Value v) { return l.max(acc, v); });
+  Value exps = l.elementwise(type, {x, maxes}, [&](ValueRange a) -> Value {
+    return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
+  });
+  Value sums = l.reduceKeepDims(exps, dims, l.constant(et, 0),
+                                [&](Value acc, Value v) { return l.add(acc, v); });
+  return l.elementwise(type, {exps, sums},
+                       [&](ValueRange a) { return l.div(a[0], a[1]); });
+}
+
+FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et) || type.getRank() < 2)
+    return unsupported(op, "needs a float input of rank >= 2");
+  // Per-channel parameters broadcast along dim 1: view them as [C, 1, ...].
+  SmallVector<int64_t> paramShape(type.getRank() - 1, 1);
+  paramShape[0] = type.getDimSize(1);
+  auto paramType = RankedTensorType::get(paramShape, et);
+  SmallVector<Value> inputs = {op.getX()};
+  for (Value p : {op.getScale(), op.getB(), op.getInputMean(), op.getInputVar()}) {
+    auto pt = cast<RankedTensorType>(p.getType());
+    if (pt.getRank() != 1 || pt.getDimSize(0) != type.getDimSize(1))
+      return unsupported(op, "parameters must be vectors of the channel count");
+    inputs.push_back(l.reshape(p, paramType));
+  }
+  double eps = op.getEpsilon().convertToDouble();
+  return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
+    Value denom = l.b.create<math::SqrtOp>(l.loc, l.add(a[4], l.constant(et, eps)));
+    return l.add(l.mul(l.div(l.sub(a[0], a[3]), denom), a[1]), a[2]);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
+  auto outType = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  auto wType = cast<RankedTensorType>(op.getW().getType());
+  Type et = outType.getElementType();
+  int64_t n = xType.getRank() - 2;
+  std::string error;
+  auto g = computeWindow(xType.getShape().drop_front(2), wType.getShape().drop_front(2),
+                         op.getStrides(), op.getDilations(), op.getPads(),
+                         op.getAutoPad(), false, error);
+  if (!g)
+    return unsupported(op, error);
+  OpBuilder &b = l.b;
+  int64_t groups = op.getGroup();
+  int64_t batch = xType.getDimSize(0), channels = xType.getDimSize(1);
+  int64_t filters = wType.getDimSize(0);
+  int64_t cg = channels / groups, mg = filters / groups;
+
+  Value x = l.padSpatial(op.getX(), g->padBegin, g->padEnd, l.constant(et, 0));
+  auto padded = cast<RankedTensorType>(x.getType());
+  // Make the group an explicit dim: X [N, G, Cg, ...], W [G, Mg, Cg, k...],
+  // Y [N, G, Mg, o...]; every indexing map then stays a projection.
+  SmallVector<int64_t> xs = {batch, groups, cg}, ws = {groups, mg, cg},
+                       ys = {batch, groups, mg};
+  llvm::append_range(xs, padded.getShape().drop_front(2));
+  llvm::append_range(ws, wType.getShape().drop_front(2));
+  llvm::append_range(ys, outType.getShape().drop_front(2));
+  auto ysType = RankedTensorType::get(ys, et);
+  Value xg = l.reshape(x, RankedTensorType::get(xs, et));
+  Value wg = l.reshape(op.getW(), RankedTensorType::get(ws, et));
+
+  Value init;
+  if (isa<NoneType>(op.getB().getType())) {
+    init = l.filled(ysType, l.constant(et, 0));
+  } else {
+    SmallVector<int64_t> bs(ys.size(), 1);
+    bs[1] = groups;
+    bs[2] = mg;
+    Value bias = l.reshape(op.getB(), RankedTensorType::get(bs, et));
+    init = l.elementwise(ysType, bias, [](ValueRange a) { return a[0]; });
+  }
+
+  // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
+  int64_t loops = 3 + 2 * n + 1;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  int64_t cDim = 3 + n, kDim0 = 4 + n;
+  SmallVector<AffineExpr> xe = {d(0), d(1), d(cDim)}, we = {d(1), d(2), d(cDim)},
+                          ye = {d(0), d(1), d(2)};
+  for (int64_t i = 0; i < n; ++i) {
+    xe.push_back(d(3 + i) * g->strides[i] + d(kDim0 + i) * g->dilations[i]);
+    we.push_back(d(kDim0 + i));
+    ye.push_back(d(3 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
+                                 AffineMap::get(loops, 0, we, b.getContext()),
+                                 AffineMap::get(loops, 0, ye, b.getContext())};
+  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
+  iters.append(1 + n, utils::IteratorType::reduction);
+  Value y = b.create<linalg::GenericOp>(
+                 l.loc, ysType, ValueRange{xg, wg}, init, maps, iters,
+                 [&](OpBuilder &nb, Location, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+                 })
+                .getResult(0);
+  return l.reshape(y, outType);
+}
+
+/// Max and average pooling share the window loop; they differ in padding
+/// value, combiner and the final division.
+template <typename PoolOp>
+FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
+                                 std::optional<ArrayRef<int64_t>> dilations,
+                                 bool countIncludePad) {
+  auto outType = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  Type et = outType.getElementType();
+  if (!isa<FloatType>(et) && !(isMax && et.isSignlessInteger()))
+    return unsupported(op, "element type");
+  int64_t n = xType.getRank() - 2;
+  std::string error;
+  auto g = computeWindow(xType.getShape().drop_front(2), op.getKernelShape(),
+                         op.getStrides(), dilations, op.getPads(), op.getAutoPad(),
+                         op.getCeilMode() != 0, error);
+  if (!g)
+    return unsupported(op, error);
+  OpBuilder &b = l.b;
+  // ceil_mode can place the last window past the end padding: extend it.
+  SmallVector<int64_t> extraEnd(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t reach = (g->outShape[i] - 1) * g->strides[i] +
+                    (g->kernel[i] - 1) * g->dilations[i] + 1;
+    extraEnd[i] = std::max<int64_t>(
+        0, reach - (xType.getDimSize(i + 2) + g->padBegin[i] + g->padEnd[i]));
+  }
+  SmallVector<int64_t> high(n);
+  for (int64_t i = 0; i < n; ++i)
+    high[i] = g->padEnd[i] + extraEnd[i];
+  Value x = l.padSpatial(op.getX(), g->padBegin, high,
+                         isMax ? l.lowest(et) : l.constant(et, 0));
+
+  int64_t loops = 2 + 2 * n;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xe = {d(0), d(1)}, ke, ye = {d(0), d(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    xe.push_back(d(2 + i) * g->strides[i] + d(2 + n + i) * g->dilations[i]);
+    ke.push_back(d(2 + n + i));
+    ye.push_back(d(2 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
+                                 AffineMap::get(loops, 0, ke, b.getContext()),
+                                 AffineMap::get(loops, 0, ye, b.getContext())};
+  SmallVector<utils::IteratorType> iters(2 + n, utils::IteratorType::parallel);
+  iters.append(n, utils::IteratorType::reduction);
+  // The window shape enters the loop nest through an (unread) operand.
+  Value window = b.create<tensor::EmptyOp>(l.loc, g->kernel, et);
+  Value init = l.filled(outType, isMax ? l.lowest(et) : l.constant(et, 0));
+  Value pooled =
+      b.create<linalg::GenericOp>(
+           l.loc, outType, ValueRange{x, window}, init, maps, iters,
+           [&](OpBuilder &nb, Location, ValueRange a) {
+             nb.create<linalg::YieldOp>(l.loc, isMax ? l.max(a[2], a[0])
+                                                     : l.add(a[2], a[0]));
+           })
+          .getResult(0);
+  if (isMax)
+    return pooled;
+
+  // Divisors per output position, known at compile time: the number of window
+  // taps inside the input (or inside the explicit padding when counted).
+  SmallVector<int64_t> outSpatial(outType.getShape().drop_front(2));
+  int64_t positions = 1;
+  for (int64_t s : outSpatial)
+    positions *= s;
+  SmallVector<float> counts(positions);
+  SmallVector<int64_t> idx(n, 0);
+  for (int64_t p = 0; p < positions; ++p) {
+    int64_t rem = p, count = 1;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      idx[i] = rem % outSpatial[i];
+      rem /= outSpatial[i];
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t lo = countIncludePad ? -g->padBegin[i] : 0;
+      int64_t hi = xType.getDimSize(i + 2) + (countIncludePad ? g->padEnd[i] : 0);
+      int64_t taps = 0;
+      for (int64_t k = 0; k < g->kernel[i]; ++k) {
+        int64_t pos = idx[i] * g->strides[i] - g->padBegin[i] + k * g->dilations[i];
+        taps += pos >= lo && pos < hi;
+      }
+      count *= taps;
+    }
+    counts[p] = static_cast<float>(count);
+  }
+  SmallVector<int64_t> countShape = {1, 1};
+  countShape.append(outSpatial);
+  auto countType = RankedTensorType::get(countShape, b.getF32Type());
+  Value divisors = b.create<arith::ConstantOp>(
+      l.loc, DenseElementsAttr::get(countType, ArrayRef<float>(counts)));
+  return l.elementwise(outType, {pooled, divisors}, [&](ValueRange a) -> Value {
+    Value c = a[1];
+    if (et != c.getType())
+      c = cast<FloatType>(et).getWidth() > 32
+              ? l.b.create<arith::ExtFOp>(l.loc, et, c).getResult()
+              : l.b.create<arith::TruncFOp>(l.loc, et, c).getResult();
+    return l.div(a[0], c);
+  });
+}
+
+FailureOr<Value> lowerGlobalAveragePool(GlobalAveragePoolOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  auto spatial = llvm::to_vector(llvm::seq<int64_t>(2, xType.getRank()));
+  Value sums = l.reduceKeepDims(op.getX(), spatial, l.constant(et, 0),
+                                [&](Value acc, Value v) { return l.add(acc, v); });
+  double count = 1;
+  for (int64_t dim : spatial)
+    count *= xType.getDimSize(dim);
+  return l.elementwise(type, sums, [&](ValueRange a) {
+    return l.div(a[0], l.constant(et, count));
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Matrix products
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerGemm(GemmOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  OpBuilder &b = l.b;
+  double alpha = op.getAlpha().convertToDouble(), beta = op.getBeta().convertToDouble();
+  bool hasC = !isa<NoneType>(op.getC().getType()) && beta != 0;
+  if (!isa<FloatType>(et) && (alpha != 1 || (hasC && beta != 1)))
+    return unsupported(op, "integer Gemm with alpha or beta other than 1");
+  // With alpha == 1 the accumulator starts from beta * C, as ONNX Runtime does.
+  Value init;
+  if (hasC && alpha == 1)
+    init = l.elementwise(type, op.getC(), [&](ValueRange a) {
+      return beta == 1 ? a[0] : l.mul(a[0], l.constant(et, beta));
+    });
+  else
+    init = l.filled(type, l.constant(et, 0));
+  auto i = b.getAffineDimExpr(0), j = b.getAffineDimExpr(1), k = b.getAffineDimExpr(2);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, i} : ArrayRef<AffineExpr>{i, k}, b.getContext()),
+      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{j, k} : ArrayRef<AffineExpr>{k, j}, b.getContext()),
+      AffineMap::get(3, 0, {i, j}, b.getContext())};
+  SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel,
+                                            utils::IteratorType::reduction};
+  Value product = b.create<linalg::GenericOp>(
+                       l.loc, type, ValueRange{op.getA(), op.getB()}, init, maps, iters,
+                       [&](OpBuilder &nb, Location, ValueRange a) {
+                         nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+                       })
+                      .getResult(0);
+  if (alpha == 1)
+    return product;
+  SmallVector<Value> inputs = {product};
+  if (hasC)
+    inputs.push_back(op.getC());
+  return l.elementwise(type, inputs, [&](ValueRange a) {
+    Value v = l.mul(a[0], l.constant(et, alpha));
+    return hasC ? l.add(v, l.mul(a[1], l.constant(et, beta))) : v;
+  });
+}
+
+FailureOr<Value> lowerMatMul(MatMulOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto aType = cast<RankedTensorType>(op.getA().getType());
+  auto bType = cast<RankedTensorType>(op.getB().getType());
+  Type et = type.getElementType();
+  OpBuilder &b = l.b;
+  bool aVec = aType.getRank() == 1, bVec = bType.getRank() == 1;
+  int64_t batchRank = type.getRank() - (aVec ? 0 : 1) - (bVec ? 0 : 1);
+  // Loops: batch..., [i], [j], k.
+  int64_t iDim = batchRank, jDim = batchRank + (aVec ? 0 : 1);
+  int64_t kDim = jDim + (bVec ? 0 : 1), loops = kDim + 1;
+  auto d = [&](int64_t x) { return b.getAffineDimExpr(x); };
+  auto batchExprs = [&](RankedTensorType t, int64_t matrixDims) {
+    SmallVector<AffineExpr> exprs;
+    int64_t r = t.getRank() - matrixDims;
+    for (int64_t j = 0; j < r; ++j) {
+      int64_t i = j + batchRank - r;
+      exprs.push_back(t.getDimSize(j) == 1 && type.getDimSize(i) != 1
+                          ? b.getAffineConstantExpr(0)
+                          : d(i));
+    }
+    return exprs;
+  };
+  SmallVector<AffineExpr> ae = aVec ? SmallVector<AffineExpr>{} : batchExprs(aType, 2);
+  if (!aVec)
+    ae.push_back(d(iDim));
+  ae.push_back(d(kDim));
+  SmallVector<AffineExpr> be = bVec ? SmallVector<AffineExpr>{} : batchExprs(bType, 2);
+  be.push_back(d(kDim));
+  if (!bVec)
+    be.push_back(d(jDim));
+  SmallVector<AffineExpr> ye;
+  for (int64_t x = 0; x < kDim; ++x)
+    ye.push_back(d(x));
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, ae, b.getContext()),
+                                 AffineMap::get(loops, 0, be, b.getContext()),
+                                 AffineMap::get(loops, 0, ye, b.getContext())};
+  SmallVector<utils::IteratorType> iters(kDim, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  return b.create<linalg::GenericOp>(
+              l.loc, type, ValueRange{op.getA(), op.getB()},
+              l.filled(type, l.constant(et, 0)), maps, iters,
+              [&](OpBuilder &nb, Location, ValueRange a) {
+                nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+              })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> lowerTranspose(TransposeOp op, Lowering &l) {
+  auto type = resultType(op);
+  SmallVector<int64_t> perm;
+  if (auto p = op.getPerm())
+    perm.assign(p->begin(), p->end());
+  else
+    for (int64_t i = type.getRank() - 1; i >= 0; --i)
+      perm.push_back(i);
+  return l.b.create<linalg::TransposeOp>(l.loc, op.getData(), l.empty(type), perm)
+      .getResult()[0];
+}
+
+FailureOr<Value> lowerConcat(ConcatOp op, Lowering &l) {
+  auto type = resultType(op);
+  int64_t axis = *normalizeAxis(op.getAxis(), type.getRank());
+  Value result = l.empty(type);
+  int64_t offset = 0;
+  for (Value in : op.getInputs()) {
+    auto inType = cast<RankedTensorType>(in.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), l.b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(), l.b.getIndexAttr(1));
+    offsets[axis] = l.b.getIndexAttr(offset);
+    for (int64_t s : inType.getShape())
+      sizes.push_back(l.b.getIndexAttr(s));
+    result = l.b.create<tensor::InsertSliceOp>(l.loc, in, result, offsets, sizes, strides);
+    offset += inType.getDimSize(axis);
+  }
+  return result;
+}
+
+FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
+  return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
+}
+
+/// Lowers one nn op; emits a diagnostic and fails when it cannot.
+FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
+  for (Type t : op->getOperandTypes()) {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    if (!tensor)
+      continue;
+    if (!tensor.hasStaticShape())
+      return unsupported(op, "dynamic shapes are not supported yet");
+    if (!isSignlessIntOrFloat(tensor.getElementType()))
+    {
+      std::string name;
+      llvm::raw_string_ostream os(name);
+      os << tensor.getElementType();
+      return unsupported(op, "element type " + name);
+    }
+  }
+  for (Type t : op->getResultTypes())
+    if (!cast<RankedTensorType>(t).hasStaticShape())
+      return unsupported(op, "dynamic shapes are not supported yet");
+  Lowering l{b, op->getLoc()};
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](ConstantOp o) { return lowerConstant(o, l); })
+      .Case([&](AddOp o) { return lowerBinary(o, l, &Lowering::add); })
+      .Case([&](SubOp o) { return lowerBinary(o, l, &Lowering::sub); })
+      .Case([&](MulOp o) { return lowerBinary(o, l, &Lowering::mul); })
+      .Case([&](DivOp o) { return lowerBinary(o, l, &Lowering::div); })
+      .Case([&](ReluOp o) { return lowerRelu(o, l); })
+      .Case([&](LeakyReluOp o) { return lowerLeakyRelu(o, l); })
+      .Case([&](SigmoidOp o) { return lowerSigmoid(o, l); })
+      .Case([&](TanhOp o) { return lowerTanh(o, l); })
+      .Case([&](ClipOp o) { return lowerClip(o, l); })
+      .Case([&](SoftmaxOp o) { return lowerSoftmax(o, l); })
+      .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
+      .Case([&](ConvOp o) { return lowerConv(o, l); })
+      .Case([&](MaxPoolOp o) {
+        return lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false);
+      })
+      .Case([&](AveragePoolOp o) {
+        return lowerWindowPool(o, l, /*isMax=*/false, std::nullopt,
+                               o.getCountIncludePad() != 0);
+      })
+      .Case([&](GlobalAveragePoolOp o) { return lowerGlobalAveragePool(o, l); })
+      .Case([&](GemmOp o) { return lowerGemm(o, l); })
+      .Case([&](MatMulOp o) { return lowerMatMul(o, l); })
+      .Case([&](TransposeOp o) { return lowerTranspose(o, l); })
+      .Case([&](ConcatOp o) { return lowerConcat(o, l); })
+      .Case<FlattenOp, ReshapeOp>([&](Operation *o) -> FailureOr<Value> {
+        return l.reshape(o->getOperand(0), resultType(o));
+      })
+      .Case<IdentityOp, DropoutOp>(
+          [&](Operation *o) -> FailureOr<Value> { return o->getOperand(0); })
+      .Default([&](Operation *o) { return unsupported(o, "no lowering"); });
+}
+
+/// Fixes what the artifact ABI needs of the lowered function: inputs are
+/// read-only caller buffers, and every output gets a buffer of its own (a
+/// result that is an input, a constant or another result is copied), so that
+/// each output can later become its caller-owned out-parameter.
+void prepareEntryABI(func::FuncOp func) {
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    func.setArgAttr(i, "bufferization.writable", BoolAttr::get(func.getContext(), false));
+  func.walk([](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    llvm::SmallPtrSet<Value, 4> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value v = operand.get();
+      bool owned = v.getDefiningOp() && !matchPattern(v, m_Constant());
+      if (owned && seen.insert(v).second)
+        continue;
+      auto type = cast<RankedTensorType>(v.getType());
+      Value init = b.create<tensor::EmptyOp>(ret.getLoc(), type.getShape(),
+                                             type.getElementType());
+      operand.set(b.create<linalg::CopyOp>(ret.getLoc(), v, init).getResult(0));
+    }
+  });
+}
+
+struct ConvertNNToLinalgPass
+    : lepton::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<NNDialect>(op->getDialect()) && !isa<NoneOp>(op))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    bool ok = true;
+    for (Operation *op : ops) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<Value> lowered = lowerOp(op, rewriter);
+      if (failed(lowered)) {
+        ok = false; // keep going: report every unsupported op at once
+        continue;
+      }
+      rewriter.replaceOp(op, *lowered);
+    }
+    if (!ok)
+      return signalPassFailure();
+    getOperation().walk([&](NoneOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      prepareEntryABI(func);
+  }
+};
+
+} // namespace

@@ -1,0 +1,261 @@
+//===- CPUBackend.cpp - linalg -> native code for CPUs --------------------===//
+#include "codegen/cpu/CPUBackend.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "lld/Common/Driver.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+
+LLD_HAS_DRIVER(elf)
+
+namespace lepton::cpu {
+
+const char *const kLinalgPipeline =
+    "lepton-convert-nn-to-linalg,canonicalize,cse,"
+    "func.func(linalg-fuse-elementwise-ops),canonicalize,cse";
+
+// Every output is copied into its caller-owned buffer, so unlike the usual
+// recipe this pipeline does not run drop-equivalent-buffer-results (it would
+// drop an output that aliases an input from the entry's signature).
+const char *const kCpuLoweringPipeline =
+    "empty-tensor-to-alloc-tensor,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
+    "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
+    "func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
+    "convert-scf-to-cf,finalize-memref-to-llvm,convert-math-to-llvm,"
+    "convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void registerPipelines() {
+  auto add = [](const char *name, const char *summary, const char *pipeline) {
+    mlir::PassPipelineRegistration<>(name, summary, [pipeline](mlir::OpPassManager &pm) {
+      if (failed(mlir::parsePassPipeline(pipeline, pm)))
+        llvm::report_fatal_error("invalid built-in pipeline");
+    });
+  };
+  add("lepton-linalg-pipeline", "nn -> linalg on tensors (phase 'linalg')",
+      kLinalgPipeline);
+  add("lepton-cpu-pipeline", "linalg on tensors -> LLVM dialect (phase 'target', cpu)",
+      kCpuLoweringPipeline);
+}
+
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &options,
+                                                         std::string &error) {
+  bool native = options.triple.empty();
+  std::string triple = native ? llvm::sys::getDefaultTargetTriple()
+                              : llvm::Triple::normalize(options.triple);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = options.cpu;
+  std::string features = options.features;
+  if (cpu.empty() || cpu == "native") {
+    if (native || cpu == "native") {
+      cpu = llvm::sys::getHostCPUName().str();
+      if (features.empty()) {
+        llvm::SubtargetFeatures f;
+        for (auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+          f.AddFeature(name, enabled);
+        features = f.getString();
+      }
+    } else {
+      cpu = "generic";
+    }
+  }
+  llvm::TargetOptions targetOptions;
+  auto level = options.optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                       : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt, level));
+  if (!machine)
+    error = "cannot create a target machine for " + triple;
+  else if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
+    error = "unknown CPU '" + cpu + "' for " + triple;
+  return error.empty() ? std::move(machine) : nullptr;
+}
+
+namespace {
+
+/// Builds the descriptor and entry point of the artifact ABI (lepton/abi.h)
+/// directly in LLVM IR, where C struct layout is simplest to express.
+class AbiEmitter {
+public:
+  AbiEmitter(llvm::Module &module, const ModelSignature &sig)
+      : m(module), ctx(module.getContext()), sig(sig) {}
+
+  bool emit(bool exportFixedDescriptor) {
+    llvm::Function *impl = m.getFunction(sig.name);
+    size_t params = sig.inputs.size() + sig.outputs.size() + 1;
+    if (!impl || impl->arg_size() != params)
+      return false;
+    impl->setLinkage(llvm::GlobalValue::InternalLinkage);
+    llvm::Function *entry = emitEntry(impl);
+    llvm::GlobalVariable *desc = emitDescriptor(entry);
+    if (exportFixedDescriptor)
+      llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage,
+                                "lepton_model_descriptor", desc);
+    return true;
+  }
+
+private:
+  llvm::Type *ptr() { return llvm::PointerType::get(ctx, 0); }
+  llvm::Type *i32() { return llvm::Type::getInt32Ty(ctx); }
+  llvm::Type *i64() { return llvm::Type::getInt64Ty(ctx); }
+
+  // int32_t <name>_run(const void *const *inputs, void *const *outputs, void *ws)
+  llvm::Function *emitEntry(llvm::Function *impl) {
+    auto *type = llvm::FunctionType::get(i32(), {ptr(), ptr(), ptr()}, false);
+    auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                         sig.name + "_run", m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+    llvm::SmallVector<llvm::Value *> args;
+    auto loadAll = [&](llvm::Value *array, size_t count) {
+      for (size_t i = 0; i < count; ++i)
+        args.push_back(b.CreateLoad(ptr(), b.CreateConstGEP1_64(ptr(), array, i)));
+    };
+    loadAll(entry->getArg(0), sig.inputs.size());
+    loadAll(entry->getArg(1), sig.outputs.size());
+    args.push_back(entry->getArg(2));
+    b.CreateCall(impl, args);
+    b.CreateRet(b.getInt32(0));
+    return entry;
+  }
+
+  llvm::Constant *string(const std::string &s) {
+    return llvm::IRBuilder<>(ctx).CreateGlobalString(s, "", 0, &m);
+  }
+
+  llvm::Constant *tensorArray(const std::vector<TensorSignature> &tensors,
+                              const char *role) {
+    auto *descType = llvm::StructType::get(ctx, {ptr(), i32(), i32(), ptr()});
+    std::vector<llvm::Constant *> entries;
+    for (auto [i, t] : llvm::enumerate(tensors)) {
+      auto *shapeInit = llvm::ConstantDataArray::get(
+          ctx, llvm::ArrayRef<uint64_t>(reinterpret_cast<const uint64_t *>(t.shape.data()),
+                                        t.shape.size()));
+      auto *shape = new llvm::GlobalVariable(
+          m, shapeInit->getType(), true, llvm::GlobalValue::PrivateLinkage, shapeInit,
+          sig.name + "_" + role + std::to_string(i) + "_shape");
+      entries.push_back(llvm::ConstantStruct::get(
+          descType, {string(t.name), llvm::ConstantInt::get(i32(), t.dtype),
+                     llvm::ConstantInt::get(i32(), t.shape.size()), shape}));
+    }
+    if (entries.empty())
+      return llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0));
+    auto *arrayType = llvm::ArrayType::get(descType, entries.size());
+    return new llvm::GlobalVariable(m, arrayType, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrayType, entries),
+                                    sig.name + "_" + role + "s");
+  }
+
+  llvm::GlobalVariable *emitDescriptor(llvm::Function *entry) {
+    auto *type = llvm::StructType::get(
+        ctx, {i32(), i32(), ptr(), i32(), i32(), ptr(), ptr(), i64(), i64(), ptr()});
+    auto *init = llvm::ConstantStruct::get(
+        type, {llvm::ConstantInt::get(i32(), 1), llvm::ConstantInt::get(i32(), 1),
+               string(sig.name), llvm::ConstantInt::get(i32(), sig.inputs.size()),
+               llvm::ConstantInt::get(i32(), sig.outputs.size()),
+               tensorArray(sig.inputs, "input"), tensorArray(sig.outputs, "output"),
+               llvm::ConstantInt::get(i64(), sig.workspaceBytes),
+               llvm::ConstantInt::get(i64(), sig.workspaceAlign), entry});
+    return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::ExternalLinkage,
+                                    init, sig.name + "_descriptor");
+  }
+
+  llvm::Module &m;
+  llvm::LLVMContext &ctx;
+  const ModelSignature &sig;
+};
+
+} // namespace
+
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                const ModelSignature &signature,
+                                                llvm::TargetMachine &machine,
+                                                bool exportFixedDescriptor) {
+  mlir::registerBuiltinDialectTranslation(*module->getContext());
+  mlir::registerLLVMDialectTranslation(*module->getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context, signature.name);
+  if (!llvmModule)
+    return nullptr;
+  llvmModule->setTargetTriple(machine.getTargetTriple().str());
+  llvmModule->setDataLayout(machine.createDataLayout());
+  if (!AbiEmitter(*llvmModule, signature).emit(exportFixedDescriptor)) {
+    mlir::emitError(module.getLoc()) << "internal error: the lowered model function '"
+                                     << signature.name << "' has an unexpected signature";
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine, unsigned optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = optLevel >= 2;
+  tuning.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder pb(&machine, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm = optLevel == 0
+                                    ? pb.buildO0DefaultPipeline(level)
+                                    : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
+                llvm::SmallVectorImpl<char> &out, std::string &error) {
+  llvm::raw_svector_ostream os(out);
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return false;
+  }
+  pm.run(module);
+  return true;
+}
+
+bool linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                       std::string &error) {
+  std::string object = objectPath.str(), output = outputPath.str();
+  const char *args[] = {"ld.lld", "-shared", "--build-id=none", "-o",
+                        output.c_str(), object.c_str()};
+  std::string messages;
+  llvm::raw_string_ostream os(messages);
+  lld::Result result = lld::lldMain(args, os, os, {{lld::Gnu, &lld::elf::link}});
+  if (result.retCode != 0) {
+    error = "linking the shared library failed: " + messages;
+    return false;
+  }
+  return true;
+}
+
+} // namespace lepton::cpu

@@ -1,0 +1,58 @@
+//===- CPUBackend.h - linalg -> native code for CPUs --------------*- C++ -*-===//
+#ifndef LEPTON_CODEGEN_CPU_CPUBACKEND_H
+#define LEPTON_CODEGEN_CPU_CPUBACKEND_H
+
+#include "codegen/common/ModelSignature.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Target/TargetMachine.h"
+#include <memory>
+#include <string>
+
+namespace lepton::cpu {
+
+struct CpuOptions {
+  std::string triple;   // empty: the host
+  std::string cpu;      // empty: the host CPU when native, else "generic"
+  std::string features; // empty: the host CPU's when native
+  unsigned optLevel = 3;
+};
+
+/// Textual pass pipelines of the codegen phases, so that lepton-opt and the
+/// driver run exactly the same passes.
+///   linalg: nn on tensors -> linalg on tensors (shared by all targets)
+///   cpu:    linalg on tensors -> bufferized, workspace-planned LLVM dialect
+extern const char *const kLinalgPipeline;
+extern const char *const kCpuLoweringPipeline;
+
+/// Registers `lepton-linalg-pipeline` and `lepton-cpu-pipeline`.
+void registerPipelines();
+
+/// A TargetMachine for `options`; null with `error` set on failure.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &options,
+                                                         std::string &error);
+
+/// Translates an LLVM-dialect module and adds the ABI: the entry point
+/// `<name>_run`, the descriptor `<name>_descriptor` and, when
+/// `exportFixedDescriptor`, the alias LEPTON_DESCRIPTOR_SYMBOL used by dlopen.
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                const ModelSignature &signature,
+                                                llvm::TargetMachine &machine,
+                                                bool exportFixedDescriptor);
+
+/// Runs LLVM's new-pass-manager default pipeline at `optLevel` (0-3).
+void optimize(llvm::Module &module, llvm::TargetMachine &machine, unsigned optLevel);
+
+/// Emits an object file into `out`.
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
+                llvm::SmallVectorImpl<char> &out, std::string &error);
+
+/// Links one object into a shared library with the in-process lld.
+bool linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                       std::string &error);
+
+} // namespace lepton::cpu
+
+#endif // LEPTON_CODEGEN_CPU_CPUBACKEND_H

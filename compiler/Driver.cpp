@@ -1,0 +1,265 @@
+//===- Driver.cpp - the leptonc compilation driver ------------------------===//
+#include "compiler/Driver.h"
+#include "codegen/Passes.h"
+#include "compiler/HeaderWriter.h"
+#include "compiler/frontend/onnx/OnnxImporter.h"
+#include "dialects/nn/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace lepton {
+
+std::optional<EmitKind> parseEmitKind(llvm::StringRef text) {
+  return llvm::StringSwitch<std::optional<EmitKind>>(text)
+      .Case("nn", EmitKind::NN)
+      .Case("linalg", EmitKind::Linalg)
+      .Case("llvm", EmitKind::LLVM)
+      .Case("obj", EmitKind::Object)
+      .Case("so", EmitKind::SharedLibrary)
+      .Default(std::nullopt);
+}
+
+std::string cIdentifier(llvm::StringRef text) {
+  std::string id;
+  for (char c : text)
+    id += llvm::isAlnum(c) ? c : '_';
+  if (id.empty() || llvm::isDigit(id[0]))
+    id = "m_" + id;
+  return id;
+}
+
+void registerLeptonDialects(DialectRegistry &registry) {
+  registry.insert<nn::NNDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+}
+
+void registerLeptonPasses() {
+  static bool once = [] {
+    registerAllPasses();
+    registerCodegenPasses();
+    cpu::registerPipelines();
+    return true;
+  }();
+  (void)once;
+}
+
+namespace {
+
+/// Prints diagnostics as `error: FILE: node 'NAME': message`, the format the
+/// diagnostics contract fixes (one line each, notes indented below).
+class DiagnosticPrinter {
+public:
+  explicit DiagnosticPrinter(MLIRContext &ctx)
+      : handler(&ctx, [this](Diagnostic &d) { print(d, 0); }) {}
+
+private:
+  static void describe(Location loc, std::string &file, std::string &node) {
+    loc->walk([&](Location l) {
+      if (auto name = dyn_cast<NameLoc>(l); name && node.empty())
+        node = name.getName().str();
+      if (auto flc = dyn_cast<FileLineColLoc>(l); flc && file.empty())
+        file = flc.getFilename().str();
+      return WalkResult::advance();
+    });
+  }
+
+  void print(Diagnostic &d, int depth) {
+    const char *severity = d.getSeverity() == DiagnosticSeverity::Error     ? "error"
+                           : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                           : d.getSeverity() == DiagnosticSeverity::Note    ? "note"
+                                                                            : "remark";
+    std::string file, node;
+    describe(d.getLocation(), file, node);
+    llvm::errs().indent(2 * depth) << severity << ": ";
+    if (!file.empty())
+      llvm::errs() << file << ": ";
+    if (!node.empty())
+      llvm::errs() << "node '" << node << "': ";
+    llvm::errs() << d.str() << "\n";
+    for (Diagnostic &note : d.getNotes())
+      print(note, depth + 1);
+  }
+
+  ScopedDiagnosticHandler handler;
+};
+
+EmitKind defaultEmit(llvm::StringRef output) {
+  llvm::StringRef ext = llvm::sys::path::extension(output);
+  if (ext == ".o" || ext == ".obj")
+    return EmitKind::Object;
+  if (ext == ".ll")
+    return EmitKind::LLVM;
+  if (ext == ".mlir")
+    return EmitKind::Linalg;
+  return EmitKind::SharedLibrary;
+}
+
+int reportError(const llvm::Twine &message) {
+  llvm::errs() << "error: " << message << "\n";
+  return 1;
+}
+
+/// Writes `contents` through a temporary file renamed at the end, so a
+/// failure never leaves a partial output.
+bool writeAtomically(llvm::StringRef path, llvm::StringRef contents) {
+  if (path == "-") {
+    llvm::outs() << contents;
+    return true;
+  }
+  auto temp = llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+  if (!temp) {
+    reportError("cannot create '" + path + "': " + llvm::toString(temp.takeError()));
+    return false;
+  }
+  llvm::raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+  os << contents;
+  os.flush();
+  if (os.has_error()) {
+    llvm::consumeError(temp->discard());
+    os.clear_error();
+    reportError("cannot write '" + path + "'");
+    return false;
+  }
+  if (llvm::Error e = temp->keep(path)) {
+    reportError("cannot write '" + path + "': " + llvm::toString(std::move(e)));
+    return false;
+  }
+  return true;
+}
+
+bool runPipeline(ModuleOp module, const char *pipeline) {
+  PassManager pm(module->getName());
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return false;
+  return succeeded(pm.run(module));
+}
+
+std::string printIR(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os, OpPrintingFlags().elideLargeResourceString());
+  return text;
+}
+
+} // namespace
+
+int compileModel(const CompileOptions &options) {
+  if (options.target != "cpu")
+    return reportError("unknown target '" + options.target + "' (available: cpu)");
+  EmitKind emit = options.emit.value_or(defaultEmit(options.output));
+  std::string name = options.name.empty()
+                         ? cIdentifier(llvm::sys::path::stem(
+                               options.output == "-" ? options.input : options.output))
+                         : options.name;
+  if (name != cIdentifier(name))
+    return reportError("--name '" + name + "' is not a C identifier");
+  if (emit >= EmitKind::Object && options.output == "-")
+    return reportError("binary output needs an output file (-o)");
+
+  registerLeptonPasses();
+  DialectRegistry registry;
+  registerLeptonDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  DiagnosticPrinter printer(context);
+
+  // Phase import (+ graph): ONNX -> nn.
+  OwningOpRef<ModuleOp> module = onnx::importModel(context, options.input, name);
+  if (!module || !runPipeline(*module, "canonicalize,cse"))
+    return 1;
+  auto func = module->lookupSymbol<func::FuncOp>(name);
+  FailureOr<ModelSignature> signature = signatureOf(func);
+  if (failed(signature))
+    return 1;
+  if (emit == EmitKind::NN)
+    return writeAtomically(options.output, printIR(*module)) ? 0 : 1;
+
+  // Phase linalg.
+  if (!runPipeline(*module, cpu::kLinalgPipeline))
+    return 1;
+  if (emit == EmitKind::Linalg)
+    return writeAtomically(options.output, printIR(*module)) ? 0 : 1;
+
+  // Phase target: bufferize, plan the workspace, lower to LLVM.
+  if (!runPipeline(*module, cpu::kCpuLoweringPipeline))
+    return 1;
+  if (auto bytes = module->lookupSymbol<LLVM::LLVMFuncOp>(name)
+                       ->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
+    signature->workspaceBytes = bytes.getInt();
+
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  std::string error;
+  auto machine = cpu::createTargetMachine(options.cpu, error);
+  if (!machine)
+    return reportError(error);
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = cpu::translateToLLVMIR(*module, llvmContext, *signature, *machine,
+                                           emit == EmitKind::SharedLibrary);
+  if (!llvmModule)
+    return 1;
+  cpu::optimize(*llvmModule, *machine, options.cpu.optLevel);
+  if (emit == EmitKind::LLVM) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeAtomically(options.output, text) ? 0 : 1;
+  }
+
+  // Phase artifact.
+  llvm::SmallVector<char> object;
+  if (!cpu::emitObject(*llvmModule, *machine, object, error))
+    return reportError(error);
+  if (emit == EmitKind::Object) {
+    if (!writeAtomically(options.output, llvm::StringRef(object.data(), object.size())))
+      return 1;
+  } else {
+    llvm::SmallString<128> objectPath;
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("lepton", "o", fd, objectPath))
+      return reportError("cannot create a temporary object file");
+    llvm::FileRemover removeObject(objectPath);
+    {
+      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+      os.write(object.data(), object.size());
+    }
+    std::string partial = options.output + ".tmp-link";
+    llvm::FileRemover removePartial(partial);
+    if (!cpu::linkSharedLibrary(objectPath, partial, error))
+      return reportError(error);
+    if (std::error_code ec = llvm::sys::fs::rename(partial, options.output))
+      return reportError("cannot write '" + options.output + "': " + ec.message());
+  }
+  if (options.writeHeader) {
+    llvm::SmallString<128> headerPath(llvm::sys::path::parent_path(options.output));
+    llvm::sys::path::append(headerPath, name + ".h");
+    if (!writeAtomically(headerPath,
+                         renderHeader(*signature, llvm::sys::path::filename(options.input)))) {
+      llvm::sys::fs::remove(options.output);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+} // namespace lepton

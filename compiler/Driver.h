@@ -1,0 +1,47 @@
+//===- Driver.h - the leptonc compilation driver ------------------*- C++ -*-===//
+//
+// Runs the named phases (import, graph, linalg, target, artifact) and writes
+// the requested output. All diagnostics go to stderr as `error: FILE: node
+// 'NAME': message`; no output file is left behind on failure.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LEPTON_COMPILER_DRIVER_H
+#define LEPTON_COMPILER_DRIVER_H
+
+#include "codegen/cpu/CPUBackend.h"
+
+#include <optional>
+#include <string>
+
+namespace lepton {
+
+/// What to stop after and write (`--emit=`).
+enum class EmitKind { NN, Linalg, LLVM, Object, SharedLibrary };
+
+std::optional<EmitKind> parseEmitKind(llvm::StringRef text);
+
+struct CompileOptions {
+  std::string input;
+  std::string output;             // "-" writes textual IR to stdout
+  std::string name;               // C symbol prefix; empty: from the output name
+  std::optional<EmitKind> emit;   // empty: from the output's extension
+  std::string target = "cpu";
+  cpu::CpuOptions cpu;
+  bool writeHeader = true;        // <name>.h beside object and library outputs
+};
+
+/// A C identifier derived from `text` (non-alphanumerics become '_').
+std::string cIdentifier(llvm::StringRef text);
+
+/// Compiles one model; returns the process exit code (0 or 1).
+int compileModel(const CompileOptions &options);
+
+/// Registers Lepton's and upstream dialects with `registry`.
+void registerLeptonDialects(mlir::DialectRegistry &registry);
+
+/// Registers upstream passes, Lepton's passes and the phase pipelines (once).
+void registerLeptonPasses();
+
+} // namespace lepton
+
+#endif // LEPTON_COMPILER_DRIVER_H

@@ -1,0 +1,578 @@
+//===- OnnxImporter.cpp - ONNX model -> nn dialect ------------------------===//
+//
+// Nodes are imported generically: the op table below maps an ONNX op type to
+// an nn op, ONNX attributes become MLIR attributes under their ONNX names, and
+// result types come from the nn op's own type inference (checked against
+// ONNX shape inference). Opset differences are normalised by small per-op
+// hooks, so adding an op is one table entry plus its lowering.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/frontend/onnx/OnnxImporter.h"
+#include "compiler/frontend/onnx/TensorProto.h"
+#include "dialects/nn/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
+
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace mlir;
+
+namespace lepton::onnx {
+namespace {
+
+using ::onnx::AttributeProto;
+using ::onnx::NodeProto;
+using ::onnx::TensorProto;
+
+/// Tensors with at most this many elements are stored inline as dense
+/// attributes (readable, foldable); larger ones as dense resources.
+constexpr int64_t kInlineElements = 64;
+
+/// What a per-op hook sees and may change before the op is built.
+struct NodeContext {
+  const NodeProto &node;
+  int64_t opset;
+  OpBuilder &builder;
+  Location loc;
+  SmallVector<Value> &operands;
+  NamedAttrList &attrs;
+  std::string error; // set by a hook to reject the node as unsupported
+};
+
+using NodeHook = bool (*)(NodeContext &);
+
+struct OpEntry {
+  const char *onnxType;
+  const char *nnName;
+  int numInputs; // operands after padding absent inputs with none; -1: variadic
+  int minOpset = kMinOpset;
+  NodeHook hook = nullptr;
+};
+
+Type elementTypeFor(MLIRContext *ctx, int32_t dtype) {
+  Builder b(ctx);
+  switch (dtype) {
+  case TensorProto::FLOAT: return b.getF32Type();
+  case TensorProto::DOUBLE: return b.getF64Type();
+  case TensorProto::FLOAT16: return b.getF16Type();
+  case TensorProto::BFLOAT16: return b.getBF16Type();
+  case TensorProto::INT8: return b.getIntegerType(8);
+  case TensorProto::INT16: return b.getIntegerType(16);
+  case TensorProto::INT32: return b.getIntegerType(32);
+  case TensorProto::INT64: return b.getIntegerType(64);
+  case TensorProto::UINT8: return b.getIntegerType(8, /*isSigned=*/false);
+  case TensorProto::UINT16: return b.getIntegerType(16, false);
+  case TensorProto::UINT32: return b.getIntegerType(32, false);
+  case TensorProto::UINT64: return b.getIntegerType(64, false);
+  case TensorProto::BOOL: return b.getI1Type();
+  default: return {};
+  }
+}
+
+/// An elements attribute holding `tensor`; large tensors become a dense
+/// resource blob so they are never printed or parsed as text.
+ElementsAttr elementsFor(MLIRContext *ctx, const HostTensor &tensor,
+                         StringRef resourceName) {
+  Type element = elementTypeFor(ctx, tensor.dtype);
+  auto type = RankedTensorType::get(tensor.shape, element);
+  if (element.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (char c : tensor.data)
+      bits.push_back(c != 0);
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  if (tensor.numElements() <= kInlineElements)
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(tensor.data.data(), tensor.data.size()));
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(tensor.data.data(), tensor.data.size()), alignof(uint64_t));
+  return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
+}
+
+//===----------------------------------------------------------------------===//
+// Per-op hooks: opset differences and attributes inference does not need
+//===----------------------------------------------------------------------===//
+
+Value scalarConstant(NodeContext &c, Type element, float value) {
+  auto type = RankedTensorType::get({}, element);
+  auto attr = DenseElementsAttr::get(type, c.builder.getFloatAttr(element, value));
+  return c.builder.create<nn::ConstantOp>(c.loc, cast<ElementsAttr>(attr));
+}
+
+bool softmaxHook(NodeContext &c) {
+  // Before opset 13 Softmax flattens to 2-D at `axis`, whose default is 1.
+  if (c.opset < 13) {
+    if (!c.attrs.get("axis"))
+      c.attrs.set("axis", c.builder.getI64IntegerAttr(1));
+    c.attrs.set("coerce_2d", c.builder.getBoolAttr(true));
+  }
+  return true;
+}
+
+bool clipHook(NodeContext &c) {
+  if (c.opset >= 11)
+    return true;
+  // Opset 6-10: the bounds are float attributes.
+  Type element = cast<RankedTensorType>(c.operands[0].getType()).getElementType();
+  for (const char *bound : {"min", "max"}) {
+    Attribute attr = c.attrs.erase(bound);
+    if (!attr) {
+      c.operands.push_back(c.builder.create<nn::NoneOp>(c.loc));
+      continue;
+    }
+    c.operands.push_back(scalarConstant(
+        c, element, cast<FloatAttr>(attr).getValue().convertToFloat()));
+  }
+  return true;
+}
+
+bool dropoutHook(NodeContext &c) {
+  for (const char *name : {"ratio", "seed"})
+    c.attrs.erase(name);
+  if (auto isTest = c.attrs.erase("is_test"))
+    if (cast<IntegerAttr>(isTest).getInt() == 0) {
+      c.error = "training mode (is_test=0)";
+      return false;
+    }
+  return true;
+}
+
+bool batchNormHook(NodeContext &c) {
+  c.attrs.erase("momentum");
+  for (const char *flag : {"spatial", "training_mode"}) {
+    Attribute attr = c.attrs.erase(flag);
+    int64_t want = StringRef(flag) == "spatial" ? 1 : 0;
+    if (attr && cast<IntegerAttr>(attr).getInt() != want) {
+      c.error = std::string("attribute ") + flag + "=" +
+                std::to_string(cast<IntegerAttr>(attr).getInt());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool constantHook(NodeContext &c) {
+  // Opset 12 added scalar and list forms of the value.
+  if (Attribute f = c.attrs.erase("value_float")) {
+    auto type = RankedTensorType::get({}, c.builder.getF32Type());
+    c.attrs.set("value", DenseElementsAttr::get(type, f));
+  } else if (Attribute i = c.attrs.erase("value_int")) {
+    auto type = RankedTensorType::get({}, c.builder.getI64Type());
+    c.attrs.set("value", DenseElementsAttr::get(type, i));
+  } else if (Attribute fs = c.attrs.erase("value_floats")) {
+    ArrayRef<float> values = cast<DenseF32ArrayAttr>(fs).asArrayRef();
+    auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getF32Type());
+    c.attrs.set("value", DenseElementsAttr::get(type, values));
+  } else if (Attribute is = c.attrs.erase("value_ints")) {
+    ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(is).asArrayRef();
+    auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
+    c.attrs.set("value", DenseElementsAttr::get(type, values));
+  }
+  if (!c.attrs.get("value")) {
+    c.error = "only tensor, float(s) and int(s) values are supported";
+    return false;
+  }
+  return true;
+}
+
+/// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
+const OpEntry kOpTable[] = {
+    {"Add", "add", 2},
+    {"Sub", "sub", 2},
+    {"Mul", "mul", 2},
+    {"Div", "div", 2},
+    {"Relu", "relu", 1},
+    {"LeakyRelu", "leaky_relu", 1},
+    {"Sigmoid", "sigmoid", 1},
+    {"Tanh", "tanh", 1},
+    {"Clip", "clip", 3, 7, clipHook},
+    {"Softmax", "softmax", 1, 7, softmaxHook},
+    {"BatchNormalization", "batch_normalization", 5, 7, batchNormHook},
+    {"Conv", "conv", 3},
+    {"MaxPool", "max_pool", 1},
+    {"AveragePool", "average_pool", 1},
+    {"GlobalAveragePool", "global_average_pool", 1},
+    {"Gemm", "gemm", 3},
+    {"MatMul", "mat_mul", 2},
+    {"Flatten", "flatten", 1},
+    {"Reshape", "reshape", 2, 5},
+    {"Transpose", "transpose", 1},
+    {"Concat", "concat", -1},
+    {"Identity", "identity", 1},
+    {"Dropout", "dropout", 3, 7, dropoutHook},
+    {"Constant", "constant", 0, 7, constantHook},
+};
+
+const OpEntry *lookupOp(StringRef type) {
+  for (const OpEntry &e : kOpTable)
+    if (type == e.onnxType)
+      return &e;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+class Importer {
+public:
+  Importer(MLIRContext &ctx, StringRef path) : ctx(ctx), path(path.str()), builder(&ctx) {}
+
+  OwningOpRef<ModuleOp> run(StringRef funcName);
+
+private:
+  Location fileLoc() { return FileLineColLoc::get(&ctx, path, 0, 0); }
+  Location nodeLoc(const NodeProto &node, int index) {
+    std::string name = node.name().empty()
+                           ? node.op_type() + "#" + std::to_string(index)
+                           : node.name();
+    return NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
+  }
+  InFlightDiagnostic fileError() { return emitError(fileLoc()) << ""; }
+
+  bool load(::onnx::ModelProto &model);
+  Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
+  std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
+  bool importNode(const NodeProto &node, int index);
+  Value noneValue();
+
+  MLIRContext &ctx;
+  std::string path, baseDir;
+  OpBuilder builder;
+  int64_t opset = 0;
+  llvm::StringMap<Value> values;
+  llvm::StringMap<const ::onnx::TypeProto *> inferredTypes;
+  llvm::StringSet<> consumed, poisoned;
+  Value none;
+  unsigned resourceCounter = 0;
+};
+
+bool Importer::load(::onnx::ModelProto &model) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    emitError(fileLoc()) << "cannot open the model file";
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (buffer.str().empty() || !model.ParseFromString(buffer.str())) {
+    emitError(fileLoc()) << "not an ONNX model (the protobuf does not parse)";
+    return false;
+  }
+  try {
+    ::onnx::checker::check_model(path);
+  } catch (const std::exception &e) {
+    std::string what = e.what();
+    emitError(fileLoc()) << "the ONNX checker rejects the model: "
+                         << StringRef(what).split('\n').first;
+    return false;
+  }
+  try {
+    ::onnx::shape_inference::InferShapes(model);
+  } catch (const std::exception &e) {
+    emitError(fileLoc()) << "ONNX shape inference failed: " << e.what();
+    return false;
+  }
+  return true;
+}
+
+Type Importer::tensorType(const ::onnx::TypeProto &type, const std::string &name,
+                          Location loc) {
+  if (!type.has_tensor_type()) {
+    emitError(loc) << "value '" << name << "' is not a tensor";
+    return {};
+  }
+  const auto &tensor = type.tensor_type();
+  Type element = elementTypeFor(&ctx, tensor.elem_type());
+  if (!element) {
+    emitError(loc) << "value '" << name << "' has unsupported element type "
+                   << dtypeName(tensor.elem_type());
+    return {};
+  }
+  if (!tensor.has_shape()) {
+    emitError(loc) << "value '" << name << "' has an unknown rank";
+    return {};
+  }
+  SmallVector<int64_t> shape;
+  for (const auto &dim : tensor.shape().dim())
+    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value()
+                                                                : ShapedType::kDynamic);
+  return RankedTensorType::get(shape, element);
+}
+
+std::optional<NamedAttribute> Importer::convertAttribute(const AttributeProto &attr,
+                                                         Location loc) {
+  Attribute value;
+  switch (attr.type()) {
+  case AttributeProto::INT:
+    value = builder.getI64IntegerAttr(attr.i());
+    break;
+  case AttributeProto::FLOAT:
+    value = builder.getF32FloatAttr(attr.f());
+    break;
+  case AttributeProto::STRING:
+    value = builder.getStringAttr(attr.s());
+    break;
+  case AttributeProto::INTS:
+    value = builder.getDenseI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end()));
+    break;
+  case AttributeProto::FLOATS:
+    value = builder.getDenseF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end()));
+    break;
+  case AttributeProto::TENSOR: {
+    HostTensor tensor;
+    std::string error;
+    if (!decodeTensor(attr.t(), baseDir, tensor, error)) {
+      emitError(loc) << "attribute '" << attr.name() << "': " << error;
+      return std::nullopt;
+    }
+    value = elementsFor(&ctx, tensor, "attr_" + std::to_string(resourceCounter++));
+    break;
+  }
+  default:
+    emitError(loc) << "unsupported attribute '" << attr.name() << "' of kind "
+                   << AttributeProto::AttributeType_Name(attr.type());
+    return std::nullopt;
+  }
+  return builder.getNamedAttr(attr.name(), value);
+}
+
+Value Importer::noneValue() { return none; }
+
+bool Importer::importNode(const NodeProto &node, int index) {
+  Location loc = nodeLoc(node, index);
+  const OpEntry *entry = lookupOp(node.op_type());
+
+  SmallVector<Value> operands;
+  for (const std::string &input : node.input()) {
+    if (input.empty()) {
+      operands.push_back(noneValue());
+      continue;
+    }
+    if (poisoned.contains(input))
+      return false; // an earlier failure already explains this one
+    Value v = values.lookup(input);
+    if (!v) {
+      emitError(loc) << "input '" << input << "' is not defined before use";
+      return false;
+    }
+    operands.push_back(v);
+  }
+  // Only the first output is produced; extra ones (Dropout mask, MaxPool
+  // indices, training statistics) must be unused.
+  for (int i = 1; i < node.output_size(); ++i)
+    if (!node.output(i).empty() && consumed.contains(node.output(i))) {
+      emitError(loc) << "unsupported " << node.op_type() << ": output " << i << " ('"
+                     << node.output(i) << "') is used";
+      return false;
+    }
+
+  NamedAttrList attrs;
+  for (const AttributeProto &attr : node.attribute()) {
+    auto named = convertAttribute(attr, loc);
+    if (!named)
+      return false;
+    attrs.set(named->getName(), named->getValue());
+  }
+  NodeContext context{node, opset, builder, loc, operands, attrs, {}};
+  if (entry->hook && !entry->hook(context)) {
+    emitError(loc) << "unsupported " << node.op_type() << ": " << context.error;
+    return false;
+  }
+  if (entry->numInputs >= 0) {
+    if ((int)operands.size() > entry->numInputs) {
+      emitError(loc) << node.op_type() << " takes at most " << entry->numInputs
+                     << " inputs, got " << operands.size();
+      return false;
+    }
+    while ((int)operands.size() < entry->numInputs)
+      operands.push_back(noneValue());
+  }
+
+  OperationName name(std::string("nn.") + entry->nnName, &ctx);
+  auto registered = name.getRegisteredInfo();
+  for (const NamedAttribute &attr : attrs)
+    if (!llvm::is_contained(registered->getAttributeNames(), attr.getName())) {
+      emitError(loc) << "unsupported " << node.op_type() << ": attribute '"
+                     << attr.getName().getValue() << "'";
+      return false;
+    }
+  DictionaryAttr dict = attrs.getDictionary(&ctx);
+  SmallVector<Type> types;
+  auto *infer = registered->getInterface<InferTypeOpInterface>();
+  if (failed(infer->inferReturnTypes(&ctx, loc, operands, dict, OpaqueProperties(nullptr),
+                                     RegionRange(), types)))
+    return false;
+  OperationState state(loc, name);
+  state.addOperands(operands);
+  state.addAttributes(dict.getValue());
+  state.addTypes(types);
+  Operation *op = builder.create(state);
+  if (failed(mlir::verify(op, /*verifyRecursively=*/false)))
+    return false;
+
+  // ONNX shape inference must agree wherever it knows the answer.
+  const std::string &out = node.output(0);
+  if (const ::onnx::TypeProto *known = inferredTypes.lookup(out)) {
+    auto expected = dyn_cast_or_null<RankedTensorType>(
+        known->has_tensor_type() && known->tensor_type().has_shape()
+            ? tensorType(*known, out, loc)
+            : Type());
+    auto actual = cast<RankedTensorType>(types[0]);
+    if (expected && failed(verifyCompatibleShape(expected, actual))) {
+      emitError(loc) << "result type " << actual
+                     << " disagrees with ONNX shape inference " << expected;
+      return false;
+    }
+    if (expected && expected.getElementType() != actual.getElementType()) {
+      emitError(loc) << "result element type " << actual.getElementType()
+                     << " disagrees with ONNX shape inference";
+      return false;
+    }
+  }
+  values[out] = op->getResult(0);
+  return true;
+}
+
+OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
+  ::onnx::ModelProto model;
+  if (!load(model))
+    return nullptr;
+  baseDir = llvm::sys::path::parent_path(path).str();
+  const auto &graph = model.graph();
+
+  for (const auto &imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      opset = imp.version();
+  if (opset < kMinOpset || opset > kMaxOpset) {
+    emitError(fileLoc()) << "unsupported opset " << opset << " (Lepton accepts "
+                         << kMinOpset << " to " << kMaxOpset << ")";
+    return nullptr;
+  }
+  if (graph.node_size() == 0 || graph.output_size() == 0) {
+    emitError(fileLoc()) << "the graph is empty";
+    return nullptr;
+  }
+
+  // Every unsupported op of the model, reported at once.
+  bool supported = true;
+  for (auto [i, node] : llvm::enumerate(graph.node())) {
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    const OpEntry *entry = defaultDomain ? lookupOp(node.op_type()) : nullptr;
+    if (!entry || opset < entry->minOpset) {
+      emitError(nodeLoc(node, i))
+          << "unsupported ONNX op '"
+          << (defaultDomain ? "" : node.domain() + ".") << node.op_type()
+          << "' (opset " << opset << ")";
+      supported = false;
+    }
+    for (const std::string &input : node.input())
+      consumed.insert(input);
+  }
+  if (!supported)
+    return nullptr;
+  for (const auto &out : graph.output())
+    consumed.insert(out.name());
+  for (const auto &info : graph.value_info())
+    inferredTypes[info.name()] = &info.type();
+  for (const auto &info : graph.output())
+    inferredTypes[info.name()] = &info.type();
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc());
+  builder.setInsertionPointToEnd(module->getBody());
+
+  llvm::StringSet<> initializerNames;
+  for (const auto &init : graph.initializer())
+    initializerNames.insert(init.name());
+  SmallVector<Type> argTypes;
+  SmallVector<Attribute> argAttrs;
+  bool ok = true;
+  for (const auto &input : graph.input()) {
+    if (initializerNames.contains(input.name()))
+      continue; // an initializer listed as input (IR version < 4 style)
+    Type t = tensorType(input.type(), input.name(), fileLoc());
+    ok &= static_cast<bool>(t);
+    argTypes.push_back(t);
+    argAttrs.push_back(builder.getDictionaryAttr(
+        builder.getNamedAttr("lepton.name", builder.getStringAttr(input.name()))));
+  }
+  if (!ok)
+    return nullptr;
+  SmallVector<Type> resultTypes;
+  auto func = builder.create<func::FuncOp>(fileLoc(), funcName,
+                                           builder.getFunctionType(argTypes, {}));
+  func.setAllArgAttrs(argAttrs);
+  Block *body = func.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  none = builder.create<nn::NoneOp>(fileLoc());
+  unsigned argIndex = 0;
+  for (const auto &input : graph.input())
+    if (!initializerNames.contains(input.name()))
+      values[input.name()] = body->getArgument(argIndex++);
+
+  for (const auto &init : graph.initializer()) {
+    HostTensor tensor;
+    std::string error;
+    if (!decodeTensor(init, baseDir, tensor, error) ||
+        !elementTypeFor(&ctx, tensor.dtype)) {
+      emitError(fileLoc()) << "initializer '" << init.name() << "': "
+                           << (error.empty() ? "unsupported element type" : error);
+      return nullptr;
+    }
+    values[init.name()] = builder.create<nn::ConstantOp>(
+        NameLoc::get(builder.getStringAttr(init.name()), fileLoc()),
+        elementsFor(&ctx, tensor, "w" + std::to_string(resourceCounter++)));
+  }
+
+  for (auto [i, node] : llvm::enumerate(graph.node()))
+    if (!importNode(node, i)) {
+      ok = false;
+      for (const std::string &out : node.output())
+        poisoned.insert(out);
+    }
+  if (!ok)
+    return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<Attribute> resultAttrs;
+  for (const auto &out : graph.output()) {
+    Value v = values.lookup(out.name());
+    if (!v) {
+      emitError(fileLoc()) << "graph output '" << out.name() << "' is never produced";
+      return nullptr;
+    }
+    results.push_back(v);
+    resultTypes.push_back(v.getType());
+    resultAttrs.push_back(builder.getDictionaryAttr(
+        builder.getNamedAttr("lepton.name", builder.getStringAttr(out.name()))));
+  }
+  builder.create<func::ReturnOp>(fileLoc(), results);
+  func.setType(builder.getFunctionType(argTypes, resultTypes));
+  func.setAllResultAttrs(resultAttrs);
+  if (failed(mlir::verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importModel(MLIRContext &context, StringRef path,
+                                  StringRef funcName) {
+  context.loadDialect<nn::NNDialect, func::FuncDialect>();
+  return Importer(context, path).run(funcName);
+}
+
+} // namespace lepton::onnx

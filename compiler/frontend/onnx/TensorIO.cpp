@@ -1,0 +1,228 @@
+//===- TensorIO.cpp - TensorProto decoding and .pb tensor files -----------===//
+#include "compiler/frontend/onnx/TensorProto.h"
+
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace lepton::onnx {
+
+using ::onnx::TensorProto;
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+size_t dtypeSize(int32_t dtype) {
+  switch (dtype) {
+  case TensorProto::FLOAT:
+  case TensorProto::INT32:
+  case TensorProto::UINT32:
+    return 4;
+  case TensorProto::UINT8:
+  case TensorProto::INT8:
+  case TensorProto::BOOL:
+    return 1;
+  case TensorProto::UINT16:
+  case TensorProto::INT16:
+  case TensorProto::FLOAT16:
+  case TensorProto::BFLOAT16:
+    return 2;
+  case TensorProto::INT64:
+  case TensorProto::UINT64:
+  case TensorProto::DOUBLE:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+const char *dtypeName(int32_t dtype) {
+  if (!TensorProto::DataType_IsValid(dtype))
+    return "invalid";
+  static std::string names[32];
+  std::string &name = names[dtype & 31];
+  if (name.empty()) {
+    name = TensorProto::DataType_Name(static_cast<TensorProto::DataType>(dtype));
+    for (char &c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name.c_str();
+}
+
+/// Copies a repeated numeric field into `out`, narrowing to `Elem`.
+template <typename Elem, typename Field>
+static void packField(const Field &field, std::vector<char> &out) {
+  out.resize(field.size() * sizeof(Elem));
+  for (int i = 0; i < field.size(); ++i) {
+    Elem v = static_cast<Elem>(field.Get(i));
+    std::memcpy(out.data() + i * sizeof(Elem), &v, sizeof(Elem));
+  }
+}
+
+static bool readExternal(const TensorProto &proto, const std::string &baseDir,
+                         size_t expected, std::vector<char> &out,
+                         std::string &error) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : proto.external_data()) {
+    try {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::stoll(kv.value());
+      else if (kv.key() == "length")
+        length = std::stoll(kv.value());
+    } catch (const std::exception &) {
+      error = "invalid external data entry '" + kv.key() + "'";
+      return false;
+    }
+  }
+  if (location.empty() || location[0] == '/' ||
+      location.find("..") != std::string::npos) {
+    error = "external data location '" + location +
+            "' must be a relative path inside the model's directory";
+    return false;
+  }
+  if (offset < 0 || (length >= 0 && static_cast<size_t>(length) != expected)) {
+    error = "external data of '" + proto.name() + "' has a wrong offset or length";
+    return false;
+  }
+  std::string path = baseDir.empty() ? location : baseDir + "/" + location;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open external data file '" + path + "'";
+    return false;
+  }
+  in.seekg(offset);
+  out.resize(expected);
+  if (!in.read(out.data(), static_cast<std::streamsize>(expected))) {
+    error = "external data file '" + path + "' is too short for '" + proto.name() + "'";
+    return false;
+  }
+  return true;
+}
+
+bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
+                  HostTensor &out, std::string &error) {
+  out.name = proto.name();
+  out.dtype = proto.data_type();
+  size_t elemSize = dtypeSize(out.dtype);
+  if (elemSize == 0) {
+    error = std::string("tensor '") + proto.name() + "' has unsupported data type " +
+            dtypeName(out.dtype);
+    return false;
+  }
+  out.shape.assign(proto.dims().begin(), proto.dims().end());
+  // Guard the element count against negative dims and overflow (1 TiB cap).
+  size_t count = 1;
+  const size_t limit = (size_t(1) << 40) / elemSize;
+  for (int64_t d : out.shape) {
+    if (d < 0 || (d > 0 && count > limit / static_cast<size_t>(d))) {
+      error = "tensor '" + proto.name() + "' has an invalid shape";
+      return false;
+    }
+    count *= static_cast<size_t>(d);
+  }
+  size_t expected = count * elemSize;
+
+  if (proto.data_location() == TensorProto::EXTERNAL) {
+    if (!readExternal(proto, baseDir, expected, out.data, error))
+      return false;
+  } else if (proto.has_raw_data()) {
+    out.data.assign(proto.raw_data().begin(), proto.raw_data().end());
+  } else {
+    switch (out.dtype) {
+    case TensorProto::FLOAT:
+      packField<float>(proto.float_data(), out.data);
+      break;
+    case TensorProto::DOUBLE:
+      packField<double>(proto.double_data(), out.data);
+      break;
+    case TensorProto::INT64:
+      packField<int64_t>(proto.int64_data(), out.data);
+      break;
+    case TensorProto::UINT32:
+    case TensorProto::UINT64:
+      if (elemSize == 4)
+        packField<uint32_t>(proto.uint64_data(), out.data);
+      else
+        packField<uint64_t>(proto.uint64_data(), out.data);
+      break;
+    case TensorProto::INT32:
+      packField<int32_t>(proto.int32_data(), out.data);
+      break;
+    case TensorProto::INT16:
+    case TensorProto::UINT16:
+    case TensorProto::FLOAT16:
+    case TensorProto::BFLOAT16:
+      packField<uint16_t>(proto.int32_data(), out.data);
+      break;
+    default: // INT8, UINT8, BOOL
+      packField<uint8_t>(proto.int32_data(), out.data);
+      break;
+    }
+  }
+  if (out.data.size() != expected) {
+    error = "tensor '" + proto.name() + "' holds " + std::to_string(out.data.size()) +
+            " bytes but its shape needs " + std::to_string(expected);
+    return false;
+  }
+  return true;
+}
+
+static std::string directoryOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+bool readTensorFile(const std::string &path, HostTensor &out, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  TensorProto proto;
+  if (!proto.ParseFromString(buffer.str())) {
+    error = "'" + path + "' is not a TensorProto file";
+    return false;
+  }
+  if (!decodeTensor(proto, directoryOf(path), out, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+bool writeTensorFile(const std::string &path, const HostTensor &tensor,
+                     std::string &error) {
+  TensorProto proto;
+  proto.set_name(tensor.name);
+  proto.set_data_type(tensor.dtype);
+  for (int64_t d : tensor.shape)
+    proto.add_dims(d);
+  proto.set_raw_data(tensor.data.data(), tensor.data.size());
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !proto.SerializeToOstream(&out)) {
+      error = "cannot write '" + path + "'";
+      std::remove(tmp.c_str());
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot write '" + path + "'";
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+} // namespace lepton::onnx

@@ -1,0 +1,465 @@
+//===- NNOps.cpp - nn dialect: verifiers, type inference, folders ---------===//
+#include "dialects/nn/NNDialect.h"
+#include "dialects/nn/NNShapes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace lepton::nn;
+
+#include "dialects/nn/NNDialect.cpp.inc"
+
+void NNDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/nn/NNOps.cpp.inc"
+      >();
+}
+
+Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                          Type type, Location loc) {
+  auto elements = dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, elements);
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+static RankedTensorType tensorOf(ArrayRef<int64_t> shape, Type element) {
+  return RankedTensorType::get(shape, element);
+}
+
+static RankedTensorType rankedType(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+/// `attrs` with the ODS default values filled in: attributes live in the
+/// dictionary (not properties), so adaptors built during type inference would
+/// otherwise see defaulted attributes as missing.
+static DictionaryAttr withDefaults(MLIRContext *ctx, StringRef opName,
+                                   DictionaryAttr attrs) {
+  NamedAttrList list(attrs);
+  RegisteredOperationName::lookup(opName, ctx)->populateDefaultAttrs(list);
+  return list.getDictionary(ctx);
+}
+
+/// Result types equal to the first operand's type.
+static LogicalResult sameAsFirst(ValueRange operands,
+                                 SmallVectorImpl<Type> &types) {
+  types.push_back(operands[0].getType());
+  return success();
+}
+
+#define SAME_AS_FIRST_OPERAND(OP)                                              \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location>, ValueRange operands,             \
+      DictionaryAttr, OpaqueProperties, RegionRange,                           \
+      SmallVectorImpl<Type> &types) {                                          \
+    return sameAsFirst(operands, types);                                       \
+  }
+SAME_AS_FIRST_OPERAND(DropoutOp)
+SAME_AS_FIRST_OPERAND(ClipOp)
+SAME_AS_FIRST_OPERAND(SoftmaxOp)
+SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
+#undef SAME_AS_FIRST_OPERAND
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           ValueRange, DictionaryAttr attrs,
+                                           OpaqueProperties, RegionRange,
+                                           SmallVectorImpl<Type> &types) {
+  auto value = attrs ? attrs.getAs<ElementsAttr>("value") : ElementsAttr();
+  if (!value)
+    return emitOptionalError(loc, "requires an elements 'value' attribute");
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type)
+    return emitOptionalError(loc, "value must be a ranked tensor");
+  types.push_back(type);
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
+OpFoldResult DropoutOp::fold(FoldAdaptor) { return getData(); }
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferBroadcast(std::optional<Location> loc,
+                                    ValueRange operands,
+                                    SmallVectorImpl<Type> &types) {
+  auto lhs = rankedType(operands[0]), rhs = rankedType(operands[1]);
+  if (!lhs || !rhs)
+    return emitOptionalError(loc, "operands must be ranked tensors");
+  if (lhs.getElementType() != rhs.getElementType())
+    return emitOptionalError(loc, "operand element types differ: ",
+                             lhs.getElementType(), " vs ", rhs.getElementType());
+  auto shape = broadcastShapes(lhs.getShape(), rhs.getShape());
+  if (!shape)
+    return emitOptionalError(loc, "shapes ", lhs, " and ", rhs,
+                             " are not broadcast-compatible");
+  types.push_back(tensorOf(*shape, lhs.getElementType()));
+  return success();
+}
+
+#define BROADCAST_BINARY(OP)                                                   \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, ValueRange operands,         \
+      DictionaryAttr, OpaqueProperties, RegionRange,                           \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferBroadcast(loc, operands, types);                               \
+  }
+BROADCAST_BINARY(AddOp)
+BROADCAST_BINARY(SubOp)
+BROADCAST_BINARY(MulOp)
+BROADCAST_BINARY(DivOp)
+#undef BROADCAST_BINARY
+
+/// Optional scalar operands must be absent or 0-d/1-element tensors of the
+/// input's element type.
+static LogicalResult verifyScalarOperand(Operation *op, Value v, Type element,
+                                         StringRef what) {
+  if (isa<NoneType>(v.getType()))
+    return success();
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getElementType() != element)
+    return op->emitOpError() << what << " must have the input's element type";
+  if (type.hasStaticShape() && type.getNumElements() != 1)
+    return op->emitOpError() << what << " must be a scalar";
+  return success();
+}
+
+LogicalResult ClipOp::verify() {
+  Type element = cast<RankedTensorType>(getInput().getType()).getElementType();
+  if (failed(verifyScalarOperand(*this, getMin(), element, "min")) ||
+      failed(verifyScalarOperand(*this, getMax(), element, "max")))
+    return failure();
+  return success();
+}
+
+LogicalResult DropoutOp::verify() {
+  if (auto mode = getConstantIntValues(getTrainingMode()))
+    if (!mode->empty() && (*mode)[0] != 0)
+      return emitOpError("training mode is not supported");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling, matrix products
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr attrs,
+                                       OpaqueProperties props, RegionRange regions,
+                                       SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX()), w = rankedType(op.getW());
+  if (!x || !w || x.getRank() < 3 || w.getRank() != x.getRank())
+    return emitOptionalError(loc, "X and W must have the same rank >= 3");
+  if (x.getElementType() != w.getElementType())
+    return emitOptionalError(loc, "X and W element types differ");
+  int64_t group = op.getGroup();
+  int64_t channels = x.getDimSize(1), filters = w.getDimSize(0);
+  if (group <= 0)
+    return emitOptionalError(loc, "group must be positive");
+  if (channels != kDyn && w.getDimSize(1) != kDyn &&
+      channels != w.getDimSize(1) * group)
+    return emitOptionalError(loc, "X has ", channels, " channels but W expects ",
+                             w.getDimSize(1), " x group ", group);
+  if (filters != kDyn && filters % group != 0)
+    return emitOptionalError(loc, "the number of filters is not divisible by group");
+  if (auto b = rankedType(op.getB()))
+    if (b.getRank() != 1 || (filters != kDyn && b.getDimSize(0) != kDyn &&
+                             b.getDimSize(0) != filters))
+      return emitOptionalError(loc, "B must be a vector of ", filters, " elements");
+  ArrayRef<int64_t> kernel = w.getShape().drop_front(2);
+  if (auto k = op.getKernelShape()) {
+    if (*k != kernel)
+      return emitOptionalError(loc, "kernel_shape does not match W");
+  }
+  if (llvm::is_contained(kernel, kDyn))
+    return emitOptionalError(loc, "W must have static spatial dims");
+  std::string error;
+  auto geometry = computeWindow(x.getShape().drop_front(2), kernel,
+                                op.getStrides(), op.getDilations(), op.getPads(),
+                                op.getAutoPad(), /*ceilMode=*/false, error);
+  if (!geometry)
+    return emitOptionalError(loc, error);
+  SmallVector<int64_t> shape = {x.getDimSize(0), filters};
+  shape.append(geometry->outShape);
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+template <typename PoolAdaptor>
+static LogicalResult inferPool(std::optional<Location> loc, PoolAdaptor op,
+                               std::optional<ArrayRef<int64_t>> dilations,
+                               SmallVectorImpl<Type> &types) {
+  auto x = rankedType(op.getX());
+  if (!x || x.getRank() < 3)
+    return emitOptionalError(loc, "X must have rank >= 3");
+  std::string error;
+  auto geometry = computeWindow(x.getShape().drop_front(2), op.getKernelShape(),
+                                op.getStrides(), dilations, op.getPads(),
+                                op.getAutoPad(), op.getCeilMode() != 0, error);
+  if (!geometry)
+    return emitOptionalError(loc, error);
+  SmallVector<int64_t> shape(x.getShape().take_front(2));
+  shape.append(geometry->outShape);
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          OpaqueProperties props,
+                                          RegionRange regions,
+                                          SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  if (op.getStorageOrder() != 0)
+    return emitOptionalError(loc, "storage_order=1 is not supported");
+  return inferPool(loc, op, op.getDilations(), types);
+}
+
+LogicalResult AveragePoolOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,
+    SmallVectorImpl<Type> &types) {
+  return inferPool(loc, Adaptor(operands, withDefaults(ctx, getOperationName(), attrs), props, regions), std::nullopt,
+                   types);
+}
+
+LogicalResult GlobalAveragePoolOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange, SmallVectorImpl<Type> &types) {
+  auto x = rankedType(operands[0]);
+  if (!x || x.getRank() < 3)
+    return emitOptionalError(loc, "X must have rank >= 3");
+  SmallVector<int64_t> shape(x.getShape().take_front(2));
+  shape.append(x.getRank() - 2, 1);
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr attrs,
+                                       OpaqueProperties props, RegionRange regions,
+                                       SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto a = rankedType(op.getA()), b = rankedType(op.getB());
+  if (!a || !b || a.getRank() != 2 || b.getRank() != 2)
+    return emitOptionalError(loc, "A and B must be matrices");
+  if (a.getElementType() != b.getElementType())
+    return emitOptionalError(loc, "A and B element types differ");
+  int64_t m = a.getDimSize(op.getTransA() ? 1 : 0);
+  int64_t ka = a.getDimSize(op.getTransA() ? 0 : 1);
+  int64_t kb = b.getDimSize(op.getTransB() ? 1 : 0);
+  int64_t n = b.getDimSize(op.getTransB() ? 0 : 1);
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOptionalError(loc, "inner dimensions differ: ", ka, " vs ", kb);
+  if (auto c = rankedType(op.getC())) {
+    auto shape = broadcastShapes({m, n}, c.getShape());
+    if (!shape || shape->size() != 2 ||
+        ((*shape)[0] != m && m != kDyn) || ((*shape)[1] != n && n != kDyn))
+      return emitOptionalError(loc, "C is not unidirectionally broadcastable to ",
+                               m, "x", n);
+  }
+  types.push_back(tensorOf({m, n}, a.getElementType()));
+  return success();
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &types) {
+  auto a = rankedType(operands[0]), b = rankedType(operands[1]);
+  if (!a || !b || a.getRank() < 1 || b.getRank() < 1)
+    return emitOptionalError(loc, "operands must have rank >= 1");
+  if (a.getElementType() != b.getElementType())
+    return emitOptionalError(loc, "operand element types differ");
+  // 1-D operands are promoted to matrices and the added dim removed after.
+  SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
+  if (a.getRank() == 1)
+    as.insert(as.begin(), 1);
+  if (b.getRank() == 1)
+    bs.push_back(1);
+  int64_t ka = as.back(), kb = bs[bs.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return emitOptionalError(loc, "inner dimensions differ: ", ka, " vs ", kb);
+  auto batch = broadcastShapes(ArrayRef(as).drop_back(2), ArrayRef(bs).drop_back(2));
+  if (!batch)
+    return emitOptionalError(loc, "batch dimensions do not broadcast");
+  SmallVector<int64_t> shape(*batch);
+  if (a.getRank() != 1)
+    shape.push_back(as[as.size() - 2]);
+  if (b.getRank() != 1)
+    shape.push_back(bs.back());
+  types.push_back(tensorOf(shape, a.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          OpaqueProperties props,
+                                          RegionRange regions,
+                                          SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getInput());
+  int64_t rank = x.getRank(), axis = op.getAxis();
+  if (axis < -rank || axis > rank)
+    return emitOptionalError(loc, "axis ", axis, " is out of range for rank ", rank);
+  if (axis < 0)
+    axis += rank;
+  auto product = [](ArrayRef<int64_t> dims) {
+    int64_t p = 1;
+    for (int64_t d : dims) {
+      if (d == kDyn)
+        return kDyn;
+      p *= d;
+    }
+    return p;
+  };
+  types.push_back(tensorOf({product(x.getShape().take_front(axis)),
+                            product(x.getShape().drop_front(axis))},
+                           x.getElementType()));
+  return success();
+}
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          ValueRange operands,
+                                          DictionaryAttr attrs,
+                                          OpaqueProperties props,
+                                          RegionRange regions,
+                                          SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData()), shapeType = rankedType(op.getShape());
+  if (shapeType.getRank() != 1 || !shapeType.getElementType().isInteger(64))
+    return emitOptionalError(loc, "shape must be a 1-D int64 tensor");
+  auto target = getConstantIntValues(op.getShape());
+  if (!target) {
+    if (shapeType.isDynamicDim(0))
+      return emitOptionalError(loc, "the rank of a reshape to a computed shape must be known");
+    types.push_back(tensorOf(SmallVector<int64_t>(shapeType.getDimSize(0), kDyn),
+                             data.getElementType()));
+    return success();
+  }
+  std::string error;
+  auto shape = resolveReshape(data.getShape(), *target, op.getAllowzero() != 0, error);
+  if (!shape)
+    return emitOptionalError(loc, error);
+  types.push_back(tensorOf(*shape, data.getElementType()));
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getData().getType() == getType() &&
+      cast<RankedTensorType>(getType()).hasStaticShape())
+    return getData();
+  return {};
+}
+
+static SmallVector<int64_t> transposePerm(std::optional<ArrayRef<int64_t>> perm,
+                                          int64_t rank) {
+  if (perm)
+    return SmallVector<int64_t>(*perm);
+  SmallVector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i)
+    reversed.push_back(i);
+  return reversed;
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            ValueRange operands,
+                                            DictionaryAttr attrs,
+                                            OpaqueProperties props,
+                                            RegionRange regions,
+                                            SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData());
+  SmallVector<int64_t> perm = transposePerm(op.getPerm(), data.getRank());
+  if ((int64_t)perm.size() != data.getRank())
+    return emitOptionalError(loc, "perm must have one entry per dim");
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= data.getRank() || seen[p])
+      return emitOptionalError(loc, "perm is not a permutation");
+    seen[p] = true;
+    shape.push_back(data.getDimSize(p));
+  }
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  SmallVector<int64_t> perm = transposePerm(getPerm(), cast<RankedTensorType>(getType()).getRank());
+  for (auto [i, p] : llvm::enumerate(perm))
+    if ((int64_t)i != p)
+      return {};
+  return getData();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         ValueRange operands,
+                                         DictionaryAttr attrs,
+                                         OpaqueProperties props,
+                                         RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  if (operands.empty())
+    return emitOptionalError(loc, "needs at least one input");
+  auto first = rankedType(operands[0]);
+  auto axis = normalizeAxis(op.getAxis(), first.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis is out of range");
+  SmallVector<int64_t> shape(first.getShape());
+  shape[*axis] = 0;
+  for (Value v : operands) {
+    auto t = rankedType(v);
+    if (t.getRank() != first.getRank() || t.getElementType() != first.getElementType())
+      return emitOptionalError(loc, "inputs must have the same rank and element type");
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      if (d == *axis) {
+        shape[d] = (shape[d] == kDyn || t.getDimSize(d) == kDyn)
+                       ? kDyn
+                       : shape[d] + t.getDimSize(d);
+      } else if (shape[d] == kDyn) {
+        shape[d] = t.getDimSize(d);
+      } else if (t.getDimSize(d) != kDyn && t.getDimSize(d) != shape[d]) {
+        return emitOptionalError(loc, "inputs differ in dim ", d, " off the axis");
+      }
+    }
+  }
+  types.push_back(tensorOf(shape, first.getElementType()));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/nn/NNOps.cpp.inc"

@@ -1,0 +1,206 @@
+//===- NNOps.td - nn dialect operations --------------------*- tablegen -*-===//
+#ifndef LEPTON_NN_OPS
+#define LEPTON_NN_OPS
+
+include "dialects/nn/NNDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// An ONNX input that may be absent is an operand of `none` type, produced by
+// nn.none, so every ONNX input keeps its position.
+def NN_Tensor : AnyTypeOf<[AnyRankedTensor]>;
+def NN_OptTensor : AnyTypeOf<[AnyRankedTensor, NoneType]>;
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic,
+         !listconcat(traits, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>])> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+def NN_NoneOp : Op<NN_Dialect, "none", [Pure]> {
+  let summary = "The absent value of an optional ONNX input";
+  let results = (outs NoneType:$result);
+  let assemblyFormat = "attr-dict";
+  let builders = [OpBuilder<(ins), [{
+    build($_builder, $_state, $_builder.getNoneType());
+  }]>];
+}
+
+def NN_ConstantOp : NN_Op<"constant", [ConstantLike]> {
+  let summary = "ONNX Constant and initializers";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class NN_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType])> {
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_ReluOp : NN_UnaryOp<"relu"> { let summary = "ONNX Relu"; }
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid"> { let summary = "ONNX Sigmoid"; }
+def NN_TanhOp : NN_UnaryOp<"tanh"> { let summary = "ONNX Tanh"; }
+def NN_IdentityOp : NN_UnaryOp<"identity"> {
+  let summary = "ONNX Identity";
+  let hasFolder = 1;
+}
+def NN_LeakyReluOp : NN_UnaryOp<"leaky_relu"> {
+  let summary = "ONNX LeakyRelu";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "0.01">:$alpha);
+}
+
+def NN_DropoutOp : NN_Op<"dropout"> {
+  let summary = "ONNX Dropout in inference mode (the identity)";
+  let arguments = (ins NN_Tensor:$data, NN_OptTensor:$ratio,
+                       NN_OptTensor:$training_mode);
+  let results = (outs NN_Tensor:$output);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_ClipOp : NN_Op<"clip"> {
+  let summary = "ONNX Clip; absent bounds mean no bound";
+  let arguments = (ins NN_Tensor:$input, NN_OptTensor:$min, NN_OptTensor:$max);
+  let results = (outs NN_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+// Binary ops with multidirectional (numpy) broadcasting.
+class NN_BinaryOp<string mnemonic> : NN_Op<mnemonic> {
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$output);
+}
+def NN_AddOp : NN_BinaryOp<"add"> { let summary = "ONNX Add"; }
+def NN_SubOp : NN_BinaryOp<"sub"> { let summary = "ONNX Sub"; }
+def NN_MulOp : NN_BinaryOp<"mul"> { let summary = "ONNX Mul"; }
+def NN_DivOp : NN_BinaryOp<"div"> { let summary = "ONNX Div"; }
+
+def NN_SoftmaxOp : NN_Op<"softmax"> {
+  let summary = "ONNX Softmax";
+  let description = [{
+    `coerce_2d` selects the opset < 13 semantics: the input is viewed as a 2-D
+    matrix [prod(dims < axis), prod(dims >= axis)] and normalised per row.
+  }];
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$coerce_2d);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_BatchNormalizationOp : NN_Op<"batch_normalization"> {
+  let summary = "ONNX BatchNormalization (inference)";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$scale, NN_Tensor:$B,
+                       NN_Tensor:$input_mean, NN_Tensor:$input_var,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs NN_Tensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling, matrix products
+//===----------------------------------------------------------------------===//
+
+def NN_ConvOp : NN_Op<"conv"> {
+  let summary = "ONNX Conv";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$W, NN_OptTensor:$B,
+                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_MaxPoolOp : NN_Op<"max_pool"> {
+  let summary = "ONNX MaxPool (the Indices output is not supported)";
+  let arguments = (ins NN_Tensor:$X,
+                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                       DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       DefaultValuedAttr<I64Attr, "0">:$storage_order,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_AveragePoolOp : NN_Op<"average_pool"> {
+  let summary = "ONNX AveragePool";
+  let arguments = (ins NN_Tensor:$X,
+                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                       DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                       DefaultValuedAttr<I64Attr, "0">:$count_include_pad,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_GlobalAveragePoolOp : NN_Op<"global_average_pool"> {
+  let summary = "ONNX GlobalAveragePool";
+  let arguments = (ins NN_Tensor:$X);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_GemmOp : NN_Op<"gemm"> {
+  let summary = "ONNX Gemm: alpha * op(A) * op(B) + beta * C";
+  let arguments = (ins NN_Tensor:$A, NN_Tensor:$B, NN_OptTensor:$C,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<I64Attr, "0">:$transA,
+                       DefaultValuedAttr<I64Attr, "0">:$transB);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_MatMulOp : NN_Op<"mat_mul"> {
+  let summary = "ONNX MatMul (numpy matmul: batched, broadcasting, 1-D promotion)";
+  let arguments = (ins NN_Tensor:$A, NN_Tensor:$B);
+  let results = (outs NN_Tensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+def NN_FlattenOp : NN_Op<"flatten"> {
+  let summary = "ONNX Flatten";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_ReshapeOp : NN_Op<"reshape"> {
+  let summary = "ONNX Reshape (0 copies a dim unless allowzero, -1 is inferred)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$shape,
+                       DefaultValuedAttr<I64Attr, "0">:$allowzero);
+  let results = (outs NN_Tensor:$reshaped);
+  let hasFolder = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose"> {
+  let summary = "ONNX Transpose (default perm reverses the dims)";
+  let arguments = (ins NN_Tensor:$data, OptionalAttr<DenseI64ArrayAttr>:$perm);
+  let results = (outs NN_Tensor:$transposed);
+  let hasFolder = 1;
+}
+
+def NN_ConcatOp : NN_Op<"concat"> {
+  let summary = "ONNX Concat";
+  let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_Tensor:$concat_result);
+}
+
+#endif // LEPTON_NN_OPS

@@ -1,0 +1,213 @@
+//===- NNShapes.cpp - ONNX shape arithmetic -------------------------------===//
+#include "dialects/nn/NNShapes.h"
+#include "dialects/nn/NNDialect.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace lepton::nn {
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (da == kDyn || db == kDyn)
+      out[i] = da == kDyn ? db : da;
+    else if (da == db)
+      out[i] = da;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+std::optional<WindowGeometry>
+computeWindow(ArrayRef<int64_t> spatialIn, ArrayRef<int64_t> kernel,
+              std::optional<ArrayRef<int64_t>> strides,
+              std::optional<ArrayRef<int64_t>> dilations,
+              std::optional<ArrayRef<int64_t>> pads, StringRef autoPad,
+              bool ceilMode, std::string &error) {
+  size_t n = spatialIn.size();
+  WindowGeometry g;
+  auto fill = [&](std::optional<ArrayRef<int64_t>> given, size_t count,
+                  int64_t dflt, SmallVector<int64_t> &into,
+                  const char *what) -> bool {
+    if (!given) {
+      into.assign(count, dflt);
+      return true;
+    }
+    if (given->size() != count) {
+      error = std::string(what) + " must have " + std::to_string(count) +
+              " entries, got " + std::to_string(given->size());
+      return false;
+    }
+    into.assign(given->begin(), given->end());
+    return true;
+  };
+  if (kernel.size() != n) {
+    error = "kernel_shape must have " + std::to_string(n) + " entries, got " +
+            std::to_string(kernel.size());
+    return std::nullopt;
+  }
+  g.kernel.assign(kernel.begin(), kernel.end());
+  SmallVector<int64_t> allPads;
+  if (!fill(strides, n, 1, g.strides, "strides") ||
+      !fill(dilations, n, 1, g.dilations, "dilations") ||
+      !fill(pads, 2 * n, 0, allPads, "pads"))
+    return std::nullopt;
+  for (size_t i = 0; i < n; ++i) {
+    if (g.kernel[i] <= 0 || g.strides[i] <= 0 || g.dilations[i] <= 0) {
+      error = "kernel_shape, strides and dilations must be positive";
+      return std::nullopt;
+    }
+  }
+  for (int64_t p : allPads)
+    if (p < 0) {
+      error = "negative pads are not supported";
+      return std::nullopt;
+    }
+  g.padBegin.assign(allPads.begin(), allPads.begin() + n);
+  g.padEnd.assign(allPads.begin() + n, allPads.end());
+
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if (!same && autoPad != "VALID" && autoPad != "NOTSET" && !autoPad.empty()) {
+    error = ("unknown auto_pad '" + autoPad + "'").str();
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    int64_t in = spatialIn[i];
+    int64_t window = (g.kernel[i] - 1) * g.dilations[i] + 1;
+    if (autoPad == "VALID") {
+      g.padBegin[i] = g.padEnd[i] = 0;
+    } else if (same) {
+      if (in == kDyn) {
+        g.outShape.push_back(kDyn);
+        continue;
+      }
+      int64_t out = ceilDiv(in, g.strides[i]);
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * g.strides[i] + window - in);
+      int64_t small = total / 2;
+      g.padBegin[i] = autoPad == "SAME_UPPER" ? small : total - small;
+      g.padEnd[i] = total - g.padBegin[i];
+      g.outShape.push_back(out);
+      continue;
+    }
+    if (in == kDyn) {
+      g.outShape.push_back(kDyn);
+      continue;
+    }
+    int64_t span = in + g.padBegin[i] + g.padEnd[i] - window;
+    if (span < 0) {
+      error = "the window is larger than the padded input";
+      return std::nullopt;
+    }
+    int64_t out = (ceilMode ? ceilDiv(span, g.strides[i]) : span / g.strides[i]) + 1;
+    // A window may not start inside the end padding (PyTorch/ONNX Runtime rule).
+    if (ceilMode && (out - 1) * g.strides[i] >= in + g.padBegin[i])
+      --out;
+    g.outShape.push_back(out);
+  }
+  return g;
+}
+
+std::optional<SmallVector<int64_t>> getConstantIntValues(Value v) {
+  ElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (!attr.getElementType().isInteger())
+    return std::nullopt;
+  SmallVector<int64_t> result;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const APInt &x : dense.getValues<APInt>())
+      result.push_back(x.getSExtValue());
+    return result;
+  }
+  if (auto res = dyn_cast<DenseI64ResourceElementsAttr>(attr)) {
+    if (auto values = res.tryGetAsArrayRef())
+      return SmallVector<int64_t>(values->begin(), values->end());
+  }
+  if (auto res = dyn_cast<DenseI32ResourceElementsAttr>(attr)) {
+    if (auto values = res.tryGetAsArrayRef())
+      return SmallVector<int64_t>(values->begin(), values->end());
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>> resolveReshape(ArrayRef<int64_t> input,
+                                                   ArrayRef<int64_t> target,
+                                                   bool allowZero,
+                                                   std::string &error) {
+  SmallVector<int64_t> out;
+  int64_t inferred = -1;
+  for (auto [i, d] : llvm::enumerate(target)) {
+    if (d == 0 && !allowZero) {
+      if (i >= input.size()) {
+        error = "shape entry 0 at a position the input does not have";
+        return std::nullopt;
+      }
+      out.push_back(input[i]);
+    } else if (d == -1) {
+      if (inferred >= 0) {
+        error = "more than one -1 in the shape";
+        return std::nullopt;
+      }
+      inferred = i;
+      out.push_back(kDyn);
+    } else if (d < 0) {
+      error = "negative shape entry " + std::to_string(d);
+      return std::nullopt;
+    } else {
+      out.push_back(d);
+    }
+  }
+  bool inputStatic = llvm::none_of(input, [](int64_t d) { return d == kDyn; });
+  int64_t inCount = 1;
+  for (int64_t d : input)
+    inCount *= d == kDyn ? 1 : d;
+  int64_t known = 1;
+  bool knownStatic = true;
+  for (auto [i, d] : llvm::enumerate(out))
+    if ((int64_t)i != inferred) {
+      if (d == kDyn)
+        knownStatic = false;
+      else
+        known *= d;
+    }
+  if (inferred >= 0) {
+    if (inputStatic && knownStatic) {
+      if (known == 0 || inCount % known != 0) {
+        error = "cannot infer the -1 dimension";
+        return std::nullopt;
+      }
+      out[inferred] = inCount / known;
+    }
+  } else if (inputStatic && knownStatic && known != inCount) {
+    error = "the shape has " + std::to_string(known) +
+            " elements but the input has " + std::to_string(inCount);
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+} // namespace lepton::nn

@@ -1,0 +1,55 @@
+//===- NNShapes.h - ONNX shape arithmetic shared by inference and lowering ===//
+//
+// One implementation of the ONNX shape rules (broadcasting, conv/pool window
+// geometry, reshape targets, constant reading), used both by result-type
+// inference in the dialect and by the lowering to linalg, so they cannot
+// disagree.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LEPTON_DIALECTS_NN_NNSHAPES_H
+#define LEPTON_DIALECTS_NN_NNSHAPES_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+#include <optional>
+#include <string>
+
+namespace lepton::nn {
+
+/// Numpy multidirectional broadcast of two shapes (kDynamic propagates).
+/// Returns std::nullopt when the shapes are incompatible.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+
+/// Sliding-window geometry of Conv and the pools over the spatial dims.
+struct WindowGeometry {
+  llvm::SmallVector<int64_t> kernel, strides, dilations, padBegin, padEnd;
+  llvm::SmallVector<int64_t> outShape; // spatial output dims
+};
+
+/// Resolves kernel/strides/dilations/pads/auto_pad/ceil_mode to explicit
+/// numbers. `spatialIn` may hold dynamic dims, which give dynamic outputs.
+/// On failure returns std::nullopt and sets `error`.
+std::optional<WindowGeometry>
+computeWindow(llvm::ArrayRef<int64_t> spatialIn, llvm::ArrayRef<int64_t> kernel,
+              std::optional<llvm::ArrayRef<int64_t>> strides,
+              std::optional<llvm::ArrayRef<int64_t>> dilations,
+              std::optional<llvm::ArrayRef<int64_t>> pads, llvm::StringRef autoPad,
+              bool ceilMode, std::string &error);
+
+/// The integer contents of a constant tensor value (nn.constant with a dense
+/// or dense_resource integer attribute), or std::nullopt if not constant.
+std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);
+
+/// The ONNX Reshape target shape for `input` (resolving 0 and -1).
+std::optional<llvm::SmallVector<int64_t>>
+resolveReshape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> target,
+               bool allowZero, std::string &error);
+
+/// Normalises an ONNX axis in [-rank, rank) to [0, rank).
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace lepton::nn
+
+#endif // LEPTON_DIALECTS_NN_NNSHAPES_H

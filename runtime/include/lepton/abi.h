@@ -1,0 +1,70 @@
+/*===- lepton/abi.h - the contract between generated code and callers -----===*
+ *
+ * Every artifact Lepton writes exports one `lepton_model_desc` (named
+ * `<name>_descriptor`; shared libraries also export it as
+ * LEPTON_DESCRIPTOR_SYMBOL) and one entry point `<name>_run`. The caller owns
+ * all memory: input and output buffers (dense, row-major) and one workspace
+ * arena of `workspace_bytes`, aligned to `workspace_align`.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef LEPTON_ABI_H
+#define LEPTON_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LEPTON_ABI_VERSION 1u
+#define LEPTON_DESCRIPTOR_SYMBOL "lepton_model_descriptor"
+
+/* Element types use the ONNX TensorProto.DataType codes. */
+typedef enum lepton_dtype {
+  LEPTON_FLOAT32 = 1,
+  LEPTON_UINT8 = 2,
+  LEPTON_INT8 = 3,
+  LEPTON_UINT16 = 4,
+  LEPTON_INT16 = 5,
+  LEPTON_INT32 = 6,
+  LEPTON_INT64 = 7,
+  LEPTON_BOOL = 9,
+  LEPTON_FLOAT16 = 10,
+  LEPTON_FLOAT64 = 11,
+  LEPTON_UINT32 = 12,
+  LEPTON_UINT64 = 13,
+  LEPTON_BFLOAT16 = 16
+} lepton_dtype;
+
+typedef enum lepton_target { LEPTON_TARGET_CPU = 1 } lepton_target;
+
+typedef struct lepton_tensor_desc {
+  const char *name;     /* the ONNX value name */
+  int32_t dtype;        /* lepton_dtype */
+  int32_t rank;
+  const int64_t *shape; /* rank entries; -1 marks a dynamic dim */
+} lepton_tensor_desc;
+
+/* Returns 0 on success. `inputs` and `outputs` hold one pointer per tensor in
+ * descriptor order. */
+typedef int32_t (*lepton_entry_fn)(const void *const *inputs,
+                                   void *const *outputs, void *workspace);
+
+typedef struct lepton_model_desc {
+  uint32_t abi_version; /* LEPTON_ABI_VERSION */
+  uint32_t target;      /* lepton_target */
+  const char *name;
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  const lepton_tensor_desc *inputs;
+  const lepton_tensor_desc *outputs;
+  uint64_t workspace_bytes;
+  uint64_t workspace_align;
+  lepton_entry_fn run;
+} lepton_model_desc;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LEPTON_ABI_H */

@@ -1,0 +1,189 @@
+/*===- runtime.c - the Lepton C runtime for CPU artifacts -----------------===*/
+#define _GNU_SOURCE
+#include "lepton/runtime.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lepton_model {
+  const lepton_model_desc *desc;
+  void *library; /* dlopen handle, NULL for wrapped descriptors */
+  void *workspace;
+};
+
+static _Thread_local char last_error[512];
+
+static lepton_status fail(lepton_status status, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(last_error, sizeof last_error, format, args);
+  va_end(args);
+  return status;
+}
+
+const char *lepton_last_error(void) { return last_error; }
+
+const char *lepton_status_string(lepton_status status) {
+  switch (status) {
+  case LEPTON_OK: return "ok";
+  case LEPTON_ERROR_IO: return "cannot load";
+  case LEPTON_ERROR_INVALID_MODEL: return "invalid model";
+  case LEPTON_ERROR_INVALID_ARGUMENT: return "invalid argument";
+  case LEPTON_ERROR_OUT_OF_MEMORY: return "out of memory";
+  case LEPTON_ERROR_EXECUTION: return "execution failed";
+  }
+  return "unknown status";
+}
+
+size_t lepton_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case LEPTON_UINT8: case LEPTON_INT8: case LEPTON_BOOL: return 1;
+  case LEPTON_UINT16: case LEPTON_INT16: case LEPTON_FLOAT16: case LEPTON_BFLOAT16: return 2;
+  case LEPTON_FLOAT32: case LEPTON_INT32: case LEPTON_UINT32: return 4;
+  case LEPTON_INT64: case LEPTON_UINT64: case LEPTON_FLOAT64: return 8;
+  default: return 0;
+  }
+}
+
+int64_t lepton_num_elements(const lepton_tensor_desc *desc) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < desc->rank; ++i)
+    n *= desc->shape[i];
+  return n;
+}
+
+lepton_status lepton_wrap(const lepton_model_desc *desc, lepton_model **model) {
+  if (!model)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT, "model is NULL");
+  *model = NULL;
+  if (!desc || desc->abi_version != LEPTON_ABI_VERSION || !desc->run)
+    return fail(LEPTON_ERROR_INVALID_MODEL,
+                "descriptor ABI version %u, runtime expects %u",
+                desc ? desc->abi_version : 0u, LEPTON_ABI_VERSION);
+  lepton_model *m = calloc(1, sizeof *m);
+  if (!m)
+    return fail(LEPTON_ERROR_OUT_OF_MEMORY, "cannot allocate the model");
+  m->desc = desc;
+  if (desc->workspace_bytes) {
+    size_t align = desc->workspace_align ? desc->workspace_align : 64;
+    size_t bytes = (desc->workspace_bytes + align - 1) / align * align;
+    m->workspace = aligned_alloc(align, bytes);
+    if (!m->workspace) {
+      free(m);
+      return fail(LEPTON_ERROR_OUT_OF_MEMORY, "cannot allocate %llu workspace bytes",
+                  (unsigned long long)desc->workspace_bytes);
+    }
+  }
+  *model = m;
+  return LEPTON_OK;
+}
+
+lepton_status lepton_load(const char *path, lepton_model **model) {
+  if (!path || !model)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT, "path or model is NULL");
+  *model = NULL;
+  void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    return fail(LEPTON_ERROR_IO, "%s", dlerror());
+  const lepton_model_desc *desc = dlsym(library, LEPTON_DESCRIPTOR_SYMBOL);
+  if (!desc) {
+    dlclose(library);
+    return fail(LEPTON_ERROR_INVALID_MODEL, "%s: no %s symbol (not a Lepton model)",
+                path, LEPTON_DESCRIPTOR_SYMBOL);
+  }
+  lepton_status status = lepton_wrap(desc, model);
+  if (status != LEPTON_OK) {
+    dlclose(library);
+    return status;
+  }
+  (*model)->library = library;
+  return LEPTON_OK;
+}
+
+void lepton_unload(lepton_model *model) {
+  if (!model)
+    return;
+  free(model->workspace);
+  if (model->library)
+    dlclose(model->library);
+  free(model);
+}
+
+const lepton_model_desc *lepton_descriptor(const lepton_model *model) {
+  return model ? model->desc : NULL;
+}
+uint32_t lepton_num_inputs(const lepton_model *model) {
+  return model ? model->desc->num_inputs : 0;
+}
+uint32_t lepton_num_outputs(const lepton_model *model) {
+  return model ? model->desc->num_outputs : 0;
+}
+const lepton_tensor_desc *lepton_input_info(const lepton_model *model, uint32_t i) {
+  return model && i < model->desc->num_inputs ? &model->desc->inputs[i] : NULL;
+}
+const lepton_tensor_desc *lepton_output_info(const lepton_model *model, uint32_t i) {
+  return model && i < model->desc->num_outputs ? &model->desc->outputs[i] : NULL;
+}
+
+static lepton_status check_tensor(const char *role, uint32_t index,
+                                  const lepton_tensor_desc *want,
+                                  const lepton_tensor *got) {
+  if (!got->data)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT, "%s %u ('%s') has no data", role,
+                index, want->name);
+  if (got->dtype != want->dtype)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT,
+                "%s %u ('%s') has element type %d, the model expects %d", role,
+                index, want->name, got->dtype, want->dtype);
+  int same = got->rank == want->rank && (got->rank == 0 || got->shape);
+  for (int32_t d = 0; same && d < want->rank; ++d)
+    same = want->shape[d] < 0 ? got->shape[d] >= 0 : got->shape[d] == want->shape[d];
+  if (!same) {
+    char expected[256] = "", actual[256] = "";
+    for (int32_t d = 0; d < want->rank; ++d)
+      snprintf(expected + strlen(expected), sizeof expected - strlen(expected),
+               d ? "x%lld" : "%lld", (long long)want->shape[d]);
+    for (int32_t d = 0; got->shape && d < got->rank; ++d)
+      snprintf(actual + strlen(actual), sizeof actual - strlen(actual),
+               d ? "x%lld" : "%lld", (long long)got->shape[d]);
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT,
+                "%s %u ('%s') has shape [%s], the model expects [%s]", role,
+                index, want->name, actual, expected);
+  }
+  return LEPTON_OK;
+}
+
+lepton_status lepton_run(lepton_model *model, const lepton_tensor *inputs,
+                         uint32_t num_inputs, const lepton_tensor *outputs,
+                         uint32_t num_outputs) {
+  if (!model)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT, "model is NULL");
+  const lepton_model_desc *desc = model->desc;
+  if (num_inputs != desc->num_inputs || num_outputs != desc->num_outputs)
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT,
+                "got %u inputs and %u outputs, the model has %u and %u",
+                num_inputs, num_outputs, desc->num_inputs, desc->num_outputs);
+  if ((num_inputs && !inputs) || (num_outputs && !outputs))
+    return fail(LEPTON_ERROR_INVALID_ARGUMENT, "tensor array is NULL");
+  const void *in_ptrs[num_inputs ? num_inputs : 1];
+  void *out_ptrs[num_outputs ? num_outputs : 1];
+  for (uint32_t i = 0; i < num_inputs; ++i) {
+    lepton_status s = check_tensor("input", i, &desc->inputs[i], &inputs[i]);
+    if (s != LEPTON_OK)
+      return s;
+    in_ptrs[i] = inputs[i].data;
+  }
+  for (uint32_t i = 0; i < num_outputs; ++i) {
+    lepton_status s = check_tensor("output", i, &desc->outputs[i], &outputs[i]);
+    if (s != LEPTON_OK)
+      return s;
+    out_ptrs[i] = outputs[i].data;
+  }
+  if (desc->run(in_ptrs, out_ptrs, model->workspace) != 0)
+    return fail(LEPTON_ERROR_EXECUTION, "the model's entry point failed");
+  last_error[0] = '\0';
+  return LEPTON_OK;
+}

@@ -1,0 +1,58 @@
+//===- leptonc.cpp - the Lepton command-line compiler ---------------------===//
+#include "compiler/Driver.h"
+
+#include <CLI/CLI.hpp>
+
+int main(int argc, char **argv) {
+  lepton::CompileOptions options;
+  std::string emit;
+  unsigned optLevel = 3;
+
+  CLI::App app{"leptonc: compile an ONNX model ahead of time into native code.\n"};
+  app.footer("Example:\n"
+             "  leptonc resnet18.onnx -o resnet18.so     # shared library + resnet18.h\n"
+             "  leptonc mlp.onnx -o mlp.o --mtriple=aarch64-linux-gnu\n"
+             "  leptonc mlp.onnx --emit=linalg -o -     # print the linalg IR\n\n"
+             "Exit codes: 0 success, 1 invalid or unsupported input (all problems are\n"
+             "listed as 'error:' lines; no output file is written), 2 bad command line.");
+  app.add_option("model", options.input, "ONNX model to compile (.onnx)")
+      ->required();
+  app.add_option("-o,--output", options.output,
+                 "output file; its extension picks the default --emit "
+                 "(.so shared library, .o object, .ll LLVM IR, .mlir linalg IR); "
+                 "'-' prints textual IR to stdout")
+      ->required();
+  app.add_option("--emit", emit,
+                 "stop after a phase and write its result: nn (graph IR after "
+                 "import), linalg (linalg on tensors), llvm (optimised LLVM IR), "
+                 "obj (object file), so (shared library)")
+      ->check(CLI::IsMember({"nn", "linalg", "llvm", "obj", "so"}));
+  app.add_option("--target", options.target, "code generation target: cpu")
+      ->default_val("cpu");
+  app.add_option("-O", optLevel, "optimisation level 0-3 (LLVM pipeline and codegen)")
+      ->check(CLI::Range(0, 3))
+      ->default_val(3);
+  app.add_option("--mtriple", options.cpu.triple,
+                 "target triple, e.g. x86_64-linux-gnu, aarch64-linux-gnu, "
+                 "riscv64-linux-gnu (default: the host)");
+  app.add_option("--mcpu", options.cpu.cpu,
+                 "target CPU, e.g. skylake-avx512, neoverse-n1, native "
+                 "(default: the host CPU, or generic when cross-compiling)");
+  app.add_option("--mattr", options.cpu.features,
+                 "target features, e.g. +avx2,+fma (default: those of --mcpu)");
+  app.add_option("--name", options.name,
+                 "C symbol prefix of the artifact: <name>_run, <name>_descriptor, "
+                 "<name>.h (default: the output file's stem)");
+  app.add_flag("!--no-header", options.writeHeader,
+               "do not write <name>.h beside an object or shared library");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  options.cpu.optLevel = optLevel;
+  if (!emit.empty())
+    options.emit = lepton::parseEmitKind(emit);
+  return lepton::compileModel(options);
+}
