@@ -17,6 +17,19 @@ def ConvertNNToLinalg : Pass<"lepton-convert-nn-to-linalg", "mlir::ModuleOp"> {
                            "mlir::math::MathDialect"];
 }
 
+def PrepareEntryABI : Pass<"lepton-prepare-entry-abi", "mlir::ModuleOp"> {
+  let summary = "Make function boundaries follow the artifact ABI before bufferization";
+  let description = [{
+    Marks arguments read-only (`bufferization.writable = false`: inputs are
+    the caller's) and copies every result that is an argument, a constant or
+    a repeated result into a fresh tensor, so each output owns a buffer that
+    buffer-results-to-out-params can turn into a caller-owned out-parameter.
+    Runs right before bufferization, after the last canonicalization that
+    could fold such copies away.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
 def PlanWorkspace : Pass<"lepton-plan-workspace", "mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one caller-owned arena";
   let description = [{

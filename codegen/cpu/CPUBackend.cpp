@@ -30,7 +30,7 @@ const char *const kLinalgPipeline =
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
 const char *const kCpuLoweringPipeline =
-    "empty-tensor-to-alloc-tensor,"
+    "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"

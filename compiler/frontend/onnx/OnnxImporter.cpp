@@ -10,6 +10,7 @@
 #include "compiler/frontend/onnx/OnnxImporter.h"
 #include "compiler/frontend/onnx/TensorProto.h"
 #include "dialects/nn/NNDialect.h"
+#include "dialects/nn/NNShapes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -22,6 +23,7 @@
 
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
+#include <onnx/version_converter/convert.h>
 
 #include <fstream>
 #include <sstream>
@@ -140,6 +142,14 @@ bool clipHook(NodeContext &c) {
 bool dropoutHook(NodeContext &c) {
   for (const char *name : {"ratio", "seed"})
     c.attrs.erase(name);
+  // Opset 12+: training_mode is an input; only a constant false is inference.
+  if (c.operands.size() > 2 && !isa<NoneType>(c.operands[2].getType())) {
+    auto mode = nn::getConstantIntValues(c.operands[2]);
+    if (!mode || llvm::any_of(*mode, [](int64_t v) { return v != 0; })) {
+      c.error = "training mode";
+      return false;
+    }
+  }
   if (auto isTest = c.attrs.erase("is_test"))
     if (cast<IntegerAttr>(isTest).getInt() == 0) {
       c.error = "training mode (is_test=0)";
@@ -239,13 +249,11 @@ private:
                            : node.name();
     return NameLoc::get(StringAttr::get(&ctx, name), fileLoc());
   }
-  InFlightDiagnostic fileError() { return emitError(fileLoc()) << ""; }
 
   bool load(::onnx::ModelProto &model);
   Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
   std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
   bool importNode(const NodeProto &node, int index);
-  Value noneValue();
 
   MLIRContext &ctx;
   std::string path, baseDir;
@@ -278,6 +286,23 @@ bool Importer::load(::onnx::ModelProto &model) {
                          << StringRef(what).split('\n').first;
     return false;
   }
+  int64_t version = 0;
+  for (const auto &imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      version = imp.version();
+  if (version > 0 && version < kMinOpset) {
+    // Older models are upgraded by libonnx's version converter, which needs
+    // the shapes of Gemm/Add inputs to rewrite their broadcast attributes.
+    try {
+      ::onnx::shape_inference::InferShapes(model);
+      model = ::onnx::version_conversion::ConvertVersion(model, kMinOpset);
+    } catch (const std::exception &e) {
+      emitError(fileLoc()) << "unsupported opset " << version
+                           << ": upgrading it to opset " << kMinOpset
+                           << " failed: " << StringRef(e.what()).split('\n').first;
+      return false;
+    }
+  }
   try {
     ::onnx::shape_inference::InferShapes(model);
   } catch (const std::exception &e) {
@@ -290,13 +315,15 @@ bool Importer::load(::onnx::ModelProto &model) {
 Type Importer::tensorType(const ::onnx::TypeProto &type, const std::string &name,
                           Location loc) {
   if (!type.has_tensor_type()) {
-    emitError(loc) << "value '" << name << "' is not a tensor";
+    emitError(loc) << "unsupported value type: '" << name
+                   << "' is not a tensor (sequence, map and optional values are "
+                      "not supported)";
     return {};
   }
   const auto &tensor = type.tensor_type();
   Type element = elementTypeFor(&ctx, tensor.elem_type());
   if (!element) {
-    emitError(loc) << "value '" << name << "' has unsupported element type "
+    emitError(loc) << "value '" << name << "' has an unsupported element type "
                    << dtypeName(tensor.elem_type());
     return {};
   }
@@ -350,8 +377,6 @@ std::optional<NamedAttribute> Importer::convertAttribute(const AttributeProto &a
   return builder.getNamedAttr(attr.name(), value);
 }
 
-Value Importer::noneValue() { return none; }
-
 bool Importer::importNode(const NodeProto &node, int index) {
   Location loc = nodeLoc(node, index);
   const OpEntry *entry = lookupOp(node.op_type());
@@ -359,7 +384,7 @@ bool Importer::importNode(const NodeProto &node, int index) {
   SmallVector<Value> operands;
   for (const std::string &input : node.input()) {
     if (input.empty()) {
-      operands.push_back(noneValue());
+      operands.push_back(none);
       continue;
     }
     if (poisoned.contains(input))
@@ -399,7 +424,7 @@ bool Importer::importNode(const NodeProto &node, int index) {
       return false;
     }
     while ((int)operands.size() < entry->numInputs)
-      operands.push_back(noneValue());
+      operands.push_back(none);
   }
 
   OperationName name(std::string("nn.") + entry->nnName, &ctx);
