@@ -633,6 +633,28 @@ FailureOr<Value> lowerConcat(ConcatOp op, Lowering &l) {
   return result;
 }
 
+FailureOr<Value> lowerPad(PadOp op, Lowering &l) {
+  auto type = resultType(op);
+  if (op.getMode() != "constant")
+    return unsupported(op, "mode '" + op.getMode() + "'");
+  auto pads = getConstantIntValues(op.getPads());
+  if (!pads)
+    return unsupported(op, "pads computed at run time");
+  if (llvm::any_of(*pads, [](int64_t p) { return p < 0; }))
+    return unsupported(op, "negative pads");
+  Type et = type.getElementType();
+  Value value = isa<NoneType>(op.getConstantValue().getType())
+                    ? l.constant(et, 0)
+                    : l.scalar(op.getConstantValue());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> low, high;
+  for (int64_t d = 0; d < rank; ++d) {
+    low.push_back(l.b.getIndexAttr((*pads)[d]));
+    high.push_back(l.b.getIndexAttr((*pads)[d + rank]));
+  }
+  return l.b.create<tensor::PadOp>(l.loc, type, op.getData(), low, high, value).getResult();
+}
+
 FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
   return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
 }
@@ -683,6 +705,7 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](MatMulOp o) { return lowerMatMul(o, l); })
       .Case([&](TransposeOp o) { return lowerTranspose(o, l); })
       .Case([&](ConcatOp o) { return lowerConcat(o, l); })
+      .Case([&](PadOp o) { return lowerPad(o, l); })
       .Case<FlattenOp, ReshapeOp>([&](Operation *o) -> FailureOr<Value> {
         return l.reshape(o->getOperand(0), resultType(o));
       })

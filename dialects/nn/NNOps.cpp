@@ -425,6 +425,36 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
   return getData();
 }
 
+LogicalResult PadOp::inferReturnTypes(MLIRContext *ctx,
+                                      std::optional<Location> loc,
+                                      ValueRange operands, DictionaryAttr attrs,
+                                      OpaqueProperties props, RegionRange regions,
+                                      SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData());
+  auto padsType = rankedType(op.getPads());
+  if (padsType.getRank() != 1 || !padsType.getElementType().isInteger(64))
+    return emitOptionalError(loc, "pads must be a 1-D int64 tensor");
+  StringRef mode = op.getMode();
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return emitOptionalError(loc, "unknown mode '", mode, "'");
+  SmallVector<int64_t> shape(data.getShape());
+  if (auto pads = getConstantIntValues(op.getPads())) {
+    if ((int64_t)pads->size() != 2 * data.getRank())
+      return emitOptionalError(loc, "pads must have 2 x rank entries");
+    for (int64_t d = 0; d < data.getRank(); ++d)
+      if (shape[d] != kDyn) {
+        shape[d] += (*pads)[d] + (*pads)[d + data.getRank()];
+        if (shape[d] < 0)
+          return emitOptionalError(loc, "pads remove more than dim ", d, " holds");
+      }
+  } else {
+    shape.assign(data.getRank(), kDyn);
+  }
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          ValueRange operands,

@@ -197,6 +197,14 @@ def NN_TransposeOp : NN_Op<"transpose"> {
   let hasFolder = 1;
 }
 
+def NN_PadOp : NN_Op<"pad"> {
+  let summary = "ONNX Pad (pads as [begin..., end...]; absent value pads with 0)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$pads,
+                       NN_OptTensor:$constant_value,
+                       DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_ConcatOp : NN_Op<"concat"> {
   let summary = "ONNX Concat";
   let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);

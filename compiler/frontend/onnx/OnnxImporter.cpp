@@ -196,6 +196,31 @@ bool constantHook(NodeContext &c) {
   return true;
 }
 
+bool padHook(NodeContext &c) {
+  if (c.opset >= 11)
+    return true;
+  // Opset 2-10: pads and value are attributes.
+  Attribute pads = c.attrs.erase("pads");
+  if (!pads) {
+    c.error = "missing pads";
+    return false;
+  }
+  ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(pads).asArrayRef();
+  auto padsType = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
+  c.operands.push_back(c.builder.create<nn::ConstantOp>(
+      c.loc, cast<ElementsAttr>(DenseElementsAttr::get(padsType, values))));
+  Attribute value = c.attrs.erase("value");
+  Type element = cast<RankedTensorType>(c.operands[0].getType()).getElementType();
+  if (value && !isa<FloatType>(element)) {
+    c.error = "a pad value on a non-float tensor";
+    return false;
+  }
+  c.operands.push_back(value ? scalarConstant(c, element,
+                                              cast<FloatAttr>(value).getValueAsDouble())
+                             : Value(c.builder.create<nn::NoneOp>(c.loc)));
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -219,6 +244,7 @@ const OpEntry kOpTable[] = {
     {"Reshape", "reshape", 2, 5},
     {"Transpose", "transpose", 1},
     {"Concat", "concat", -1},
+    {"Pad", "pad", 3, 7, padHook},
     {"Identity", "identity", 1},
     {"Dropout", "dropout", 3, 7, dropoutHook},
     {"Constant", "constant", 0, 7, constantHook},
