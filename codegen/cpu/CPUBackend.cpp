@@ -204,6 +204,13 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                      << signature.name << "' has an unexpected signature";
     return nullptr;
   }
+  // Record the CPU in the IR too, so --emit=llvm output is self-describing.
+  for (llvm::Function &f : *llvmModule)
+    if (!f.isDeclaration()) {
+      f.addFnAttr("target-cpu", machine.getTargetCPU());
+      if (!machine.getTargetFeatureString().empty())
+        f.addFnAttr("target-features", machine.getTargetFeatureString());
+    }
   return llvmModule;
 }
 

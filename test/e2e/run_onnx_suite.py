@@ -60,6 +60,8 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-5)
     parser.add_argument("--filter", default="", help="only tests whose name contains this")
     parser.add_argument("--verbose", action="store_true", help="list unsupported tests too")
+    parser.add_argument("--require-all", action="store_true",
+                        help="count unsupported models as failures")
     args = parser.parse_args()
 
     tests = []
@@ -83,6 +85,12 @@ def main():
           f"{counts['wrong-result']} wrong results, {counts['compile-error']} compile errors, "
           f"{counts['unsupported']} skipped as unsupported")
     failed = counts["wrong-result"] + counts["compile-error"]
+    if args.require_all:
+        for name, status, detail in results:
+            if status == "unsupported":
+                print(f"FAIL {name} [unsupported] {detail}")
+        failed += counts["unsupported"]
+        counts["unsupported"] = 0
     print(f"{counts['passed']} passed, {failed} failed, {counts['unsupported']} skipped")
     return 1 if failed else 0
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Writes small ONNX models for the diagnostics and CLI tests.
+
+  make_onnx.py KIND OUT.onnx
+
+KIND: add (y = x + c, x: 2x3 float), unsupported (two unsupported ops beside a
+supported one), empty (a graph without nodes), opset99 (an opset Lepton does
+not accept), bad_attr (a Conv with an attribute Lepton does not know),
+shape_clash (Add of 2x3 and 4x5).
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def vi(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def build(kind):
+    c = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), "c")
+    if kind == "add":
+        return model([helper.make_node("Add", ["x", "c"], ["y"], name="add0")],
+                     [vi("x", [2, 3])], [vi("y", [2, 3])], [c])
+    if kind == "unsupported":
+        return model([helper.make_node("Erf", ["x"], ["a"], name="erf0"),
+                      helper.make_node("Relu", ["a"], ["b"], name="relu0"),
+                      helper.make_node("HardSwish", ["b"], ["y"], name="hswish0")],
+                     [vi("x", [2, 3])], [vi("y", [2, 3])], opset=14)
+    if kind == "empty":
+        return model([], [vi("x", [2, 3])], [vi("x", [2, 3])])
+    if kind == "opset99":
+        m = build("add")
+        m.opset_import[0].version = 99
+        return m
+    if kind == "bad_attr":
+        w = numpy_helper.from_array(np.ones((1, 1, 1, 1), np.float32), "w")
+        node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv0")
+        node.attribute.append(helper.make_attribute("fancy", 3))
+        return model([node], [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 4, 4])], [w])
+    if kind == "shape_clash":
+        return model([helper.make_node("Add", ["x", "z"], ["y"], name="add_bad")],
+                     [vi("x", [2, 3]), vi("z", [4, 5])], [vi("y", [2, 3])])
+    raise SystemExit(f"unknown kind {kind}")
+
+
+if __name__ == "__main__":
+    m = build(sys.argv[1])
+    with open(sys.argv[2], "wb") as f:
+        f.write(m.SerializeToString())
