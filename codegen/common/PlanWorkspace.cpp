@@ -45,6 +45,8 @@ int64_t lastUse(Value root, Block &block,
   while (!worklist.empty()) {
     Value v = worklist.pop_back_val();
     for (Operation *user : v.getUsers()) {
+      if (isa<memref::DeallocOp>(user))
+        continue; // deallocs are erased below, they do not extend a lifetime
       last = std::max(last, positionIn(block, user, positions));
       if (isa<ViewLikeOpInterface>(user))
         for (Value r : user->getResults())

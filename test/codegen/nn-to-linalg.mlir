@@ -1,0 +1,93 @@
+// RUN: lepton-opt %s --lepton-convert-nn-to-linalg --split-input-file | FileCheck %s
+
+// Broadcasting: size-1 and missing dims map to constants or are dropped.
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @add_broadcast
+func.func @add_broadcast(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+  // CHECK: arith.addf
+  %0 = nn.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Grouped conv: the group is an explicit loop dim over reshaped views, and
+// the input is padded once.
+// CHECK-LABEL: func @grouped_conv
+func.func @grouped_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x3x3xf32> {
+  // CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x2x7x7xf32>
+  // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x2x3x3xf32>
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+  // CHECK: arith.mulf
+  // CHECK: arith.addf
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x6x3x3xf32>
+  %0 = nn.conv %x, %w, %b {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x3x3xf32>
+  return %0 : tensor<1x6x3x3xf32>
+}
+
+// -----
+
+// Max pooling pads with -inf; average pooling divides by per-position counts
+// computed at compile time (count_include_pad = 0 here).
+// CHECK-LABEL: func @pools
+func.func @pools(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>) {
+  // CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+  // CHECK: tensor.pad
+  // CHECK: tensor.yield %[[NEGINF]]
+  // CHECK: arith.maximumf
+  %m = nn.max_pool %x {kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  // CHECK: arith.constant dense<{{\[\[\[\[}}4.000000e+00, 6.000000e+00], [6.000000e+00, 9.000000e+00]]]]> : tensor<1x1x2x2xf32>
+  // CHECK: arith.divf
+  %a = nn.average_pool %x {kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  return %m, %a : tensor<1x1x2x2xf32>, tensor<1x1x2x2xf32>
+}
+
+// -----
+
+// Gemm with alpha = 1 accumulates onto beta * C.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func @gemm
+func.func @gemm(%a: tensor<3x2xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) -> tensor<2x4xf32> {
+  // CHECK: %[[INIT:.*]] = linalg.generic
+  // CHECK: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
+  // CHECK: arith.mulf %{{.*}}, %[[BETA]]
+  // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+  // CHECK-SAME: outs(%[[INIT]]
+  %0 = nn.gemm %a, %b, %c {beta = 0.5 : f32, transA = 1 : i64, transB = 1 : i64}
+      : (tensor<3x2xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Reshapes are views: collapse to 1-D, then expand.
+// CHECK-LABEL: func @reshape
+func.func @reshape(%x: tensor<2x3x4xf32>) -> tensor<4x6xf32> {
+  // CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1, 2]] : tensor<2x3x4xf32> into tensor<24xf32>
+  // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [4, 6] : tensor<24xf32> into tensor<4x6xf32>
+  %s = nn.constant dense<[4, 6]> : tensor<2xi64>
+  %0 = nn.reshape %x, %s : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+// Softmax: max-subtracted exponentials normalised along the axis.
+// CHECK-LABEL: func @softmax
+func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+  // CHECK: arith.maximumf
+  // CHECK: math.exp
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+  // CHECK: arith.addf
+  // CHECK: arith.divf
+  %0 = nn.softmax %x {axis = 1 : i64} : (tensor<2x5xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}

@@ -1,0 +1,25 @@
+// RUN: lepton-opt %s --canonicalize --split-input-file | FileCheck %s
+
+// Folders remove ops that are the identity.
+// CHECK-LABEL: func @identities
+func.func @identities(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK-NOT: nn.
+  // CHECK: return %arg0
+  %none = nn.none
+  %0 = nn.identity %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = nn.dropout %0, %none, %none : (tensor<2x3xf32>, none, none) -> tensor<2x3xf32>
+  %2 = nn.transpose %1 {perm = array<i64: 0, 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %shape = nn.constant dense<[2, 3]> : tensor<2xi64>
+  %3 = nn.reshape %2, %shape : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
+
+// -----
+
+// A real transpose stays.
+// CHECK-LABEL: func @transpose
+func.func @transpose(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // CHECK: nn.transpose
+  %0 = nn.transpose %x : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}

@@ -1,0 +1,150 @@
+// RUN: lepton-opt %s --split-input-file --verify-diagnostics
+
+func.func @bad_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+2 {{are not broadcast-compatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.add %a, %b : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @mixed_types(%a: tensor<2xf32>, %b: tensor<2xi32>) -> tensor<2xf32> {
+  // expected-error @+2 {{operand element types differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.mul %a, %b : (tensor<2xf32>, tensor<2xi32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @wrong_result(%a: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+2 {{inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<3x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.add %a, %a : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  %none = nn.none
+  // expected-error @+2 {{X has 3 channels but W expects 2 x group 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv %x, %w, %none : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>, none) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_strides(%x: tensor<1x2x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  %none = nn.none
+  // expected-error @+2 {{strides must have 2 entries, got 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.conv %x, %w, %none {strides = array<i64: 1, 1, 1>} : (tensor<1x2x8x8xf32>, tensor<4x2x3x3xf32>, none) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @pool_window(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x1x1xf32> {
+  // expected-error @+2 {{the window is larger than the padded input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.max_pool %x {kernel_shape = array<i64: 3, 3>} : (tensor<1x2x2x2xf32>) -> tensor<1x2x1x1xf32>
+  return %0 : tensor<1x2x1x1xf32>
+}
+
+// -----
+
+func.func @pool_auto_pad(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-error @+2 {{unknown auto_pad 'SOMETIMES'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.average_pool %x {auto_pad = "SOMETIMES", kernel_shape = array<i64: 3, 3>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+func.func @gemm_inner(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  %none = nn.none
+  // expected-error @+2 {{inner dimensions differ: 3 vs 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.gemm %a, %b, %none : (tensor<2x3xf32>, tensor<4x5xf32>, none) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x4xf32>, %b: tensor<5x4x6xf32>) -> tensor<2x3x6xf32> {
+  // expected-error @+2 {{batch dimensions do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.mat_mul %a, %b : (tensor<2x3x4xf32>, tensor<5x4x6xf32>) -> tensor<2x3x6xf32>
+  return %0 : tensor<2x3x6xf32>
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x3xf32>) -> tensor<4x2xf32> {
+  %s = nn.constant dense<[4, 2]> : tensor<2xi64>
+  // expected-error @+2 {{the shape has 8 elements but the input has 6}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.reshape %x, %s : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
+  // expected-error @+2 {{perm is not a permutation}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.transpose %x {perm = array<i64: 1, 1>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @concat_axis(%x: tensor<2x3xf32>) -> tensor<2x6xf32> {
+  // expected-error @+2 {{axis is out of range}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.concat %x, %x {axis = 2 : i64} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  return %0 : tensor<2x6xf32>
+}
+
+// -----
+
+func.func @clip_bound(%x: tensor<2x3xf32>, %lo: tensor<2xf32>) -> tensor<2x3xf32> {
+  %none = nn.none
+  // expected-error @+1 {{min must be a scalar}}
+  %0 = nn.clip %x, %lo, %none : (tensor<2x3xf32>, tensor<2xf32>, none) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @dropout_training(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %none = nn.none
+  %t = nn.constant dense<true> : tensor<i1>
+  // expected-error @+1 {{training mode is not supported}}
+  %0 = nn.dropout %x, %none, %t : (tensor<2xf32>, none, tensor<i1>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @flatten_axis(%x: tensor<2x3xf32>) -> tensor<6x1xf32> {
+  // expected-error @+2 {{axis 3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.flatten %x {axis = 3 : i64} : (tensor<2x3xf32>) -> tensor<6x1xf32>
+  return %0 : tensor<6x1xf32>
+}
+
+// -----
+
+func.func @pad_mode(%x: tensor<2xf32>) -> tensor<4xf32> {
+  %p = nn.constant dense<[1, 1]> : tensor<2xi64>
+  %none = nn.none
+  // expected-error @+2 {{unknown mode 'wrap'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.pad %x, %p, %none {mode = "wrap"} : (tensor<2xf32>, tensor<2xi64>, none) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
