@@ -153,11 +153,27 @@ bool runPipeline(ModuleOp module, const char *pipeline) {
   return succeeded(pm.run(module));
 }
 
-std::string printIR(Operation *op) {
+std::string printIR(Operation *op, bool withLocations) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  op->print(os, OpPrintingFlags().elideLargeResourceString());
+  OpPrintingFlags flags;
+  flags.elideLargeResourceString();
+  if (withLocations)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/true);
+  op->print(os, flags);
   return text;
+}
+
+/// Static shapes only, for now: say so once per input instead of once per op.
+bool checkStaticInputs(func::FuncOp func, const ModelSignature &signature) {
+  bool ok = true;
+  for (auto [type, input] : llvm::zip(func.getArgumentTypes(), signature.inputs))
+    if (!cast<RankedTensorType>(type).hasStaticShape()) {
+      emitError(func.getLoc()) << "unsupported dynamic shape " << type << " of input '"
+                               << input.name << "': Lepton compiles static shapes only";
+      ok = false;
+    }
+  return ok;
 }
 
 } // namespace
@@ -191,13 +207,15 @@ int compileModel(const CompileOptions &options) {
   if (failed(signature))
     return 1;
   if (emit == EmitKind::NN)
-    return writeAtomically(options.output, printIR(*module)) ? 0 : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
+  if (!checkStaticInputs(func, *signature))
+    return 1;
 
   // Phase linalg.
   if (!runPipeline(*module, cpu::kLinalgPipeline))
     return 1;
   if (emit == EmitKind::Linalg)
-    return writeAtomically(options.output, printIR(*module)) ? 0 : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
 
   // Phase target: bufferize, plan the workspace, lower to LLVM.
   if (!runPipeline(*module, cpu::kCpuLoweringPipeline))

@@ -28,6 +28,7 @@ struct CompileOptions {
   std::string target = "cpu";
   cpu::CpuOptions cpu;
   bool writeHeader = true;        // <name>.h beside object and library outputs
+  bool printLocations = false;    // textual IR shows each op's location
 };
 
 /// A C identifier derived from `text` (non-alphanumerics become '_').

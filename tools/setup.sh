@@ -16,7 +16,8 @@ packages=(cmake ninja-build clang-19 lld-19 liblld-19-dev llvm-19-dev llvm-19-to
           libmlir-19-dev mlir-19-tools libonnx-dev libprotobuf-dev protobuf-compiler
           libcli11-dev)
 if [ "$with_tests" = 1 ]; then
-  packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision)
+  packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
+            libgtest-dev)
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 fi
 missing=()

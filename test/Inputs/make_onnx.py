@@ -6,8 +6,10 @@
 KIND: add (y = x + c, x: 2x3 float), unsupported (two unsupported ops beside a
 supported one), empty (a graph without nodes), opset99 (an opset Lepton does
 not accept), bad_attr (a Conv with an attribute Lepton does not know),
-shape_clash (Add of 2x3 and 4x5).
+shape_clash (Add of 2x3 and 4x5), external (a Gemm whose weights live in
+OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input).
 """
+import os
 import sys
 
 import numpy as np
@@ -50,10 +52,25 @@ def build(kind):
     if kind == "shape_clash":
         return model([helper.make_node("Add", ["x", "z"], ["y"], name="add_bad")],
                      [vi("x", [2, 3]), vi("z", [4, 5])], [vi("y", [2, 3])])
+    if kind == "dynamic":
+        return model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+                     [vi("x", ["N", 3])], [vi("y", ["N", 3])])
+    if kind == "external":
+        w = numpy_helper.from_array(
+            np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), "w")
+        b = numpy_helper.from_array(np.arange(4, dtype=np.float32), "b")
+        return model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="gemm0")],
+                     [vi("x", [2, 3])], [vi("y", [2, 4])], [w, b])
     raise SystemExit(f"unknown kind {kind}")
 
 
 if __name__ == "__main__":
     m = build(sys.argv[1])
-    with open(sys.argv[2], "wb") as f:
-        f.write(m.SerializeToString())
+    if sys.argv[1] == "external":
+        # Weights go to a side file next to the model, as large models do.
+        location = os.path.basename(sys.argv[2]) + ".data"
+        onnx.save_model(m, sys.argv[2], save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=location, size_threshold=0)
+    else:
+        with open(sys.argv[2], "wb") as f:
+            f.write(m.SerializeToString())

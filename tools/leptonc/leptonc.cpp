@@ -43,6 +43,9 @@ int main(int argc, char **argv) {
   app.add_option("--name", options.name,
                  "C symbol prefix of the artifact: <name>_run, <name>_descriptor, "
                  "<name>.h (default: the output file's stem)");
+  app.add_flag("--print-locations", options.printLocations,
+               "with --emit=nn|linalg: show each op's location (ONNX node name and "
+               "model file)");
   app.add_flag("!--no-header", options.writeHeader,
                "do not write <name>.h beside an object or shared library");
 

@@ -1,0 +1,119 @@
+//===- RuntimeTest.cpp - the C runtime's checks and errors ----------------===//
+#include "lepton/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace {
+
+// A hand-written model: y[2x3] = x[2x3] + 1, using 24 workspace bytes.
+int32_t addOne(const void *const *inputs, void *const *outputs, void *workspace) {
+  auto *x = static_cast<const float *>(inputs[0]);
+  auto *y = static_cast<float *>(outputs[0]);
+  auto *scratch = static_cast<float *>(workspace);
+  for (int i = 0; i < 6; ++i) {
+    scratch[i] = x[i] + 1;
+    y[i] = scratch[i];
+  }
+  return 0;
+}
+
+int32_t failing(const void *const *, void *const *, void *) { return 1; }
+
+const int64_t kShape[] = {2, 3};
+const lepton_tensor_desc kInput = {"x", LEPTON_FLOAT32, 2, kShape};
+const lepton_tensor_desc kOutput = {"y", LEPTON_FLOAT32, 2, kShape};
+
+lepton_model_desc descriptor(lepton_entry_fn run = addOne) {
+  return {LEPTON_ABI_VERSION, LEPTON_TARGET_CPU, "add_one", 1, 1, &kInput, &kOutput,
+          24, 64, run};
+}
+
+struct RuntimeTest : ::testing::Test {
+  void SetUp() override { ASSERT_EQ(lepton_wrap(&desc, &model), LEPTON_OK); }
+  void TearDown() override { lepton_unload(model); }
+
+  lepton_model_desc desc = descriptor();
+  lepton_model *model = nullptr;
+  float x[6] = {0, 1, 2, 3, 4, 5}, y[6] = {};
+  lepton_tensor in = {x, LEPTON_FLOAT32, 2, kShape};
+  lepton_tensor out = {y, LEPTON_FLOAT32, 2, kShape};
+};
+
+TEST_F(RuntimeTest, RunsAndDescribes) {
+  EXPECT_EQ(lepton_num_inputs(model), 1u);
+  EXPECT_EQ(lepton_num_outputs(model), 1u);
+  EXPECT_STREQ(lepton_input_info(model, 0)->name, "x");
+  EXPECT_EQ(lepton_input_info(model, 1), nullptr);
+  EXPECT_EQ(lepton_num_elements(lepton_output_info(model, 0)), 6);
+  ASSERT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_OK);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(y[i], x[i] + 1);
+}
+
+TEST_F(RuntimeTest, RejectsWrongCount) {
+  EXPECT_EQ(lepton_run(model, &in, 0, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(lepton_last_error(), "got 0 inputs"), nullptr);
+}
+
+TEST_F(RuntimeTest, RejectsWrongElementType) {
+  in.dtype = LEPTON_INT32;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(lepton_last_error(), "element type"), nullptr);
+}
+
+TEST_F(RuntimeTest, RejectsWrongShape) {
+  const int64_t wrong[] = {3, 2};
+  out.shape = wrong;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(lepton_last_error(), "output 0 ('y') has shape [3x2], the model expects [2x3]"),
+            nullptr);
+  in.rank = 1;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_F(RuntimeTest, RejectsNulls) {
+  in.data = nullptr;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(lepton_run(model, nullptr, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(lepton_run(nullptr, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Runtime, ReportsEntryPointFailure) {
+  lepton_model_desc desc = descriptor(failing);
+  lepton_model *model;
+  ASSERT_EQ(lepton_wrap(&desc, &model), LEPTON_OK);
+  float x[6] = {}, y[6] = {};
+  lepton_tensor in = {x, LEPTON_FLOAT32, 2, kShape}, out = {y, LEPTON_FLOAT32, 2, kShape};
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_EXECUTION);
+  lepton_unload(model);
+}
+
+TEST(Runtime, RejectsForeignDescriptors) {
+  lepton_model_desc desc = descriptor();
+  desc.abi_version = 99;
+  lepton_model *model = reinterpret_cast<lepton_model *>(1);
+  EXPECT_EQ(lepton_wrap(&desc, &model), LEPTON_ERROR_INVALID_MODEL);
+  EXPECT_EQ(model, nullptr);
+  EXPECT_EQ(lepton_wrap(nullptr, &model), LEPTON_ERROR_INVALID_MODEL);
+}
+
+TEST(Runtime, LoadFailuresAreErrors) {
+  lepton_model *model;
+  EXPECT_EQ(lepton_load("/nonexistent/model.so", &model), LEPTON_ERROR_IO);
+  EXPECT_NE(std::strlen(lepton_last_error()), 0u);
+  // A shared library without a descriptor (libm is always there).
+  EXPECT_EQ(lepton_load("libm.so.6", &model), LEPTON_ERROR_INVALID_MODEL);
+  EXPECT_EQ(lepton_load(nullptr, &model), LEPTON_ERROR_INVALID_ARGUMENT);
+}
+
+TEST(Runtime, DtypeSizes) {
+  EXPECT_EQ(lepton_dtype_size(LEPTON_FLOAT32), 4u);
+  EXPECT_EQ(lepton_dtype_size(LEPTON_BOOL), 1u);
+  EXPECT_EQ(lepton_dtype_size(LEPTON_FLOAT64), 8u);
+  EXPECT_EQ(lepton_dtype_size(8 /* string */), 0u);
+  EXPECT_STREQ(lepton_status_string(LEPTON_OK), "ok");
+}
+
+} // namespace
