@@ -58,7 +58,6 @@ struct OpEntry {
   const char *onnxType;
   const char *nnName;
   int numInputs; // operands after padding absent inputs with none; -1: variadic
-  int minOpset = kMinOpset;
   NodeHook hook = nullptr;
 };
 
@@ -231,9 +230,9 @@ const OpEntry kOpTable[] = {
     {"LeakyRelu", "leaky_relu", 1},
     {"Sigmoid", "sigmoid", 1},
     {"Tanh", "tanh", 1},
-    {"Clip", "clip", 3, 7, clipHook},
-    {"Softmax", "softmax", 1, 7, softmaxHook},
-    {"BatchNormalization", "batch_normalization", 5, 7, batchNormHook},
+    {"Clip", "clip", 3, clipHook},
+    {"Softmax", "softmax", 1, softmaxHook},
+    {"BatchNormalization", "batch_normalization", 5, batchNormHook},
     {"Conv", "conv", 3},
     {"MaxPool", "max_pool", 1},
     {"AveragePool", "average_pool", 1},
@@ -241,13 +240,13 @@ const OpEntry kOpTable[] = {
     {"Gemm", "gemm", 3},
     {"MatMul", "mat_mul", 2},
     {"Flatten", "flatten", 1},
-    {"Reshape", "reshape", 2, 5},
+    {"Reshape", "reshape", 2},
     {"Transpose", "transpose", 1},
     {"Concat", "concat", -1},
-    {"Pad", "pad", 3, 7, padHook},
+    {"Pad", "pad", 3, padHook},
     {"Identity", "identity", 1},
-    {"Dropout", "dropout", 3, 7, dropoutHook},
-    {"Constant", "constant", 0, 7, constantHook},
+    {"Dropout", "dropout", 3, dropoutHook},
+    {"Constant", "constant", 0, constantHook},
 };
 
 const OpEntry *lookupOp(StringRef type) {
@@ -523,7 +522,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
   for (auto [i, node] : llvm::enumerate(graph.node())) {
     bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
     const OpEntry *entry = defaultDomain ? lookupOp(node.op_type()) : nullptr;
-    if (!entry || opset < entry->minOpset) {
+    if (!entry) {
       emitError(nodeLoc(node, i))
           << "unsupported ONNX op '"
           << (defaultDomain ? "" : node.domain() + ".") << node.op_type()

@@ -42,16 +42,25 @@ size_t dtypeSize(int32_t dtype) {
 }
 
 const char *dtypeName(int32_t dtype) {
-  if (!TensorProto::DataType_IsValid(dtype))
-    return "invalid";
-  static std::string names[32];
-  std::string &name = names[dtype & 31];
-  if (name.empty()) {
-    name = TensorProto::DataType_Name(static_cast<TensorProto::DataType>(dtype));
-    for (char &c : name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  switch (dtype) {
+  case TensorProto::FLOAT: return "float";
+  case TensorProto::UINT8: return "uint8";
+  case TensorProto::INT8: return "int8";
+  case TensorProto::UINT16: return "uint16";
+  case TensorProto::INT16: return "int16";
+  case TensorProto::INT32: return "int32";
+  case TensorProto::INT64: return "int64";
+  case TensorProto::STRING: return "string";
+  case TensorProto::BOOL: return "bool";
+  case TensorProto::FLOAT16: return "float16";
+  case TensorProto::DOUBLE: return "double";
+  case TensorProto::UINT32: return "uint32";
+  case TensorProto::UINT64: return "uint64";
+  case TensorProto::COMPLEX64: return "complex64";
+  case TensorProto::COMPLEX128: return "complex128";
+  case TensorProto::BFLOAT16: return "bfloat16";
+  default: return "undefined";
   }
-  return name.c_str();
 }
 
 /// Copies a repeated numeric field into `out`, narrowing to `Elem`.
