@@ -88,6 +88,12 @@ struct Lowering {
                                        : b.create<arith::MinSIOp>(loc, x, y).getResult();
   }
 
+  Value compare(Value x, Value y, arith::CmpFPredicate f, arith::CmpIPredicate i) {
+    return isa<FloatType>(x.getType())
+               ? b.create<arith::CmpFOp>(loc, f, x, y).getResult()
+               : b.create<arith::CmpIOp>(loc, i, x, y).getResult();
+  }
+
   Value empty(RankedTensorType type) {
     return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
   }
@@ -255,6 +261,203 @@ FailureOr<Value> lowerTanh(TanhOp op, Lowering &l) {
     return unsupported(op, "integer input");
   return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
     return l.b.create<math::TanhOp>(l.loc, a[0]);
+  });
+}
+
+/// A float-only elementwise op from a scalar body.
+template <typename OpT>
+FailureOr<Value> lowerFloatUnary(OpT op, Lowering &l, function_ref<Value(Value)> body) {
+  if (!isa<FloatType>(resultType(op).getElementType()))
+    return unsupported(op, "non-float input");
+  return l.elementwise(resultType(op), op->getOperand(0),
+                       [&](ValueRange a) { return body(a[0]); });
+}
+
+/// Float ops that are one math/arith op.
+template <typename MathOp, typename OpT>
+FailureOr<Value> lowerMath(OpT op, Lowering &l) {
+  return lowerFloatUnary(op, l, [&](Value x) -> Value {
+    return l.b.create<MathOp>(l.loc, x);
+  });
+}
+
+FailureOr<Value> lowerAbs(AbsOp op, Lowering &l) {
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    if (isa<FloatType>(a[0].getType()))
+      return l.b.create<math::AbsFOp>(l.loc, a[0]);
+    return l.b.create<math::AbsIOp>(l.loc, a[0]);
+  });
+}
+
+FailureOr<Value> lowerNeg(NegOp op, Lowering &l) {
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    if (isa<FloatType>(a[0].getType()))
+      return l.b.create<arith::NegFOp>(l.loc, a[0]);
+    return l.sub(l.constant(a[0].getType(), 0), a[0]);
+  });
+}
+
+FailureOr<Value> lowerSign(SignOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
+    Value zero = l.constant(et, 0);
+    Value pos = l.compare(a[0], zero, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+    Value neg = l.compare(a[0], zero, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+    Value v = l.b.create<arith::SelectOp>(l.loc, pos, l.constant(et, 1), zero);
+    return l.b.create<arith::SelectOp>(l.loc, neg, l.constant(et, -1), v);
+  });
+}
+
+FailureOr<Value> lowerReciprocal(ReciprocalOp op, Lowering &l) {
+  return lowerFloatUnary(op, l, [&](Value x) {
+    return l.div(l.constant(x.getType(), 1), x);
+  });
+}
+
+Value softplus(Lowering &l, Value x) {
+  Value e = l.b.create<math::ExpOp>(l.loc, x);
+  return l.b.create<math::LogOp>(l.loc, l.add(e, l.constant(x.getType(), 1)));
+}
+
+FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
+  auto attr = [&](StringRef name) {
+    return op->getAttrOfType<FloatAttr>(name).getValueAsDouble();
+  };
+  auto body = [&](Value x) -> Value {
+    Type t = x.getType();
+    auto c = [&](double v) { return l.constant(t, v); };
+    auto select = [&](Value cond, Value a, Value b) -> Value {
+      return l.b.create<arith::SelectOp>(l.loc, cond, a, b);
+    };
+    auto lt = [&](Value a, Value b) {
+      return l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT, a, b);
+    };
+    auto expm1 = [&](Value v) { return l.sub(l.b.create<math::ExpOp>(l.loc, v), c(1)); };
+    return llvm::TypeSwitch<Operation *, Value>(op)
+        .Case([&](EluOp) { return select(lt(x, c(0)), l.mul(c(attr("alpha")), expm1(x)), x); })
+        .Case([&](CeluOp) {
+          double alpha = attr("alpha");
+          Value neg = l.mul(c(alpha), expm1(l.div(x, c(alpha))));
+          return l.add(l.max(x, c(0)), l.min(neg, c(0)));
+        })
+        .Case([&](SeluOp) {
+          Value neg = l.mul(c(attr("alpha")), expm1(x));
+          return l.mul(c(attr("gamma")), select(lt(c(0), x), x, neg));
+        })
+        .Case([&](HardSigmoidOp) {
+          Value v = l.add(l.mul(c(attr("alpha")), x), c(attr("beta")));
+          return l.max(c(0), l.min(c(1), v));
+        })
+        .Case([&](HardSwishOp) {
+          Value v = l.add(l.mul(c(1.0 / 6), x), c(0.5));
+          return l.mul(x, l.max(c(0), l.min(c(1), v)));
+        })
+        .Case([&](ThresholdedReluOp) { return select(lt(c(attr("alpha")), x), x, c(0)); })
+        .Case([&](SoftplusOp) { return softplus(l, x); })
+        .Case([&](SoftsignOp) {
+          return l.div(x, l.add(c(1), l.b.create<math::AbsFOp>(l.loc, x)));
+        })
+        .Case([&](MishOp) {
+          return l.mul(x, l.b.create<math::TanhOp>(l.loc, softplus(l, x)));
+        });
+  };
+  if (!isa<FloatType>(resultType(op).getElementType()))
+    return unsupported(op, "non-float input");
+  return l.elementwise(resultType(op), op->getOperand(0),
+                       [&](ValueRange a) { return body(a[0]); });
+}
+
+FailureOr<Value> lowerLogical(Operation *op, Lowering &l) {
+  if (!resultType(op).getElementType().isInteger(1))
+    return unsupported(op, "non-bool input");
+  return l.elementwise(resultType(op), op->getOperands(), [&](ValueRange a) -> Value {
+    return llvm::TypeSwitch<Operation *, Value>(op)
+        .Case([&](NotOp) {
+          return l.b.create<arith::XOrIOp>(l.loc, a[0], l.constant(a[0].getType(), 1));
+        })
+        .Case([&](AndOp) { return l.b.create<arith::AndIOp>(l.loc, a[0], a[1]); })
+        .Case([&](OrOp) { return l.b.create<arith::OrIOp>(l.loc, a[0], a[1]); })
+        .Case([&](XorOp) { return l.b.create<arith::XOrIOp>(l.loc, a[0], a[1]); });
+  });
+}
+
+FailureOr<Value> lowerComparison(Operation *op, Lowering &l, arith::CmpFPredicate f,
+                                 arith::CmpIPredicate i) {
+  if (cast<RankedTensorType>(op->getOperand(0).getType()).getElementType().isInteger(1) &&
+      i != arith::CmpIPredicate::eq)
+    return unsupported(op, "ordering of bool tensors");
+  return l.elementwise(resultType(op), op->getOperands(), [&](ValueRange a) {
+    return l.compare(a[0], a[1], f, i);
+  });
+}
+
+FailureOr<Value> lowerPow(PowOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  Type exponent = cast<RankedTensorType>(op.getRhs().getType()).getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer base");
+  return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
+    Value e = a[1];
+    if (isa<IntegerType>(exponent))
+      e = l.b.create<arith::SIToFPOp>(l.loc, et, e);
+    else if (exponent != et)
+      e = exponent.getIntOrFloatBitWidth() > et.getIntOrFloatBitWidth()
+              ? l.b.create<arith::TruncFOp>(l.loc, et, e).getResult()
+              : l.b.create<arith::ExtFOp>(l.loc, et, e).getResult();
+    return l.b.create<math::PowFOp>(l.loc, a[0], e);
+  });
+}
+
+FailureOr<Value> lowerPRelu(PReluOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
+    Value negative = l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT, a[0],
+                                               l.constant(et, 0));
+    return l.b.create<arith::SelectOp>(l.loc, negative, l.mul(a[0], a[1]), a[0]);
+  });
+}
+
+FailureOr<Value> lowerMod(ModOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  bool fmod = op.getFmod() != 0;
+  if (isa<FloatType>(et) && !fmod)
+    return unsupported(op, "float Mod needs fmod=1");
+  return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
+    if (isa<FloatType>(et))
+      return l.b.create<arith::RemFOp>(l.loc, a[0], a[1]);
+    Value r = l.b.create<arith::RemSIOp>(l.loc, a[0], a[1]);
+    if (fmod)
+      return r;
+    // Python-style: a non-zero remainder takes the divisor's sign.
+    Value zero = l.constant(et, 0);
+    Value nonzero = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::ne, r, zero);
+    Value rNeg = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, r, zero);
+    Value bNeg = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, a[1], zero);
+    Value differ = l.b.create<arith::XOrIOp>(l.loc, rNeg, bNeg);
+    Value fix = l.b.create<arith::AndIOp>(l.loc, nonzero, differ);
+    return l.b.create<arith::SelectOp>(l.loc, fix, l.add(r, a[1]), r);
+  });
+}
+
+/// Max, Min, Sum and Mean over any number of broadcast inputs.
+FailureOr<Value> lowerVariadic(Operation *op, Lowering &l, Value (Lowering::*combine)(Value, Value),
+                               bool mean) {
+  Type et = resultType(op).getElementType();
+  if (mean && !isa<FloatType>(et))
+    return unsupported(op, "integer Mean");
+  return l.elementwise(resultType(op), op->getOperands(), [&](ValueRange a) {
+    Value v = a[0];
+    for (Value x : a.drop_front())
+      v = (l.*combine)(v, x);
+    return mean ? l.div(v, l.constant(et, a.size())) : v;
+  });
+}
+
+FailureOr<Value> lowerWhere(WhereOp op, Lowering &l) {
+  return l.elementwise(resultType(op), op->getOperands(), [&](ValueRange a) -> Value {
+    return l.b.create<arith::SelectOp>(l.loc, a[0], a[1], a[2]);
   });
 }
 
@@ -690,6 +893,55 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](SigmoidOp o) { return lowerSigmoid(o, l); })
       .Case([&](TanhOp o) { return lowerTanh(o, l); })
       .Case([&](ClipOp o) { return lowerClip(o, l); })
+      .Case([&](AbsOp o) { return lowerAbs(o, l); })
+      .Case([&](NegOp o) { return lowerNeg(o, l); })
+      .Case([&](SignOp o) { return lowerSign(o, l); })
+      .Case([&](ReciprocalOp o) { return lowerReciprocal(o, l); })
+      .Case([&](ExpOp o) { return lowerMath<math::ExpOp>(o, l); })
+      .Case([&](LogOp o) { return lowerMath<math::LogOp>(o, l); })
+      .Case([&](SqrtOp o) { return lowerMath<math::SqrtOp>(o, l); })
+      .Case([&](FloorOp o) { return lowerMath<math::FloorOp>(o, l); })
+      .Case([&](CeilOp o) { return lowerMath<math::CeilOp>(o, l); })
+      .Case([&](RoundOp o) { return lowerMath<math::RoundEvenOp>(o, l); })
+      .Case([&](SinOp o) { return lowerMath<math::SinOp>(o, l); })
+      .Case([&](CosOp o) { return lowerMath<math::CosOp>(o, l); })
+      .Case([&](TanOp o) { return lowerMath<math::TanOp>(o, l); })
+      .Case([&](AsinOp o) { return lowerMath<math::AsinOp>(o, l); })
+      .Case([&](AcosOp o) { return lowerMath<math::AcosOp>(o, l); })
+      .Case([&](AtanOp o) { return lowerMath<math::AtanOp>(o, l); })
+      .Case([&](SinhOp o) { return lowerMath<math::SinhOp>(o, l); })
+      .Case([&](CoshOp o) { return lowerMath<math::CoshOp>(o, l); })
+      .Case([&](AsinhOp o) { return lowerMath<math::AsinhOp>(o, l); })
+      .Case([&](AcoshOp o) { return lowerMath<math::AcoshOp>(o, l); })
+      .Case([&](AtanhOp o) { return lowerMath<math::AtanhOp>(o, l); })
+      .Case([&](ErfOp o) { return lowerMath<math::ErfOp>(o, l); })
+      .Case<EluOp, CeluOp, SeluOp, HardSigmoidOp, HardSwishOp, ThresholdedReluOp,
+            SoftplusOp, SoftsignOp, MishOp>(
+          [&](Operation *o) { return lowerActivation(o, l); })
+      .Case<NotOp, AndOp, OrOp, XorOp>([&](Operation *o) { return lowerLogical(o, l); })
+      .Case([&](EqualOp o) {
+        return lowerComparison(o, l, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
+      })
+      .Case([&](LessOp o) {
+        return lowerComparison(o, l, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+      })
+      .Case([&](LessOrEqualOp o) {
+        return lowerComparison(o, l, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle);
+      })
+      .Case([&](GreaterOp o) {
+        return lowerComparison(o, l, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+      })
+      .Case([&](GreaterOrEqualOp o) {
+        return lowerComparison(o, l, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge);
+      })
+      .Case([&](PowOp o) { return lowerPow(o, l); })
+      .Case([&](PReluOp o) { return lowerPRelu(o, l); })
+      .Case([&](ModOp o) { return lowerMod(o, l); })
+      .Case([&](MaxOp o) { return lowerVariadic(o, l, &Lowering::max, false); })
+      .Case([&](MinOp o) { return lowerVariadic(o, l, &Lowering::min, false); })
+      .Case([&](SumOp o) { return lowerVariadic(o, l, &Lowering::add, false); })
+      .Case([&](MeanOp o) { return lowerVariadic(o, l, &Lowering::add, true); })
+      .Case([&](WhereOp o) { return lowerWhere(o, l); })
       .Case([&](SoftmaxOp o) { return lowerSoftmax(o, l); })
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](ConvOp o) { return lowerConv(o, l); })

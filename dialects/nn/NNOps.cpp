@@ -98,35 +98,78 @@ OpFoldResult DropoutOp::fold(FoldAdaptor) { return getData(); }
 // Elementwise
 //===----------------------------------------------------------------------===//
 
+/// The broadcast shape of `operands`; all of them share one element type
+/// unless `sameElementType` is false. The result has element type `result`
+/// (null: the first operand's).
 static LogicalResult inferBroadcast(std::optional<Location> loc,
                                     ValueRange operands,
-                                    SmallVectorImpl<Type> &types) {
-  auto lhs = rankedType(operands[0]), rhs = rankedType(operands[1]);
-  if (!lhs || !rhs)
-    return emitOptionalError(loc, "operands must be ranked tensors");
-  if (lhs.getElementType() != rhs.getElementType())
-    return emitOptionalError(loc, "operand element types differ: ",
-                             lhs.getElementType(), " vs ", rhs.getElementType());
-  auto shape = broadcastShapes(lhs.getShape(), rhs.getShape());
-  if (!shape)
-    return emitOptionalError(loc, "shapes ", lhs, " and ", rhs,
-                             " are not broadcast-compatible");
-  types.push_back(tensorOf(*shape, lhs.getElementType()));
+                                    SmallVectorImpl<Type> &types,
+                                    Type result = {}, bool sameElementType = true) {
+  if (operands.empty())
+    return emitOptionalError(loc, "needs at least one input");
+  auto first = rankedType(operands.front());
+  SmallVector<int64_t> shape(first.getShape());
+  for (Value v : operands.drop_front()) {
+    auto t = rankedType(v);
+    if (sameElementType && t.getElementType() != first.getElementType())
+      return emitOptionalError(loc, "operand element types differ: ",
+                               first.getElementType(), " vs ", t.getElementType());
+    auto merged = broadcastShapes(shape, t.getShape());
+    if (!merged)
+      return emitOptionalError(loc, "shapes ", tensorOf(shape, first.getElementType()),
+                               " and ", t, " are not broadcast-compatible");
+    shape = *merged;
+  }
+  types.push_back(tensorOf(shape, result ? result : first.getElementType()));
   return success();
 }
 
-#define BROADCAST_BINARY(OP)                                                   \
+#define INFER_RETURN_TYPES(OP)                                                 \
   LogicalResult OP::inferReturnTypes(                                          \
-      MLIRContext *, std::optional<Location> loc, ValueRange operands,         \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
       DictionaryAttr, OpaqueProperties, RegionRange,                           \
-      SmallVectorImpl<Type> &types) {                                          \
-    return inferBroadcast(loc, operands, types);                               \
+      SmallVectorImpl<Type> &types)
+#define BROADCAST(OP)                                                          \
+  INFER_RETURN_TYPES(OP) { return inferBroadcast(loc, operands, types); }
+#define COMPARISON(OP)                                                         \
+  INFER_RETURN_TYPES(OP) {                                                     \
+    return inferBroadcast(loc, operands, types, IntegerType::get(ctx, 1));     \
   }
-BROADCAST_BINARY(AddOp)
-BROADCAST_BINARY(SubOp)
-BROADCAST_BINARY(MulOp)
-BROADCAST_BINARY(DivOp)
-#undef BROADCAST_BINARY
+BROADCAST(AddOp)
+BROADCAST(SubOp)
+BROADCAST(MulOp)
+BROADCAST(DivOp)
+BROADCAST(PReluOp)
+BROADCAST(AndOp)
+BROADCAST(OrOp)
+BROADCAST(XorOp)
+BROADCAST(ModOp)
+BROADCAST(MaxOp)
+BROADCAST(MinOp)
+BROADCAST(SumOp)
+BROADCAST(MeanOp)
+COMPARISON(EqualOp)
+COMPARISON(LessOp)
+COMPARISON(LessOrEqualOp)
+COMPARISON(GreaterOp)
+COMPARISON(GreaterOrEqualOp)
+
+// Pow's exponent may have another element type than its base.
+INFER_RETURN_TYPES(PowOp) {
+  return inferBroadcast(loc, operands, types, {}, /*sameElementType=*/false);
+}
+
+INFER_RETURN_TYPES(WhereOp) {
+  if (!rankedType(operands[0]).getElementType().isInteger(1))
+    return emitOptionalError(loc, "condition must be a bool tensor");
+  if (rankedType(operands[1]).getElementType() != rankedType(operands[2]).getElementType())
+    return emitOptionalError(loc, "X and Y element types differ");
+  return inferBroadcast(loc, operands, types, rankedType(operands[1]).getElementType(),
+                        /*sameElementType=*/false);
+}
+#undef COMPARISON
+#undef BROADCAST
+#undef INFER_RETURN_TYPES
 
 /// Optional scalar operands must be absent or 0-d/1-element tensors of the
 /// input's element type.

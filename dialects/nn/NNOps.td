@@ -89,6 +89,77 @@ def NN_SubOp : NN_BinaryOp<"sub"> { let summary = "ONNX Sub"; }
 def NN_MulOp : NN_BinaryOp<"mul"> { let summary = "ONNX Mul"; }
 def NN_DivOp : NN_BinaryOp<"div"> { let summary = "ONNX Div"; }
 
+// Unary math with no attributes; each lowers to one scalar body.
+foreach op = [["Abs", "abs"], ["Neg", "neg"], ["Exp", "exp"], ["Log", "log"],
+              ["Sqrt", "sqrt"], ["Reciprocal", "reciprocal"], ["Floor", "floor"],
+              ["Ceil", "ceil"], ["Round", "round"], ["Sin", "sin"], ["Cos", "cos"],
+              ["Tan", "tan"], ["Asin", "asin"], ["Acos", "acos"], ["Atan", "atan"],
+              ["Sinh", "sinh"], ["Cosh", "cosh"], ["Asinh", "asinh"],
+              ["Acosh", "acosh"], ["Atanh", "atanh"], ["Erf", "erf"],
+              ["Sign", "sign"], ["Softplus", "softplus"], ["Softsign", "softsign"],
+              ["HardSwish", "hard_swish"], ["Mish", "mish"], ["Not", "not"]] in
+def NN_ # op[0] # Op : NN_UnaryOp<op[1]> {
+  let summary = "ONNX " # op[0];
+}
+
+// Activations with ONNX float attributes (names and defaults as in ONNX).
+def NN_EluOp : NN_UnaryOp<"elu"> {
+  let summary = "ONNX Elu";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def NN_CeluOp : NN_UnaryOp<"celu"> {
+  let summary = "ONNX Celu";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+def NN_SeluOp : NN_UnaryOp<"selu"> {
+  let summary = "ONNX Selu";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma);
+}
+def NN_HardSigmoidOp : NN_UnaryOp<"hard_sigmoid"> {
+  let summary = "ONNX HardSigmoid";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.5">:$beta);
+}
+def NN_ThresholdedReluOp : NN_UnaryOp<"thresholded_relu"> {
+  let summary = "ONNX ThresholdedRelu";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
+}
+
+// More broadcasting binary ops with the operands' element type.
+foreach op = [["Pow", "pow"], ["PRelu", "prelu"], ["And", "and"], ["Or", "or"],
+              ["Xor", "xor"]] in
+def NN_ # op[0] # Op : NN_BinaryOp<op[1]> {
+  let summary = "ONNX " # op[0];
+}
+def NN_ModOp : NN_BinaryOp<"mod"> {
+  let summary = "ONNX Mod (fmod=0: sign of the divisor, fmod=1: of the dividend)";
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs,
+                       DefaultValuedAttr<I64Attr, "0">:$fmod);
+}
+
+// Comparisons: broadcasting, boolean (i1) result.
+foreach op = [["Equal", "equal"], ["Less", "less"], ["LessOrEqual", "less_or_equal"],
+              ["Greater", "greater"], ["GreaterOrEqual", "greater_or_equal"]] in
+def NN_ # op[0] # Op : NN_BinaryOp<op[1]> {
+  let summary = "ONNX " # op[0];
+}
+
+// Variadic elementwise reductions over broadcast inputs.
+foreach op = [["Max", "max"], ["Min", "min"], ["Sum", "sum"], ["Mean", "mean"]] in
+def NN_ # op[0] # Op : NN_Op<op[1]> {
+  let summary = "ONNX " # op[0] # " over one or more broadcast inputs";
+  let arguments = (ins Variadic<NN_Tensor>:$inputs);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_WhereOp : NN_Op<"where"> {
+  let summary = "ONNX Where: condition ? X : Y, broadcasting all three";
+  let arguments = (ins NN_Tensor:$condition, NN_Tensor:$X, NN_Tensor:$Y);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

@@ -91,3 +91,28 @@ func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %0 = nn.softmax %x {axis = 1 : i64} : (tensor<2x5xf32>) -> tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
+
+// -----
+
+// Comparisons give i1; integer Mod follows the divisor's sign (fmod = 0).
+// CHECK-LABEL: func @compare_mod
+func.func @compare_mod(%a: tensor<4xi32>, %b: tensor<4xi32>) -> (tensor<4xi1>, tensor<4xi32>) {
+  // CHECK: arith.cmpi sge
+  %0 = nn.greater_or_equal %a, %b : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi1>
+  // CHECK: arith.remsi
+  // CHECK: arith.xori
+  // CHECK: arith.select
+  %1 = nn.mod %a, %b : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return %0, %1 : tensor<4xi1>, tensor<4xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func @hard_swish
+func.func @hard_swish(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: arith.minimumf
+  // CHECK: arith.maximumf
+  // CHECK: arith.mulf
+  %0 = nn.hard_swish %x : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -220,6 +220,23 @@ bool padHook(NodeContext &c) {
   return true;
 }
 
+bool preluHook(NodeContext &c) {
+  // Models converted from opset 6 keep a per-channel [C] slope that numpy
+  // broadcasting cannot place; give it the [C, 1, ...] shape it meant.
+  auto x = cast<RankedTensorType>(c.operands[0].getType());
+  auto slope = cast<RankedTensorType>(c.operands[1].getType());
+  if (nn::broadcastShapes(x.getShape(), slope.getShape()) || slope.getRank() != 1 ||
+      x.getRank() < 2 || slope.getDimSize(0) != x.getDimSize(1))
+    return true;
+  SmallVector<int64_t> shape(x.getRank() - 1, 1);
+  shape[0] = slope.getDimSize(0);
+  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, c.builder.getI64Type());
+  Value target = c.builder.create<nn::ConstantOp>(
+      c.loc, cast<ElementsAttr>(DenseElementsAttr::get(shapeType, ArrayRef<int64_t>(shape))));
+  c.operands[1] = c.builder.create<nn::ReshapeOp>(c.loc, c.operands[1], target);
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -227,6 +244,54 @@ const OpEntry kOpTable[] = {
     {"Mul", "mul", 2},
     {"Div", "div", 2},
     {"Relu", "relu", 1},
+    {"Abs", "abs", 1},
+    {"Neg", "neg", 1},
+    {"Exp", "exp", 1},
+    {"Log", "log", 1},
+    {"Sqrt", "sqrt", 1},
+    {"Reciprocal", "reciprocal", 1},
+    {"Floor", "floor", 1},
+    {"Ceil", "ceil", 1},
+    {"Round", "round", 1},
+    {"Sin", "sin", 1},
+    {"Cos", "cos", 1},
+    {"Tan", "tan", 1},
+    {"Asin", "asin", 1},
+    {"Acos", "acos", 1},
+    {"Atan", "atan", 1},
+    {"Sinh", "sinh", 1},
+    {"Cosh", "cosh", 1},
+    {"Asinh", "asinh", 1},
+    {"Acosh", "acosh", 1},
+    {"Atanh", "atanh", 1},
+    {"Erf", "erf", 1},
+    {"Sign", "sign", 1},
+    {"Softplus", "softplus", 1},
+    {"Softsign", "softsign", 1},
+    {"HardSwish", "hard_swish", 1},
+    {"Mish", "mish", 1},
+    {"Not", "not", 1},
+    {"Elu", "elu", 1},
+    {"Celu", "celu", 1},
+    {"Selu", "selu", 1},
+    {"HardSigmoid", "hard_sigmoid", 1},
+    {"ThresholdedRelu", "thresholded_relu", 1},
+    {"Pow", "pow", 2},
+    {"PRelu", "prelu", 2, preluHook},
+    {"And", "and", 2},
+    {"Or", "or", 2},
+    {"Xor", "xor", 2},
+    {"Mod", "mod", 2},
+    {"Equal", "equal", 2},
+    {"Less", "less", 2},
+    {"LessOrEqual", "less_or_equal", 2},
+    {"Greater", "greater", 2},
+    {"GreaterOrEqual", "greater_or_equal", 2},
+    {"Max", "max", -1},
+    {"Min", "min", -1},
+    {"Sum", "sum", -1},
+    {"Mean", "mean", -1},
+    {"Where", "where", 3},
     {"LeakyRelu", "leaky_relu", 1},
     {"Sigmoid", "sigmoid", 1},
     {"Tanh", "tanh", 1},

@@ -148,3 +148,12 @@ func.func @pad_mode(%x: tensor<2xf32>) -> tensor<4xf32> {
   %0 = nn.pad %x, %p, %none {mode = "wrap"} : (tensor<2xf32>, tensor<2xi64>, none) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @where_condition(%c: tensor<2xf32>, %x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+2 {{condition must be a bool tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.where %c, %x, %x : (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}

@@ -78,3 +78,22 @@ func.func @shapes(%x: tensor<2x3x4xf32>) -> (tensor<6x4xf32>, tensor<4x6xf32>, t
   return %f, %r, %t, %c, %p : tensor<6x4xf32>, tensor<4x6xf32>, tensor<4x2x3xf32>, tensor<2x6x4xf32>, tensor<2x5x6xf32>
 }
 
+
+// CHECK-LABEL: func @math_and_logic
+func.func @math_and_logic(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %i: tensor<3xi64>) -> (tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x3xf32>) {
+  // CHECK: nn.erf
+  %0 = nn.erf %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: nn.selu %{{.*}} {alpha = 2.000000e+00 : f32}
+  %1 = nn.selu %0 {alpha = 2.0 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: nn.pow {{.*}} : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<2x3xf32>
+  %2 = nn.pow %1, %i : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<2x3xf32>
+  // CHECK: nn.less {{.*}} -> tensor<2x3xi1>
+  %3 = nn.less %2, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xi1>
+  // CHECK: nn.not
+  %4 = nn.not %3 : (tensor<2x3xi1>) -> tensor<2x3xi1>
+  // CHECK: nn.where {{.*}} -> tensor<2x3xf32>
+  %5 = nn.where %4, %a, %b : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: nn.mean {{.*}} -> tensor<2x3xf32>
+  %6 = nn.mean %5, %b, %a : (tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %6, %4, %1 : tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x3xf32>
+}
