@@ -63,6 +63,15 @@ struct Lowering {
         loc, b.getIntegerAttr(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
   }
 
+  /// The largest value of `type`: +inf for floats, INT_MAX for integers.
+  Value highest(Type type) {
+    if (auto ft = dyn_cast<FloatType>(type))
+      return b.create<arith::ConstantOp>(
+          loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), false)));
+    return b.create<arith::ConstantOp>(
+        loc, b.getIntegerAttr(type, APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
+  }
+
   Value add(Value x, Value y) {
     return isa<FloatType>(x.getType()) ? b.create<arith::AddFOp>(loc, x, y).getResult()
                                        : b.create<arith::AddIOp>(loc, x, y).getResult();
@@ -459,6 +468,131 @@ FailureOr<Value> lowerWhere(WhereOp op, Lowering &l) {
   return l.elementwise(resultType(op), op->getOperands(), [&](ValueRange a) -> Value {
     return l.b.create<arith::SelectOp>(l.loc, a[0], a[1], a[2]);
   });
+}
+
+/// Every Reduce* op: an optional elementwise prologue, one reduction, an
+/// optional epilogue, then dropping the reduced dims unless keepdims.
+FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
+  auto type = resultType(op);
+  Value data = op->getOperand(0);
+  auto dataType = cast<RankedTensorType>(data.getType());
+  Type et = dataType.getElementType();
+  std::string error;
+  auto dims = reductionDims(op->getOperand(1), dataType.getRank(),
+                            op->getAttrOfType<IntegerAttr>("noop_with_empty_axes").getInt(),
+                            error);
+  if (!dims)
+    return unsupported(op, error);
+  if (dims->empty())
+    return l.reshape(data, type);
+  bool isFloat = isa<FloatType>(et);
+  bool floatOnly = isa<ReduceMeanOp, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp>(op);
+  if ((floatOnly && !isFloat) || et.isInteger(1))
+    return unsupported(op, "element type");
+  auto map = [&](Value v, function_ref<Value(Value)> fn) {
+    return l.elementwise(cast<RankedTensorType>(v.getType()), v,
+                         [&](ValueRange a) { return fn(a[0]); });
+  };
+  auto sum = [&](Value v) {
+    return l.reduceKeepDims(v, *dims, l.constant(et, 0),
+                            [&](Value acc, Value x) { return l.add(acc, x); });
+  };
+  auto square = [&](Value x) { return l.mul(x, x); };
+  int64_t count = 1;
+  for (int64_t d : *dims)
+    count *= dataType.getDimSize(d);
+
+  Value reduced =
+      llvm::TypeSwitch<Operation *, Value>(op)
+          .Case([&](ReduceSumOp) { return sum(data); })
+          .Case([&](ReduceMeanOp) {
+            return map(sum(data), [&](Value x) { return l.div(x, l.constant(et, count)); });
+          })
+          .Case([&](ReduceMaxOp) {
+            return l.reduceKeepDims(data, *dims, l.lowest(et),
+                                    [&](Value acc, Value x) { return l.max(acc, x); });
+          })
+          .Case([&](ReduceMinOp) {
+            return l.reduceKeepDims(data, *dims, l.highest(et),
+                                    [&](Value acc, Value x) { return l.min(acc, x); });
+          })
+          .Case([&](ReduceProdOp) {
+            return l.reduceKeepDims(data, *dims, l.constant(et, 1),
+                                    [&](Value acc, Value x) { return l.mul(acc, x); });
+          })
+          .Case([&](ReduceL1Op) {
+            return sum(map(data, [&](Value x) -> Value {
+              return isFloat ? l.b.create<math::AbsFOp>(l.loc, x).getResult()
+                             : l.b.create<math::AbsIOp>(l.loc, x).getResult();
+            }));
+          })
+          .Case([&](ReduceL2Op) {
+            return map(sum(map(data, square)),
+                       [&](Value x) -> Value { return l.b.create<math::SqrtOp>(l.loc, x); });
+          })
+          .Case([&](ReduceSumSquareOp) { return sum(map(data, square)); })
+          .Case([&](ReduceLogSumOp) {
+            return map(sum(data),
+                       [&](Value x) -> Value { return l.b.create<math::LogOp>(l.loc, x); });
+          })
+          .Case([&](ReduceLogSumExpOp) {
+            // log(sum(exp(x - m))) + m with m the maximum, which cannot overflow.
+            Value maxes = l.reduceKeepDims(data, *dims, l.lowest(et),
+                                           [&](Value acc, Value x) { return l.max(acc, x); });
+            Value exps = l.elementwise(dataType, {data, maxes}, [&](ValueRange a) -> Value {
+              return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
+            });
+            return l.elementwise(cast<RankedTensorType>(maxes.getType()), {sum(exps), maxes},
+                                 [&](ValueRange a) -> Value {
+                                   return l.add(l.b.create<math::LogOp>(l.loc, a[0]), a[1]);
+                                 });
+          });
+  return l.reshape(reduced, type);
+}
+
+/// ArgMax/ArgMin: one reduction carrying (best value, its index).
+template <typename ArgOp>
+FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  Type et = dataType.getElementType();
+  if (et.isInteger(1))
+    return unsupported(op, "bool input");
+  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
+  bool last = op.getSelectLastIndex() != 0;
+  OpBuilder &b = l.b;
+  int64_t rank = dataType.getRank();
+  SmallVector<int64_t> keptShape(dataType.getShape());
+  keptShape[axis] = 1;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    outExprs.push_back(d == axis ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(d));
+    iters.push_back(d == axis ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+  }
+  auto outMap = AffineMap::get(rank, 0, outExprs, b.getContext());
+  auto valueType = RankedTensorType::get(keptShape, et);
+  auto indexType = RankedTensorType::get(keptShape, b.getI64Type());
+  Value values = l.filled(valueType, isMax ? l.lowest(et) : l.highest(et));
+  Value indices = l.filled(indexType, l.constant(b.getI64Type(), 0));
+  // Strict comparison keeps the first extreme, non-strict the last.
+  auto fp = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
+                  : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
+  auto ip = isMax ? (last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt)
+                  : (last ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt);
+  auto generic = b.create<linalg::GenericOp>(
+      l.loc, TypeRange{valueType, indexType}, ValueRange{op.getData()},
+      ValueRange{values, indices},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
+      [&](OpBuilder &nb, Location, ValueRange a) {
+        Value index = nb.create<arith::IndexCastOp>(
+            l.loc, nb.getI64Type(), nb.create<linalg::IndexOp>(l.loc, axis));
+        Value better = l.compare(a[0], a[1], fp, ip);
+        nb.create<linalg::YieldOp>(
+            l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, better, a[0], a[1]),
+                              nb.create<arith::SelectOp>(l.loc, better, index, a[2])});
+      });
+  return l.reshape(generic.getResult(1), type);
 }
 
 FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
@@ -942,6 +1076,11 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](SumOp o) { return lowerVariadic(o, l, &Lowering::add, false); })
       .Case([&](MeanOp o) { return lowerVariadic(o, l, &Lowering::add, true); })
       .Case([&](WhereOp o) { return lowerWhere(o, l); })
+      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
+            ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(
+          [&](Operation *o) { return lowerReduce(o, l); })
+      .Case([&](ArgMaxOp o) { return lowerArg(o, l, /*isMax=*/true); })
+      .Case([&](ArgMinOp o) { return lowerArg(o, l, /*isMax=*/false); })
       .Case([&](SoftmaxOp o) { return lowerSoftmax(o, l); })
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](ConvOp o) { return lowerConv(o, l); })

@@ -200,6 +200,84 @@ LogicalResult DropoutOp::verify() {
   return success();
 }
 
+/// The result of reducing `dims` of `input`, keeping them as size 1 or not.
+static RankedTensorType reducedType(RankedTensorType input, ArrayRef<int64_t> dims,
+                                    bool keepDims, Type element) {
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    if (!llvm::is_contained(dims, d))
+      shape.push_back(input.getDimSize(d));
+    else if (keepDims)
+      shape.push_back(1);
+  }
+  return tensorOf(shape, element);
+}
+
+template <typename ReduceOp>
+static LogicalResult inferReduce(MLIRContext *ctx, std::optional<Location> loc,
+                                 ValueRange operands, DictionaryAttr attrs,
+                                 OpaqueProperties props, RegionRange regions,
+                                 SmallVectorImpl<Type> &types) {
+  typename ReduceOp::Adaptor op(
+      operands, withDefaults(ctx, ReduceOp::getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData());
+  std::string error;
+  auto dims = reductionDims(op.getAxes(), data.getRank(), op.getNoopWithEmptyAxes(), error);
+  if (!dims)
+    return emitOptionalError(loc, error);
+  types.push_back(reducedType(data, *dims, op.getKeepdims() != 0, data.getElementType()));
+  return success();
+}
+
+#define REDUCE(OP)                                                             \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
+      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferReduce<OP>(ctx, loc, operands, attrs, props, regions, types);  \
+  }
+REDUCE(ReduceSumOp)
+REDUCE(ReduceMeanOp)
+REDUCE(ReduceMaxOp)
+REDUCE(ReduceMinOp)
+REDUCE(ReduceProdOp)
+REDUCE(ReduceL1Op)
+REDUCE(ReduceL2Op)
+REDUCE(ReduceLogSumOp)
+REDUCE(ReduceLogSumExpOp)
+REDUCE(ReduceSumSquareOp)
+#undef REDUCE
+
+template <typename ArgOp>
+static LogicalResult inferArg(MLIRContext *ctx, std::optional<Location> loc,
+                              ValueRange operands, DictionaryAttr attrs,
+                              OpaqueProperties props, RegionRange regions,
+                              SmallVectorImpl<Type> &types) {
+  typename ArgOp::Adaptor op(operands, withDefaults(ctx, ArgOp::getOperationName(), attrs),
+                             props, regions);
+  auto data = rankedType(op.getData());
+  auto axis = normalizeAxis(op.getAxis(), data.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  types.push_back(reducedType(data, {*axis}, op.getKeepdims() != 0,
+                              IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  return inferArg<ArgMaxOp>(ctx, loc, operands, attrs, props, regions, types);
+}
+
+LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  return inferArg<ArgMinOp>(ctx, loc, operands, attrs, props, regions, types);
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution, pooling, matrix products
 //===----------------------------------------------------------------------===//

@@ -160,6 +160,31 @@ def NN_WhereOp : NN_Op<"where"> {
   let results = (outs NN_Tensor:$output);
 }
 
+// Reductions over `axes` (an optional constant int64 tensor; absent or empty
+// means all dims unless noop_with_empty_axes).
+foreach op = [["ReduceSum", "reduce_sum"], ["ReduceMean", "reduce_mean"],
+              ["ReduceMax", "reduce_max"], ["ReduceMin", "reduce_min"],
+              ["ReduceProd", "reduce_prod"], ["ReduceL1", "reduce_l1"],
+              ["ReduceL2", "reduce_l2"], ["ReduceLogSum", "reduce_log_sum"],
+              ["ReduceLogSumExp", "reduce_log_sum_exp"],
+              ["ReduceSumSquare", "reduce_sum_square"]] in
+def NN_ # op[0] # Op : NN_Op<op[1]> {
+  let summary = "ONNX " # op[0];
+  let arguments = (ins NN_Tensor:$data, NN_OptTensor:$axes,
+                       DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                       DefaultValuedAttr<I64Attr, "0">:$noop_with_empty_axes);
+  let results = (outs NN_Tensor:$reduced);
+}
+
+foreach op = [["ArgMax", "arg_max"], ["ArgMin", "arg_min"]] in
+def NN_ # op[0] # Op : NN_Op<op[1]> {
+  let summary = "ONNX " # op[0] # " (int64 indices along one axis)";
+  let arguments = (ins NN_Tensor:$data, DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<I64Attr, "1">:$keepdims,
+                       DefaultValuedAttr<I64Attr, "0">:$select_last_index);
+  let results = (outs NN_Tensor:$reduced);
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

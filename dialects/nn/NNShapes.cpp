@@ -204,6 +204,32 @@ std::optional<SmallVector<int64_t>> resolveReshape(ArrayRef<int64_t> input,
   return out;
 }
 
+std::optional<SmallVector<int64_t>> reductionDims(Value axes, int64_t rank,
+                                                  bool noopWithEmptyAxes,
+                                                  std::string &error) {
+  SmallVector<int64_t> dims;
+  if (!isa<NoneType>(axes.getType())) {
+    auto values = getConstantIntValues(axes);
+    if (!values) {
+      error = "unsupported: reduction axes computed at run time";
+      return std::nullopt;
+    }
+    for (int64_t a : *values) {
+      auto axis = normalizeAxis(a, rank);
+      if (!axis) {
+        error = "axis " + std::to_string(a) + " is out of range";
+        return std::nullopt;
+      }
+      dims.push_back(*axis);
+    }
+  }
+  if (dims.empty() && !noopWithEmptyAxes)
+    dims = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  llvm::sort(dims);
+  dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
+  return dims;
+}
+
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     return std::nullopt;

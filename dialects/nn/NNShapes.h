@@ -47,6 +47,13 @@ std::optional<llvm::SmallVector<int64_t>>
 resolveReshape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> target,
                bool allowZero, std::string &error);
 
+/// The dims a Reduce* op reduces (sorted, unique), given its `axes` operand
+/// (none or a constant); std::nullopt with `error` set if they are unknown
+/// or out of range. An empty result with `noopWithEmptyAxes` means identity.
+std::optional<llvm::SmallVector<int64_t>> reductionDims(mlir::Value axes, int64_t rank,
+                                                        bool noopWithEmptyAxes,
+                                                        std::string &error);
+
 /// Normalises an ONNX axis in [-rank, rank) to [0, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

@@ -116,3 +116,32 @@ func.func @hard_swish(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = nn.hard_swish %x : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// Reductions keep the reduced dims as size 1, then drop them unless keepdims.
+// CHECK-LABEL: func @reduce_mean
+func.func @reduce_mean(%x: tensor<2x3x4xf32>) -> tensor<2x4xf32> {
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+  // CHECK: arith.addf
+  // CHECK: arith.constant 3.000000e+00
+  // CHECK: arith.divf
+  // CHECK: tensor.expand_shape {{.*}} into tensor<2x4xf32>
+  %axes = nn.constant dense<[-2]> : tensor<1xi64>
+  %0 = nn.reduce_mean %x, %axes {keepdims = 0 : i64} : (tensor<2x3x4xf32>, tensor<1xi64>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// ArgMax carries (value, index) through one reduction; select_last_index
+// turns the strict comparison into a non-strict one.
+// CHECK-LABEL: func @arg_max
+func.func @arg_max(%x: tensor<3x4xf32>) -> tensor<3x1xi64> {
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+  // CHECK: linalg.index 1
+  // CHECK: arith.cmpf oge
+  // CHECK: arith.select
+  %0 = nn.arg_max %x {axis = 1 : i64, select_last_index = 1 : i64} : (tensor<3x4xf32>) -> tensor<3x1xi64>
+  return %0 : tensor<3x1xi64>
+}

@@ -237,6 +237,17 @@ bool preluHook(NodeContext &c) {
   return true;
 }
 
+bool reduceHook(NodeContext &c) {
+  // Axes are an attribute except for ReduceSum from opset 13 on.
+  if (Attribute axes = c.attrs.erase("axes")) {
+    ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(axes).asArrayRef();
+    auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
+    c.operands.push_back(c.builder.create<nn::ConstantOp>(
+        c.loc, cast<ElementsAttr>(DenseElementsAttr::get(type, values))));
+  }
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -292,6 +303,18 @@ const OpEntry kOpTable[] = {
     {"Sum", "sum", -1},
     {"Mean", "mean", -1},
     {"Where", "where", 3},
+    {"ReduceSum", "reduce_sum", 2, reduceHook},
+    {"ReduceMean", "reduce_mean", 2, reduceHook},
+    {"ReduceMax", "reduce_max", 2, reduceHook},
+    {"ReduceMin", "reduce_min", 2, reduceHook},
+    {"ReduceProd", "reduce_prod", 2, reduceHook},
+    {"ReduceL1", "reduce_l1", 2, reduceHook},
+    {"ReduceL2", "reduce_l2", 2, reduceHook},
+    {"ReduceLogSum", "reduce_log_sum", 2, reduceHook},
+    {"ReduceLogSumExp", "reduce_log_sum_exp", 2, reduceHook},
+    {"ReduceSumSquare", "reduce_sum_square", 2, reduceHook},
+    {"ArgMax", "arg_max", 1},
+    {"ArgMin", "arg_min", 1},
     {"LeakyRelu", "leaky_relu", 1},
     {"Sigmoid", "sigmoid", 1},
     {"Tanh", "tanh", 1},
