@@ -103,6 +103,34 @@ struct Lowering {
                : b.create<arith::CmpIOp>(loc, i, x, y).getResult();
   }
 
+  /// ONNX Cast of one scalar between float, signless integer and bool types.
+  Value convert(Value x, Type to) {
+    Type from = x.getType();
+    if (from == to)
+      return x;
+    if (to.isInteger(1)) {
+      Value zero = constant(from, 0);
+      return isa<FloatType>(from)
+                 ? b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, x, zero).getResult()
+                 : b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, x, zero).getResult();
+    }
+    bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+    unsigned fromBits = from.getIntOrFloatBitWidth(), toBits = to.getIntOrFloatBitWidth();
+    if (fromFloat && toFloat)
+      return fromBits < toBits ? b.create<arith::ExtFOp>(loc, to, x).getResult()
+                               : b.create<arith::TruncFOp>(loc, to, x).getResult();
+    if (fromFloat)
+      return b.create<arith::FPToSIOp>(loc, to, x);
+    bool fromBool = from.isInteger(1); // bool is 0/1, not -1/0
+    if (toFloat)
+      return fromBool ? b.create<arith::UIToFPOp>(loc, to, x).getResult()
+                      : b.create<arith::SIToFPOp>(loc, to, x).getResult();
+    if (fromBits < toBits)
+      return fromBool ? b.create<arith::ExtUIOp>(loc, to, x).getResult()
+                      : b.create<arith::ExtSIOp>(loc, to, x).getResult();
+    return b.create<arith::TruncIOp>(loc, to, x);
+  }
+
   Value empty(RankedTensorType type) {
     return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
   }
@@ -595,6 +623,107 @@ FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
   return l.reshape(generic.getResult(1), type);
 }
 
+FailureOr<Value> lowerCast(Operation *op, Lowering &l) {
+  auto type = resultType(op);
+  Type to = type.getElementType();
+  Type from = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
+  if (!isSignlessIntOrFloat(to))
+    return unsupported(op, "cast to an unsigned or non-numeric type");
+  // bfloat16 rounding modes differ between producers; not claimed yet.
+  if (from.isBF16() != to.isBF16())
+    return unsupported(op, "casts to or from bfloat16");
+  return l.elementwise(type, op->getOperand(0),
+                       [&](ValueRange a) { return l.convert(a[0], to); });
+}
+
+FailureOr<Value> lowerIsNaN(IsNaNOp op, Lowering &l) {
+  return l.elementwise(resultType(op), op.getX(), [&](ValueRange a) -> Value {
+    return l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::UNO, a[0], a[0]);
+  });
+}
+
+FailureOr<Value> lowerIsInf(IsInfOp op, Lowering &l) {
+  Type et = cast<RankedTensorType>(op.getX().getType()).getElementType();
+  return l.elementwise(resultType(op), op.getX(), [&](ValueRange a) -> Value {
+    Value falseValue = l.constant(l.b.getI1Type(), 0);
+    auto equals = [&](Value inf) -> Value {
+      return l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OEQ, a[0], inf);
+    };
+    Value pos = op.getDetectPositive() ? equals(l.highest(et)) : falseValue;
+    Value neg = op.getDetectNegative() ? equals(l.lowest(et)) : falseValue;
+    return l.b.create<arith::OrIOp>(l.loc, pos, neg);
+  });
+}
+
+/// Dims that Softmax/LogSoftmax normalise over.
+std::optional<SmallVector<int64_t>> softmaxDims(Operation *op, int64_t axisValue,
+                                                bool coerce2d, int64_t rank) {
+  auto axis = normalizeAxis(axisValue, rank);
+  if (!axis)
+    return std::nullopt;
+  if (coerce2d)
+    return llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
+  return SmallVector<int64_t>{*axis};
+}
+
+FailureOr<Value> lowerLogSoftmax(LogSoftmaxOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  auto dims = softmaxDims(op, op.getAxis(), op.getCoerce_2d(), type.getRank());
+  if (!dims)
+    return unsupported(op, "axis out of range");
+  // x - m - log(sum(exp(x - m))) with m the maximum.
+  Value x = op.getInput();
+  Value maxes = l.reduceKeepDims(x, *dims, l.lowest(et),
+                                 [&](Value acc, Value v) { return l.max(acc, v); });
+  Value shifted = l.elementwise(type, {x, maxes}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value exps = l.elementwise(type, shifted, [&](ValueRange a) -> Value {
+    return l.b.create<math::ExpOp>(l.loc, a[0]);
+  });
+  Value sums = l.reduceKeepDims(exps, *dims, l.constant(et, 0),
+                                [&](Value acc, Value v) { return l.add(acc, v); });
+  return l.elementwise(type, {shifted, sums}, [&](ValueRange a) -> Value {
+    return l.sub(a[0], l.b.create<math::LogOp>(l.loc, a[1]));
+  });
+}
+
+FailureOr<Value> lowerLayerNorm(LayerNormalizationOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  auto axis = normalizeAxis(op.getAxis(), type.getRank());
+  if (!axis)
+    return unsupported(op, "axis out of range");
+  auto dims = llvm::to_vector(llvm::seq<int64_t>(*axis, type.getRank()));
+  double count = 1;
+  for (int64_t d : dims)
+    count *= type.getDimSize(d);
+  auto mean = [&](Value v) {
+    Value sums = l.reduceKeepDims(v, dims, l.constant(et, 0),
+                                  [&](Value acc, Value x) { return l.add(acc, x); });
+    return l.elementwise(cast<RankedTensorType>(sums.getType()), sums, [&](ValueRange a) {
+      return l.div(a[0], l.constant(et, count));
+    });
+  };
+  Value centered = l.elementwise(type, {op.getX(), mean(op.getX())},
+                                 [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value variance = mean(l.elementwise(type, centered,
+                                      [&](ValueRange a) { return l.mul(a[0], a[0]); }));
+  SmallVector<Value> inputs = {centered, variance, op.getScale()};
+  bool hasBias = !isa<NoneType>(op.getB().getType());
+  if (hasBias)
+    inputs.push_back(op.getB());
+  double eps = op.getEpsilon().convertToDouble();
+  return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
+    Value denom = l.b.create<math::SqrtOp>(l.loc, l.add(a[1], l.constant(et, eps)));
+    Value y = l.mul(l.div(a[0], denom), a[2]);
+    return hasBias ? l.add(y, a[3]) : y;
+  });
+}
+
 FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
   Value lo = isa<NoneType>(op.getMin().getType()) ? Value() : l.scalar(op.getMin());
   Value hi = isa<NoneType>(op.getMax().getType()) ? Value() : l.scalar(op.getMax());
@@ -613,19 +742,16 @@ FailureOr<Value> lowerSoftmax(SoftmaxOp op, Lowering &l) {
   Type et = type.getElementType();
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
-  auto axis = normalizeAxis(op.getAxis(), type.getRank());
-  if (!axis)
+  auto dims = softmaxDims(op, op.getAxis(), op.getCoerce_2d(), type.getRank());
+  if (!dims)
     return unsupported(op, "axis out of range");
-  SmallVector<int64_t> dims = {*axis};
-  if (op.getCoerce_2d())
-    dims = llvm::to_vector(llvm::seq<int64_t>(*axis, type.getRank()));
   Value x = op.getInput();
-  Value maxes = l.reduceKeepDims(x, dims, l.lowest(et),
+  Value maxes = l.reduceKeepDims(x, *dims, l.lowest(et),
                                  [&](Value acc, Value v) { return l.max(acc, v); });
   Value exps = l.elementwise(type, {x, maxes}, [&](ValueRange a) -> Value {
     return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
   });
-  Value sums = l.reduceKeepDims(exps, dims, l.constant(et, 0),
+  Value sums = l.reduceKeepDims(exps, *dims, l.constant(et, 0),
                                 [&](Value acc, Value v) { return l.add(acc, v); });
   return l.elementwise(type, {exps, sums},
                        [&](ValueRange a) { return l.div(a[0], a[1]); });
@@ -1097,7 +1223,20 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](TransposeOp o) { return lowerTranspose(o, l); })
       .Case([&](ConcatOp o) { return lowerConcat(o, l); })
       .Case([&](PadOp o) { return lowerPad(o, l); })
-      .Case<FlattenOp, ReshapeOp>([&](Operation *o) -> FailureOr<Value> {
+      .Case<CastOp, CastLikeOp>([&](Operation *o) { return lowerCast(o, l); })
+      .Case([&](IsNaNOp o) { return lowerIsNaN(o, l); })
+      .Case([&](IsInfOp o) { return lowerIsInf(o, l); })
+      .Case([&](LogSoftmaxOp o) { return lowerLogSoftmax(o, l); })
+      .Case([&](LayerNormalizationOp o) { return lowerLayerNorm(o, l); })
+      .Case<ShapeOp, SizeOp>([&](Operation *o) -> FailureOr<Value> {
+        SmallVector<OpFoldResult> folded;
+        if (failed(o->fold(folded)) || folded.size() != 1 || !folded[0].is<Attribute>())
+          return unsupported(o, "shape of a dynamic tensor");
+        return l.b
+            .create<arith::ConstantOp>(l.loc, cast<TypedAttr>(folded[0].get<Attribute>()))
+            .getResult();
+      })
+      .Case<FlattenOp, ReshapeOp, SqueezeOp, UnsqueezeOp>([&](Operation *o) -> FailureOr<Value> {
         return l.reshape(o->getOperand(0), resultType(o));
       })
       .Case<IdentityOp, DropoutOp>(

@@ -68,6 +68,8 @@ static LogicalResult sameAsFirst(ValueRange operands,
 SAME_AS_FIRST_OPERAND(DropoutOp)
 SAME_AS_FIRST_OPERAND(ClipOp)
 SAME_AS_FIRST_OPERAND(SoftmaxOp)
+SAME_AS_FIRST_OPERAND(LogSoftmaxOp)
+SAME_AS_FIRST_OPERAND(LayerNormalizationOp)
 SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
 #undef SAME_AS_FIRST_OPERAND
 
@@ -276,6 +278,147 @@ LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
                                          OpaqueProperties props, RegionRange regions,
                                          SmallVectorImpl<Type> &types) {
   return inferArg<ArgMinOp>(ctx, loc, operands, attrs, props, regions, types);
+}
+
+LogicalResult CastOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr attrs,
+                                       OpaqueProperties props, RegionRange regions,
+                                       SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  Type to = onnxElementType(ctx, op.getTo());
+  if (!to)
+    return emitOptionalError(loc, "unsupported element type code ", op.getTo());
+  types.push_back(rankedType(op.getInput()).clone(to));
+  return success();
+}
+
+LogicalResult CastLikeOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                           ValueRange operands, DictionaryAttr,
+                                           OpaqueProperties, RegionRange,
+                                           SmallVectorImpl<Type> &types) {
+  types.push_back(rankedType(operands[0]).clone(rankedType(operands[1]).getElementType()));
+  return success();
+}
+
+static LogicalResult inferFloatPredicate(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, SmallVectorImpl<Type> &types) {
+  auto x = rankedType(operands[0]);
+  if (!isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "X must be a float tensor");
+  types.push_back(x.clone(IntegerType::get(ctx, 1)));
+  return success();
+}
+
+LogicalResult IsNaNOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr,
+                                        OpaqueProperties, RegionRange,
+                                        SmallVectorImpl<Type> &types) {
+  return inferFloatPredicate(ctx, loc, operands, types);
+}
+
+LogicalResult IsInfOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr,
+                                        OpaqueProperties, RegionRange,
+                                        SmallVectorImpl<Type> &types) {
+  return inferFloatPredicate(ctx, loc, operands, types);
+}
+
+LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr,
+                                          OpaqueProperties, RegionRange,
+                                          SmallVectorImpl<Type> &types) {
+  auto data = rankedType(operands[0]);
+  SmallVector<int64_t> dims;
+  if (isa<NoneType>(operands[1].getType())) {
+    for (int64_t d = 0; d < data.getRank(); ++d) {
+      if (data.isDynamicDim(d))
+        return emitOptionalError(loc, "unsupported: squeezing a dynamic dim");
+      if (data.getDimSize(d) == 1)
+        dims.push_back(d);
+    }
+  } else {
+    auto axes = getConstantIntValues(operands[1]);
+    if (!axes)
+      return emitOptionalError(loc, "unsupported: axes computed at run time");
+    for (int64_t a : *axes) {
+      auto axis = normalizeAxis(a, data.getRank());
+      if (!axis || (!data.isDynamicDim(*axis) && data.getDimSize(*axis) != 1))
+        return emitOptionalError(loc, "axis ", a, " is not a size-1 dim");
+      dims.push_back(*axis);
+    }
+  }
+  types.push_back(reducedType(data, dims, /*keepDims=*/false, data.getElementType()));
+  return success();
+}
+
+LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr,
+                                            OpaqueProperties, RegionRange,
+                                            SmallVectorImpl<Type> &types) {
+  auto data = rankedType(operands[0]);
+  auto axes = getConstantIntValues(operands[1]);
+  if (!axes)
+    return emitOptionalError(loc, "unsupported: axes computed at run time");
+  int64_t rank = data.getRank() + axes->size();
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t a : *axes) {
+    auto axis = normalizeAxis(a, rank);
+    if (!axis || inserted[*axis])
+      return emitOptionalError(loc, "axes must be distinct and within the output rank");
+    inserted[*axis] = true;
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0, in = 0; d < rank; ++d)
+    shape.push_back(inserted[d] ? 1 : data.getDimSize(in++));
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+/// The [start, end) dim range of ONNX Shape (negative values count from the
+/// back, out-of-range values are clamped).
+static std::pair<int64_t, int64_t> shapeRange(int64_t rank, std::optional<int64_t> start,
+                                              std::optional<int64_t> end) {
+  auto clamp = [rank](int64_t v) {
+    if (v < 0)
+      v += rank;
+    return std::min(std::max<int64_t>(v, 0), rank);
+  };
+  int64_t s = clamp(start.value_or(0)), e = clamp(end.value_or(rank));
+  return {s, std::max(s, e)};
+}
+
+LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                        ValueRange operands, DictionaryAttr attrs,
+                                        OpaqueProperties props, RegionRange regions,
+                                        SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto [start, end] =
+      shapeRange(rankedType(op.getData()).getRank(), op.getStart(), op.getEnd());
+  types.push_back(tensorOf({end - start}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+OpFoldResult ShapeOp::fold(FoldAdaptor) {
+  auto data = cast<RankedTensorType>(getData().getType());
+  if (!data.hasStaticShape())
+    return {};
+  auto [start, end] = shapeRange(data.getRank(), getStart(), getEnd());
+  return DenseElementsAttr::get(cast<ShapedType>(getType()),
+                                data.getShape().slice(start, end - start));
+}
+
+LogicalResult SizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                       ValueRange, DictionaryAttr, OpaqueProperties,
+                                       RegionRange, SmallVectorImpl<Type> &types) {
+  types.push_back(tensorOf({}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+OpFoldResult SizeOp::fold(FoldAdaptor) {
+  auto data = cast<RankedTensorType>(getData().getType());
+  if (!data.hasStaticShape())
+    return {};
+  return DenseElementsAttr::get(cast<ShapedType>(getType()), data.getNumElements());
 }
 
 //===----------------------------------------------------------------------===//

@@ -185,6 +185,75 @@ def NN_ # op[0] # Op : NN_Op<op[1]> {
   let results = (outs NN_Tensor:$reduced);
 }
 
+def NN_CastOp : NN_Op<"cast"> {
+  let summary = "ONNX Cast (`to` is an ONNX TensorProto data type code)";
+  let arguments = (ins NN_Tensor:$input, I64Attr:$to);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_CastLikeOp : NN_Op<"cast_like"> {
+  let summary = "ONNX CastLike: cast to the element type of target_type";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$target_type);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_IsNaNOp : NN_Op<"is_nan"> {
+  let summary = "ONNX IsNaN";
+  let arguments = (ins NN_Tensor:$X);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_IsInfOp : NN_Op<"is_inf"> {
+  let summary = "ONNX IsInf";
+  let arguments = (ins NN_Tensor:$X, DefaultValuedAttr<I64Attr, "1">:$detect_negative,
+                       DefaultValuedAttr<I64Attr, "1">:$detect_positive);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_LogSoftmaxOp : NN_Op<"log_softmax"> {
+  let summary = "ONNX LogSoftmax (coerce_2d as for nn.softmax)";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$coerce_2d);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_LayerNormalizationOp : NN_Op<"layer_normalization"> {
+  let summary = "ONNX LayerNormalization over the dims from `axis` on (output Y only)";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$Scale, NN_OptTensor:$B,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
+                       DefaultValuedAttr<I64Attr, "1">:$stash_type);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_SqueezeOp : NN_Op<"squeeze"> {
+  let summary = "ONNX Squeeze (absent axes: every size-1 dim)";
+  let arguments = (ins NN_Tensor:$data, NN_OptTensor:$axes);
+  let results = (outs NN_Tensor:$squeezed);
+}
+
+def NN_UnsqueezeOp : NN_Op<"unsqueeze"> {
+  let summary = "ONNX Unsqueeze (axes index the output)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$axes);
+  let results = (outs NN_Tensor:$expanded);
+}
+
+def NN_ShapeOp : NN_Op<"shape"> {
+  let summary = "ONNX Shape (dims [start, end)); folds to a constant for static shapes";
+  let arguments = (ins NN_Tensor:$data, OptionalAttr<I64Attr>:$start,
+                       OptionalAttr<I64Attr>:$end);
+  let results = (outs NN_Tensor:$shape);
+  let hasFolder = 1;
+}
+
+def NN_SizeOp : NN_Op<"size"> {
+  let summary = "ONNX Size; folds to a constant for static shapes";
+  let arguments = (ins NN_Tensor:$data);
+  let results = (outs NN_Tensor:$size);
+  let hasFolder = 1;
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

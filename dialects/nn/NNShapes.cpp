@@ -2,6 +2,7 @@
 #include "dialects/nn/NNShapes.h"
 #include "dialects/nn/NNDialect.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -228,6 +229,26 @@ std::optional<SmallVector<int64_t>> reductionDims(Value axes, int64_t rank,
   llvm::sort(dims);
   dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
   return dims;
+}
+
+Type onnxElementType(MLIRContext *context, int64_t code) {
+  Builder b(context);
+  switch (code) {
+  case 1: return b.getF32Type();
+  case 2: return b.getIntegerType(8, /*isSigned=*/false);
+  case 3: return b.getIntegerType(8);
+  case 4: return b.getIntegerType(16, false);
+  case 5: return b.getIntegerType(16);
+  case 6: return b.getIntegerType(32);
+  case 7: return b.getIntegerType(64);
+  case 9: return b.getI1Type();
+  case 10: return b.getF16Type();
+  case 11: return b.getF64Type();
+  case 12: return b.getIntegerType(32, false);
+  case 13: return b.getIntegerType(64, false);
+  case 16: return b.getBF16Type();
+  default: return {};
+  }
 }
 
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {

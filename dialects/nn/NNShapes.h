@@ -54,6 +54,11 @@ std::optional<llvm::SmallVector<int64_t>> reductionDims(mlir::Value axes, int64_
                                                         bool noopWithEmptyAxes,
                                                         std::string &error);
 
+/// The MLIR element type of an ONNX TensorProto data type code (signless
+/// for signed integers, unsigned for uintN, i1 for bool), or null when
+/// Lepton has none (string, complex, undefined).
+mlir::Type onnxElementType(mlir::MLIRContext *context, int64_t code);
+
 /// Normalises an ONNX axis in [-rank, rank) to [0, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

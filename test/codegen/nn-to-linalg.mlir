@@ -145,3 +145,15 @@ func.func @arg_max(%x: tensor<3x4xf32>) -> tensor<3x1xi64> {
   %0 = nn.arg_max %x {axis = 1 : i64, select_last_index = 1 : i64} : (tensor<3x4xf32>) -> tensor<3x1xi64>
   return %0 : tensor<3x1xi64>
 }
+
+// -----
+
+// Casts: float -> int truncates, bool -> float is 0/1.
+// CHECK-LABEL: func @casts
+func.func @casts(%x: tensor<4xf32>, %b: tensor<4xi1>) -> (tensor<4xi32>, tensor<4xf32>) {
+  // CHECK: arith.fptosi
+  %0 = nn.cast %x {to = 6 : i64} : (tensor<4xf32>) -> tensor<4xi32>
+  // CHECK: arith.uitofp
+  %1 = nn.cast %b {to = 1 : i64} : (tensor<4xi1>) -> tensor<4xf32>
+  return %0, %1 : tensor<4xi32>, tensor<4xf32>
+}

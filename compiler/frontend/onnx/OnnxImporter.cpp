@@ -61,31 +61,11 @@ struct OpEntry {
   NodeHook hook = nullptr;
 };
 
-Type elementTypeFor(MLIRContext *ctx, int32_t dtype) {
-  Builder b(ctx);
-  switch (dtype) {
-  case TensorProto::FLOAT: return b.getF32Type();
-  case TensorProto::DOUBLE: return b.getF64Type();
-  case TensorProto::FLOAT16: return b.getF16Type();
-  case TensorProto::BFLOAT16: return b.getBF16Type();
-  case TensorProto::INT8: return b.getIntegerType(8);
-  case TensorProto::INT16: return b.getIntegerType(16);
-  case TensorProto::INT32: return b.getIntegerType(32);
-  case TensorProto::INT64: return b.getIntegerType(64);
-  case TensorProto::UINT8: return b.getIntegerType(8, /*isSigned=*/false);
-  case TensorProto::UINT16: return b.getIntegerType(16, false);
-  case TensorProto::UINT32: return b.getIntegerType(32, false);
-  case TensorProto::UINT64: return b.getIntegerType(64, false);
-  case TensorProto::BOOL: return b.getI1Type();
-  default: return {};
-  }
-}
-
 /// An elements attribute holding `tensor`; large tensors become a dense
 /// resource blob so they are never printed or parsed as text.
 ElementsAttr elementsFor(MLIRContext *ctx, const HostTensor &tensor,
                          StringRef resourceName) {
-  Type element = elementTypeFor(ctx, tensor.dtype);
+  Type element = nn::onnxElementType(ctx, tensor.dtype);
   auto type = RankedTensorType::get(tensor.shape, element);
   if (element.isInteger(1)) {
     SmallVector<bool> bits;
@@ -237,8 +217,9 @@ bool preluHook(NodeContext &c) {
   return true;
 }
 
-bool reduceHook(NodeContext &c) {
-  // Axes are an attribute except for ReduceSum from opset 13 on.
+bool axesHook(NodeContext &c) {
+  // Axes were an attribute before they became an input (ReduceSum, Squeeze
+  // and Unsqueeze from opset 13, the other reductions from 18).
   if (Attribute axes = c.attrs.erase("axes")) {
     ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(axes).asArrayRef();
     auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
@@ -303,16 +284,26 @@ const OpEntry kOpTable[] = {
     {"Sum", "sum", -1},
     {"Mean", "mean", -1},
     {"Where", "where", 3},
-    {"ReduceSum", "reduce_sum", 2, reduceHook},
-    {"ReduceMean", "reduce_mean", 2, reduceHook},
-    {"ReduceMax", "reduce_max", 2, reduceHook},
-    {"ReduceMin", "reduce_min", 2, reduceHook},
-    {"ReduceProd", "reduce_prod", 2, reduceHook},
-    {"ReduceL1", "reduce_l1", 2, reduceHook},
-    {"ReduceL2", "reduce_l2", 2, reduceHook},
-    {"ReduceLogSum", "reduce_log_sum", 2, reduceHook},
-    {"ReduceLogSumExp", "reduce_log_sum_exp", 2, reduceHook},
-    {"ReduceSumSquare", "reduce_sum_square", 2, reduceHook},
+    {"Cast", "cast", 1},
+    {"CastLike", "cast_like", 2},
+    {"IsNaN", "is_nan", 1},
+    {"IsInf", "is_inf", 1},
+    {"LogSoftmax", "log_softmax", 1, softmaxHook},
+    {"LayerNormalization", "layer_normalization", 3},
+    {"Squeeze", "squeeze", 2, axesHook},
+    {"Unsqueeze", "unsqueeze", 2, axesHook},
+    {"Shape", "shape", 1},
+    {"Size", "size", 1},
+    {"ReduceSum", "reduce_sum", 2, axesHook},
+    {"ReduceMean", "reduce_mean", 2, axesHook},
+    {"ReduceMax", "reduce_max", 2, axesHook},
+    {"ReduceMin", "reduce_min", 2, axesHook},
+    {"ReduceProd", "reduce_prod", 2, axesHook},
+    {"ReduceL1", "reduce_l1", 2, axesHook},
+    {"ReduceL2", "reduce_l2", 2, axesHook},
+    {"ReduceLogSum", "reduce_log_sum", 2, axesHook},
+    {"ReduceLogSumExp", "reduce_log_sum_exp", 2, axesHook},
+    {"ReduceSumSquare", "reduce_sum_square", 2, axesHook},
     {"ArgMax", "arg_max", 1},
     {"ArgMin", "arg_min", 1},
     {"LeakyRelu", "leaky_relu", 1},
@@ -434,7 +425,7 @@ Type Importer::tensorType(const ::onnx::TypeProto &type, const std::string &name
     return {};
   }
   const auto &tensor = type.tensor_type();
-  Type element = elementTypeFor(&ctx, tensor.elem_type());
+  Type element = nn::onnxElementType(&ctx, tensor.elem_type());
   if (!element) {
     emitError(loc) << "value '" << name << "' has an unsupported element type "
                    << dtypeName(tensor.elem_type());
@@ -665,7 +656,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
     HostTensor tensor;
     std::string error;
     if (!decodeTensor(init, baseDir, tensor, error) ||
-        !elementTypeFor(&ctx, tensor.dtype)) {
+        !nn::onnxElementType(&ctx, tensor.dtype)) {
       emitError(fileLoc()) << "initializer '" << init.name() << "': "
                            << (error.empty() ? "unsupported element type" : error);
       return nullptr;

@@ -23,3 +23,16 @@ func.func @transpose(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
   %0 = nn.transpose %x : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
 }
+
+// -----
+
+// Shape and Size of static tensors fold to constants.
+// CHECK-LABEL: func @shape_size
+func.func @shape_size(%x: tensor<2x3x4xf32>) -> (tensor<2xi64>, tensor<i64>) {
+  // CHECK-DAG: nn.constant dense<[3, 4]> : tensor<2xi64>
+  // CHECK-DAG: nn.constant dense<24> : tensor<i64>
+  // CHECK-NOT: nn.shape
+  %0 = nn.shape %x {start = -2 : i64} : (tensor<2x3x4xf32>) -> tensor<2xi64>
+  %1 = nn.size %x : (tensor<2x3x4xf32>) -> tensor<i64>
+  return %0, %1 : tensor<2xi64>, tensor<i64>
+}

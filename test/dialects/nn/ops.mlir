@@ -97,3 +97,18 @@ func.func @math_and_logic(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %i: tensor<3xi
   %6 = nn.mean %5, %b, %a : (tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   return %6, %4, %1 : tensor<2x3xf32>, tensor<2x3xi1>, tensor<2x3xf32>
 }
+
+// CHECK-LABEL: func @casts_and_views
+func.func @casts_and_views(%x: tensor<2x1x3xf32>, %s: tensor<3xf32>) -> (tensor<2x1x3xi64>, tensor<2x3xf32>, tensor<1x2x1x3xf32>, tensor<2x1x3xf32>) {
+  // CHECK: nn.cast %{{.*}} {to = 7 : i64} : (tensor<2x1x3xf32>) -> tensor<2x1x3xi64>
+  %0 = nn.cast %x {to = 7 : i64} : (tensor<2x1x3xf32>) -> tensor<2x1x3xi64>
+  %none = nn.none
+  // CHECK: nn.squeeze {{.*}} -> tensor<2x3xf32>
+  %1 = nn.squeeze %x, %none : (tensor<2x1x3xf32>, none) -> tensor<2x3xf32>
+  %axes = nn.constant dense<[0]> : tensor<1xi64>
+  // CHECK: nn.unsqueeze {{.*}} -> tensor<1x2x1x3xf32>
+  %2 = nn.unsqueeze %x, %axes : (tensor<2x1x3xf32>, tensor<1xi64>) -> tensor<1x2x1x3xf32>
+  // CHECK: nn.layer_normalization
+  %3 = nn.layer_normalization %x, %s, %none : (tensor<2x1x3xf32>, tensor<3xf32>, none) -> tensor<2x1x3xf32>
+  return %0, %1, %2, %3 : tensor<2x1x3xi64>, tensor<2x3xf32>, tensor<1x2x1x3xf32>, tensor<2x1x3xf32>
+}
