@@ -164,15 +164,27 @@ std::string printIR(Operation *op, bool withLocations) {
   return text;
 }
 
-/// Static shapes only, for now: say so once per input instead of once per op.
-bool checkStaticInputs(func::FuncOp func, const ModelSignature &signature) {
+/// Static, non-empty shapes only, for now: say so once per tensor instead of
+/// once per op. (The bare-pointer calling convention of the generated entry
+/// has no representation for zero-size buffers.)
+bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
   bool ok = true;
+  auto check = [&](Type type, const TensorSignature &tensor, const char *role) {
+    auto ranked = cast<RankedTensorType>(type);
+    if (!ranked.hasStaticShape())
+      emitError(func.getLoc()) << "unsupported dynamic shape " << type << " of " << role
+                               << " '" << tensor.name << "': Lepton compiles static shapes only";
+    else if (ranked.getNumElements() == 0)
+      emitError(func.getLoc()) << "unsupported zero-size " << role << " '" << tensor.name
+                               << "' " << type;
+    else
+      return;
+    ok = false;
+  };
   for (auto [type, input] : llvm::zip(func.getArgumentTypes(), signature.inputs))
-    if (!cast<RankedTensorType>(type).hasStaticShape()) {
-      emitError(func.getLoc()) << "unsupported dynamic shape " << type << " of input '"
-                               << input.name << "': Lepton compiles static shapes only";
-      ok = false;
-    }
+    check(type, input, "input");
+  for (auto [type, output] : llvm::zip(func.getResultTypes(), signature.outputs))
+    check(type, output, "output");
   return ok;
 }
 
@@ -208,8 +220,9 @@ int compileModel(const CompileOptions &options) {
     return 1;
   if (emit == EmitKind::NN)
     return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
-  if (!checkStaticInputs(func, *signature))
+  if (!checkSupportedShapes(func, *signature))
     return 1;
+  Location modelLoc = func.getLoc(); // func itself is replaced by lowering
 
   // Phase linalg.
   if (!runPipeline(*module, cpu::kLinalgPipeline))
@@ -220,8 +233,13 @@ int compileModel(const CompileOptions &options) {
   // Phase target: bufferize, plan the workspace, lower to LLVM.
   if (!runPipeline(*module, cpu::kCpuLoweringPipeline))
     return 1;
-  if (auto bytes = module->lookupSymbol<LLVM::LLVMFuncOp>(name)
-                       ->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
+  auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
+  if (!lowered) {
+    emitError(modelLoc) << "unsupported: the model function could not be lowered to "
+                                "LLVM (a zero-size intermediate tensor?)";
+    return 1;
+  }
+  if (auto bytes = lowered->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
     signature->workspaceBytes = bytes.getInt();
 
   llvm::InitializeAllTargets();

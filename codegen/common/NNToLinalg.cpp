@@ -578,16 +578,12 @@ FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
   return l.reshape(reduced, type);
 }
 
-/// ArgMax/ArgMin: one reduction carrying (best value, its index).
-template <typename ArgOp>
-FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
-  auto type = resultType(op);
-  auto dataType = cast<RankedTensorType>(op.getData().getType());
+/// Indices of the extreme element along `axis` (the axis kept with size 1),
+/// one reduction carrying (best value, its index). A strict comparison keeps
+/// the first extreme, a non-strict one the last.
+Value argReduce(Lowering &l, Value data, int64_t axis, bool isMax, bool last) {
+  auto dataType = cast<RankedTensorType>(data.getType());
   Type et = dataType.getElementType();
-  if (et.isInteger(1))
-    return unsupported(op, "bool input");
-  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
-  bool last = op.getSelectLastIndex() != 0;
   OpBuilder &b = l.b;
   int64_t rank = dataType.getRank();
   SmallVector<int64_t> keptShape(dataType.getShape());
@@ -603,14 +599,12 @@ FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
   auto indexType = RankedTensorType::get(keptShape, b.getI64Type());
   Value values = l.filled(valueType, isMax ? l.lowest(et) : l.highest(et));
   Value indices = l.filled(indexType, l.constant(b.getI64Type(), 0));
-  // Strict comparison keeps the first extreme, non-strict the last.
   auto fp = isMax ? (last ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT)
                   : (last ? arith::CmpFPredicate::OLE : arith::CmpFPredicate::OLT);
   auto ip = isMax ? (last ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sgt)
                   : (last ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt);
   auto generic = b.create<linalg::GenericOp>(
-      l.loc, TypeRange{valueType, indexType}, ValueRange{op.getData()},
-      ValueRange{values, indices},
+      l.loc, TypeRange{valueType, indexType}, ValueRange{data}, ValueRange{values, indices},
       SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
       [&](OpBuilder &nb, Location, ValueRange a) {
         Value index = nb.create<arith::IndexCastOp>(
@@ -620,7 +614,110 @@ FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
             l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, better, a[0], a[1]),
                               nb.create<arith::SelectOp>(l.loc, better, index, a[2])});
       });
-  return l.reshape(generic.getResult(1), type);
+  return generic.getResult(1);
+}
+
+template <typename ArgOp>
+FailureOr<Value> lowerArg(ArgOp op, Lowering &l, bool isMax) {
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  if (dataType.getElementType().isInteger(1))
+    return unsupported(op, "bool input");
+  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
+  return l.reshape(argReduce(l, op.getData(), axis, isMax, op.getSelectLastIndex() != 0),
+                   resultType(op));
+}
+
+FailureOr<Value> lowerHardmax(HardmaxOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  auto axis = normalizeAxis(op.getAxis(), type.getRank());
+  if (!axis)
+    return unsupported(op, "axis out of range");
+  // Normalise over one dim: the 2-D view [outer, inner] for coerce_2d.
+  Value x = op.getInput();
+  int64_t dim = *axis;
+  if (op.getCoerce_2d()) {
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      (d < *axis ? outer : inner) *= type.getDimSize(d);
+    x = l.reshape(x, RankedTensorType::get({outer, inner}, et));
+    dim = 1;
+  }
+  auto viewType = cast<RankedTensorType>(x.getType());
+  Value best = argReduce(l, x, dim, /*isMax=*/true, /*last=*/false);
+  Value onehot = l.elementwise(viewType, best, [&](ValueRange a) -> Value {
+    Value index = l.b.create<arith::IndexCastOp>(l.loc, l.b.getI64Type(),
+                                                 l.b.create<linalg::IndexOp>(l.loc, dim));
+    Value hit = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, index, a[0]);
+    return l.b.create<arith::SelectOp>(l.loc, hit, l.constant(et, 1), l.constant(et, 0));
+  });
+  return l.reshape(onehot, type);
+}
+
+FailureOr<Value> lowerTrilu(TriluOp op, Lowering &l) {
+  auto type = resultType(op);
+  if (type.getRank() < 2)
+    return unsupported(op, "rank below 2");
+  Type i64 = l.b.getI64Type();
+  Value k = isa<NoneType>(op.getK().getType()) ? l.constant(i64, 0) : l.scalar(op.getK());
+  int64_t rank = type.getRank();
+  bool upper = op.getUpper() != 0;
+  return l.elementwise(type, op.getInput(), [&](ValueRange a) -> Value {
+    auto index = [&](int64_t d) -> Value {
+      return l.b.create<arith::IndexCastOp>(l.loc, i64, l.b.create<linalg::IndexOp>(l.loc, d));
+    };
+    Value diagonal = l.sub(index(rank - 1), index(rank - 2)); // j - i
+    Value keep = l.b.create<arith::CmpIOp>(
+        l.loc, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diagonal, k);
+    return l.b.create<arith::SelectOp>(l.loc, keep, a[0], l.constant(a[0].getType(), 0));
+  });
+}
+
+FailureOr<Value> lowerGather(GatherOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
+  int64_t r = indicesType.getRank();
+  OpBuilder &b = l.b;
+  // Output dims: data[:axis], indices..., data[axis+1:]; the indices operand
+  // is read through its slice of the output dims, data through tensor.extract.
+  SmallVector<AffineExpr> indexExprs;
+  for (int64_t d = 0; d < r; ++d)
+    indexExprs.push_back(b.getAffineDimExpr(axis + d));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(type.getRank(), 0, indexExprs, b.getContext()),
+      b.getMultiDimIdentityMap(type.getRank())};
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          l.loc, type, op.getIndices(), l.empty(type), maps, iters,
+          [&](OpBuilder &nb, Location, ValueRange a) {
+            Value i = nb.create<arith::IndexCastOp>(l.loc, nb.getIndexType(), a[0]);
+            Value size = nb.create<arith::ConstantIndexOp>(l.loc, dataType.getDimSize(axis));
+            Value zero = nb.create<arith::ConstantIndexOp>(l.loc, 0);
+            Value negative = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, i, zero);
+            i = nb.create<arith::SelectOp>(l.loc, negative,
+                                           nb.create<arith::AddIOp>(l.loc, i, size), i);
+            // Out-of-range indices are undefined in ONNX; clamp so that the
+            // generated code never reads outside the buffer.
+            Value last = nb.create<arith::ConstantIndexOp>(l.loc, dataType.getDimSize(axis) - 1);
+            i = nb.create<arith::MinSIOp>(l.loc, nb.create<arith::MaxSIOp>(l.loc, i, zero), last);
+            SmallVector<Value> coords;
+            for (int64_t d = 0; d < dataType.getRank(); ++d) {
+              if (d < axis)
+                coords.push_back(nb.create<linalg::IndexOp>(l.loc, d));
+              else if (d == axis)
+                coords.push_back(i);
+              else
+                coords.push_back(nb.create<linalg::IndexOp>(l.loc, d - 1 + r));
+            }
+            nb.create<linalg::YieldOp>(
+                l.loc, nb.create<tensor::ExtractOp>(l.loc, op.getData(), coords).getResult());
+          })
+      .getResult(0);
 }
 
 FailureOr<Value> lowerCast(Operation *op, Lowering &l) {
@@ -1202,6 +1299,9 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](SumOp o) { return lowerVariadic(o, l, &Lowering::add, false); })
       .Case([&](MeanOp o) { return lowerVariadic(o, l, &Lowering::add, true); })
       .Case([&](WhereOp o) { return lowerWhere(o, l); })
+      .Case([&](HardmaxOp o) { return lowerHardmax(o, l); })
+      .Case([&](TriluOp o) { return lowerTrilu(o, l); })
+      .Case([&](GatherOp o) { return lowerGather(o, l); })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
             ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(
           [&](Operation *o) { return lowerReduce(o, l); })

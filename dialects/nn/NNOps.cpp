@@ -69,6 +69,8 @@ SAME_AS_FIRST_OPERAND(DropoutOp)
 SAME_AS_FIRST_OPERAND(ClipOp)
 SAME_AS_FIRST_OPERAND(SoftmaxOp)
 SAME_AS_FIRST_OPERAND(LogSoftmaxOp)
+SAME_AS_FIRST_OPERAND(HardmaxOp)
+SAME_AS_FIRST_OPERAND(TriluOp)
 SAME_AS_FIRST_OPERAND(LayerNormalizationOp)
 SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
 #undef SAME_AS_FIRST_OPERAND
@@ -405,6 +407,42 @@ OpFoldResult ShapeOp::fold(FoldAdaptor) {
   auto [start, end] = shapeRange(data.getRank(), getStart(), getEnd());
   return DenseElementsAttr::get(cast<ShapedType>(getType()),
                                 data.getShape().slice(start, end - start));
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData()), indices = rankedType(op.getIndices());
+  if (!indices.getElementType().isInteger(32) && !indices.getElementType().isInteger(64))
+    return emitOptionalError(loc, "indices must be int32 or int64");
+  auto axis = normalizeAxis(op.getAxis(), data.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  SmallVector<int64_t> shape(data.getShape().take_front(*axis));
+  llvm::append_range(shape, indices.getShape());
+  llvm::append_range(shape, data.getShape().drop_front(*axis + 1));
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+/// Folds gathers from constant vectors, as in Shape -> Gather subgraphs.
+OpFoldResult GatherOp::fold(FoldAdaptor) {
+  auto data = getConstantIntValues(getData());
+  auto indices = getConstantIntValues(getIndices());
+  if (!data || !indices || cast<RankedTensorType>(getData().getType()).getRank() != 1)
+    return {};
+  SmallVector<APInt> values;
+  auto type = cast<RankedTensorType>(getType());
+  for (int64_t i : *indices) {
+    if (i < 0)
+      i += data->size();
+    if (i < 0 || i >= (int64_t)data->size())
+      return {};
+    values.push_back(APInt(type.getElementTypeBitWidth(), (*data)[i], /*isSigned=*/true));
+  }
+  return DenseElementsAttr::get(type, values);
 }
 
 LogicalResult SizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,

@@ -254,6 +254,29 @@ def NN_SizeOp : NN_Op<"size"> {
   let hasFolder = 1;
 }
 
+def NN_HardmaxOp : NN_Op<"hardmax"> {
+  let summary = "ONNX Hardmax: 1 at the first maximum along axis (coerce_2d as for nn.softmax)";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$coerce_2d);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_TriluOp : NN_Op<"trilu"> {
+  let summary = "ONNX Trilu over the last two dims; k may be computed at run time";
+  let arguments = (ins NN_Tensor:$input, NN_OptTensor:$k,
+                       DefaultValuedAttr<I64Attr, "1">:$upper);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_GatherOp : NN_Op<"gather"> {
+  let summary = "ONNX Gather (indices may be computed at run time; negatives wrap)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

@@ -157,3 +157,30 @@ func.func @casts(%x: tensor<4xf32>, %b: tensor<4xi1>) -> (tensor<4xi32>, tensor<
   %1 = nn.cast %b {to = 1 : i64} : (tensor<4xi1>) -> tensor<4xf32>
   return %0, %1 : tensor<4xi32>, tensor<4xf32>
 }
+
+// -----
+
+// Gather reads data through tensor.extract at a wrapped, clamped index.
+// CHECK-LABEL: func @gather
+func.func @gather(%d: tensor<5x3xf32>, %i: tensor<2xi64>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic
+  // CHECK: arith.index_cast
+  // CHECK: arith.select
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract %arg0
+  %0 = nn.gather %d, %i : (tensor<5x3xf32>, tensor<2xi64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Trilu compares j - i with k, which may be a run-time value.
+// CHECK-LABEL: func @trilu
+func.func @trilu(%x: tensor<3x4xf32>, %k: tensor<i64>) -> tensor<3x4xf32> {
+  // CHECK: tensor.extract %arg1
+  // CHECK: linalg.index 1
+  // CHECK: linalg.index 0
+  // CHECK: arith.cmpi sle
+  %0 = nn.trilu %x, %k {upper = 0 : i64} : (tensor<3x4xf32>, tensor<i64>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}

@@ -36,3 +36,16 @@ func.func @shape_size(%x: tensor<2x3x4xf32>) -> (tensor<2xi64>, tensor<i64>) {
   %1 = nn.size %x : (tensor<2x3x4xf32>) -> tensor<i64>
   return %0, %1 : tensor<2xi64>, tensor<i64>
 }
+
+// -----
+
+// Shape subgraphs collapse: Shape -> Gather folds to a constant.
+// CHECK-LABEL: func @shape_gather
+func.func @shape_gather(%x: tensor<2x3x4xf32>) -> tensor<1xi64> {
+  // CHECK: nn.constant dense<4> : tensor<1xi64>
+  // CHECK-NOT: nn.gather
+  %s = nn.shape %x : (tensor<2x3x4xf32>) -> tensor<3xi64>
+  %i = nn.constant dense<[-1]> : tensor<1xi64>
+  %0 = nn.gather %s, %i : (tensor<3xi64>, tensor<1xi64>) -> tensor<1xi64>
+  return %0 : tensor<1xi64>
+}
