@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/nn/NNDialect.h.inc"
+#include "dialects/nn/NNShapes.h"
 
 #define GET_OP_CLASSES
 #include "dialects/nn/NNOps.h.inc"

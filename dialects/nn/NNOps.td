@@ -17,6 +17,14 @@ class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic,
          !listconcat(traits, [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>])> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  // A result may be more static than inference alone derives (the importer
+  // refines it from ONNX shape inference), so shapes need only be compatible.
+  let extraClassDeclaration = [{
+    static bool isCompatibleReturnTypes(::mlir::TypeRange inferred,
+                                        ::mlir::TypeRange actual) {
+      return ::lepton::nn::areCompatibleTensorTypes(inferred, actual);
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 
@@ -249,6 +250,23 @@ Type onnxElementType(MLIRContext *context, int64_t code) {
   case 16: return b.getBF16Type();
   default: return {};
   }
+}
+
+bool areCompatibleTensorTypes(TypeRange a, TypeRange b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b)) {
+    auto tx = dyn_cast<RankedTensorType>(x), ty = dyn_cast<RankedTensorType>(y);
+    if (!tx || !ty) {
+      if (x != y)
+        return false;
+      continue;
+    }
+    if (tx.getElementType() != ty.getElementType() ||
+        failed(verifyCompatibleShape(tx.getShape(), ty.getShape())))
+      return false;
+  }
+  return true;
 }
 
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {

@@ -59,6 +59,9 @@ std::optional<llvm::SmallVector<int64_t>> reductionDims(mlir::Value axes, int64_
 /// Lepton has none (string, complex, undefined).
 mlir::Type onnxElementType(mlir::MLIRContext *context, int64_t code);
 
+/// Same element types and compatible shapes (a dynamic dim matches any).
+bool areCompatibleTensorTypes(mlir::TypeRange a, mlir::TypeRange b);
+
 /// Normalises an ONNX axis in [-rank, rank) to [0, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

@@ -556,7 +556,8 @@ bool Importer::importNode(const NodeProto &node, int index) {
   if (failed(mlir::verify(op, /*verifyRecursively=*/false)))
     return false;
 
-  // ONNX shape inference must agree wherever it knows the answer.
+  // ONNX shape inference must agree wherever it knows the answer, and where
+  // it knows more (a Reshape to a computed shape, say) the result takes it.
   const std::string &out = node.output(0);
   if (const ::onnx::TypeProto *known = inferredTypes.lookup(out)) {
     auto expected = dyn_cast_or_null<RankedTensorType>(
@@ -564,16 +565,13 @@ bool Importer::importNode(const NodeProto &node, int index) {
             ? tensorType(*known, out, loc)
             : Type());
     auto actual = cast<RankedTensorType>(types[0]);
-    if (expected && failed(verifyCompatibleShape(expected, actual))) {
+    if (expected && !nn::areCompatibleTensorTypes(expected, actual)) {
       emitError(loc) << "result type " << actual
                      << " disagrees with ONNX shape inference " << expected;
       return false;
     }
-    if (expected && expected.getElementType() != actual.getElementType()) {
-      emitError(loc) << "result element type " << actual.getElementType()
-                     << " disagrees with ONNX shape inference";
-      return false;
-    }
+    if (expected && !actual.hasStaticShape() && expected.hasStaticShape())
+      op->getResult(0).setType(expected);
   }
   values[out] = op->getResult(0);
   return true;

@@ -112,3 +112,12 @@ func.func @casts_and_views(%x: tensor<2x1x3xf32>, %s: tensor<3xf32>) -> (tensor<
   %3 = nn.layer_normalization %x, %s, %none : (tensor<2x1x3xf32>, tensor<3xf32>, none) -> tensor<2x1x3xf32>
   return %0, %1, %2, %3 : tensor<2x1x3xi64>, tensor<2x3xf32>, tensor<1x2x1x3xf32>, tensor<2x1x3xf32>
 }
+
+// A result may be more static than inference derives (here the shape operand
+// is a run-time value): the importer refines it from ONNX shape inference.
+// CHECK-LABEL: func @refined_reshape
+func.func @refined_reshape(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<3x2xf32> {
+  // CHECK: nn.reshape {{.*}} -> tensor<3x2xf32>
+  %0 = nn.reshape %x, %s : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
