@@ -1215,6 +1215,37 @@ FailureOr<Value> lowerPad(PadOp op, Lowering &l) {
   return l.b.create<tensor::PadOp>(l.loc, type, op.getData(), low, high, value).getResult();
 }
 
+/// DepthToSpace and SpaceToDepth: a 6-D view, a transpose, a 4-D view.
+FailureOr<Value> lowerBlockRearrange(Operation *op, Lowering &l,
+                                     ArrayRef<int64_t> viewShape, ArrayRef<int64_t> perm) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  Value view = l.reshape(op->getOperand(0), RankedTensorType::get(viewShape, et));
+  SmallVector<int64_t> permuted;
+  for (int64_t p : perm)
+    permuted.push_back(viewShape[p]);
+  Value moved = l.b.create<linalg::TransposeOp>(
+                       l.loc, view, l.empty(RankedTensorType::get(permuted, et)), perm)
+                    .getResult()[0];
+  return l.reshape(moved, type);
+}
+
+FailureOr<Value> lowerDepthToSpace(DepthToSpaceOp op, Lowering &l) {
+  auto x = cast<RankedTensorType>(op.getInput().getType());
+  int64_t b = op.getBlocksize(), n = x.getDimSize(0), c = x.getDimSize(1),
+          h = x.getDimSize(2), w = x.getDimSize(3);
+  if (op.getMode() == "DCR")
+    return lowerBlockRearrange(op, l, {n, b, b, c / (b * b), h, w}, {0, 3, 4, 1, 5, 2});
+  return lowerBlockRearrange(op, l, {n, c / (b * b), b, b, h, w}, {0, 1, 4, 2, 5, 3});
+}
+
+FailureOr<Value> lowerSpaceToDepth(SpaceToDepthOp op, Lowering &l) {
+  auto x = cast<RankedTensorType>(op.getInput().getType());
+  int64_t b = op.getBlocksize(), n = x.getDimSize(0), c = x.getDimSize(1),
+          h = x.getDimSize(2), w = x.getDimSize(3);
+  return lowerBlockRearrange(op, l, {n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4});
+}
+
 FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
   return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
 }
@@ -1302,6 +1333,8 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](HardmaxOp o) { return lowerHardmax(o, l); })
       .Case([&](TriluOp o) { return lowerTrilu(o, l); })
       .Case([&](GatherOp o) { return lowerGather(o, l); })
+      .Case([&](DepthToSpaceOp o) { return lowerDepthToSpace(o, l); })
+      .Case([&](SpaceToDepthOp o) { return lowerSpaceToDepth(o, l); })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
             ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(
           [&](Operation *o) { return lowerReduce(o, l); })

@@ -445,6 +445,43 @@ OpFoldResult GatherOp::fold(FoldAdaptor) {
   return DenseElementsAttr::get(type, values);
 }
 
+/// Shared checks of DepthToSpace/SpaceToDepth: a static NCHW input whose
+/// divided dims (channels by b*b, or H and W by b) divide evenly.
+static LogicalResult inferBlockRearrange(std::optional<Location> loc, Value input,
+                                         int64_t b, bool toSpace,
+                                         SmallVectorImpl<Type> &types) {
+  auto x = rankedType(input);
+  if (x.getRank() != 4 || !x.hasStaticShape())
+    return emitOptionalError(loc, "input must be a static NCHW tensor");
+  if (b <= 0)
+    return emitOptionalError(loc, "blocksize must be positive");
+  int64_t n = x.getDimSize(0), c = x.getDimSize(1), h = x.getDimSize(2), w = x.getDimSize(3);
+  if (toSpace ? c % (b * b) != 0 : (h % b != 0 || w % b != 0))
+    return emitOptionalError(loc, "dims are not divisible by the blocksize");
+  SmallVector<int64_t> shape = toSpace ? SmallVector<int64_t>{n, c / (b * b), h * b, w * b}
+                                       : SmallVector<int64_t>{n, c * b * b, h / b, w / b};
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult DepthToSpaceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                               ValueRange operands, DictionaryAttr attrs,
+                                               OpaqueProperties props, RegionRange regions,
+                                               SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  if (op.getMode() != "DCR" && op.getMode() != "CRD")
+    return emitOptionalError(loc, "mode must be DCR or CRD");
+  return inferBlockRearrange(loc, op.getInput(), op.getBlocksize(), true, types);
+}
+
+LogicalResult SpaceToDepthOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                               ValueRange operands, DictionaryAttr attrs,
+                                               OpaqueProperties props, RegionRange regions,
+                                               SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  return inferBlockRearrange(loc, op.getInput(), op.getBlocksize(), false, types);
+}
+
 LogicalResult SizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
                                        ValueRange, DictionaryAttr, OpaqueProperties,
                                        RegionRange, SmallVectorImpl<Type> &types) {

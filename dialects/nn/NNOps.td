@@ -285,6 +285,19 @@ def NN_GatherOp : NN_Op<"gather"> {
   let hasFolder = 1;
 }
 
+def NN_DepthToSpaceOp : NN_Op<"depth_to_space"> {
+  let summary = "ONNX DepthToSpace (mode DCR or CRD)";
+  let arguments = (ins NN_Tensor:$input, I64Attr:$blocksize,
+                       DefaultValuedAttr<StrAttr, "\"DCR\"">:$mode);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_SpaceToDepthOp : NN_Op<"space_to_depth"> {
+  let summary = "ONNX SpaceToDepth";
+  let arguments = (ins NN_Tensor:$input, I64Attr:$blocksize);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

@@ -184,3 +184,15 @@ func.func @trilu(%x: tensor<3x4xf32>, %k: tensor<i64>) -> tensor<3x4xf32> {
   %0 = nn.trilu %x, %k {upper = 0 : i64} : (tensor<3x4xf32>, tensor<i64>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
+
+// -----
+
+// DepthToSpace (DCR): a 6-D view, a transpose, a 4-D view.
+// CHECK-LABEL: func @depth_to_space
+func.func @depth_to_space(%x: tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32> {
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x2x2x2x3xf32>
+  // CHECK: linalg.transpose {{.*}} permutation = [0, 3, 4, 1, 5, 2]
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x4x6xf32>
+  %0 = nn.depth_to_space %x {blocksize = 2 : i64} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
+  return %0 : tensor<1x2x4x6xf32>
+}

@@ -296,6 +296,8 @@ const OpEntry kOpTable[] = {
     {"Hardmax", "hardmax", 1, softmaxHook},
     {"Trilu", "trilu", 2},
     {"Gather", "gather", 2},
+    {"DepthToSpace", "depth_to_space", 1},
+    {"SpaceToDepth", "space_to_depth", 1},
     {"Size", "size", 1},
     {"ReduceSum", "reduce_sum", 2, axesHook},
     {"ReduceMean", "reduce_mean", 2, axesHook},
