@@ -753,37 +753,14 @@ FailureOr<Value> lowerIsInf(IsInfOp op, Lowering &l) {
 }
 
 /// Dims that Softmax/LogSoftmax normalise over.
-std::optional<SmallVector<int64_t>> softmaxDims(Operation *op, int64_t axisValue,
-                                                bool coerce2d, int64_t rank) {
+std::optional<SmallVector<int64_t>> softmaxDims(int64_t axisValue, bool coerce2d,
+                                                int64_t rank) {
   auto axis = normalizeAxis(axisValue, rank);
   if (!axis)
     return std::nullopt;
   if (coerce2d)
     return llvm::to_vector(llvm::seq<int64_t>(*axis, rank));
   return SmallVector<int64_t>{*axis};
-}
-
-FailureOr<Value> lowerLogSoftmax(LogSoftmaxOp op, Lowering &l) {
-  auto type = resultType(op);
-  Type et = type.getElementType();
-  if (!isa<FloatType>(et))
-    return unsupported(op, "integer input");
-  auto dims = softmaxDims(op, op.getAxis(), op.getCoerce_2d(), type.getRank());
-  if (!dims)
-    return unsupported(op, "axis out of range");
-  // x - m - log(sum(exp(x - m))) with m the maximum.
-  Value x = op.getInput();
-  Value maxes = l.reduceKeepDims(x, *dims, l.lowest(et),
-                                 [&](Value acc, Value v) { return l.max(acc, v); });
-  Value shifted = l.elementwise(type, {x, maxes}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
-  Value exps = l.elementwise(type, shifted, [&](ValueRange a) -> Value {
-    return l.b.create<math::ExpOp>(l.loc, a[0]);
-  });
-  Value sums = l.reduceKeepDims(exps, *dims, l.constant(et, 0),
-                                [&](Value acc, Value v) { return l.add(acc, v); });
-  return l.elementwise(type, {shifted, sums}, [&](ValueRange a) -> Value {
-    return l.sub(a[0], l.b.create<math::LogOp>(l.loc, a[1]));
-  });
 }
 
 FailureOr<Value> lowerLayerNorm(LayerNormalizationOp op, Lowering &l) {
@@ -834,24 +811,31 @@ FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
   });
 }
 
-FailureOr<Value> lowerSoftmax(SoftmaxOp op, Lowering &l) {
+/// Softmax and LogSoftmax, both shifted by the maximum so exp cannot
+/// overflow: exp(x - m) / sum(exp(x - m)), or x - m - log(sum(exp(x - m))).
+template <typename OpT>
+FailureOr<Value> lowerSoftmaxFamily(OpT op, Lowering &l, bool log) {
   auto type = resultType(op);
   Type et = type.getElementType();
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
-  auto dims = softmaxDims(op, op.getAxis(), op.getCoerce_2d(), type.getRank());
+  auto dims = softmaxDims(op.getAxis(), op.getCoerce_2d(), type.getRank());
   if (!dims)
     return unsupported(op, "axis out of range");
   Value x = op.getInput();
   Value maxes = l.reduceKeepDims(x, *dims, l.lowest(et),
                                  [&](Value acc, Value v) { return l.max(acc, v); });
-  Value exps = l.elementwise(type, {x, maxes}, [&](ValueRange a) -> Value {
-    return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
+  Value shifted = l.elementwise(type, {x, maxes}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value exps = l.elementwise(type, shifted, [&](ValueRange a) -> Value {
+    return l.b.create<math::ExpOp>(l.loc, a[0]);
   });
   Value sums = l.reduceKeepDims(exps, *dims, l.constant(et, 0),
                                 [&](Value acc, Value v) { return l.add(acc, v); });
-  return l.elementwise(type, {exps, sums},
-                       [&](ValueRange a) { return l.div(a[0], a[1]); });
+  if (!log)
+    return l.elementwise(type, {exps, sums}, [&](ValueRange a) { return l.div(a[0], a[1]); });
+  return l.elementwise(type, {shifted, sums}, [&](ValueRange a) -> Value {
+    return l.sub(a[0], l.b.create<math::LogOp>(l.loc, a[1]));
+  });
 }
 
 FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
@@ -1340,7 +1324,7 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
           [&](Operation *o) { return lowerReduce(o, l); })
       .Case([&](ArgMaxOp o) { return lowerArg(o, l, /*isMax=*/true); })
       .Case([&](ArgMinOp o) { return lowerArg(o, l, /*isMax=*/false); })
-      .Case([&](SoftmaxOp o) { return lowerSoftmax(o, l); })
+      .Case([&](SoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/false); })
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](ConvOp o) { return lowerConv(o, l); })
       .Case([&](MaxPoolOp o) {
@@ -1359,7 +1343,7 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case<CastOp, CastLikeOp>([&](Operation *o) { return lowerCast(o, l); })
       .Case([&](IsNaNOp o) { return lowerIsNaN(o, l); })
       .Case([&](IsInfOp o) { return lowerIsInf(o, l); })
-      .Case([&](LogSoftmaxOp o) { return lowerLogSoftmax(o, l); })
+      .Case([&](LogSoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/true); })
       .Case([&](LayerNormalizationOp o) { return lowerLayerNorm(o, l); })
       .Case<ShapeOp, SizeOp>([&](Operation *o) -> FailureOr<Value> {
         SmallVector<OpFoldResult> folded;
