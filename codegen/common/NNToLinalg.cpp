@@ -1230,6 +1230,41 @@ FailureOr<Value> lowerSpaceToDepth(SpaceToDepthOp op, Lowering &l) {
   return lowerBlockRearrange(op, l, {n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4});
 }
 
+/// Tile reads input[i mod dim] for every output index: one generic whose
+/// input map uses `mod`, the output map giving the loop ranges.
+FailureOr<Value> lowerTile(TileOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  OpBuilder &b = l.b;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    exprs.push_back(b.getAffineDimExpr(d) % inType.getDimSize(d));
+  SmallVector<AffineMap> maps = {AffineMap::get(type.getRank(), 0, exprs, b.getContext()),
+                                 b.getMultiDimIdentityMap(type.getRank())};
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(l.loc, type, op.getInput(), l.empty(type), maps, iters,
+                                 [&](OpBuilder &nb, Location, ValueRange a) {
+                                   nb.create<linalg::YieldOp>(l.loc, a[0]);
+                                 })
+      .getResult(0);
+}
+
+FailureOr<Value> lowerConstantOfShape(ConstantOfShapeOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isSignlessIntOrFloat(et))
+    return unsupported(op, "element type");
+  auto value = op.getValueAttr();
+  if (!value)
+    return l.filled(type, l.constant(et, 0));
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense)
+    return unsupported(op, "value");
+  return l.filled(type, l.b.create<arith::ConstantOp>(
+                            l.loc, cast<TypedAttr>(dense.getSplatValue<Attribute>())));
+}
+
 FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
   return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
 }
@@ -1317,6 +1352,11 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](HardmaxOp o) { return lowerHardmax(o, l); })
       .Case([&](TriluOp o) { return lowerTrilu(o, l); })
       .Case([&](GatherOp o) { return lowerGather(o, l); })
+      .Case([&](ExpandOp o) -> FailureOr<Value> {
+        return l.elementwise(resultType(o), o.getInput(), [](ValueRange a) { return a[0]; });
+      })
+      .Case([&](TileOp o) { return lowerTile(o, l); })
+      .Case([&](ConstantOfShapeOp o) { return lowerConstantOfShape(o, l); })
       .Case([&](DepthToSpaceOp o) { return lowerDepthToSpace(o, l); })
       .Case([&](SpaceToDepthOp o) { return lowerSpaceToDepth(o, l); })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,

@@ -482,6 +482,74 @@ LogicalResult SpaceToDepthOp::inferReturnTypes(MLIRContext *ctx, std::optional<L
   return inferBlockRearrange(loc, op.getInput(), op.getBlocksize(), false, types);
 }
 
+/// For ops whose output shape is the value of a 1-D int64 operand: the
+/// constant shape when known, else `rank` dynamic dims (the importer refines
+/// them from ONNX shape inference).
+static FailureOr<SmallVector<int64_t>> shapeOperand(std::optional<Location> loc, Value shape) {
+  auto type = rankedType(shape);
+  if (type.getRank() != 1 || !type.getElementType().isInteger(64))
+    return emitOptionalError(loc, "the shape must be a 1-D int64 tensor");
+  if (auto values = getConstantIntValues(shape))
+    return *values;
+  if (type.isDynamicDim(0))
+    return emitOptionalError(loc, "unsupported: a shape of unknown length");
+  return SmallVector<int64_t>(type.getDimSize(0), kDyn);
+}
+
+LogicalResult ExpandOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &types) {
+  auto input = rankedType(operands[0]);
+  auto shape = shapeOperand(loc, operands[1]);
+  if (failed(shape))
+    return failure();
+  auto result = broadcastShapes(input.getShape(), *shape);
+  if (!result)
+    return emitOptionalError(loc, "the input does not broadcast to the shape");
+  types.push_back(tensorOf(*result, input.getElementType()));
+  return success();
+}
+
+LogicalResult TileOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr,
+                                       OpaqueProperties, RegionRange,
+                                       SmallVectorImpl<Type> &types) {
+  auto input = rankedType(operands[0]);
+  auto repeats = shapeOperand(loc, operands[1]);
+  if (failed(repeats))
+    return failure();
+  if ((int64_t)repeats->size() != input.getRank())
+    return emitOptionalError(loc, "repeats must have one entry per dim");
+  SmallVector<int64_t> shape;
+  for (auto [d, r] : llvm::zip(input.getShape(), *repeats)) {
+    if (r != kDyn && r < 0)
+      return emitOptionalError(loc, "repeats must not be negative");
+    shape.push_back(d == kDyn || r == kDyn ? kDyn : d * r);
+  }
+  types.push_back(tensorOf(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult ConstantOfShapeOp::inferReturnTypes(MLIRContext *ctx,
+                                                  std::optional<Location> loc,
+                                                  ValueRange operands, DictionaryAttr attrs,
+                                                  OpaqueProperties props, RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto shape = shapeOperand(loc, op.getInput());
+  if (failed(shape))
+    return failure();
+  Type element = Float32Type::get(ctx);
+  if (auto value = op.getValueAttr()) {
+    if (value.getNumElements() != 1)
+      return emitOptionalError(loc, "value must hold one element");
+    element = value.getElementType();
+  }
+  types.push_back(tensorOf(*shape, element));
+  return success();
+}
+
 LogicalResult SizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
                                        ValueRange, DictionaryAttr, OpaqueProperties,
                                        RegionRange, SmallVectorImpl<Type> &types) {

@@ -298,6 +298,24 @@ def NN_SpaceToDepthOp : NN_Op<"space_to_depth"> {
   let results = (outs NN_Tensor:$output);
 }
 
+def NN_ExpandOp : NN_Op<"expand"> {
+  let summary = "ONNX Expand (bidirectional broadcast to `shape`)";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$shape);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_TileOp : NN_Op<"tile"> {
+  let summary = "ONNX Tile";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$repeats);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_ConstantOfShapeOp : NN_Op<"constant_of_shape"> {
+  let summary = "ONNX ConstantOfShape (value: a one-element tensor, default float 0)";
+  let arguments = (ins NN_Tensor:$input, OptionalAttr<ElementsAttr>:$value);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_SoftmaxOp : NN_Op<"softmax"> {
   let summary = "ONNX Softmax";
   let description = [{

@@ -196,3 +196,17 @@ func.func @depth_to_space(%x: tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32> {
   %0 = nn.depth_to_space %x {blocksize = 2 : i64} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
   return %0 : tensor<1x2x4x6xf32>
 }
+
+// -----
+
+// Tile reads the input modulo its dims; Expand is a broadcast copy.
+// CHECK-DAG: #[[MOD:.*]] = affine_map<(d0, d1) -> (d0 mod 2, d1 mod 3)>
+// CHECK-LABEL: func @tile_expand
+func.func @tile_expand(%x: tensor<2x3xf32>, %r: tensor<2xi64>, %y: tensor<1x3xf32>) -> (tensor<4x9xf32>, tensor<5x3xf32>) {
+  // CHECK: linalg.generic {indexing_maps = [#[[MOD]], {{.*}}]
+  %0 = nn.tile %x, %r : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x9xf32>
+  %s = nn.constant dense<[5, 3]> : tensor<2xi64>
+  // CHECK: linalg.generic
+  %1 = nn.expand %y, %s : (tensor<1x3xf32>, tensor<2xi64>) -> tensor<5x3xf32>
+  return %0, %1 : tensor<4x9xf32>, tensor<5x3xf32>
+}
