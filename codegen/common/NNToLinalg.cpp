@@ -195,6 +195,30 @@ struct Lowering {
             })
         .getResult(0);
   }
+  Value sumKeepDims(Value input, ArrayRef<int64_t> dims) {
+    Type et = cast<RankedTensorType>(input.getType()).getElementType();
+    return reduceKeepDims(input, dims, constant(et, 0),
+                          [&](Value acc, Value x) { return add(acc, x); });
+  }
+
+  Value maxKeepDims(Value input, ArrayRef<int64_t> dims) {
+    Type et = cast<RankedTensorType>(input.getType()).getElementType();
+    return reduceKeepDims(input, dims, lowest(et),
+                          [&](Value acc, Value x) { return max(acc, x); });
+  }
+
+  /// The float mean over `dims`, which keep size 1.
+  Value meanKeepDims(Value input, ArrayRef<int64_t> dims) {
+    auto type = cast<RankedTensorType>(input.getType());
+    double count = 1;
+    for (int64_t d : dims)
+      count *= type.getDimSize(d);
+    Value sums = sumKeepDims(input, dims);
+    return elementwise(cast<RankedTensorType>(sums.getType()), sums, [&](ValueRange a) {
+      return div(a[0], constant(type.getElementType(), count));
+    });
+  }
+
 
   /// Any static reshape, as collapse-to-1-D then expand (both views, no copy).
   Value reshape(Value input, RankedTensorType target) {
@@ -521,25 +545,14 @@ FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
     return l.elementwise(cast<RankedTensorType>(v.getType()), v,
                          [&](ValueRange a) { return fn(a[0]); });
   };
-  auto sum = [&](Value v) {
-    return l.reduceKeepDims(v, *dims, l.constant(et, 0),
-                            [&](Value acc, Value x) { return l.add(acc, x); });
-  };
+  auto sum = [&](Value v) { return l.sumKeepDims(v, *dims); };
   auto square = [&](Value x) { return l.mul(x, x); };
-  int64_t count = 1;
-  for (int64_t d : *dims)
-    count *= dataType.getDimSize(d);
 
   Value reduced =
       llvm::TypeSwitch<Operation *, Value>(op)
           .Case([&](ReduceSumOp) { return sum(data); })
-          .Case([&](ReduceMeanOp) {
-            return map(sum(data), [&](Value x) { return l.div(x, l.constant(et, count)); });
-          })
-          .Case([&](ReduceMaxOp) {
-            return l.reduceKeepDims(data, *dims, l.lowest(et),
-                                    [&](Value acc, Value x) { return l.max(acc, x); });
-          })
+          .Case([&](ReduceMeanOp) { return l.meanKeepDims(data, *dims); })
+          .Case([&](ReduceMaxOp) { return l.maxKeepDims(data, *dims); })
           .Case([&](ReduceMinOp) {
             return l.reduceKeepDims(data, *dims, l.highest(et),
                                     [&](Value acc, Value x) { return l.min(acc, x); });
@@ -565,8 +578,7 @@ FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
           })
           .Case([&](ReduceLogSumExpOp) {
             // log(sum(exp(x - m))) + m with m the maximum, which cannot overflow.
-            Value maxes = l.reduceKeepDims(data, *dims, l.lowest(et),
-                                           [&](Value acc, Value x) { return l.max(acc, x); });
+            Value maxes = l.maxKeepDims(data, *dims);
             Value exps = l.elementwise(dataType, {data, maxes}, [&](ValueRange a) -> Value {
               return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
             });
@@ -772,16 +784,7 @@ FailureOr<Value> lowerLayerNorm(LayerNormalizationOp op, Lowering &l) {
   if (!axis)
     return unsupported(op, "axis out of range");
   auto dims = llvm::to_vector(llvm::seq<int64_t>(*axis, type.getRank()));
-  double count = 1;
-  for (int64_t d : dims)
-    count *= type.getDimSize(d);
-  auto mean = [&](Value v) {
-    Value sums = l.reduceKeepDims(v, dims, l.constant(et, 0),
-                                  [&](Value acc, Value x) { return l.add(acc, x); });
-    return l.elementwise(cast<RankedTensorType>(sums.getType()), sums, [&](ValueRange a) {
-      return l.div(a[0], l.constant(et, count));
-    });
-  };
+  auto mean = [&](Value v) { return l.meanKeepDims(v, dims); };
   Value centered = l.elementwise(type, {op.getX(), mean(op.getX())},
                                  [&](ValueRange a) { return l.sub(a[0], a[1]); });
   Value variance = mean(l.elementwise(type, centered,
@@ -823,14 +826,12 @@ FailureOr<Value> lowerSoftmaxFamily(OpT op, Lowering &l, bool log) {
   if (!dims)
     return unsupported(op, "axis out of range");
   Value x = op.getInput();
-  Value maxes = l.reduceKeepDims(x, *dims, l.lowest(et),
-                                 [&](Value acc, Value v) { return l.max(acc, v); });
+  Value maxes = l.maxKeepDims(x, *dims);
   Value shifted = l.elementwise(type, {x, maxes}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
   Value exps = l.elementwise(type, shifted, [&](ValueRange a) -> Value {
     return l.b.create<math::ExpOp>(l.loc, a[0]);
   });
-  Value sums = l.reduceKeepDims(exps, *dims, l.constant(et, 0),
-                                [&](Value acc, Value v) { return l.add(acc, v); });
+  Value sums = l.sumKeepDims(exps, *dims);
   if (!log)
     return l.elementwise(type, {exps, sums}, [&](ValueRange a) { return l.div(a[0], a[1]); });
   return l.elementwise(type, {shifted, sums}, [&](ValueRange a) -> Value {
@@ -1039,15 +1040,7 @@ FailureOr<Value> lowerGlobalAveragePool(GlobalAveragePoolOp op, Lowering &l) {
   Type et = type.getElementType();
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
-  auto spatial = llvm::to_vector(llvm::seq<int64_t>(2, xType.getRank()));
-  Value sums = l.reduceKeepDims(op.getX(), spatial, l.constant(et, 0),
-                                [&](Value acc, Value v) { return l.add(acc, v); });
-  double count = 1;
-  for (int64_t dim : spatial)
-    count *= xType.getDimSize(dim);
-  return l.elementwise(type, sums, [&](ValueRange a) {
-    return l.div(a[0], l.constant(et, count));
-  });
+  return l.meanKeepDims(op.getX(), llvm::to_vector(llvm::seq<int64_t>(2, xType.getRank())));
 }
 
 //===----------------------------------------------------------------------===//

@@ -91,6 +91,14 @@ Value scalarConstant(NodeContext &c, Type element, float value) {
   return c.builder.create<nn::ConstantOp>(c.loc, cast<ElementsAttr>(attr));
 }
 
+/// A 1-D int64 constant (pads, axes, shapes that were attributes or are
+/// derived by a hook).
+Value i64Vector(NodeContext &c, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
+  return c.builder.create<nn::ConstantOp>(
+      c.loc, cast<ElementsAttr>(DenseElementsAttr::get(type, values)));
+}
+
 bool softmaxHook(NodeContext &c) {
   // Before opset 13 Softmax flattens to 2-D at `axis`, whose default is 1.
   if (c.opset < 13) {
@@ -184,10 +192,7 @@ bool padHook(NodeContext &c) {
     c.error = "missing pads";
     return false;
   }
-  ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(pads).asArrayRef();
-  auto padsType = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
-  c.operands.push_back(c.builder.create<nn::ConstantOp>(
-      c.loc, cast<ElementsAttr>(DenseElementsAttr::get(padsType, values))));
+  c.operands.push_back(i64Vector(c, cast<DenseI64ArrayAttr>(pads).asArrayRef()));
   Attribute value = c.attrs.erase("value");
   Type element = cast<RankedTensorType>(c.operands[0].getType()).getElementType();
   if (value && !isa<FloatType>(element)) {
@@ -210,22 +215,15 @@ bool preluHook(NodeContext &c) {
     return true;
   SmallVector<int64_t> shape(x.getRank() - 1, 1);
   shape[0] = slope.getDimSize(0);
-  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, c.builder.getI64Type());
-  Value target = c.builder.create<nn::ConstantOp>(
-      c.loc, cast<ElementsAttr>(DenseElementsAttr::get(shapeType, ArrayRef<int64_t>(shape))));
-  c.operands[1] = c.builder.create<nn::ReshapeOp>(c.loc, c.operands[1], target);
+  c.operands[1] = c.builder.create<nn::ReshapeOp>(c.loc, c.operands[1], i64Vector(c, shape));
   return true;
 }
 
 bool axesHook(NodeContext &c) {
   // Axes were an attribute before they became an input (ReduceSum, Squeeze
   // and Unsqueeze from opset 13, the other reductions from 18).
-  if (Attribute axes = c.attrs.erase("axes")) {
-    ArrayRef<int64_t> values = cast<DenseI64ArrayAttr>(axes).asArrayRef();
-    auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getI64Type());
-    c.operands.push_back(c.builder.create<nn::ConstantOp>(
-        c.loc, cast<ElementsAttr>(DenseElementsAttr::get(type, values))));
-  }
+  if (Attribute axes = c.attrs.erase("axes"))
+    c.operands.push_back(i64Vector(c, cast<DenseI64ArrayAttr>(axes).asArrayRef()));
   return true;
 }
 
@@ -390,6 +388,8 @@ bool Importer::load(::onnx::ModelProto &model) {
     emitError(fileLoc()) << "not an ONNX model (the protobuf does not parse)";
     return false;
   }
+  // The path form re-reads the file, but only it resolves external data
+  // against the model's directory (libonnx 1.12 has no in-memory variant).
   try {
     ::onnx::checker::check_model(path);
   } catch (const std::exception &e) {
