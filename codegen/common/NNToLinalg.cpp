@@ -775,30 +775,37 @@ std::optional<SmallVector<int64_t>> softmaxDims(int64_t axisValue, bool coerce2d
   return SmallVector<int64_t>{*axis};
 }
 
-FailureOr<Value> lowerLayerNorm(LayerNormalizationOp op, Lowering &l) {
+/// LayerNormalization: Y, and the Mean and InvStdDev it normalises with,
+/// computed in the stash type.
+FailureOr<SmallVector<Value>> lowerLayerNorm(LayerNormalizationOp op, Lowering &l) {
   auto type = resultType(op);
   Type et = type.getElementType();
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
-  auto axis = normalizeAxis(op.getAxis(), type.getRank());
-  if (!axis)
-    return unsupported(op, "axis out of range");
-  auto dims = llvm::to_vector(llvm::seq<int64_t>(*axis, type.getRank()));
-  auto mean = [&](Value v) { return l.meanKeepDims(v, dims); };
-  Value centered = l.elementwise(type, {op.getX(), mean(op.getX())},
-                                 [&](ValueRange a) { return l.sub(a[0], a[1]); });
-  Value variance = mean(l.elementwise(type, centered,
-                                      [&](ValueRange a) { return l.mul(a[0], a[0]); }));
-  SmallVector<Value> inputs = {centered, variance, op.getScale()};
+  auto statType = cast<RankedTensorType>(op.getMean().getType());
+  Type st = statType.getElementType();
+  auto dims = llvm::to_vector(llvm::seq<int64_t>(*normalizeAxis(op.getAxis(), type.getRank()),
+                                                 type.getRank()));
+  auto wideType = RankedTensorType::get(type.getShape(), st);
+  Value x = l.elementwise(wideType, op.getX(), [&](ValueRange a) { return l.convert(a[0], st); });
+  Value mean = l.meanKeepDims(x, dims);
+  Value centered = l.elementwise(wideType, {x, mean}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value variance = l.meanKeepDims(
+      l.elementwise(wideType, centered, [&](ValueRange a) { return l.mul(a[0], a[0]); }), dims);
+  double eps = op.getEpsilon().convertToDouble();
+  Value invStdDev = l.elementwise(statType, variance, [&](ValueRange a) {
+    Value root = l.b.create<math::SqrtOp>(l.loc, l.add(a[0], l.constant(st, eps)));
+    return l.div(l.constant(st, 1), root);
+  });
+  SmallVector<Value> inputs = {centered, invStdDev, op.getScale()};
   bool hasBias = !isa<NoneType>(op.getB().getType());
   if (hasBias)
     inputs.push_back(op.getB());
-  double eps = op.getEpsilon().convertToDouble();
-  return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
-    Value denom = l.b.create<math::SqrtOp>(l.loc, l.add(a[1], l.constant(et, eps)));
-    Value y = l.mul(l.div(a[0], denom), a[2]);
-    return hasBias ? l.add(y, a[3]) : y;
+  Value y = l.elementwise(type, inputs, [&](ValueRange a) -> Value {
+    Value v = l.mul(l.mul(a[0], a[1]), l.convert(a[2], st));
+    return l.convert(hasBias ? l.add(v, l.convert(a[3], st)) : v, et);
   });
+  return SmallVector<Value>{y, mean, invStdDev};
 }
 
 FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
@@ -1170,6 +1177,147 @@ FailureOr<Value> lowerConcat(ConcatOp op, Lowering &l) {
   return result;
 }
 
+FailureOr<SmallVector<Value>> lowerSplit(SplitOp op, Lowering &l) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = *normalizeAxis(op.getAxis(), inType.getRank()), offset = 0;
+  SmallVector<Value> parts;
+  for (Value result : op.getResults()) {
+    auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), l.b.getIndexAttr(0)), sizes;
+    SmallVector<OpFoldResult> strides(type.getRank(), l.b.getIndexAttr(1));
+    offsets[axis] = l.b.getIndexAttr(offset);
+    for (int64_t s : type.getShape())
+      sizes.push_back(l.b.getIndexAttr(s));
+    parts.push_back(l.b.create<tensor::ExtractSliceOp>(l.loc, type, op.getInput(), offsets,
+                                                       sizes, strides));
+    offset += type.getDimSize(axis);
+  }
+  return parts;
+}
+
+/// Positive steps are a strided view; a negative step reads element
+/// start + i * step through tensor.extract in a generic over the result.
+FailureOr<Value> lowerSlice(SliceOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  std::string error;
+  auto dims = resolveSlice(dataType.getShape(), op.getStarts(), op.getEnds(), op.getAxes(),
+                           op.getSteps(), error);
+  if (!dims)
+    return unsupported(op, error);
+  OpBuilder &b = l.b;
+  if (llvm::all_of(*dims, [](const SliceDim &d) { return d.step > 0; })) {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (const SliceDim &d : *dims) {
+      offsets.push_back(b.getIndexAttr(d.start));
+      sizes.push_back(b.getIndexAttr(d.size));
+      strides.push_back(b.getIndexAttr(d.step));
+    }
+    return b.create<tensor::ExtractSliceOp>(l.loc, type, op.getData(), offsets, sizes, strides)
+        .getResult();
+  }
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(type.getRank())};
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          l.loc, type, ValueRange{}, l.empty(type), maps, iters,
+          [&](OpBuilder &nb, Location, ValueRange) {
+            SmallVector<Value> coords;
+            for (auto [i, d] : llvm::enumerate(*dims)) {
+              Value index = nb.create<linalg::IndexOp>(l.loc, i);
+              coords.push_back(nb.create<arith::AddIOp>(
+                  l.loc, nb.create<arith::ConstantIndexOp>(l.loc, d.start),
+                  nb.create<arith::MulIOp>(l.loc, index,
+                                           nb.create<arith::ConstantIndexOp>(l.loc, d.step))));
+            }
+            nb.create<linalg::YieldOp>(
+                l.loc, nb.create<tensor::ExtractOp>(l.loc, op.getData(), coords).getResult());
+          })
+      .getResult(0);
+}
+
+/// TopK without sorting: each element's rank along the axis (how many
+/// elements precede it: better, or equal at a lower index) is a reduction
+/// over the axis; output slot k then selects the element of rank k.
+FailureOr<SmallVector<Value>> lowerTopK(TopKOp op, Lowering &l) {
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  auto valuesType = cast<RankedTensorType>(op.getValues().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  Type et = xType.getElementType(), i64 = l.b.getI64Type();
+  if (et.isInteger(1))
+    return unsupported(op, "bool input");
+  OpBuilder &b = l.b;
+  int64_t rank = xType.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+  bool largest = op.getLargest() != 0;
+  // Loops: the dims of X, then the axis position of the element compared with.
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> self, other;
+  for (int64_t i = 0; i < rank; ++i) {
+    self.push_back(d(i));
+    other.push_back(i == axis ? d(rank) : d(i));
+  }
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  auto ranksType = RankedTensorType::get(xType.getShape(), i64);
+  Value ranks =
+      b.create<linalg::GenericOp>(
+           l.loc, ranksType, ValueRange{op.getX(), op.getX()},
+           l.filled(ranksType, l.constant(i64, 0)),
+           SmallVector<AffineMap>{AffineMap::get(rank + 1, 0, self, b.getContext()),
+                                  AffineMap::get(rank + 1, 0, other, b.getContext()),
+                                  AffineMap::get(rank + 1, 0, self, b.getContext())},
+           iters,
+           [&](OpBuilder &nb, Location, ValueRange a) {
+             Value better = largest ? l.compare(a[1], a[0], arith::CmpFPredicate::OGT,
+                                                arith::CmpIPredicate::sgt)
+                                    : l.compare(a[1], a[0], arith::CmpFPredicate::OLT,
+                                                arith::CmpIPredicate::slt);
+             Value equal = l.compare(a[1], a[0], arith::CmpFPredicate::OEQ,
+                                     arith::CmpIPredicate::eq);
+             Value earlier = nb.create<arith::CmpIOp>(
+                 l.loc, arith::CmpIPredicate::ult, nb.create<linalg::IndexOp>(l.loc, rank),
+                 nb.create<linalg::IndexOp>(l.loc, axis));
+             Value precedes = nb.create<arith::OrIOp>(
+                 l.loc, better, nb.create<arith::AndIOp>(l.loc, equal, earlier));
+             nb.create<linalg::YieldOp>(
+                 l.loc, l.add(a[2], nb.create<arith::ExtUIOp>(l.loc, i64, precedes)));
+           })
+          .getResult(0);
+  // Loops: the dims of the outputs (slot k on the axis), then the element.
+  SmallVector<AffineExpr> out;
+  for (int64_t i = 0; i < rank; ++i)
+    out.push_back(d(i));
+  auto outMap = AffineMap::get(rank + 1, 0, out, b.getContext());
+  auto inMap = AffineMap::get(rank + 1, 0, other, b.getContext());
+  auto select = b.create<linalg::GenericOp>(
+      l.loc, TypeRange{valuesType, indicesType}, ValueRange{op.getX(), ranks},
+      ValueRange{l.filled(valuesType, l.constant(et, 0)),
+                 l.filled(indicesType, l.constant(i64, 0))},
+      SmallVector<AffineMap>{inMap, inMap, outMap, outMap}, iters,
+      [&](OpBuilder &nb, Location, ValueRange a) {
+        Value slot = nb.create<arith::IndexCastOp>(l.loc, i64,
+                                                   nb.create<linalg::IndexOp>(l.loc, axis));
+        Value hit = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, a[1], slot);
+        Value index = nb.create<arith::IndexCastOp>(l.loc, i64,
+                                                    nb.create<linalg::IndexOp>(l.loc, rank));
+        nb.create<linalg::YieldOp>(
+            l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, hit, a[0], a[2]),
+                              nb.create<arith::SelectOp>(l.loc, hit, index, a[3])});
+      });
+  return SmallVector<Value>(select.getResults());
+}
+
+FailureOr<Value> lowerRange(RangeOp op, Lowering &l) {
+  auto type = resultType(op);
+  Value start = l.scalar(op.getStart()), delta = l.scalar(op.getDelta());
+  Type et = type.getElementType();
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    Value i = l.b.create<arith::IndexCastOp>(l.loc, l.b.getI64Type(),
+                                             l.b.create<linalg::IndexOp>(l.loc, 0));
+    return l.add(start, l.mul(l.convert(i, et), delta));
+  });
+}
+
 FailureOr<Value> lowerPad(PadOp op, Lowering &l) {
   auto type = resultType(op);
   if (op.getMode() != "constant")
@@ -1262,26 +1410,8 @@ FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
   return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
 }
 
-/// Lowers one nn op; emits a diagnostic and fails when it cannot.
-FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
-  for (Type t : op->getOperandTypes()) {
-    auto tensor = dyn_cast<RankedTensorType>(t);
-    if (!tensor)
-      continue;
-    if (!tensor.hasStaticShape())
-      return unsupported(op, "dynamic shapes are not supported yet");
-    if (!isSignlessIntOrFloat(tensor.getElementType()))
-    {
-      std::string name;
-      llvm::raw_string_ostream os(name);
-      os << tensor.getElementType();
-      return unsupported(op, "element type " + name);
-    }
-  }
-  for (Type t : op->getResultTypes())
-    if (!cast<RankedTensorType>(t).hasStaticShape())
-      return unsupported(op, "dynamic shapes are not supported yet");
-  Lowering l{b, op->getLoc()};
+/// Lowers a single-result nn op; emits a diagnostic and fails when it cannot.
+FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](ConstantOp o) { return lowerConstant(o, l); })
       .Case([&](AddOp o) { return lowerBinary(o, l, &Lowering::add); })
@@ -1377,7 +1507,6 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](IsNaNOp o) { return lowerIsNaN(o, l); })
       .Case([&](IsInfOp o) { return lowerIsInf(o, l); })
       .Case([&](LogSoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/true); })
-      .Case([&](LayerNormalizationOp o) { return lowerLayerNorm(o, l); })
       .Case<ShapeOp, SizeOp>([&](Operation *o) -> FailureOr<Value> {
         SmallVector<OpFoldResult> folded;
         if (failed(o->fold(folded)) || folded.size() != 1 || !folded[0].is<Attribute>())
@@ -1389,9 +1518,48 @@ FailureOr<Value> lowerOp(Operation *op, OpBuilder &b) {
       .Case<FlattenOp, ReshapeOp, SqueezeOp, UnsqueezeOp>([&](Operation *o) -> FailureOr<Value> {
         return l.reshape(o->getOperand(0), resultType(o));
       })
-      .Case<IdentityOp, DropoutOp>(
-          [&](Operation *o) -> FailureOr<Value> { return o->getOperand(0); })
+      .Case([&](SliceOp o) { return lowerSlice(o, l); })
+      .Case([&](RangeOp o) { return lowerRange(o, l); })
+      .Case([&](IdentityOp o) -> FailureOr<Value> { return o.getInput(); })
       .Default([&](Operation *o) { return unsupported(o, "no lowering"); });
+}
+
+/// Lowers one nn op to one value per result; emits a diagnostic and fails
+/// when it cannot.
+FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b) {
+  for (Type t : op->getOperandTypes()) {
+    auto tensor = dyn_cast<RankedTensorType>(t);
+    if (!tensor)
+      continue;
+    if (!tensor.hasStaticShape())
+      return unsupported(op, "dynamic shapes are not supported yet");
+    if (!isSignlessIntOrFloat(tensor.getElementType())) {
+      std::string name;
+      llvm::raw_string_ostream os(name);
+      os << tensor.getElementType();
+      return unsupported(op, "element type " + name);
+    }
+  }
+  for (Type t : op->getResultTypes())
+    if (!cast<RankedTensorType>(t).hasStaticShape())
+      return unsupported(op, "dynamic shapes are not supported yet");
+  Lowering l{b, op->getLoc()};
+  using Results = FailureOr<SmallVector<Value>>;
+  return llvm::TypeSwitch<Operation *, Results>(op)
+      .Case([&](DropoutOp o) -> Results {
+        return SmallVector<Value>{
+            o.getData(), l.filled(cast<RankedTensorType>(o.getMask().getType()),
+                                  l.constant(l.b.getI1Type(), 1))};
+      })
+      .Case([&](LayerNormalizationOp o) { return lowerLayerNorm(o, l); })
+      .Case([&](SplitOp o) { return lowerSplit(o, l); })
+      .Case([&](TopKOp o) { return lowerTopK(o, l); })
+      .Default([&](Operation *o) -> Results {
+        FailureOr<Value> v = lowerSingleResult(o, l);
+        if (failed(v))
+          return failure();
+        return SmallVector<Value>{*v};
+      });
 }
 
 struct ConvertNNToLinalgPass
@@ -1406,7 +1574,7 @@ struct ConvertNNToLinalgPass
     bool ok = true;
     for (Operation *op : ops) {
       rewriter.setInsertionPoint(op);
-      FailureOr<Value> lowered = lowerOp(op, rewriter);
+      FailureOr<SmallVector<Value>> lowered = lowerOp(op, rewriter);
       if (failed(lowered)) {
         ok = false; // keep going: report every unsupported op at once
         continue;

@@ -65,13 +65,11 @@ static LogicalResult sameAsFirst(ValueRange operands,
       SmallVectorImpl<Type> &types) {                                          \
     return sameAsFirst(operands, types);                                       \
   }
-SAME_AS_FIRST_OPERAND(DropoutOp)
 SAME_AS_FIRST_OPERAND(ClipOp)
 SAME_AS_FIRST_OPERAND(SoftmaxOp)
 SAME_AS_FIRST_OPERAND(LogSoftmaxOp)
 SAME_AS_FIRST_OPERAND(HardmaxOp)
 SAME_AS_FIRST_OPERAND(TriluOp)
-SAME_AS_FIRST_OPERAND(LayerNormalizationOp)
 SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
 #undef SAME_AS_FIRST_OPERAND
 
@@ -96,7 +94,25 @@ LogicalResult ConstantOp::inferReturnTypes(MLIRContext *ctx,
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
-OpFoldResult DropoutOp::fold(FoldAdaptor) { return getData(); }
+
+LogicalResult DropoutOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                          ValueRange operands, DictionaryAttr,
+                                          OpaqueProperties, RegionRange,
+                                          SmallVectorImpl<Type> &types) {
+  auto data = rankedType(operands[0]);
+  types.push_back(data);
+  types.push_back(tensorOf(data.getShape(), IntegerType::get(ctx, 1)));
+  return success();
+}
+
+LogicalResult DropoutOp::fold(FoldAdaptor, SmallVectorImpl<OpFoldResult> &results) {
+  auto maskType = cast<RankedTensorType>(getMask().getType());
+  if (!maskType.hasStaticShape())
+    return failure();
+  results.push_back(getData());
+  results.push_back(DenseElementsAttr::get(maskType, true));
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise
@@ -201,6 +217,26 @@ LogicalResult DropoutOp::verify() {
   if (auto mode = getConstantIntValues(getTrainingMode()))
     if (!mode->empty() && (*mode)[0] != 0)
       return emitOpError("training mode is not supported");
+  return success();
+}
+
+LogicalResult LayerNormalizationOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  auto axis = normalizeAxis(op.getAxis(), x.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  Type stash = x.getElementType();
+  if (op.getStashType() == 1 && isa<FloatType>(stash) && stash.getIntOrFloatBitWidth() < 32)
+    stash = Float32Type::get(ctx);
+  SmallVector<int64_t> statShape(x.getShape());
+  for (int64_t d = *axis; d < x.getRank(); ++d)
+    statShape[d] = 1;
+  types.push_back(x);
+  types.push_back(tensorOf(statShape, stash));
+  types.push_back(tensorOf(statShape, stash));
   return success();
 }
 
@@ -427,24 +463,6 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
   return success();
 }
 
-/// Folds gathers from constant vectors, as in Shape -> Gather subgraphs.
-OpFoldResult GatherOp::fold(FoldAdaptor) {
-  auto data = getConstantIntValues(getData());
-  auto indices = getConstantIntValues(getIndices());
-  if (!data || !indices || cast<RankedTensorType>(getData().getType()).getRank() != 1)
-    return {};
-  SmallVector<APInt> values;
-  auto type = cast<RankedTensorType>(getType());
-  for (int64_t i : *indices) {
-    if (i < 0)
-      i += data->size();
-    if (i < 0 || i >= (int64_t)data->size())
-      return {};
-    values.push_back(APInt(type.getElementTypeBitWidth(), (*data)[i], /*isSigned=*/true));
-  }
-  return DenseElementsAttr::get(type, values);
-}
-
 /// Shared checks of DepthToSpace/SpaceToDepth: a static NCHW input whose
 /// divided dims (channels by b*b, or H and W by b) divide evenly.
 static LogicalResult inferBlockRearrange(std::optional<Location> loc, Value input,
@@ -638,9 +656,8 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx,
                                           OpaqueProperties props,
                                           RegionRange regions,
                                           SmallVectorImpl<Type> &types) {
+  // storage_order only orders the Indices output, which is not produced.
   Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
-  if (op.getStorageOrder() != 0)
-    return emitOptionalError(loc, "storage_order=1 is not supported");
   return inferPool(loc, op, op.getDilations(), types);
 }
 
@@ -783,13 +800,6 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-OpFoldResult ReshapeOp::fold(FoldAdaptor) {
-  if (getData().getType() == getType() &&
-      cast<RankedTensorType>(getType()).hasStaticShape())
-    return getData();
-  return {};
-}
-
 static SmallVector<int64_t> transposePerm(std::optional<ArrayRef<int64_t>> perm,
                                           int64_t rank) {
   if (perm)
@@ -895,6 +905,118 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
     }
   }
   types.push_back(tensorOf(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr attrs,
+                                        OpaqueProperties props, RegionRange regions,
+                                        SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto input = rankedType(op.getInput());
+  auto axis = normalizeAxis(op.getAxis(), input.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  int64_t parts = op.getNumOutputs(), dim = input.getDimSize(*axis);
+  if (parts < 1)
+    return emitOptionalError(loc, "num_outputs must be positive");
+  SmallVector<int64_t> sizes;
+  if (!isa<NoneType>(op.getSplit().getType())) {
+    auto split = getConstantIntValues(op.getSplit());
+    if (!split)
+      return emitOptionalError(loc, "unsupported: split sizes computed at run time");
+    if ((int64_t)split->size() != parts)
+      return emitOptionalError(loc, "split has ", split->size(), " entries for ", parts,
+                               " outputs");
+    int64_t total = 0;
+    for (int64_t s : *split)
+      total += s;
+    if (llvm::any_of(*split, [](int64_t s) { return s < 0; }) ||
+        (dim != kDyn && total != dim))
+      return emitOptionalError(loc, "split sizes do not add up to dim ", *axis);
+    sizes = *split;
+  } else if (dim == kDyn) {
+    sizes.assign(parts, kDyn);
+  } else {
+    int64_t chunk = (dim + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+  }
+  for (int64_t size : sizes) {
+    SmallVector<int64_t> shape(input.getShape());
+    shape[*axis] = size;
+    types.push_back(tensorOf(shape, input.getElementType()));
+  }
+  return success();
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr attrs,
+                                        OpaqueProperties props, RegionRange regions,
+                                        SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  auto data = rankedType(op.getData());
+  std::string error;
+  auto dims = resolveSlice(data.getShape(), op.getStarts(), op.getEnds(), op.getAxes(),
+                           op.getSteps(), error);
+  if (!dims)
+    return emitOptionalError(loc, error);
+  SmallVector<int64_t> shape;
+  for (const SliceDim &d : *dims)
+    shape.push_back(d.size);
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+LogicalResult RangeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                        ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                        RegionRange, SmallVectorImpl<Type> &types) {
+  Type element = rankedType(operands[0]).getElementType();
+  for (Value v : operands) {
+    auto t = rankedType(v);
+    if (t.getElementType() != element || (t.hasStaticShape() && t.getNumElements() != 1))
+      return emitOptionalError(loc, "start, limit and delta must be scalars of one type");
+  }
+  // Length max(ceil((limit - start) / delta), 0), when all three are known.
+  int64_t length = kDyn;
+  SmallVector<double> v;
+  for (Value operand : operands) {
+    DenseElementsAttr dense;
+    if (auto c = operand.getDefiningOp<ConstantOp>())
+      dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense)
+      break;
+    Attribute a = dense.getSplatValue<Attribute>();
+    v.push_back(isa<FloatAttr>(a) ? cast<FloatAttr>(a).getValueAsDouble()
+                                  : (double)cast<IntegerAttr>(a).getInt());
+  }
+  if (v.size() == 3) {
+    if (v[2] == 0)
+      return emitOptionalError(loc, "delta is 0");
+    length = std::max<int64_t>(0, (int64_t)std::ceil((v[1] - v[0]) / v[2]));
+  }
+  types.push_back(tensorOf({length}, element));
+  return success();
+}
+
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr attrs,
+                                       OpaqueProperties props, RegionRange regions,
+                                       SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  auto axis = normalizeAxis(op.getAxis(), x.getRank());
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  auto k = getConstantIntValues(op.getK());
+  if (!k || k->size() != 1)
+    return emitOptionalError(loc, "unsupported: K computed at run time");
+  if ((*k)[0] < 0 || (x.getDimSize(*axis) != kDyn && (*k)[0] > x.getDimSize(*axis)))
+    return emitOptionalError(loc, "K=", (*k)[0], " is out of range");
+  SmallVector<int64_t> shape(x.getShape());
+  shape[*axis] = (*k)[0];
+  types.push_back(tensorOf(shape, x.getElementType()));
+  types.push_back(tensorOf(shape, IntegerType::get(ctx, 64)));
   return success();
 }
 

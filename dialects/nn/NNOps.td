@@ -72,10 +72,10 @@ def NN_LeakyReluOp : NN_UnaryOp<"leaky_relu"> {
 }
 
 def NN_DropoutOp : NN_Op<"dropout"> {
-  let summary = "ONNX Dropout in inference mode (the identity)";
+  let summary = "ONNX Dropout in inference mode (the identity; the mask is all true)";
   let arguments = (ins NN_Tensor:$data, NN_OptTensor:$ratio,
                        NN_OptTensor:$training_mode);
-  let results = (outs NN_Tensor:$output);
+  let results = (outs NN_Tensor:$output, NN_Tensor:$mask);
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -92,13 +92,15 @@ class NN_BinaryOp<string mnemonic> : NN_Op<mnemonic> {
   let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
   let results = (outs NN_Tensor:$output);
 }
-def NN_AddOp : NN_BinaryOp<"add"> { let summary = "ONNX Add"; }
-def NN_SubOp : NN_BinaryOp<"sub"> { let summary = "ONNX Sub"; }
-def NN_MulOp : NN_BinaryOp<"mul"> { let summary = "ONNX Mul"; }
-def NN_DivOp : NN_BinaryOp<"div"> { let summary = "ONNX Div"; }
+// Add, Sub, Mul and Div fold on integer constants (shape arithmetic).
+foreach op = [["Add", "add"], ["Sub", "sub"], ["Mul", "mul"], ["Div", "div"]] in
+def NN_ # op[0] # Op : NN_BinaryOp<op[1]> {
+  let summary = "ONNX " # op[0];
+  let hasFolder = 1;
+}
 
 // Unary math with no attributes; each lowers to one scalar body.
-foreach op = [["Abs", "abs"], ["Neg", "neg"], ["Exp", "exp"], ["Log", "log"],
+foreach op = [["Abs", "abs"], ["Exp", "exp"], ["Log", "log"],
               ["Sqrt", "sqrt"], ["Reciprocal", "reciprocal"], ["Floor", "floor"],
               ["Ceil", "ceil"], ["Round", "round"], ["Sin", "sin"], ["Cos", "cos"],
               ["Tan", "tan"], ["Asin", "asin"], ["Acos", "acos"], ["Atan", "atan"],
@@ -108,6 +110,11 @@ foreach op = [["Abs", "abs"], ["Neg", "neg"], ["Exp", "exp"], ["Log", "log"],
               ["HardSwish", "hard_swish"], ["Mish", "mish"], ["Not", "not"]] in
 def NN_ # op[0] # Op : NN_UnaryOp<op[1]> {
   let summary = "ONNX " # op[0];
+}
+
+def NN_NegOp : NN_UnaryOp<"neg"> {
+  let summary = "ONNX Neg";
+  let hasFolder = 1;
 }
 
 // Activations with ONNX float attributes (names and defaults as in ONNX).
@@ -148,7 +155,11 @@ def NN_ModOp : NN_BinaryOp<"mod"> {
 }
 
 // Comparisons: broadcasting, boolean (i1) result.
-foreach op = [["Equal", "equal"], ["Less", "less"], ["LessOrEqual", "less_or_equal"],
+def NN_EqualOp : NN_BinaryOp<"equal"> {
+  let summary = "ONNX Equal";
+  let hasFolder = 1;
+}
+foreach op = [["Less", "less"], ["LessOrEqual", "less_or_equal"],
               ["Greater", "greater"], ["GreaterOrEqual", "greater_or_equal"]] in
 def NN_ # op[0] # Op : NN_BinaryOp<op[1]> {
   let summary = "ONNX " # op[0];
@@ -166,6 +177,7 @@ def NN_WhereOp : NN_Op<"where"> {
   let summary = "ONNX Where: condition ? X : Y, broadcasting all three";
   let arguments = (ins NN_Tensor:$condition, NN_Tensor:$X, NN_Tensor:$Y);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 // Reductions over `axes` (an optional constant int64 tensor; absent or empty
@@ -197,6 +209,7 @@ def NN_CastOp : NN_Op<"cast"> {
   let summary = "ONNX Cast (`to` is an ONNX TensorProto data type code)";
   let arguments = (ins NN_Tensor:$input, I64Attr:$to);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 def NN_CastLikeOp : NN_Op<"cast_like"> {
@@ -227,24 +240,30 @@ def NN_LogSoftmaxOp : NN_Op<"log_softmax"> {
 }
 
 def NN_LayerNormalizationOp : NN_Op<"layer_normalization"> {
-  let summary = "ONNX LayerNormalization over the dims from `axis` on (output Y only)";
+  let summary = "ONNX LayerNormalization over the dims from `axis` on";
+  let description = [{
+    Mean and InvStdDev keep the normalised dims with size 1 and have the
+    stash type (float32 for 16-bit inputs with stash_type=1).
+  }];
   let arguments = (ins NN_Tensor:$X, NN_Tensor:$Scale, NN_OptTensor:$B,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
                        DefaultValuedAttr<I64Attr, "1">:$stash_type);
-  let results = (outs NN_Tensor:$Y);
+  let results = (outs NN_Tensor:$Y, NN_Tensor:$Mean, NN_Tensor:$InvStdDev);
 }
 
 def NN_SqueezeOp : NN_Op<"squeeze"> {
   let summary = "ONNX Squeeze (absent axes: every size-1 dim)";
   let arguments = (ins NN_Tensor:$data, NN_OptTensor:$axes);
   let results = (outs NN_Tensor:$squeezed);
+  let hasFolder = 1;
 }
 
 def NN_UnsqueezeOp : NN_Op<"unsqueeze"> {
   let summary = "ONNX Unsqueeze (axes index the output)";
   let arguments = (ins NN_Tensor:$data, NN_Tensor:$axes);
   let results = (outs NN_Tensor:$expanded);
+  let hasFolder = 1;
 }
 
 def NN_ShapeOp : NN_Op<"shape"> {
@@ -302,6 +321,7 @@ def NN_ExpandOp : NN_Op<"expand"> {
   let summary = "ONNX Expand (bidirectional broadcast to `shape`)";
   let arguments = (ins NN_Tensor:$input, NN_Tensor:$shape);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 def NN_TileOp : NN_Op<"tile"> {
@@ -314,6 +334,7 @@ def NN_ConstantOfShapeOp : NN_Op<"constant_of_shape"> {
   let summary = "ONNX ConstantOfShape (value: a one-element tensor, default float 0)";
   let arguments = (ins NN_Tensor:$input, OptionalAttr<ElementsAttr>:$value);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 def NN_SoftmaxOp : NN_Op<"softmax"> {
@@ -407,6 +428,7 @@ def NN_FlattenOp : NN_Op<"flatten"> {
   let summary = "ONNX Flatten";
   let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<I64Attr, "1">:$axis);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 def NN_ReshapeOp : NN_Op<"reshape"> {
@@ -432,10 +454,46 @@ def NN_PadOp : NN_Op<"pad"> {
   let results = (outs NN_Tensor:$output);
 }
 
+def NN_SplitOp : NN_Op<"split"> {
+  let summary = "ONNX Split into num_outputs parts along axis";
+  let description = [{
+    `split` (constant) gives the part sizes; without it the parts are equal,
+    the last one smaller when the dim does not divide (opset 18 rule).
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_OptTensor:$split,
+                       DefaultValuedAttr<I64Attr, "0">:$axis, I64Attr:$num_outputs);
+  let results = (outs Variadic<NN_Tensor>:$outputs);
+}
+
+def NN_SliceOp : NN_Op<"slice"> {
+  let summary = "ONNX Slice (starts, ends, axes, steps constant; negative steps reverse)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$starts, NN_Tensor:$ends,
+                       NN_OptTensor:$axes, NN_OptTensor:$steps);
+  let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def NN_RangeOp : NN_Op<"range"> {
+  let summary = "ONNX Range (the length needs constant start, limit and delta)";
+  let arguments = (ins NN_Tensor:$start, NN_Tensor:$limit, NN_Tensor:$delta);
+  let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def NN_TopKOp : NN_Op<"top_k"> {
+  let summary = "ONNX TopK (K constant); ties keep the lower index first";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$K,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<I64Attr, "1">:$largest,
+                       DefaultValuedAttr<I64Attr, "1">:$sorted);
+  let results = (outs NN_Tensor:$Values, NN_Tensor:$Indices);
+}
+
 def NN_ConcatOp : NN_Op<"concat"> {
   let summary = "ONNX Concat";
   let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs NN_Tensor:$concat_result);
+  let hasFolder = 1;
 }
 
 #endif // LEPTON_NN_OPS

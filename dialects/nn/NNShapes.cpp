@@ -8,6 +8,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace lepton::nn {
@@ -267,6 +269,77 @@ bool areCompatibleTensorTypes(TypeRange a, TypeRange b) {
       return false;
   }
   return true;
+}
+
+std::optional<SmallVector<SliceDim>> resolveSlice(ArrayRef<int64_t> shape, Value starts,
+                                                 Value ends, Value axes, Value steps,
+                                                 std::string &error) {
+  auto startValues = getConstantIntValues(starts), endValues = getConstantIntValues(ends);
+  if (!startValues || !endValues) {
+    error = "unsupported: starts and ends computed at run time";
+    return std::nullopt;
+  }
+  int64_t rank = shape.size(), count = startValues->size();
+  if ((int64_t)endValues->size() != count) {
+    error = "starts and ends differ in length";
+    return std::nullopt;
+  }
+  SmallVector<int64_t> axisValues, stepValues(count, 1);
+  if (isa<NoneType>(axes.getType())) {
+    axisValues = llvm::to_vector(llvm::seq<int64_t>(0, count));
+  } else if (auto values = getConstantIntValues(axes)) {
+    axisValues = *values;
+  } else {
+    error = "unsupported: axes computed at run time";
+    return std::nullopt;
+  }
+  if (!isa<NoneType>(steps.getType())) {
+    auto values = getConstantIntValues(steps);
+    if (!values) {
+      error = "unsupported: steps computed at run time";
+      return std::nullopt;
+    }
+    stepValues = *values;
+  }
+  if ((int64_t)axisValues.size() != count || (int64_t)stepValues.size() != count) {
+    error = "starts, axes and steps differ in length";
+    return std::nullopt;
+  }
+  SmallVector<SliceDim> dims;
+  for (int64_t d : shape)
+    dims.push_back({0, 1, d});
+  SmallVector<bool> seen(rank, false);
+  for (int64_t i = 0; i < count; ++i) {
+    auto axis = normalizeAxis(axisValues[i], rank);
+    if (!axis || seen[*axis]) {
+      error = "axis " + std::to_string(axisValues[i]) + " is out of range or repeated";
+      return std::nullopt;
+    }
+    seen[*axis] = true;
+    int64_t dim = shape[*axis], step = stepValues[i];
+    if (step == 0) {
+      error = "step 0";
+      return std::nullopt;
+    }
+    if (dim == kDyn) {
+      dims[*axis] = {0, step, kDyn};
+      continue;
+    }
+    // ONNX clamps starts and ends into the dim (INT64_MIN/MAX mean "to the end").
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v = v < -dim ? lo : v + dim;
+      return std::clamp(v, lo, hi);
+    };
+    int64_t start = step > 0 ? clamp((*startValues)[i], 0, dim)
+                             : clamp((*startValues)[i], 0, dim - 1);
+    int64_t end = step > 0 ? clamp((*endValues)[i], 0, dim)
+                           : clamp((*endValues)[i], -1, dim - 1);
+    int64_t span = step > 0 ? end - start : start - end;
+    int64_t absStep = step > 0 ? step : -step;
+    dims[*axis] = {start, step, std::max<int64_t>(0, (span + absStep - 1) / absStep)};
+  }
+  return dims;
 }
 
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {

@@ -62,6 +62,18 @@ mlir::Type onnxElementType(mlir::MLIRContext *context, int64_t code);
 /// Same element types and compatible shapes (a dynamic dim matches any).
 bool areCompatibleTensorTypes(mlir::TypeRange a, mlir::TypeRange b);
 
+/// One dim of an ONNX Slice, clamped: element i of the result is input
+/// element start + i * step.
+struct SliceDim {
+  int64_t start, step, size;
+};
+
+/// Resolves Slice's constant starts/ends/axes/steps against a static shape;
+/// one entry per input dim (untouched dims are [0, dim) step 1).
+std::optional<llvm::SmallVector<SliceDim>>
+resolveSlice(llvm::ArrayRef<int64_t> shape, mlir::Value starts, mlir::Value ends,
+             mlir::Value axes, mlir::Value steps, std::string &error);
+
 /// Normalises an ONNX axis in [-rank, rank) to [0, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

@@ -210,3 +210,40 @@ func.func @tile_expand(%x: tensor<2x3xf32>, %r: tensor<2xi64>, %y: tensor<1x3xf3
   %1 = nn.expand %y, %s : (tensor<1x3xf32>, tensor<2xi64>) -> tensor<5x3xf32>
   return %0, %1 : tensor<4x9xf32>, tensor<5x3xf32>
 }
+
+// -----
+
+// Split and positive-step Slice are views; a negative step reads through
+// tensor.extract at start + i * step.
+// CHECK-LABEL: func @split_slice
+func.func @split_slice(%x: tensor<6x4xf32>) -> (tensor<2x4xf32>, tensor<4x4xf32>, tensor<3x2xf32>) {
+  %split = nn.constant dense<[2, 4]> : tensor<2xi64>
+  // CHECK: tensor.extract_slice %{{.*}}[0, 0] [2, 4] [1, 1]
+  // CHECK: tensor.extract_slice %{{.*}}[2, 0] [4, 4] [1, 1]
+  %0:2 = nn.split %x, %split {num_outputs = 2 : i64} : (tensor<6x4xf32>, tensor<2xi64>) -> (tensor<2x4xf32>, tensor<4x4xf32>)
+  %starts = nn.constant dense<[5, 1]> : tensor<2xi64>
+  %ends = nn.constant dense<[0, 4]> : tensor<2xi64>
+  %steps = nn.constant dense<[-2, 2]> : tensor<2xi64>
+  %none = nn.none
+  // CHECK: linalg.generic
+  // CHECK: %[[C5:.*]] = arith.constant 5 : index
+  // CHECK: %[[CM2:.*]] = arith.constant -2 : index
+  // CHECK: tensor.extract
+  %1 = nn.slice %x, %starts, %ends, %none, %steps : (tensor<6x4xf32>, tensor<2xi64>, tensor<2xi64>, none, tensor<2xi64>) -> tensor<3x2xf32>
+  return %0#0, %0#1, %1 : tensor<2x4xf32>, tensor<4x4xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// TopK: a rank per element (a reduction over the axis), then a selection of
+// rank k for each output slot, both with the element's index.
+// CHECK-LABEL: func @top_k
+func.func @top_k(%x: tensor<3x5xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
+  %k = nn.constant dense<2> : tensor<1xi64>
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+  // CHECK: arith.cmpf ogt
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+  // CHECK-SAME: outs(%{{.*}}, %{{.*}} : tensor<3x2xf32>, tensor<3x2xi64>)
+  %0:2 = nn.top_k %x, %k : (tensor<3x5xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
+  return %0#0, %0#1 : tensor<3x2xf32>, tensor<3x2xi64>
+}

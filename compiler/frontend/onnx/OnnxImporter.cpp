@@ -227,6 +227,37 @@ bool axesHook(NodeContext &c) {
   return true;
 }
 
+/// Moves the int-list attributes `names` to trailing inputs (absent ones
+/// become none), for ops whose attributes became inputs in a later opset.
+void attributesToInputs(NodeContext &c, ArrayRef<const char *> names) {
+  for (const char *name : names) {
+    Attribute attr = c.attrs.erase(name);
+    c.operands.push_back(attr ? i64Vector(c, cast<DenseI64ArrayAttr>(attr).asArrayRef())
+                              : Value(c.builder.create<nn::NoneOp>(c.loc)));
+  }
+}
+
+bool splitHook(NodeContext &c) {
+  if (c.opset < 13)
+    attributesToInputs(c, {"split"});
+  if (!c.attrs.get("num_outputs"))
+    c.attrs.set("num_outputs", c.builder.getI64IntegerAttr(c.node.output_size()));
+  return true;
+}
+
+bool sliceHook(NodeContext &c) {
+  if (c.opset < 10)
+    attributesToInputs(c, {"starts", "ends", "axes"});
+  return true;
+}
+
+bool topKHook(NodeContext &c) {
+  if (c.opset < 10)
+    if (Attribute k = c.attrs.erase("k"))
+      c.operands.push_back(i64Vector(c, {cast<IntegerAttr>(k).getInt()}));
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -328,6 +359,10 @@ const OpEntry kOpTable[] = {
     {"Reshape", "reshape", 2},
     {"Transpose", "transpose", 1},
     {"Concat", "concat", -1},
+    {"Split", "split", 2, splitHook},
+    {"Slice", "slice", 5, sliceHook},
+    {"TopK", "top_k", 2, topKHook},
+    {"Range", "range", 3},
     {"Pad", "pad", 3, padHook},
     {"Identity", "identity", 1},
     {"Dropout", "dropout", 3, dropoutHook},
@@ -508,15 +543,6 @@ bool Importer::importNode(const NodeProto &node, int index) {
     }
     operands.push_back(v);
   }
-  // Only the first output is produced; extra ones (Dropout mask, MaxPool
-  // indices, training statistics) must be unused.
-  for (int i = 1; i < node.output_size(); ++i)
-    if (!node.output(i).empty() && consumed.contains(node.output(i))) {
-      emitError(loc) << "unsupported " << node.op_type() << ": output " << i << " ('"
-                     << node.output(i) << "') is used";
-      return false;
-    }
-
   NamedAttrList attrs;
   for (const AttributeProto &attr : node.attribute()) {
     auto named = convertAttribute(attr, loc);
@@ -560,25 +586,46 @@ bool Importer::importNode(const NodeProto &node, int index) {
   Operation *op = builder.create(state);
   if (failed(mlir::verify(op, /*verifyRecursively=*/false)))
     return false;
-
-  // ONNX shape inference must agree wherever it knows the answer, and where
-  // it knows more (a Reshape to a computed shape, say) the result takes it.
-  const std::string &out = node.output(0);
-  if (const ::onnx::TypeProto *known = inferredTypes.lookup(out)) {
-    auto expected = dyn_cast_or_null<RankedTensorType>(
-        known->has_tensor_type() && known->tensor_type().has_shape()
-            ? tensorType(*known, out, loc)
-            : Type());
-    auto actual = cast<RankedTensorType>(types[0]);
-    if (expected && !nn::areCompatibleTensorTypes(expected, actual)) {
-      emitError(loc) << "result type " << actual
-                     << " disagrees with ONNX shape inference " << expected;
+  // Outputs the nn op does not produce (MaxPool indices, training
+  // statistics) must be unused.
+  for (int i = op->getNumResults(); i < node.output_size(); ++i)
+    if (!node.output(i).empty() && consumed.contains(node.output(i))) {
+      emitError(loc) << "unsupported " << node.op_type() << ": output " << i << " ('"
+                     << node.output(i) << "') is used";
+      op->erase();
       return false;
     }
-    if (expected && !actual.hasStaticShape() && expected.hasStaticShape())
-      op->getResult(0).setType(expected);
+  // Fold as we go, so shape subgraphs are constants by the time a Reshape
+  // or Expand needs them.
+  SmallVector<Value> folded;
+  if (!isa<nn::ConstantOp>(op) && succeeded(builder.tryFold(op, folded)) && !folded.empty()) {
+    op->erase();
+    op = nullptr;
   }
-  values[out] = op->getResult(0);
+  auto result = [&](int i) { return op ? op->getResult(i) : folded[i]; };
+  int numResults = op ? op->getNumResults() : folded.size();
+  for (int i = 0, e = std::min<int>(numResults, node.output_size()); i < e; ++i) {
+    const std::string &out = node.output(i);
+    if (out.empty())
+      continue;
+    // ONNX shape inference must agree wherever it knows the answer, and where
+    // it knows more (a Reshape to a computed shape, say) the result takes it.
+    if (const ::onnx::TypeProto *known = inferredTypes.lookup(out)) {
+      auto expected = dyn_cast_or_null<RankedTensorType>(
+          known->has_tensor_type() && known->tensor_type().has_shape()
+              ? tensorType(*known, out, loc)
+              : Type());
+      auto actual = cast<RankedTensorType>(result(i).getType());
+      if (expected && !nn::areCompatibleTensorTypes(expected, actual)) {
+        emitError(loc) << "result " << i << " type " << actual
+                       << " disagrees with ONNX shape inference " << expected;
+        return false;
+      }
+      if (op && expected && !actual.hasStaticShape() && expected.hasStaticShape())
+        op->getResult(i).setType(expected);
+    }
+    values[out] = result(i);
+  }
   return true;
 }
 

@@ -125,7 +125,7 @@ func.func @dropout_training(%x: tensor<2xf32>) -> tensor<2xf32> {
   %none = nn.none
   %t = nn.constant dense<true> : tensor<i1>
   // expected-error @+1 {{training mode is not supported}}
-  %0 = nn.dropout %x, %none, %t : (tensor<2xf32>, none, tensor<i1>) -> tensor<2xf32>
+  %0, %mask = nn.dropout %x, %none, %t : (tensor<2xf32>, none, tensor<i1>) -> (tensor<2xf32>, tensor<2xi1>)
   return %0 : tensor<2xf32>
 }
 
@@ -166,4 +166,35 @@ func.func @reduce_axis(%x: tensor<2x3xf32>) -> tensor<2xf32> {
   // expected-error @+1 {{failed to infer returned types}}
   %0 = nn.reduce_sum %x, %axes {keepdims = 0 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @split_sizes(%x: tensor<5xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+  %split = nn.constant dense<[2, 2]> : tensor<2xi64>
+  // expected-error @+2 {{split sizes do not add up to dim 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = nn.split %x, %split {num_outputs = 2 : i64} : (tensor<5xf32>, tensor<2xi64>) -> (tensor<2xf32>, tensor<2xf32>)
+  return %0#0, %0#1 : tensor<2xf32>, tensor<2xf32>
+}
+
+// -----
+
+func.func @slice_step(%x: tensor<5xf32>) -> tensor<5xf32> {
+  %c = nn.constant dense<[0]> : tensor<1xi64>
+  %none = nn.none
+  // expected-error @+2 {{step 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.slice %x, %c, %c, %none, %c : (tensor<5xf32>, tensor<1xi64>, tensor<1xi64>, none, tensor<1xi64>) -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @top_k_range(%x: tensor<5xf32>) -> (tensor<6xf32>, tensor<6xi64>) {
+  %k = nn.constant dense<6> : tensor<1xi64>
+  // expected-error @+2 {{K=6 is out of range}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = nn.top_k %x, %k : (tensor<5xf32>, tensor<1xi64>) -> (tensor<6xf32>, tensor<6xi64>)
+  return %0#0, %0#1 : tensor<6xf32>, tensor<6xi64>
 }

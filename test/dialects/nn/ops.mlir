@@ -26,7 +26,7 @@ func.func @elementwise(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32
   // CHECK: nn.softmax %{{.*}} {axis = 1 : i64, coerce_2d = true}
   %9 = nn.softmax %8 {axis = 1 : i64, coerce_2d = true} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   // CHECK: nn.dropout
-  %10 = nn.dropout %9, %none, %none : (tensor<2x3xf32>, none, none) -> tensor<2x3xf32>
+  %10, %mask = nn.dropout %9, %none, %none : (tensor<2x3xf32>, none, none) -> (tensor<2x3xf32>, tensor<2x3xi1>)
   return %10 : tensor<2x3xf32>
 }
 
@@ -109,8 +109,8 @@ func.func @casts_and_views(%x: tensor<2x1x3xf32>, %s: tensor<3xf32>) -> (tensor<
   // CHECK: nn.unsqueeze {{.*}} -> tensor<1x2x1x3xf32>
   %2 = nn.unsqueeze %x, %axes : (tensor<2x1x3xf32>, tensor<1xi64>) -> tensor<1x2x1x3xf32>
   // CHECK: nn.layer_normalization
-  %3 = nn.layer_normalization %x, %s, %none : (tensor<2x1x3xf32>, tensor<3xf32>, none) -> tensor<2x1x3xf32>
-  return %0, %1, %2, %3 : tensor<2x1x3xi64>, tensor<2x3xf32>, tensor<1x2x1x3xf32>, tensor<2x1x3xf32>
+  %3:3 = nn.layer_normalization %x, %s, %none : (tensor<2x1x3xf32>, tensor<3xf32>, none) -> (tensor<2x1x3xf32>, tensor<2x1x1xf32>, tensor<2x1x1xf32>)
+  return %0, %1, %2, %3#0 : tensor<2x1x3xi64>, tensor<2x3xf32>, tensor<1x2x1x3xf32>, tensor<2x1x3xf32>
 }
 
 // A result may be more static than inference derives (here the shape operand
@@ -120,4 +120,22 @@ func.func @refined_reshape(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<3x2
   // CHECK: nn.reshape {{.*}} -> tensor<3x2xf32>
   %0 = nn.reshape %x, %s : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
+}
+
+// Multi-result ops: Split (equal parts, the last one smaller), TopK and
+// Slice type inference.
+// CHECK-LABEL: func @split_slice_topk
+func.func @split_slice_topk(%x: tensor<7x4xf32>) -> (tensor<3x4xf32>, tensor<1x4xf32>, tensor<2x2xf32>, tensor<7x2xi64>) {
+  %none = nn.none
+  // CHECK: nn.split {{.*}} -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<1x4xf32>)
+  %0:3 = nn.split %x, %none {num_outputs = 3 : i64} : (tensor<7x4xf32>, none) -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<1x4xf32>)
+  %starts = nn.constant dense<[-1, 3]> : tensor<2xi64>
+  %ends = nn.constant dense<[-100, 0]> : tensor<2xi64>
+  %steps = nn.constant dense<[-4, -2]> : tensor<2xi64>
+  // CHECK: nn.slice {{.*}} -> tensor<2x2xf32>
+  %1 = nn.slice %x, %starts, %ends, %none, %steps : (tensor<7x4xf32>, tensor<2xi64>, tensor<2xi64>, none, tensor<2xi64>) -> tensor<2x2xf32>
+  %k = nn.constant dense<2> : tensor<1xi64>
+  // CHECK: nn.top_k {{.*}} -> (tensor<7x2xf32>, tensor<7x2xi64>)
+  %2:2 = nn.top_k %x, %k : (tensor<7x4xf32>, tensor<1xi64>) -> (tensor<7x2xf32>, tensor<7x2xi64>)
+  return %0#0, %0#2, %1, %2#1 : tensor<3x4xf32>, tensor<1x4xf32>, tensor<2x2xf32>, tensor<7x2xi64>
 }
