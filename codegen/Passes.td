@@ -14,7 +14,8 @@ def ConvertNNToLinalg : Pass<"lepton-convert-nn-to-linalg", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::math::MathDialect"];
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def PrepareEntryABI : Pass<"lepton-prepare-entry-abi", "mlir::ModuleOp"> {

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -261,6 +262,43 @@ struct Lowering {
     }
     auto padded = RankedTensorType::get(shape, type.getElementType());
     return b.create<tensor::PadOp>(loc, padded, input, lo, hi, value);
+  }
+
+  /// An index read from an ONNX indices tensor as an `index` into a dim of
+  /// `size`: negative values count from the back, and out-of-range values
+  /// (undefined in ONNX) are clamped so generated code stays in bounds.
+  Value wrapIndex(Value raw, int64_t size) {
+    Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), raw);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, i, zero);
+    i = b.create<arith::SelectOp>(
+        loc, negative, b.create<arith::AddIOp>(loc, i, b.create<arith::ConstantIndexOp>(loc, size)),
+        i);
+    Value last = b.create<arith::ConstantIndexOp>(loc, size - 1);
+    return b.create<arith::MinSIOp>(loc, b.create<arith::MaxSIOp>(loc, i, zero), last);
+  }
+
+  /// scf.for loops over [0, bounds[i]) carrying one tensor, for scatters
+  /// (which linalg cannot express); `body` returns the updated tensor.
+  Value loopNest(ArrayRef<int64_t> bounds, Value init,
+                 function_ref<Value(ValueRange, Value)> body) {
+    SmallVector<Value> ivs;
+    std::function<Value(size_t, Value)> build = [&](size_t depth, Value acc) -> Value {
+      if (depth == bounds.size())
+        return body(ivs, acc);
+      auto loop = b.create<scf::ForOp>(
+          loc, b.create<arith::ConstantIndexOp>(loc, 0),
+          b.create<arith::ConstantIndexOp>(loc, bounds[depth]),
+          b.create<arith::ConstantIndexOp>(loc, 1), ValueRange{acc});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ivs.push_back(loop.getInductionVar());
+      Value next = build(depth + 1, loop.getRegionIterArgs()[0]);
+      ivs.pop_back();
+      b.create<scf::YieldOp>(loc, next);
+      return loop.getResult(0);
+    };
+    return build(0, init);
   }
 
   /// Reads a 0-d or one-element tensor as a scalar.
@@ -707,16 +745,7 @@ FailureOr<Value> lowerGather(GatherOp op, Lowering &l) {
       .create<linalg::GenericOp>(
           l.loc, type, op.getIndices(), l.empty(type), maps, iters,
           [&](OpBuilder &nb, Location, ValueRange a) {
-            Value i = nb.create<arith::IndexCastOp>(l.loc, nb.getIndexType(), a[0]);
-            Value size = nb.create<arith::ConstantIndexOp>(l.loc, dataType.getDimSize(axis));
-            Value zero = nb.create<arith::ConstantIndexOp>(l.loc, 0);
-            Value negative = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, i, zero);
-            i = nb.create<arith::SelectOp>(l.loc, negative,
-                                           nb.create<arith::AddIOp>(l.loc, i, size), i);
-            // Out-of-range indices are undefined in ONNX; clamp so that the
-            // generated code never reads outside the buffer.
-            Value last = nb.create<arith::ConstantIndexOp>(l.loc, dataType.getDimSize(axis) - 1);
-            i = nb.create<arith::MinSIOp>(l.loc, nb.create<arith::MaxSIOp>(l.loc, i, zero), last);
+            Value i = l.wrapIndex(a[0], dataType.getDimSize(axis));
             SmallVector<Value> coords;
             for (int64_t d = 0; d < dataType.getRank(); ++d) {
               if (d < axis)
@@ -730,6 +759,100 @@ FailureOr<Value> lowerGather(GatherOp op, Lowering &l) {
                 l.loc, nb.create<tensor::ExtractOp>(l.loc, op.getData(), coords).getResult());
           })
       .getResult(0);
+}
+
+FailureOr<Value> lowerGatherElements(GatherElementsOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
+  return l.elementwise(type, op.getIndices(), [&](ValueRange a) -> Value {
+    SmallVector<Value> coords;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      coords.push_back(d == axis ? l.wrapIndex(a[0], dataType.getDimSize(axis))
+                                 : l.b.create<linalg::IndexOp>(l.loc, d).getResult());
+    return l.b.create<tensor::ExtractOp>(l.loc, op.getData(), coords);
+  });
+}
+
+/// GatherND: output dims are indices[:-1] (the first batch_dims shared with
+/// data) then data[batch_dims + k:]; each output element reads its k
+/// coordinates from the indices tensor.
+FailureOr<Value> lowerGatherND(GatherNDOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t batch = op.getBatchDims(), q = indicesType.getRank();
+  int64_t k = indicesType.getDimSize(q - 1);
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    auto index = [&](int64_t d) -> Value { return l.b.create<linalg::IndexOp>(l.loc, d); };
+    SmallVector<Value> coords, at;
+    for (int64_t d = 0; d < q - 1; ++d)
+      at.push_back(index(d));
+    for (int64_t d = 0; d < batch; ++d)
+      coords.push_back(index(d));
+    for (int64_t j = 0; j < k; ++j) {
+      at.push_back(l.b.create<arith::ConstantIndexOp>(l.loc, j));
+      Value raw = l.b.create<tensor::ExtractOp>(l.loc, op.getIndices(), at);
+      at.pop_back();
+      coords.push_back(l.wrapIndex(raw, dataType.getDimSize(batch + j)));
+    }
+    for (int64_t d = q - 1; d < type.getRank(); ++d)
+      coords.push_back(index(d));
+    return l.b.create<tensor::ExtractOp>(l.loc, op.getData(), coords);
+  });
+}
+
+/// Combines an existing element with a scattered update.
+Value scatterCombine(Lowering &l, StringRef reduction, Value old, Value update) {
+  if (reduction == "add")
+    return l.add(old, update);
+  if (reduction == "mul")
+    return l.mul(old, update);
+  if (reduction == "max")
+    return l.max(old, update);
+  if (reduction == "min")
+    return l.min(old, update);
+  return update;
+}
+
+/// Scatters run in index order over a copy of data, so later duplicates win
+/// (as in the ONNX reference) and reductions accumulate.
+FailureOr<Value> lowerScatterElements(ScatterElementsOp op, Lowering &l) {
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t axis = *normalizeAxis(op.getAxis(), dataType.getRank());
+  StringRef reduction = op.getReduction();
+  return l.loopNest(indicesType.getShape(), op.getData(), [&](ValueRange ivs, Value acc) -> Value {
+    Value raw = l.b.create<tensor::ExtractOp>(l.loc, op.getIndices(), ivs);
+    Value update = l.b.create<tensor::ExtractOp>(l.loc, op.getUpdates(), ivs);
+    SmallVector<Value> coords(ivs);
+    coords[axis] = l.wrapIndex(raw, dataType.getDimSize(axis));
+    Value old = l.b.create<tensor::ExtractOp>(l.loc, acc, coords);
+    return l.b.create<tensor::InsertOp>(l.loc, scatterCombine(l, reduction, old, update), acc,
+                                        coords);
+  });
+}
+
+FailureOr<Value> lowerScatterND(ScatterNDOp op, Lowering &l) {
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+  auto updatesType = cast<RankedTensorType>(op.getUpdates().getType());
+  int64_t q = indicesType.getRank(), k = indicesType.getDimSize(q - 1);
+  StringRef reduction = op.getReduction();
+  return l.loopNest(updatesType.getShape(), op.getData(), [&](ValueRange ivs, Value acc) -> Value {
+    SmallVector<Value> at(ivs.take_front(q - 1)), coords;
+    for (int64_t j = 0; j < k; ++j) {
+      at.push_back(l.b.create<arith::ConstantIndexOp>(l.loc, j));
+      Value raw = l.b.create<tensor::ExtractOp>(l.loc, op.getIndices(), at);
+      at.pop_back();
+      coords.push_back(l.wrapIndex(raw, dataType.getDimSize(j)));
+    }
+    llvm::append_range(coords, ivs.drop_front(q - 1));
+    Value update = l.b.create<tensor::ExtractOp>(l.loc, op.getUpdates(), ivs);
+    Value old = l.b.create<tensor::ExtractOp>(l.loc, acc, coords);
+    return l.b.create<tensor::InsertOp>(l.loc, scatterCombine(l, reduction, old, update), acc,
+                                        coords);
+  });
 }
 
 FailureOr<Value> lowerCast(Operation *op, Lowering &l) {
@@ -821,29 +944,92 @@ FailureOr<Value> lowerClip(ClipOp op, Lowering &l) {
   });
 }
 
-/// Softmax and LogSoftmax, both shifted by the maximum so exp cannot
-/// overflow: exp(x - m) / sum(exp(x - m)), or x - m - log(sum(exp(x - m))).
-template <typename OpT>
-FailureOr<Value> lowerSoftmaxFamily(OpT op, Lowering &l, bool log) {
-  auto type = resultType(op);
-  Type et = type.getElementType();
-  if (!isa<FloatType>(et))
-    return unsupported(op, "integer input");
-  auto dims = softmaxDims(op.getAxis(), op.getCoerce_2d(), type.getRank());
-  if (!dims)
-    return unsupported(op, "axis out of range");
-  Value x = op.getInput();
-  Value maxes = l.maxKeepDims(x, *dims);
+/// Softmax or LogSoftmax of `x` over `dims`, shifted by the maximum so exp
+/// cannot overflow: exp(x - m) / sum(exp(x - m)), or x - m - log(sum(exp(x - m))).
+Value softmaxOf(Lowering &l, Value x, ArrayRef<int64_t> dims, bool log) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value maxes = l.maxKeepDims(x, dims);
   Value shifted = l.elementwise(type, {x, maxes}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
   Value exps = l.elementwise(type, shifted, [&](ValueRange a) -> Value {
     return l.b.create<math::ExpOp>(l.loc, a[0]);
   });
-  Value sums = l.sumKeepDims(exps, *dims);
+  Value sums = l.sumKeepDims(exps, dims);
   if (!log)
     return l.elementwise(type, {exps, sums}, [&](ValueRange a) { return l.div(a[0], a[1]); });
   return l.elementwise(type, {shifted, sums}, [&](ValueRange a) -> Value {
     return l.sub(a[0], l.b.create<math::LogOp>(l.loc, a[1]));
   });
+}
+
+template <typename OpT>
+FailureOr<Value> lowerSoftmaxFamily(OpT op, Lowering &l, bool log) {
+  auto type = resultType(op);
+  if (!isa<FloatType>(type.getElementType()))
+    return unsupported(op, "integer input");
+  auto dims = softmaxDims(op.getAxis(), op.getCoerce_2d(), type.getRank());
+  if (!dims)
+    return unsupported(op, "axis out of range");
+  return softmaxOf(l, op.getInput(), *dims, log);
+}
+
+/// NegativeLogLikelihoodLoss of log-probabilities `input` [N, C, d...]:
+/// per element -input[n, t, d...] * weight[t] (0 where t is ignore_index),
+/// then summed, or divided by the summed weights for "mean".
+Value nllLoss(Lowering &l, Value input, Value target, Value weight,
+              std::optional<int64_t> ignoreIndex, StringRef reduction,
+              RankedTensorType lossType) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto targetType = cast<RankedTensorType>(target.getType());
+  Type et = inType.getElementType();
+  bool hasWeight = !isa<NoneType>(weight.getType());
+  auto perElement = RankedTensorType::get(targetType.getShape(), et);
+  SmallVector<AffineMap> maps(3, l.b.getMultiDimIdentityMap(targetType.getRank()));
+  SmallVector<utils::IteratorType> iters(targetType.getRank(), utils::IteratorType::parallel);
+  auto generic = l.b.create<linalg::GenericOp>(
+      l.loc, TypeRange{perElement, perElement}, ValueRange{target},
+      ValueRange{l.empty(perElement), l.empty(perElement)}, maps, iters,
+      [&](OpBuilder &nb, Location, ValueRange a) {
+        Value c = l.wrapIndex(a[0], inType.getDimSize(1));
+        SmallVector<Value> coords = {nb.create<linalg::IndexOp>(l.loc, 0), c};
+        for (int64_t d = 1; d < targetType.getRank(); ++d)
+          coords.push_back(nb.create<linalg::IndexOp>(l.loc, d));
+        Value x = nb.create<tensor::ExtractOp>(l.loc, input, coords);
+        Value w = hasWeight ? nb.create<tensor::ExtractOp>(l.loc, weight, c).getResult()
+                            : l.constant(et, 1);
+        if (ignoreIndex) {
+          Value ignored = nb.create<arith::CmpIOp>(
+              l.loc, arith::CmpIPredicate::eq, a[0], l.constant(a[0].getType(), *ignoreIndex));
+          w = nb.create<arith::SelectOp>(l.loc, ignored, l.constant(et, 0), w);
+        }
+        Value loss = l.mul(nb.create<arith::NegFOp>(l.loc, x), w);
+        nb.create<linalg::YieldOp>(l.loc, ValueRange{loss, w});
+      });
+  Value losses = generic.getResult(0);
+  if (reduction == "none")
+    return losses;
+  auto all = llvm::to_vector(llvm::seq<int64_t>(0, targetType.getRank()));
+  Value total = l.reshape(l.sumKeepDims(losses, all), lossType);
+  if (reduction == "sum")
+    return total;
+  Value weights = l.reshape(l.sumKeepDims(generic.getResult(1), all), lossType);
+  return l.elementwise(lossType, {total, weights}, [&](ValueRange a) { return l.div(a[0], a[1]); });
+}
+
+FailureOr<Value> lowerNLLLoss(NegativeLogLikelihoodLossOp op, Lowering &l) {
+  if (!isa<FloatType>(resultType(op).getElementType()))
+    return unsupported(op, "integer input");
+  return nllLoss(l, op.getInput(), op.getTarget(), op.getWeight(), op.getIgnoreIndex(),
+                 op.getReduction(), resultType(op));
+}
+
+FailureOr<SmallVector<Value>> lowerSoftmaxCrossEntropy(SoftmaxCrossEntropyLossOp op,
+                                                       Lowering &l) {
+  if (!isa<FloatType>(resultType(op).getElementType()))
+    return unsupported(op, "integer input");
+  Value logProb = softmaxOf(l, op.getScores(), {1}, /*log=*/true);
+  Value loss = nllLoss(l, logProb, op.getLabels(), op.getWeights(), op.getIgnoreIndex(),
+                       op.getReduction(), resultType(op));
+  return SmallVector<Value>{loss, logProb};
 }
 
 FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
@@ -1520,6 +1706,11 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       })
       .Case([&](SliceOp o) { return lowerSlice(o, l); })
       .Case([&](RangeOp o) { return lowerRange(o, l); })
+      .Case([&](GatherElementsOp o) { return lowerGatherElements(o, l); })
+      .Case([&](GatherNDOp o) { return lowerGatherND(o, l); })
+      .Case([&](ScatterElementsOp o) { return lowerScatterElements(o, l); })
+      .Case([&](ScatterNDOp o) { return lowerScatterND(o, l); })
+      .Case([&](NegativeLogLikelihoodLossOp o) { return lowerNLLLoss(o, l); })
       .Case([&](IdentityOp o) -> FailureOr<Value> { return o.getInput(); })
       .Default([&](Operation *o) { return unsupported(o, "no lowering"); });
 }
@@ -1554,6 +1745,7 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b) {
       .Case([&](LayerNormalizationOp o) { return lowerLayerNorm(o, l); })
       .Case([&](SplitOp o) { return lowerSplit(o, l); })
       .Case([&](TopKOp o) { return lowerTopK(o, l); })
+      .Case([&](SoftmaxCrossEntropyLossOp o) { return lowerSoftmaxCrossEntropy(o, l); })
       .Default([&](Operation *o) -> Results {
         FailureOr<Value> v = lowerSingleResult(o, l);
         if (failed(v))

@@ -6,6 +6,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace lepton::nn;
@@ -460,6 +461,125 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
   llvm::append_range(shape, indices.getShape());
   llvm::append_range(shape, data.getShape().drop_front(*axis + 1));
   types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+static LogicalResult checkIndices(std::optional<Location> loc, RankedTensorType indices) {
+  if (!indices.getElementType().isInteger(32) && !indices.getElementType().isInteger(64))
+    return emitOptionalError(loc, "indices must be int32 or int64");
+  return success();
+}
+
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                 ValueRange operands, DictionaryAttr attrs,
+                                                 OpaqueProperties props, RegionRange regions,
+                                                 SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData()), indices = rankedType(op.getIndices());
+  if (failed(checkIndices(loc, indices)))
+    return failure();
+  if (indices.getRank() != data.getRank() || !normalizeAxis(op.getAxis(), data.getRank()))
+    return emitOptionalError(loc, "indices must have the rank of data and axis be in range");
+  types.push_back(tensorOf(indices.getShape(), data.getElementType()));
+  return success();
+}
+
+LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                           ValueRange operands, DictionaryAttr attrs,
+                                           OpaqueProperties props, RegionRange regions,
+                                           SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData()), indices = rankedType(op.getIndices());
+  if (failed(checkIndices(loc, indices)))
+    return failure();
+  int64_t b = op.getBatchDims(), q = indices.getRank(), r = data.getRank();
+  int64_t k = q ? indices.getDimSize(q - 1) : kDyn;
+  if (q < 1 || k == kDyn || b < 0 || b >= std::min(q, r) || b + k > r)
+    return emitOptionalError(loc, "indices do not fit data (batch_dims ", b, ")");
+  SmallVector<int64_t> shape(indices.getShape().drop_back());
+  llvm::append_range(shape, data.getShape().drop_front(b + k));
+  types.push_back(tensorOf(shape, data.getElementType()));
+  return success();
+}
+
+static LogicalResult inferScatter(std::optional<Location> loc, Value data, Value indices,
+                                  Value updates, StringRef reduction,
+                                  SmallVectorImpl<Type> &types) {
+  if (failed(checkIndices(loc, rankedType(indices))))
+    return failure();
+  if (rankedType(updates).getElementType() != rankedType(data).getElementType())
+    return emitOptionalError(loc, "updates must have the element type of data");
+  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
+    return emitOptionalError(loc, "unknown reduction '", reduction, "'");
+  types.push_back(data.getType());
+  return success();
+}
+
+LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                  ValueRange operands, DictionaryAttr attrs,
+                                                  OpaqueProperties props, RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData());
+  if (rankedType(op.getIndices()).getShape() != rankedType(op.getUpdates()).getShape() ||
+      rankedType(op.getIndices()).getRank() != data.getRank() ||
+      !normalizeAxis(op.getAxis(), data.getRank()))
+    return emitOptionalError(loc, "indices and updates must match and have the rank of data");
+  return inferScatter(loc, op.getData(), op.getIndices(), op.getUpdates(), op.getReduction(),
+                      types);
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto data = rankedType(op.getData()), indices = rankedType(op.getIndices());
+  int64_t q = indices.getRank(), k = q ? indices.getDimSize(q - 1) : kDyn;
+  if (q < 1 || k == kDyn || k > data.getRank())
+    return emitOptionalError(loc, "indices do not fit data");
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, data.getShape().drop_front(k));
+  if (failed(verifyCompatibleShape(expected, rankedType(op.getUpdates()).getShape())))
+    return emitOptionalError(loc, "updates must have shape indices[:-1] + data[k:]");
+  return inferScatter(loc, op.getData(), op.getIndices(), op.getUpdates(), op.getReduction(),
+                      types);
+}
+
+/// The loss of NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: per
+/// target element for reduction "none", else a scalar.
+static LogicalResult inferLoss(std::optional<Location> loc, Value input, Value target,
+                               Value weight, StringRef reduction,
+                               SmallVectorImpl<Type> &types) {
+  auto in = rankedType(input), t = rankedType(target);
+  if (failed(checkIndices(loc, t)))
+    return failure();
+  if (in.getRank() < 2 || t.getRank() != in.getRank() - 1)
+    return emitOptionalError(loc, "input must be [N, C, d...] and target [N, d...]");
+  if (auto w = rankedType(weight); w && (w.getRank() != 1 || w.getElementType() != in.getElementType()))
+    return emitOptionalError(loc, "weight must be a [C] vector of the input type");
+  if (!llvm::is_contained({"none", "sum", "mean"}, reduction))
+    return emitOptionalError(loc, "unknown reduction '", reduction, "'");
+  types.push_back(reduction == "none" ? tensorOf(t.getShape(), in.getElementType())
+                                      : tensorOf({}, in.getElementType()));
+  return success();
+}
+
+LogicalResult NegativeLogLikelihoodLossOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  return inferLoss(loc, op.getInput(), op.getTarget(), op.getWeight(), op.getReduction(), types);
+}
+
+LogicalResult SoftmaxCrossEntropyLossOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  if (failed(inferLoss(loc, op.getScores(), op.getLabels(), op.getWeights(), op.getReduction(),
+                       types)))
+    return failure();
+  types.push_back(op.getScores().getType());
   return success();
 }
 

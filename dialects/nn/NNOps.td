@@ -304,6 +304,51 @@ def NN_GatherOp : NN_Op<"gather"> {
   let hasFolder = 1;
 }
 
+def NN_GatherElementsOp : NN_Op<"gather_elements"> {
+  let summary = "ONNX GatherElements (negative indices wrap)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_GatherNDOp : NN_Op<"gather_nd"> {
+  let summary = "ONNX GatherND";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_ScatterElementsOp : NN_Op<"scatter_elements"> {
+  let summary = "ONNX ScatterElements (and the older Scatter)";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices, NN_Tensor:$updates,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_ScatterNDOp : NN_Op<"scatter_nd"> {
+  let summary = "ONNX ScatterND";
+  let arguments = (ins NN_Tensor:$data, NN_Tensor:$indices, NN_Tensor:$updates,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_NegativeLogLikelihoodLossOp : NN_Op<"negative_log_likelihood_loss"> {
+  let summary = "ONNX NegativeLogLikelihoodLoss over [N, C, d...] inputs";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$target, NN_OptTensor:$weight,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs NN_Tensor:$loss);
+}
+
+def NN_SoftmaxCrossEntropyLossOp : NN_Op<"softmax_cross_entropy_loss"> {
+  let summary = "ONNX SoftmaxCrossEntropyLoss: the loss and the log-probabilities";
+  let arguments = (ins NN_Tensor:$scores, NN_Tensor:$labels, NN_OptTensor:$weights,
+                       OptionalAttr<I64Attr>:$ignore_index,
+                       DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs NN_Tensor:$output, NN_Tensor:$log_prob);
+}
+
 def NN_DepthToSpaceOp : NN_Op<"depth_to_space"> {
   let summary = "ONNX DepthToSpace (mode DCR or CRD)";
   let arguments = (ins NN_Tensor:$input, I64Attr:$blocksize,

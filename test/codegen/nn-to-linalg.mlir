@@ -247,3 +247,43 @@ func.func @top_k(%x: tensor<3x5xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
   %0:2 = nn.top_k %x, %k : (tensor<3x5xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
   return %0#0, %0#1 : tensor<3x2xf32>, tensor<3x2xi64>
 }
+
+// -----
+
+// Gathers read data through tensor.extract at wrapped, clamped indices;
+// scatters are scf.for nests over a copy of data, combining per reduction.
+// CHECK-LABEL: func @gather_scatter
+func.func @gather_scatter(%x: tensor<3x4xf32>, %i: tensor<3x2xi64>, %u: tensor<3x2xf32>, %nd: tensor<2x1xi64>, %v: tensor<2x4xf32>) -> (tensor<3x2xf32>, tensor<3x4xf32>, tensor<2x4xf32>, tensor<3x4xf32>) {
+  // CHECK: linalg.generic
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract %arg0
+  %0 = nn.gather_elements %x, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x2xi64>) -> tensor<3x2xf32>
+  // CHECK: scf.for
+  // CHECK: scf.for
+  // CHECK: arith.addf
+  // CHECK: tensor.insert
+  %1 = nn.scatter_elements %x, %i, %u {axis = 1 : i64, reduction = "add"} : (tensor<3x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  // CHECK: linalg.generic
+  // CHECK: tensor.extract %arg3
+  %2 = nn.gather_nd %x, %nd : (tensor<3x4xf32>, tensor<2x1xi64>) -> tensor<2x4xf32>
+  // CHECK: scf.for
+  // CHECK: tensor.insert
+  %3 = nn.scatter_nd %x, %nd, %v : (tensor<3x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  return %0, %1, %2, %3 : tensor<3x2xf32>, tensor<3x4xf32>, tensor<2x4xf32>, tensor<3x4xf32>
+}
+
+// -----
+
+// SoftmaxCrossEntropyLoss is LogSoftmax over the classes, then the NLL loss:
+// per-element losses and weights (ignore_index zeroes both), summed, divided.
+// CHECK-LABEL: func @softmax_cross_entropy
+func.func @softmax_cross_entropy(%x: tensor<3x5xf32>, %y: tensor<3xi64>) -> (tensor<f32>, tensor<3x5xf32>) {
+  %none = nn.none
+  // CHECK: math.log
+  // CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<3xi64>) outs({{.*}} : tensor<3xf32>, tensor<3xf32>)
+  // CHECK: arith.cmpi eq
+  // CHECK: arith.negf
+  // CHECK: arith.divf
+  %0:2 = nn.softmax_cross_entropy_loss %x, %y, %none {ignore_index = 2 : i64} : (tensor<3x5xf32>, tensor<3xi64>, none) -> (tensor<f32>, tensor<3x5xf32>)
+  return %0#0, %0#1 : tensor<f32>, tensor<3x5xf32>
+}

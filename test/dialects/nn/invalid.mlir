@@ -198,3 +198,22 @@ func.func @top_k_range(%x: tensor<5xf32>) -> (tensor<6xf32>, tensor<6xi64>) {
   %0:2 = nn.top_k %x, %k : (tensor<5xf32>, tensor<1xi64>) -> (tensor<6xf32>, tensor<6xi64>)
   return %0#0, %0#1 : tensor<6xf32>, tensor<6xi64>
 }
+
+// -----
+
+func.func @loss_reduction(%x: tensor<3x5xf32>, %y: tensor<3xi64>) -> tensor<f32> {
+  %none = nn.none
+  // expected-error @+2 {{unknown reduction 'max'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.negative_log_likelihood_loss %x, %y, %none {reduction = "max"} : (tensor<3x5xf32>, tensor<3xi64>, none) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @gather_nd_fit(%x: tensor<3x4xf32>, %i: tensor<2x3xi64>) -> tensor<2xf32> {
+  // expected-error @+2 {{indices do not fit data (batch_dims 0)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.gather_nd %x, %i : (tensor<3x4xf32>, tensor<2x3xi64>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
