@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -47,6 +48,10 @@ bool isSignlessIntOrFloat(Type t) {
 struct Lowering {
   OpBuilder &b;
   Location loc;
+  /// Integers of the op being lowered are unsigned (ONNX uintN). Tensors are
+  /// signless once lowered, so the arithmetic helpers pick the unsigned
+  /// variants (division, min/max, comparisons, extension, int<->float).
+  bool isUnsigned = false;
 
   Value constant(Type type, double value) {
     if (auto ft = dyn_cast<FloatType>(type))
@@ -60,8 +65,10 @@ struct Lowering {
     if (auto ft = dyn_cast<FloatType>(type))
       return b.create<arith::ConstantOp>(
           loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), true)));
+    unsigned bits = type.getIntOrFloatBitWidth();
     return b.create<arith::ConstantOp>(
-        loc, b.getIntegerAttr(type, APInt::getSignedMinValue(type.getIntOrFloatBitWidth())));
+        loc, b.getIntegerAttr(type, isUnsigned ? APInt::getMinValue(bits)
+                                               : APInt::getSignedMinValue(bits)));
   }
 
   /// The largest value of `type`: +inf for floats, INT_MAX for integers.
@@ -69,8 +76,10 @@ struct Lowering {
     if (auto ft = dyn_cast<FloatType>(type))
       return b.create<arith::ConstantOp>(
           loc, b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(), false)));
+    unsigned bits = type.getIntOrFloatBitWidth();
     return b.create<arith::ConstantOp>(
-        loc, b.getIntegerAttr(type, APInt::getSignedMaxValue(type.getIntOrFloatBitWidth())));
+        loc, b.getIntegerAttr(type, isUnsigned ? APInt::getMaxValue(bits)
+                                               : APInt::getSignedMaxValue(bits)));
   }
 
   Value add(Value x, Value y) {
@@ -86,25 +95,46 @@ struct Lowering {
                                        : b.create<arith::MulIOp>(loc, x, y).getResult();
   }
   Value div(Value x, Value y) {
-    return isa<FloatType>(x.getType()) ? b.create<arith::DivFOp>(loc, x, y).getResult()
-                                       : b.create<arith::DivSIOp>(loc, x, y).getResult();
+    if (isa<FloatType>(x.getType()))
+      return b.create<arith::DivFOp>(loc, x, y);
+    return isUnsigned ? b.create<arith::DivUIOp>(loc, x, y).getResult()
+                      : b.create<arith::DivSIOp>(loc, x, y).getResult();
   }
   Value max(Value x, Value y) {
-    return isa<FloatType>(x.getType()) ? b.create<arith::MaximumFOp>(loc, x, y).getResult()
-                                       : b.create<arith::MaxSIOp>(loc, x, y).getResult();
+    if (isa<FloatType>(x.getType()))
+      return b.create<arith::MaximumFOp>(loc, x, y);
+    return isUnsigned ? b.create<arith::MaxUIOp>(loc, x, y).getResult()
+                      : b.create<arith::MaxSIOp>(loc, x, y).getResult();
   }
   Value min(Value x, Value y) {
-    return isa<FloatType>(x.getType()) ? b.create<arith::MinimumFOp>(loc, x, y).getResult()
-                                       : b.create<arith::MinSIOp>(loc, x, y).getResult();
+    if (isa<FloatType>(x.getType()))
+      return b.create<arith::MinimumFOp>(loc, x, y);
+    return isUnsigned ? b.create<arith::MinUIOp>(loc, x, y).getResult()
+                      : b.create<arith::MinSIOp>(loc, x, y).getResult();
   }
 
+  /// Compares with `f` for floats, `i` (a signed or equality predicate) for
+  /// integers, made unsigned for unsigned integers.
   Value compare(Value x, Value y, arith::CmpFPredicate f, arith::CmpIPredicate i) {
-    return isa<FloatType>(x.getType())
-               ? b.create<arith::CmpFOp>(loc, f, x, y).getResult()
-               : b.create<arith::CmpIOp>(loc, i, x, y).getResult();
+    if (isa<FloatType>(x.getType()))
+      return b.create<arith::CmpFOp>(loc, f, x, y);
+    if (isUnsigned)
+      i = unsignedPredicate(i);
+    return b.create<arith::CmpIOp>(loc, i, x, y);
+  }
+  static arith::CmpIPredicate unsignedPredicate(arith::CmpIPredicate i) {
+    switch (i) {
+    case arith::CmpIPredicate::slt: return arith::CmpIPredicate::ult;
+    case arith::CmpIPredicate::sle: return arith::CmpIPredicate::ule;
+    case arith::CmpIPredicate::sgt: return arith::CmpIPredicate::ugt;
+    case arith::CmpIPredicate::sge: return arith::CmpIPredicate::uge;
+    default: return i;
+    }
   }
 
-  /// ONNX Cast of one scalar between float, signless integer and bool types.
+  /// ONNX Cast of one scalar between float, integer and bool types
+  /// (`isUnsigned` describes the integer side: the source, or the target of
+  /// a float source).
   Value convert(Value x, Type to) {
     Type from = x.getType();
     if (from == to)
@@ -121,14 +151,15 @@ struct Lowering {
       return fromBits < toBits ? b.create<arith::ExtFOp>(loc, to, x).getResult()
                                : b.create<arith::TruncFOp>(loc, to, x).getResult();
     if (fromFloat)
-      return b.create<arith::FPToSIOp>(loc, to, x);
-    bool fromBool = from.isInteger(1); // bool is 0/1, not -1/0
+      return isUnsigned ? b.create<arith::FPToUIOp>(loc, to, x).getResult()
+                        : b.create<arith::FPToSIOp>(loc, to, x).getResult();
+    bool zeroExtend = from.isInteger(1) || isUnsigned; // bool is 0/1, not -1/0
     if (toFloat)
-      return fromBool ? b.create<arith::UIToFPOp>(loc, to, x).getResult()
-                      : b.create<arith::SIToFPOp>(loc, to, x).getResult();
+      return zeroExtend ? b.create<arith::UIToFPOp>(loc, to, x).getResult()
+                        : b.create<arith::SIToFPOp>(loc, to, x).getResult();
     if (fromBits < toBits)
-      return fromBool ? b.create<arith::ExtUIOp>(loc, to, x).getResult()
-                      : b.create<arith::ExtSIOp>(loc, to, x).getResult();
+      return zeroExtend ? b.create<arith::ExtUIOp>(loc, to, x).getResult()
+                        : b.create<arith::ExtSIOp>(loc, to, x).getResult();
     return b.create<arith::TruncIOp>(loc, to, x);
   }
 
@@ -309,6 +340,17 @@ struct Lowering {
   }
 };
 
+/// `value` with the (signless) element type of `type`: unsigned constants
+/// keep their bits.
+TypedAttr signlessValue(Attribute value, RankedTensorType type) {
+  if (auto typed = cast<TypedAttr>(value); typed.getType() == type)
+    return typed;
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    return dense.bitcast(type.getElementType());
+  return DenseResourceElementsAttr::get(type,
+                                        cast<DenseResourceElementsAttr>(value).getRawHandle());
+}
+
 RankedTensorType resultType(Operation *op) {
   return cast<RankedTensorType>(op->getResult(0).getType());
 }
@@ -384,7 +426,7 @@ FailureOr<Value> lowerAbs(AbsOp op, Lowering &l) {
   return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
     if (isa<FloatType>(a[0].getType()))
       return l.b.create<math::AbsFOp>(l.loc, a[0]);
-    return l.b.create<math::AbsIOp>(l.loc, a[0]);
+    return l.isUnsigned ? a[0] : l.b.create<math::AbsIOp>(l.loc, a[0]).getResult();
   });
 }
 
@@ -490,20 +532,51 @@ FailureOr<Value> lowerComparison(Operation *op, Lowering &l, arith::CmpFPredicat
   });
 }
 
+/// x^n for integers by binary exponentiation over the bits of n (exact,
+/// wrapping like the integer multiply it is).
+Value integerPower(Lowering &l, Value x, Value n) {
+  Type t = x.getType();
+  unsigned bits = t.getIntOrFloatBitWidth();
+  auto loop = l.b.create<scf::ForOp>(
+      l.loc, l.b.create<arith::ConstantIndexOp>(l.loc, 0),
+      l.b.create<arith::ConstantIndexOp>(l.loc, bits), l.b.create<arith::ConstantIndexOp>(l.loc, 1),
+      ValueRange{l.constant(t, 1), x, n},
+      [&](OpBuilder &b, Location loc, Value, ValueRange acc) {
+        Value odd = b.create<arith::TruncIOp>(loc, b.getI1Type(), acc[2]);
+        Value result = b.create<arith::SelectOp>(loc, odd, l.mul(acc[0], acc[1]), acc[0]);
+        Value rest = b.create<arith::ShRUIOp>(loc, acc[2], l.constant(t, 1));
+        b.create<scf::YieldOp>(loc, ValueRange{result, l.mul(acc[1], acc[1]), rest});
+      });
+  return loop.getResult(0);
+}
+
 FailureOr<Value> lowerPow(PowOp op, Lowering &l) {
   Type et = resultType(op).getElementType();
   Type exponent = cast<RankedTensorType>(op.getRhs().getType()).getElementType();
-  if (!isa<FloatType>(et))
-    return unsupported(op, "integer base");
+  if (et.isInteger(1))
+    return unsupported(op, "bool base");
   return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
-    Value e = a[1];
-    if (isa<IntegerType>(exponent))
-      e = l.b.create<arith::SIToFPOp>(l.loc, et, e);
-    else if (exponent != et)
-      e = exponent.getIntOrFloatBitWidth() > et.getIntOrFloatBitWidth()
-              ? l.b.create<arith::TruncFOp>(l.loc, et, e).getResult()
-              : l.b.create<arith::ExtFOp>(l.loc, et, e).getResult();
-    return l.b.create<math::PowFOp>(l.loc, a[0], e);
+    if (isa<IntegerType>(et) && isa<IntegerType>(exponent))
+      return integerPower(l, a[0], l.convert(a[1], et));
+    // A float exponent of an integer base is evaluated in double precision.
+    Type ft = isa<FloatType>(et) ? et : l.b.getF64Type();
+    Value base = l.convert(a[0], ft);
+    Value e = l.convert(a[1], ft);
+    return l.convert(l.b.create<math::PowFOp>(l.loc, base, e), et);
+  });
+}
+
+FailureOr<Value> lowerBitShift(BitShiftOp op, Lowering &l) {
+  Type et = resultType(op).getElementType();
+  if (!isa<IntegerType>(et) || et.isInteger(1))
+    return unsupported(op, "non-integer input");
+  bool left = op.getDirection() == "LEFT";
+  return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
+    Value shifted = left ? l.b.create<arith::ShLIOp>(l.loc, a[0], a[1]).getResult()
+                         : l.b.create<arith::ShRUIOp>(l.loc, a[0], a[1]).getResult();
+    Value tooFar = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::uge, a[1],
+                                             l.constant(et, et.getIntOrFloatBitWidth()));
+    return l.b.create<arith::SelectOp>(l.loc, tooFar, l.constant(et, 0), shifted);
   });
 }
 
@@ -526,6 +599,8 @@ FailureOr<Value> lowerMod(ModOp op, Lowering &l) {
   return l.elementwise(resultType(op), {op.getLhs(), op.getRhs()}, [&](ValueRange a) -> Value {
     if (isa<FloatType>(et))
       return l.b.create<arith::RemFOp>(l.loc, a[0], a[1]);
+    if (l.isUnsigned)
+      return l.b.create<arith::RemUIOp>(l.loc, a[0], a[1]);
     Value r = l.b.create<arith::RemSIOp>(l.loc, a[0], a[1]);
     if (fmod)
       return r;
@@ -859,8 +934,6 @@ FailureOr<Value> lowerCast(Operation *op, Lowering &l) {
   auto type = resultType(op);
   Type to = type.getElementType();
   Type from = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
-  if (!isSignlessIntOrFloat(to))
-    return unsupported(op, "cast to an unsigned or non-numeric type");
   // bfloat16 rounding modes differ between producers; not claimed yet.
   if (from.isBF16() != to.isBF16())
     return unsupported(op, "casts to or from bfloat16");
@@ -1580,20 +1653,21 @@ FailureOr<Value> lowerTile(TileOp op, Lowering &l) {
 FailureOr<Value> lowerConstantOfShape(ConstantOfShapeOp op, Lowering &l) {
   auto type = resultType(op);
   Type et = type.getElementType();
-  if (!isSignlessIntOrFloat(et))
-    return unsupported(op, "element type");
   auto value = op.getValueAttr();
   if (!value)
     return l.filled(type, l.constant(et, 0));
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense)
     return unsupported(op, "value");
+  dense = cast<DenseElementsAttr>(
+      signlessValue(dense, RankedTensorType::get(dense.getType().getShape(), et)));
   return l.filled(type, l.b.create<arith::ConstantOp>(
                             l.loc, cast<TypedAttr>(dense.getSplatValue<Attribute>())));
 }
 
 FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
-  return l.b.create<arith::ConstantOp>(l.loc, op.getValue()).getResult();
+  return l.b.create<arith::ConstantOp>(l.loc, signlessValue(op.getValue(), resultType(op)))
+      .getResult();
 }
 
 /// Lowers a single-result nn op; emits a diagnostic and fails when it cannot.
@@ -1651,6 +1725,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
         return lowerComparison(o, l, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge);
       })
       .Case([&](PowOp o) { return lowerPow(o, l); })
+      .Case([&](BitShiftOp o) { return lowerBitShift(o, l); })
       .Case([&](PReluOp o) { return lowerPRelu(o, l); })
       .Case([&](ModOp o) { return lowerMod(o, l); })
       .Case([&](MaxOp o) { return lowerVariadic(o, l, &Lowering::max, false); })
@@ -1717,7 +1792,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
 
 /// Lowers one nn op to one value per result; emits a diagnostic and fails
 /// when it cannot.
-FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b) {
+FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, bool isUnsigned) {
   for (Type t : op->getOperandTypes()) {
     auto tensor = dyn_cast<RankedTensorType>(t);
     if (!tensor)
@@ -1734,7 +1809,7 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b) {
   for (Type t : op->getResultTypes())
     if (!cast<RankedTensorType>(t).hasStaticShape())
       return unsupported(op, "dynamic shapes are not supported yet");
-  Lowering l{b, op->getLoc()};
+  Lowering l{b, op->getLoc(), isUnsigned};
   using Results = FailureOr<SmallVector<Value>>;
   return llvm::TypeSwitch<Operation *, Results>(op)
       .Case([&](DropoutOp o) -> Results {
@@ -1754,19 +1829,56 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b) {
       });
 }
 
+bool isUnsignedTensor(Type t) {
+  auto tensor = dyn_cast<RankedTensorType>(t);
+  return tensor && tensor.getElementType().isUnsignedInteger();
+}
+
+/// Whether `op` computes on unsigned integers. A cast's integer side is its
+/// source, or its target when the source is a float.
+bool computesUnsigned(Operation *op) {
+  if (isa<CastOp, CastLikeOp>(op)) {
+    Type from = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
+    return from.isUnsignedInteger() ||
+           (isa<FloatType>(from) && isUnsignedTensor(op->getResult(0).getType()));
+  }
+  return llvm::any_of(op->getOperandTypes(), isUnsignedTensor) ||
+         llvm::any_of(op->getResultTypes(), isUnsignedTensor);
+}
+
+/// Linalg and arith take signless integers: every unsigned tensor type in
+/// the function (arguments, results, values) becomes signless.
+void makeSignless(func::FuncOp func) {
+  auto convert = [](Value v) {
+    if (isUnsignedTensor(v.getType())) {
+      auto t = cast<RankedTensorType>(v.getType());
+      v.setType(t.clone(IntegerType::get(t.getContext(), t.getElementTypeBitWidth())));
+    }
+  };
+  for (BlockArgument arg : func.getArguments())
+    convert(arg);
+  func.walk([&](Operation *op) {
+    for (Value v : op->getResults())
+      convert(v);
+  });
+  auto results = func.getBody().back().getTerminator()->getOperandTypes();
+  func.setType(FunctionType::get(func.getContext(), func.getBody().getArgumentTypes(), results));
+}
+
 struct ConvertNNToLinalgPass
     : lepton::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
-    SmallVector<Operation *> ops;
+    SmallVector<std::pair<Operation *, bool>> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<NNDialect>(op->getDialect()) && !isa<NoneOp>(op))
-        ops.push_back(op);
+        ops.push_back({op, computesUnsigned(op)});
     });
+    getOperation().walk([](func::FuncOp func) { makeSignless(func); });
     IRRewriter rewriter(&getContext());
     bool ok = true;
-    for (Operation *op : ops) {
+    for (auto [op, isUnsigned] : ops) {
       rewriter.setInsertionPoint(op);
-      FailureOr<SmallVector<Value>> lowered = lowerOp(op, rewriter);
+      FailureOr<SmallVector<Value>> lowered = lowerOp(op, rewriter, isUnsigned);
       if (failed(lowered)) {
         ok = false; // keep going: report every unsupported op at once
         continue;

@@ -148,6 +148,10 @@ foreach op = [["Pow", "pow"], ["PRelu", "prelu"], ["And", "and"], ["Or", "or"],
 def NN_ # op[0] # Op : NN_BinaryOp<op[1]> {
   let summary = "ONNX " # op[0];
 }
+def NN_BitShiftOp : NN_BinaryOp<"bit_shift"> {
+  let summary = "ONNX BitShift (unsigned; shifting by the width or more gives 0)";
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs, StrAttr:$direction);
+}
 def NN_ModOp : NN_BinaryOp<"mod"> {
   let summary = "ONNX Mod (fmod=0: sign of the divisor, fmod=1: of the dividend)";
   let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs,

@@ -287,3 +287,34 @@ func.func @softmax_cross_entropy(%x: tensor<3x5xf32>, %y: tensor<3xi64>) -> (ten
   %0:2 = nn.softmax_cross_entropy_loss %x, %y, %none {ignore_index = 2 : i64} : (tensor<3x5xf32>, tensor<3xi64>, none) -> (tensor<f32>, tensor<3x5xf32>)
   return %0#0, %0#1 : tensor<f32>, tensor<3x5xf32>
 }
+
+// -----
+
+// Unsigned tensors become signless, with unsigned arithmetic; the function
+// signature follows.
+// CHECK-LABEL: func @unsigned(%arg0: tensor<3xi8>, %arg1: tensor<3xi8>) -> (tensor<3xi8>, tensor<3xi8>, tensor<3xf32>, tensor<3xi8>)
+func.func @unsigned(%a: tensor<3xui8>, %b: tensor<3xui8>) -> (tensor<3xui8>, tensor<3xui8>, tensor<3xf32>, tensor<3xui8>) {
+  // CHECK: arith.divui
+  %0 = nn.div %a, %b : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  // CHECK: arith.maxui
+  %1 = nn.max %a, %b : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  // CHECK: arith.uitofp
+  %2 = nn.cast %a {to = 1 : i64} : (tensor<3xui8>) -> tensor<3xf32>
+  // CHECK: arith.shrui
+  // CHECK: arith.cmpi uge
+  %3 = nn.bit_shift %a, %b {direction = "RIGHT"} : (tensor<3xui8>, tensor<3xui8>) -> tensor<3xui8>
+  return %0, %1, %2, %3 : tensor<3xui8>, tensor<3xui8>, tensor<3xf32>, tensor<3xui8>
+}
+
+// -----
+
+// Integer Pow is exact: binary exponentiation over the exponent's bits.
+// CHECK-LABEL: func @integer_pow
+func.func @integer_pow(%a: tensor<3xi32>, %b: tensor<3xi64>) -> tensor<3xi32> {
+  // CHECK: arith.trunci {{.*}} : i64 to i32
+  // CHECK: scf.for {{.*}} iter_args
+  // CHECK: arith.muli
+  // CHECK: arith.shrui
+  %0 = nn.pow %a, %b : (tensor<3xi32>, tensor<3xi64>) -> tensor<3xi32>
+  return %0 : tensor<3xi32>
+}

@@ -303,6 +303,7 @@ const OpEntry kOpTable[] = {
     {"Or", "or", 2},
     {"Xor", "xor", 2},
     {"Mod", "mod", 2},
+    {"BitShift", "bit_shift", 2},
     {"Equal", "equal", 2},
     {"Less", "less", 2},
     {"LessOrEqual", "less_or_equal", 2},
