@@ -1199,6 +1199,100 @@ FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
   return l.reshape(y, outType);
 }
 
+/// ConvTranspose as a stride-1 convolution with the flipped kernel over the
+/// input spread out by the strides: x[i] lands at buffer position
+/// i * s + d * (K - 1), and y[o] = sum_k buf[o + pb + k * d] * w[K - 1 - k].
+/// The buffer is zero elsewhere and long enough for every read; negative
+/// padding (an explicit output_shape larger than natural) shifts x further in.
+FailureOr<Value> lowerConvTranspose(ConvTransposeOp op, Lowering &l) {
+  auto outType = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  auto wType = cast<RankedTensorType>(op.getW().getType());
+  Type et = outType.getElementType();
+  if (!isa<FloatType>(et))
+    return unsupported(op, "integer input");
+  int64_t n = xType.getRank() - 2;
+  std::string error;
+  auto g = computeTransposedWindow(xType.getShape().drop_front(2),
+                                   wType.getShape().drop_front(2), op.getStrides(),
+                                   op.getDilations(), op.getPads(), op.getOutputPadding(),
+                                   op.getOutputShape(), op.getAutoPad(), error);
+  if (!g)
+    return unsupported(op, error);
+  OpBuilder &b = l.b;
+  int64_t groups = op.getGroup(), batch = xType.getDimSize(0), channels = xType.getDimSize(1);
+  int64_t mg = wType.getDimSize(1), cg = channels / groups;
+
+  SmallVector<int64_t> bufShape = {batch, channels};
+  SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)), sizes, strides(2, b.getIndexAttr(1));
+  sizes.push_back(b.getIndexAttr(batch));
+  sizes.push_back(b.getIndexAttr(channels));
+  SmallVector<int64_t> readOffset;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t in = xType.getDimSize(i + 2), s = g->strides[i], d = g->dilations[i];
+    int64_t lead = std::max<int64_t>(0, -g->padBegin[i]);
+    int64_t start = d * (g->kernel[i] - 1) + lead;
+    readOffset.push_back(g->padBegin[i] + lead);
+    int64_t lastRead = g->outShape[i] - 1 + readOffset[i] + d * (g->kernel[i] - 1);
+    bufShape.push_back(std::max((in - 1) * s + 1 + start, lastRead + 1));
+    offsets.push_back(b.getIndexAttr(start));
+    sizes.push_back(b.getIndexAttr(in));
+    strides.push_back(b.getIndexAttr(s));
+  }
+  Value buf = l.filled(RankedTensorType::get(bufShape, et), l.constant(et, 0));
+  buf = b.create<tensor::InsertSliceOp>(l.loc, op.getX(), buf, offsets, sizes, strides);
+
+  // Groups as an explicit dim: buf [N, G, Cg, L...], W [G, Cg, Mg, K...],
+  // Y [N, G, Mg, o...].
+  SmallVector<int64_t> xs = {batch, groups, cg}, ws = {groups, cg, mg}, ys = {batch, groups, mg};
+  llvm::append_range(xs, ArrayRef(bufShape).drop_front(2));
+  llvm::append_range(ws, wType.getShape().drop_front(2));
+  llvm::append_range(ys, outType.getShape().drop_front(2));
+  auto ysType = RankedTensorType::get(ys, et);
+  Value xg = l.reshape(buf, RankedTensorType::get(xs, et));
+  Value wg = l.reshape(op.getW(), RankedTensorType::get(ws, et));
+  Value init;
+  if (isa<NoneType>(op.getB().getType())) {
+    init = l.filled(ysType, l.constant(et, 0));
+  } else {
+    SmallVector<int64_t> bs(ys.size(), 1);
+    bs[1] = groups;
+    bs[2] = mg;
+    init = l.elementwise(ysType, l.reshape(op.getB(), RankedTensorType::get(bs, et)),
+                         [](ValueRange a) { return a[0]; });
+  }
+  // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
+  int64_t loops = 3 + 2 * n + 1, cDim = 3 + n, kDim0 = 4 + n;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xe = {d(0), d(1), d(cDim)}, we = {d(1), d(cDim), d(2)},
+                          ye = {d(0), d(1), d(2)};
+  for (int64_t i = 0; i < n; ++i) {
+    xe.push_back(d(3 + i) + readOffset[i] + d(kDim0 + i) * g->dilations[i]);
+    we.push_back(b.getAffineConstantExpr(g->kernel[i] - 1) - d(kDim0 + i));
+    ye.push_back(d(3 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
+                                 AffineMap::get(loops, 0, we, b.getContext()),
+                                 AffineMap::get(loops, 0, ye, b.getContext())};
+  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
+  iters.append(1 + n, utils::IteratorType::reduction);
+  // The kernel extent enters the loop nest through an (unread) operand, as
+  // the flipped W map does not determine it.
+  SmallVector<int64_t> window(g->kernel);
+  Value kernel = b.create<tensor::EmptyOp>(l.loc, window, et);
+  SmallVector<AffineExpr> ke;
+  for (int64_t i = 0; i < n; ++i)
+    ke.push_back(d(kDim0 + i));
+  maps.insert(maps.begin() + 2, AffineMap::get(loops, 0, ke, b.getContext()));
+  Value y = b.create<linalg::GenericOp>(
+                 l.loc, ysType, ValueRange{xg, wg, kernel}, init, maps, iters,
+                 [&](OpBuilder &nb, Location, ValueRange a) {
+                   nb.create<linalg::YieldOp>(l.loc, l.add(a[3], l.mul(a[0], a[1])));
+                 })
+                .getResult(0);
+  return l.reshape(y, outType);
+}
+
 /// Max and average pooling share the window loop; they differ in padding
 /// value, combiner and the final division.
 template <typename PoolOp>
@@ -1751,6 +1845,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](SoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/false); })
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](ConvOp o) { return lowerConv(o, l); })
+      .Case([&](ConvTransposeOp o) { return lowerConvTranspose(o, l); })
       .Case([&](MaxPoolOp o) {
         return lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false);
       })

@@ -751,6 +751,35 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                ValueRange operands, DictionaryAttr attrs,
+                                                OpaqueProperties props, RegionRange regions,
+                                                SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX()), w = rankedType(op.getW());
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return emitOptionalError(loc, "X and W must have the same rank >= 3");
+  if (x.getElementType() != w.getElementType())
+    return emitOptionalError(loc, "X and W element types differ");
+  int64_t groups = op.getGroup();
+  if (groups <= 0 || (x.getDimSize(1) != kDyn && x.getDimSize(1) != w.getDimSize(0)) ||
+      w.getDimSize(0) % groups != 0)
+    return emitOptionalError(loc, "W must be [C, M/group, k...] for C input channels");
+  ArrayRef<int64_t> kernel = w.getShape().drop_front(2);
+  if (auto given = op.getKernelShape(); given && *given != kernel)
+    return emitOptionalError(loc, "kernel_shape disagrees with W");
+  std::string error;
+  auto g = computeTransposedWindow(x.getShape().drop_front(2), kernel, op.getStrides(),
+                                   op.getDilations(), op.getPads(), op.getOutputPadding(),
+                                   op.getOutputShape(), op.getAutoPad(), error);
+  if (!g)
+    return emitOptionalError(loc, error);
+  SmallVector<int64_t> shape = {x.getDimSize(0), w.getDimSize(1) * groups};
+  shape.append(g->outShape);
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
 template <typename PoolAdaptor>
 static LogicalResult inferPool(std::optional<Location> loc, PoolAdaptor op,
                                std::optional<ArrayRef<int64_t>> dilations,

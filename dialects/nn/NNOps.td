@@ -422,6 +422,20 @@ def NN_ConvOp : NN_Op<"conv"> {
   let results = (outs NN_Tensor:$Y);
 }
 
+def NN_ConvTransposeOp : NN_Op<"conv_transpose"> {
+  let summary = "ONNX ConvTranspose (W is [C, M/group, k...])";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$W, NN_OptTensor:$B,
+                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$output_padding,
+                       OptionalAttr<DenseI64ArrayAttr>:$output_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
 def NN_MaxPoolOp : NN_Op<"max_pool"> {
   let summary = "ONNX MaxPool (the Indices output is not supported)";
   let arguments = (ins NN_Tensor:$X,

@@ -129,6 +129,61 @@ computeWindow(ArrayRef<int64_t> spatialIn, ArrayRef<int64_t> kernel,
   return g;
 }
 
+std::optional<WindowGeometry> computeTransposedWindow(
+    ArrayRef<int64_t> spatialIn, ArrayRef<int64_t> kernel,
+    std::optional<ArrayRef<int64_t>> strides, std::optional<ArrayRef<int64_t>> dilations,
+    std::optional<ArrayRef<int64_t>> pads, std::optional<ArrayRef<int64_t>> outputPadding,
+    std::optional<ArrayRef<int64_t>> outputShape, StringRef autoPad, std::string &error) {
+  // The forward geometry validates kernel, strides, dilations and pads.
+  auto g = computeWindow(spatialIn, kernel, strides, dilations, pads, "NOTSET", false, error);
+  if (!g)
+    return std::nullopt;
+  size_t n = spatialIn.size();
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  if (!same && autoPad != "VALID" && autoPad != "NOTSET" && !autoPad.empty()) {
+    error = ("unknown auto_pad '" + autoPad + "'").str();
+    return std::nullopt;
+  }
+  if ((outputPadding && outputPadding->size() != n) || (outputShape && outputShape->size() != n)) {
+    error = "output_padding and output_shape must have one entry per spatial dim";
+    return std::nullopt;
+  }
+  g->outShape.clear();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t in = spatialIn[i], s = g->strides[i];
+    int64_t extra = outputPadding ? (*outputPadding)[i] : 0;
+    if (extra < 0 || extra >= std::max(s, g->dilations[i])) {
+      error = "output_padding must be below the stride or dilation";
+      return std::nullopt;
+    }
+    if (in == kDyn) {
+      g->outShape.push_back(kDyn);
+      continue;
+    }
+    int64_t natural = s * (in - 1) + extra + (g->kernel[i] - 1) * g->dilations[i] + 1;
+    int64_t out;
+    if (outputShape || same) {
+      // The padding follows from the requested size, split as the spec says.
+      out = outputShape ? (*outputShape)[i] : in * s;
+      int64_t total = natural - out;
+      int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2); // floor, as in the spec
+
+      g->padBegin[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      g->padEnd[i] = total - g->padBegin[i];
+    } else {
+      if (autoPad == "VALID")
+        g->padBegin[i] = g->padEnd[i] = 0;
+      out = natural - g->padBegin[i] - g->padEnd[i];
+    }
+    if (out <= 0) {
+      error = "the output would be empty";
+      return std::nullopt;
+    }
+    g->outShape.push_back(out);
+  }
+  return g;
+}
+
 std::optional<SmallVector<int64_t>> getConstantIntValues(Value v) {
   ElementsAttr attr;
   if (!v || !matchPattern(v, m_Constant(&attr)))

@@ -38,6 +38,17 @@ computeWindow(llvm::ArrayRef<int64_t> spatialIn, llvm::ArrayRef<int64_t> kernel,
               std::optional<llvm::ArrayRef<int64_t>> pads, llvm::StringRef autoPad,
               bool ceilMode, std::string &error);
 
+/// ConvTranspose geometry: outShape, and padBegin/padEnd, which may be
+/// negative when output_shape asks for more than the natural size.
+std::optional<WindowGeometry> computeTransposedWindow(
+    llvm::ArrayRef<int64_t> spatialIn, llvm::ArrayRef<int64_t> kernel,
+    std::optional<llvm::ArrayRef<int64_t>> strides,
+    std::optional<llvm::ArrayRef<int64_t>> dilations,
+    std::optional<llvm::ArrayRef<int64_t>> pads,
+    std::optional<llvm::ArrayRef<int64_t>> outputPadding,
+    std::optional<llvm::ArrayRef<int64_t>> outputShape, llvm::StringRef autoPad,
+    std::string &error);
+
 /// The integer contents of a constant tensor value (nn.constant with a dense
 /// or dense_resource integer attribute), or std::nullopt if not constant.
 std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);

@@ -318,3 +318,17 @@ func.func @integer_pow(%a: tensor<3xi32>, %b: tensor<3xi64>) -> tensor<3xi32> {
   %0 = nn.pow %a, %b : (tensor<3xi32>, tensor<3xi64>) -> tensor<3xi32>
   return %0 : tensor<3xi32>
 }
+
+// -----
+
+// ConvTranspose: the input is spread by the strides into a zero buffer, then
+// convolved with the flipped kernel (a W map of K - 1 - k).
+// CHECK-DAG: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d5, d2, -d6 + 2, -d7 + 2)>
+// CHECK-LABEL: func @conv_transpose
+func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  %none = nn.none
+  // CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 2, 2] [1, 1, 3, 3] [1, 1, 2, 2] : tensor<1x1x3x3xf32> into tensor<1x1x9x9xf32>
+  // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[FLIP]], #{{.*}}, #{{.*}}]
+  %0 = nn.conv_transpose %x, %w, %none {strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>, none) -> tensor<1x2x7x7xf32>
+  return %0 : tensor<1x2x7x7xf32>
+}

@@ -351,6 +351,7 @@ const OpEntry kOpTable[] = {
     {"Softmax", "softmax", 1, softmaxHook},
     {"BatchNormalization", "batch_normalization", 5, batchNormHook},
     {"Conv", "conv", 3},
+    {"ConvTranspose", "conv_transpose", 3},
     {"MaxPool", "max_pool", 1},
     {"AveragePool", "average_pool", 1},
     {"GlobalAveragePool", "global_average_pool", 1},
