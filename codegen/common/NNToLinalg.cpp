@@ -494,6 +494,11 @@ FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
           return l.mul(x, l.max(c(0), l.min(c(1), v)));
         })
         .Case([&](ThresholdedReluOp) { return select(lt(c(attr("alpha")), x), x, c(0)); })
+        .Case([&](ShrinkOp) {
+          Value lambd = c(attr("lambd")), bias = c(attr("bias"));
+          Value shifted = select(lt(x, l.sub(c(0), lambd)), l.add(x, bias), c(0));
+          return select(lt(lambd, x), l.sub(x, bias), shifted);
+        })
         .Case([&](SoftplusOp) { return softplus(l, x); })
         .Case([&](SoftsignOp) {
           return l.div(x, l.add(c(1), l.b.create<math::AbsFOp>(l.loc, x)));
@@ -1103,6 +1108,154 @@ FailureOr<SmallVector<Value>> lowerSoftmaxCrossEntropy(SoftmaxCrossEntropyLossOp
   Value loss = nllLoss(l, logProb, op.getLabels(), op.getWeights(), op.getIgnoreIndex(),
                        op.getReduction(), resultType(op));
   return SmallVector<Value>{loss, logProb};
+}
+
+FailureOr<Value> lowerInstanceNorm(InstanceNormalizationOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et) || type.getRank() < 3)
+    return unsupported(op, "needs a float input of rank >= 3");
+  auto spatial = llvm::to_vector(llvm::seq<int64_t>(2, type.getRank()));
+  Value mean = l.meanKeepDims(op.getInput(), spatial);
+  Value centered = l.elementwise(type, {op.getInput(), mean},
+                                 [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value variance = l.meanKeepDims(
+      l.elementwise(type, centered, [&](ValueRange a) { return l.mul(a[0], a[0]); }), spatial);
+  SmallVector<int64_t> paramShape(type.getRank() - 1, 1);
+  paramShape[0] = type.getDimSize(1);
+  auto paramType = RankedTensorType::get(paramShape, et);
+  double eps = op.getEpsilon().convertToDouble();
+  return l.elementwise(type,
+                       {centered, variance, l.reshape(op.getScale(), paramType),
+                        l.reshape(op.getB(), paramType)},
+                       [&](ValueRange a) -> Value {
+                         Value root =
+                             l.b.create<math::SqrtOp>(l.loc, l.add(a[1], l.constant(et, eps)));
+                         return l.add(l.mul(l.div(a[0], root), a[2]), a[3]);
+                       });
+}
+
+/// LRN: x / (bias + alpha / size * sum of squares over the channel window)^beta,
+/// the window [c - (size-1)/2, c + ceil((size-1)/2)] read from zero-padded squares.
+FailureOr<Value> lowerLRN(LRNOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  if (!isa<FloatType>(et) || type.getRank() < 3)
+    return unsupported(op, "needs a float input of rank >= 3");
+  int64_t size = op.getSize(), before = (size - 1) / 2, after = size - 1 - before;
+  OpBuilder &b = l.b;
+  Value squares = l.elementwise(type, op.getX(), [&](ValueRange a) { return l.mul(a[0], a[0]); });
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> lo(rank, b.getIndexAttr(0)), hi(rank, b.getIndexAttr(0));
+  lo[1] = b.getIndexAttr(before);
+  hi[1] = b.getIndexAttr(after);
+  SmallVector<int64_t> paddedShape(type.getShape());
+  paddedShape[1] += size - 1;
+  Value padded = b.create<tensor::PadOp>(l.loc, RankedTensorType::get(paddedShape, et), squares,
+                                         lo, hi, l.constant(et, 0));
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> in, out;
+  for (int64_t i = 0; i < rank; ++i) {
+    in.push_back(i == 1 ? d(1) + d(rank) : d(i));
+    out.push_back(d(i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, in, b.getContext()),
+                                 AffineMap::get(rank + 1, 0, {d(rank)}, b.getContext()),
+                                 AffineMap::get(rank + 1, 0, out, b.getContext())};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Value window = b.create<tensor::EmptyOp>(l.loc, ArrayRef<int64_t>{size}, et);
+  Value sums = b.create<linalg::GenericOp>(
+                    l.loc, type, ValueRange{padded, window}, l.filled(type, l.constant(et, 0)),
+                    maps, iters,
+                    [&](OpBuilder &nb, Location, ValueRange a) {
+                      nb.create<linalg::YieldOp>(l.loc, l.add(a[2], a[0]));
+                    })
+                   .getResult(0);
+  double alpha = op.getAlpha().convertToDouble() / size;
+  double beta = op.getBeta().convertToDouble(), bias = op.getBias().convertToDouble();
+  return l.elementwise(type, {op.getX(), sums}, [&](ValueRange a) -> Value {
+    Value base = l.add(l.constant(et, bias), l.mul(l.constant(et, alpha), a[1]));
+    return l.div(a[0], l.b.create<math::PowFOp>(l.loc, base, l.constant(et, beta)));
+  });
+}
+
+/// CumSum along a static axis: a reduction over the axis position j that
+/// adds x[.., j, ..] where j precedes (or, exclusive, strictly precedes) i.
+Value cumSumAlong(Lowering &l, Value x, int64_t axis, bool exclusive, bool reverse) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  OpBuilder &b = l.b;
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> in, out;
+  for (int64_t i = 0; i < rank; ++i) {
+    in.push_back(i == axis ? d(rank) : d(i));
+    out.push_back(d(i));
+  }
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Type et = type.getElementType();
+  auto pred = reverse ? (exclusive ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::uge)
+                      : (exclusive ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule);
+  return b
+      .create<linalg::GenericOp>(
+          l.loc, type, x, l.filled(type, l.constant(et, 0)),
+          SmallVector<AffineMap>{AffineMap::get(rank + 1, 0, in, b.getContext()),
+                                 AffineMap::get(rank + 1, 0, out, b.getContext())},
+          iters,
+          [&](OpBuilder &nb, Location, ValueRange a) {
+            Value taken = nb.create<arith::CmpIOp>(l.loc, pred,
+                                                   nb.create<linalg::IndexOp>(l.loc, rank),
+                                                   nb.create<linalg::IndexOp>(l.loc, axis));
+            Value v = nb.create<arith::SelectOp>(l.loc, taken, a[0], l.constant(et, 0));
+            nb.create<linalg::YieldOp>(l.loc, l.add(a[1], v));
+          })
+      .getResult(0);
+}
+
+/// A run-time axis picks one of the rank specialised loop nests.
+FailureOr<Value> lowerCumSum(CumSumOp op, Lowering &l) {
+  auto type = resultType(op);
+  if (type.getElementType().isInteger(1))
+    return unsupported(op, "bool input");
+  int64_t rank = type.getRank();
+  bool exclusive = op.getExclusive() != 0, reverse = op.getReverse() != 0;
+  if (auto axis = getConstantIntValues(op.getAxis())) {
+    auto normalized = axis->size() == 1 ? normalizeAxis((*axis)[0], rank) : std::nullopt;
+    if (!normalized)
+      return unsupported(op, "axis out of range");
+    return cumSumAlong(l, op.getX(), *normalized, exclusive, reverse);
+  }
+  OpBuilder &b = l.b;
+  Value axis = b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), l.scalar(op.getAxis()));
+  Value zero = b.create<arith::ConstantIndexOp>(l.loc, 0);
+  Value negative = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, axis, zero);
+  axis = b.create<arith::SelectOp>(
+      l.loc, negative,
+      b.create<arith::AddIOp>(l.loc, axis, b.create<arith::ConstantIndexOp>(l.loc, rank)), axis);
+  auto cases = llvm::to_vector(llvm::seq<int64_t>(1, rank));
+  auto switchOp = b.create<scf::IndexSwitchOp>(l.loc, TypeRange{type}, axis, cases, cases.size());
+  for (int64_t a = 0; a < rank; ++a) {
+    // Axis 0 is the default region, which also takes out-of-range values.
+    Region &region = a == 0 ? switchOp.getDefaultRegion() : switchOp.getCaseRegions()[a - 1];
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&region.emplaceBlock());
+    b.create<scf::YieldOp>(l.loc, cumSumAlong(l, op.getX(), a, exclusive, reverse));
+  }
+  return switchOp.getResult(0);
+}
+
+FailureOr<Value> lowerEyeLike(EyeLikeOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  int64_t k = op.getK();
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    Value i = l.b.create<linalg::IndexOp>(l.loc, 0), j = l.b.create<linalg::IndexOp>(l.loc, 1);
+    Value diagonal = l.b.create<arith::CmpIOp>(
+        l.loc, arith::CmpIPredicate::eq, j,
+        l.b.create<arith::AddIOp>(l.loc, i, l.b.create<arith::ConstantIndexOp>(l.loc, k)));
+    return l.b.create<arith::SelectOp>(l.loc, diagonal, l.constant(et, 1), l.constant(et, 0));
+  });
 }
 
 FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
@@ -1799,7 +1952,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](AcoshOp o) { return lowerMath<math::AcoshOp>(o, l); })
       .Case([&](AtanhOp o) { return lowerMath<math::AtanhOp>(o, l); })
       .Case([&](ErfOp o) { return lowerMath<math::ErfOp>(o, l); })
-      .Case<EluOp, CeluOp, SeluOp, HardSigmoidOp, HardSwishOp, ThresholdedReluOp,
+      .Case<EluOp, CeluOp, SeluOp, HardSigmoidOp, HardSwishOp, ThresholdedReluOp, ShrinkOp,
             SoftplusOp, SoftsignOp, MishOp>(
           [&](Operation *o) { return lowerActivation(o, l); })
       .Case<NotOp, AndOp, OrOp, XorOp>([&](Operation *o) { return lowerLogical(o, l); })
@@ -1854,6 +2007,16 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
                                o.getCountIncludePad() != 0);
       })
       .Case([&](GlobalAveragePoolOp o) { return lowerGlobalAveragePool(o, l); })
+      .Case([&](GlobalMaxPoolOp o) -> FailureOr<Value> {
+        if (resultType(o).getElementType().isInteger(1))
+          return unsupported(o, "bool input");
+        auto rank = resultType(o).getRank();
+        return l.maxKeepDims(o.getX(), llvm::to_vector(llvm::seq<int64_t>(2, rank)));
+      })
+      .Case([&](InstanceNormalizationOp o) { return lowerInstanceNorm(o, l); })
+      .Case([&](LRNOp o) { return lowerLRN(o, l); })
+      .Case([&](CumSumOp o) { return lowerCumSum(o, l); })
+      .Case([&](EyeLikeOp o) { return lowerEyeLike(o, l); })
       .Case([&](GemmOp o) { return lowerGemm(o, l); })
       .Case([&](MatMulOp o) { return lowerMatMul(o, l); })
       .Case([&](TransposeOp o) { return lowerTranspose(o, l); })

@@ -72,6 +72,9 @@ SAME_AS_FIRST_OPERAND(LogSoftmaxOp)
 SAME_AS_FIRST_OPERAND(HardmaxOp)
 SAME_AS_FIRST_OPERAND(TriluOp)
 SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
+SAME_AS_FIRST_OPERAND(InstanceNormalizationOp)
+SAME_AS_FIRST_OPERAND(LRNOp)
+SAME_AS_FIRST_OPERAND(CumSumOp)
 #undef SAME_AS_FIRST_OPERAND
 
 //===----------------------------------------------------------------------===//
@@ -828,6 +831,32 @@ LogicalResult GlobalAveragePoolOp::inferReturnTypes(
   SmallVector<int64_t> shape(x.getShape().take_front(2));
   shape.append(x.getRank() - 2, 1);
   types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult GlobalMaxPoolOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,
+    DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,
+    SmallVectorImpl<Type> &types) {
+  return GlobalAveragePoolOp::inferReturnTypes(ctx, loc, operands, attrs, props, regions,
+                                               types);
+}
+
+LogicalResult EyeLikeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr attrs,
+                                          OpaqueProperties props, RegionRange regions,
+                                          SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto input = rankedType(op.getInput());
+  if (input.getRank() != 2)
+    return emitOptionalError(loc, "input must be a matrix");
+  Type element = input.getElementType();
+  if (auto code = op.getDtype()) {
+    element = onnxElementType(ctx, *code);
+    if (!element)
+      return emitOptionalError(loc, "unsupported dtype ", *code);
+  }
+  types.push_back(tensorOf(input.getShape(), element));
   return success();
 }
 

@@ -137,6 +137,11 @@ def NN_HardSigmoidOp : NN_UnaryOp<"hard_sigmoid"> {
   let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "0.2">:$alpha,
                        DefaultValuedAttr<F32Attr, "0.5">:$beta);
 }
+def NN_ShrinkOp : NN_UnaryOp<"shrink"> {
+  let summary = "ONNX Shrink";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "0.5">:$lambd,
+                       DefaultValuedAttr<F32Attr, "0.0">:$bias);
+}
 def NN_ThresholdedReluOp : NN_UnaryOp<"thresholded_relu"> {
   let summary = "ONNX ThresholdedRelu";
   let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<F32Attr, "1.0">:$alpha);
@@ -398,6 +403,36 @@ def NN_SoftmaxOp : NN_Op<"softmax"> {
   let results = (outs NN_Tensor:$output);
 }
 
+def NN_InstanceNormalizationOp : NN_Op<"instance_normalization"> {
+  let summary = "ONNX InstanceNormalization (per sample and channel, over the spatial dims)";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$scale, NN_Tensor:$B,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_LRNOp : NN_Op<"lrn"> {
+  let summary = "ONNX LRN (local response normalization across channels)";
+  let arguments = (ins NN_Tensor:$X, DefaultValuedAttr<F32Attr, "0.0001">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                       DefaultValuedAttr<F32Attr, "1.0">:$bias, I64Attr:$size);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_CumSumOp : NN_Op<"cum_sum"> {
+  let summary = "ONNX CumSum (the axis may be computed at run time)";
+  let arguments = (ins NN_Tensor:$x, NN_Tensor:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$exclusive,
+                       DefaultValuedAttr<I64Attr, "0">:$reverse);
+  let results = (outs NN_Tensor:$y);
+}
+
+def NN_EyeLikeOp : NN_Op<"eye_like"> {
+  let summary = "ONNX EyeLike (dtype: an ONNX data type code; k: the diagonal)";
+  let arguments = (ins NN_Tensor:$input, OptionalAttr<I64Attr>:$dtype,
+                       DefaultValuedAttr<I64Attr, "0">:$k);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_BatchNormalizationOp : NN_Op<"batch_normalization"> {
   let summary = "ONNX BatchNormalization (inference)";
   let arguments = (ins NN_Tensor:$X, NN_Tensor:$scale, NN_Tensor:$B,
@@ -463,6 +498,12 @@ def NN_AveragePoolOp : NN_Op<"average_pool"> {
 
 def NN_GlobalAveragePoolOp : NN_Op<"global_average_pool"> {
   let summary = "ONNX GlobalAveragePool";
+  let arguments = (ins NN_Tensor:$X);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_GlobalMaxPoolOp : NN_Op<"global_max_pool"> {
+  let summary = "ONNX GlobalMaxPool";
   let arguments = (ins NN_Tensor:$X);
   let results = (outs NN_Tensor:$Y);
 }

@@ -332,3 +332,21 @@ func.func @conv_transpose(%x: tensor<1x1x3x3xf32>, %w: tensor<1x2x3x3xf32>) -> t
   %0 = nn.conv_transpose %x, %w, %none {strides = array<i64: 2, 2>} : (tensor<1x1x3x3xf32>, tensor<1x2x3x3xf32>, none) -> tensor<1x2x7x7xf32>
   return %0 : tensor<1x2x7x7xf32>
 }
+
+// -----
+
+// CumSum with a run-time axis: one loop nest per axis, picked by
+// scf.index_switch (axis 0 in the default region).
+// CHECK-LABEL: func @cum_sum
+func.func @cum_sum(%x: tensor<2x3xf32>, %axis: tensor<i32>) -> (tensor<2x3xf32>, tensor<4x5xf32>) {
+  // CHECK: scf.index_switch
+  // CHECK: case 1 {
+  // CHECK: arith.cmpi ule
+  // CHECK: default {
+  %0 = nn.cum_sum %x, %axis : (tensor<2x3xf32>, tensor<i32>) -> tensor<2x3xf32>
+  %m = nn.constant dense<0> : tensor<4x5xi32>
+  // CHECK: linalg.generic
+  // CHECK: arith.select
+  %1 = nn.eye_like %m {dtype = 1 : i64, k = 1 : i64} : (tensor<4x5xi32>) -> tensor<4x5xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<4x5xf32>
+}
