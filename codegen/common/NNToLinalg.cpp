@@ -1824,13 +1824,45 @@ FailureOr<Value> lowerRange(RangeOp op, Lowering &l) {
   });
 }
 
+/// Pad modes "edge" and "reflect": every output element reads the input at
+/// a clamped or mirrored position (reflect needs pads below the dim).
+FailureOr<Value> lowerPadFromInput(PadOp op, Lowering &l, ArrayRef<int64_t> pads) {
+  auto type = resultType(op);
+  auto inType = cast<RankedTensorType>(op.getData().getType());
+  int64_t rank = type.getRank();
+  bool reflect = op.getMode() == "reflect";
+  for (int64_t d = 0; d < rank; ++d)
+    if (reflect && (pads[d] >= inType.getDimSize(d) || pads[d + rank] >= inType.getDimSize(d)))
+      return unsupported(op, "reflect pads as large as the dim");
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    OpBuilder &b = l.b;
+    auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+    SmallVector<Value> coords;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t n = inType.getDimSize(d);
+      Value p = b.create<arith::SubIOp>(l.loc, b.create<linalg::IndexOp>(l.loc, d), c(pads[d]));
+      if (reflect) {
+        // -p before the start, 2(n-1) - p past the end.
+        Value before = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, p, c(0));
+        p = b.create<arith::SelectOp>(l.loc, before, b.create<arith::SubIOp>(l.loc, c(0), p), p);
+        Value after = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sgt, p, c(n - 1));
+        p = b.create<arith::SelectOp>(l.loc, after,
+                                      b.create<arith::SubIOp>(l.loc, c(2 * (n - 1)), p), p);
+      }
+      p = b.create<arith::MinSIOp>(l.loc, b.create<arith::MaxSIOp>(l.loc, p, c(0)), c(n - 1));
+      coords.push_back(p);
+    }
+    return b.create<tensor::ExtractOp>(l.loc, op.getData(), coords);
+  });
+}
+
 FailureOr<Value> lowerPad(PadOp op, Lowering &l) {
   auto type = resultType(op);
-  if (op.getMode() != "constant")
-    return unsupported(op, "mode '" + op.getMode() + "'");
   auto pads = getConstantIntValues(op.getPads());
   if (!pads)
     return unsupported(op, "pads computed at run time");
+  if (op.getMode() != "constant")
+    return lowerPadFromInput(op, l, *pads);
   if (llvm::any_of(*pads, [](int64_t p) { return p < 0; }))
     return unsupported(op, "negative pads");
   Type et = type.getElementType();

@@ -11,10 +11,10 @@ func.func @two_problems(%x: tensor<?x3xf32>, %y: tensor<2x3xi32>) -> (tensor<?x3
 
 // -----
 
-func.func @pad_mode(%x: tensor<3xf32>) -> tensor<5xf32> {
-  %p = nn.constant dense<[1, 1]> : tensor<2xi64>
+func.func @pad_reflect_too_far(%x: tensor<3xf32>) -> tensor<9xf32> {
+  %p = nn.constant dense<[3, 3]> : tensor<2xi64>
   %none = nn.none
-  // expected-error @+1 {{unsupported nn.pad: mode 'reflect'}}
-  %0 = nn.pad %x, %p, %none {mode = "reflect"} : (tensor<3xf32>, tensor<2xi64>, none) -> tensor<5xf32>
-  return %0 : tensor<5xf32>
+  // expected-error @+1 {{unsupported nn.pad: reflect pads as large as the dim}}
+  %0 = nn.pad %x, %p, %none {mode = "reflect"} : (tensor<3xf32>, tensor<2xi64>, none) -> tensor<9xf32>
+  return %0 : tensor<9xf32>
 }

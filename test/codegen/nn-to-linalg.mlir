@@ -350,3 +350,18 @@ func.func @cum_sum(%x: tensor<2x3xf32>, %axis: tensor<i32>) -> (tensor<2x3xf32>,
   %1 = nn.eye_like %m {dtype = 1 : i64, k = 1 : i64} : (tensor<4x5xi32>) -> tensor<4x5xf32>
   return %0, %1 : tensor<2x3xf32>, tensor<4x5xf32>
 }
+
+// -----
+
+// Reflect padding mirrors positions before the start (-p) and past the end
+// (2(n-1) - p), then reads the input.
+// CHECK-LABEL: func @pad_reflect
+func.func @pad_reflect(%x: tensor<3x4xf32>) -> tensor<3x7xf32> {
+  %pads = nn.constant dense<[0, 2, 0, 1]> : tensor<4xi64>
+  %none = nn.none
+  // CHECK: linalg.generic
+  // CHECK: arith.constant 6 : index
+  // CHECK: tensor.extract %arg0
+  %0 = nn.pad %x, %pads, %none {mode = "reflect"} : (tensor<3x4xf32>, tensor<4xi64>, none) -> tensor<3x7xf32>
+  return %0 : tensor<3x7xf32>
+}
