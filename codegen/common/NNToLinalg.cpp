@@ -295,6 +295,12 @@ struct Lowering {
     return b.create<tensor::PadOp>(loc, padded, input, lo, hi, value);
   }
 
+  /// The position of loop `dim` of the enclosing linalg.generic, as i64.
+  Value loopIndexI64(int64_t dim) {
+    return b.create<arith::IndexCastOp>(loc, b.getI64Type(),
+                                        b.create<linalg::IndexOp>(loc, dim));
+  }
+
   /// An index read from an ONNX indices tensor as an `index` into a dim of
   /// `size`: negative values count from the back, and out-of-range values
   /// (undefined in ONNX) are clamped so generated code stays in bounds.
@@ -737,8 +743,7 @@ Value argReduce(Lowering &l, Value data, int64_t axis, bool isMax, bool last) {
       l.loc, TypeRange{valueType, indexType}, ValueRange{data}, ValueRange{values, indices},
       SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), outMap, outMap}, iters,
       [&](OpBuilder &nb, Location, ValueRange a) {
-        Value index = nb.create<arith::IndexCastOp>(
-            l.loc, nb.getI64Type(), nb.create<linalg::IndexOp>(l.loc, axis));
+        Value index = l.loopIndexI64(axis);
         Value better = l.compare(a[0], a[1], fp, ip);
         nb.create<linalg::YieldOp>(
             l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, better, a[0], a[1]),
@@ -778,8 +783,7 @@ FailureOr<Value> lowerHardmax(HardmaxOp op, Lowering &l) {
   auto viewType = cast<RankedTensorType>(x.getType());
   Value best = argReduce(l, x, dim, /*isMax=*/true, /*last=*/false);
   Value onehot = l.elementwise(viewType, best, [&](ValueRange a) -> Value {
-    Value index = l.b.create<arith::IndexCastOp>(l.loc, l.b.getI64Type(),
-                                                 l.b.create<linalg::IndexOp>(l.loc, dim));
+    Value index = l.loopIndexI64(dim);
     Value hit = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, index, a[0]);
     return l.b.create<arith::SelectOp>(l.loc, hit, l.constant(et, 1), l.constant(et, 0));
   });
@@ -795,10 +799,7 @@ FailureOr<Value> lowerTrilu(TriluOp op, Lowering &l) {
   int64_t rank = type.getRank();
   bool upper = op.getUpper() != 0;
   return l.elementwise(type, op.getInput(), [&](ValueRange a) -> Value {
-    auto index = [&](int64_t d) -> Value {
-      return l.b.create<arith::IndexCastOp>(l.loc, i64, l.b.create<linalg::IndexOp>(l.loc, d));
-    };
-    Value diagonal = l.sub(index(rank - 1), index(rank - 2)); // j - i
+    Value diagonal = l.sub(l.loopIndexI64(rank - 1), l.loopIndexI64(rank - 2)); // j - i
     Value keep = l.b.create<arith::CmpIOp>(
         l.loc, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diagonal, k);
     return l.b.create<arith::SelectOp>(l.loc, keep, a[0], l.constant(a[0].getType(), 0));
@@ -1227,16 +1228,11 @@ FailureOr<Value> lowerCumSum(CumSumOp op, Lowering &l) {
     return cumSumAlong(l, op.getX(), *normalized, exclusive, reverse);
   }
   OpBuilder &b = l.b;
-  Value axis = b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), l.scalar(op.getAxis()));
-  Value zero = b.create<arith::ConstantIndexOp>(l.loc, 0);
-  Value negative = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, axis, zero);
-  axis = b.create<arith::SelectOp>(
-      l.loc, negative,
-      b.create<arith::AddIOp>(l.loc, axis, b.create<arith::ConstantIndexOp>(l.loc, rank)), axis);
+  Value axis = l.wrapIndex(l.scalar(op.getAxis()), rank);
   auto cases = llvm::to_vector(llvm::seq<int64_t>(1, rank));
   auto switchOp = b.create<scf::IndexSwitchOp>(l.loc, TypeRange{type}, axis, cases, cases.size());
   for (int64_t a = 0; a < rank; ++a) {
-    // Axis 0 is the default region, which also takes out-of-range values.
+    // Axis 0 is the default region (wrapIndex keeps the axis in range).
     Region &region = a == 0 ? switchOp.getDefaultRegion() : switchOp.getCaseRegions()[a - 1];
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&region.emplaceBlock());
@@ -1285,6 +1281,19 @@ FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
 
+/// The accumulator of a grouped convolution Y [N, G, M/G, o...]: zeros, or
+/// the bias [M] broadcast along the channels.
+Value groupedConvInit(Lowering &l, Value bias, RankedTensorType ysType) {
+  Type et = ysType.getElementType();
+  if (isa<NoneType>(bias.getType()))
+    return l.filled(ysType, l.constant(et, 0));
+  SmallVector<int64_t> shape(ysType.getRank(), 1);
+  shape[1] = ysType.getDimSize(1);
+  shape[2] = ysType.getDimSize(2);
+  return l.elementwise(ysType, l.reshape(bias, RankedTensorType::get(shape, et)),
+                       [](ValueRange a) { return a[0]; });
+}
+
 FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
   auto outType = resultType(op);
   auto xType = cast<RankedTensorType>(op.getX().getType());
@@ -1316,16 +1325,7 @@ FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
   Value xg = l.reshape(x, RankedTensorType::get(xs, et));
   Value wg = l.reshape(op.getW(), RankedTensorType::get(ws, et));
 
-  Value init;
-  if (isa<NoneType>(op.getB().getType())) {
-    init = l.filled(ysType, l.constant(et, 0));
-  } else {
-    SmallVector<int64_t> bs(ys.size(), 1);
-    bs[1] = groups;
-    bs[2] = mg;
-    Value bias = l.reshape(op.getB(), RankedTensorType::get(bs, et));
-    init = l.elementwise(ysType, bias, [](ValueRange a) { return a[0]; });
-  }
+  Value init = groupedConvInit(l, op.getB(), ysType);
 
   // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
   int64_t loops = 3 + 2 * n + 1;
@@ -1404,16 +1404,7 @@ FailureOr<Value> lowerConvTranspose(ConvTransposeOp op, Lowering &l) {
   auto ysType = RankedTensorType::get(ys, et);
   Value xg = l.reshape(buf, RankedTensorType::get(xs, et));
   Value wg = l.reshape(op.getW(), RankedTensorType::get(ws, et));
-  Value init;
-  if (isa<NoneType>(op.getB().getType())) {
-    init = l.filled(ysType, l.constant(et, 0));
-  } else {
-    SmallVector<int64_t> bs(ys.size(), 1);
-    bs[1] = groups;
-    bs[2] = mg;
-    init = l.elementwise(ysType, l.reshape(op.getB(), RankedTensorType::get(bs, et)),
-                         [](ValueRange a) { return a[0]; });
-  }
+  Value init = groupedConvInit(l, op.getB(), ysType);
   // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
   int64_t loops = 3 + 2 * n + 1, cDim = 3 + n, kDim0 = 4 + n;
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
@@ -1801,11 +1792,9 @@ FailureOr<SmallVector<Value>> lowerTopK(TopKOp op, Lowering &l) {
                  l.filled(indicesType, l.constant(i64, 0))},
       SmallVector<AffineMap>{inMap, inMap, outMap, outMap}, iters,
       [&](OpBuilder &nb, Location, ValueRange a) {
-        Value slot = nb.create<arith::IndexCastOp>(l.loc, i64,
-                                                   nb.create<linalg::IndexOp>(l.loc, axis));
-        Value hit = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, a[1], slot);
-        Value index = nb.create<arith::IndexCastOp>(l.loc, i64,
-                                                    nb.create<linalg::IndexOp>(l.loc, rank));
+        Value hit = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, a[1],
+                                             l.loopIndexI64(axis));
+        Value index = l.loopIndexI64(rank);
         nb.create<linalg::YieldOp>(
             l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, hit, a[0], a[2]),
                               nb.create<arith::SelectOp>(l.loc, hit, index, a[3])});
@@ -1818,9 +1807,7 @@ FailureOr<Value> lowerRange(RangeOp op, Lowering &l) {
   Value start = l.scalar(op.getStart()), delta = l.scalar(op.getDelta());
   Type et = type.getElementType();
   return l.elementwise(type, {}, [&](ValueRange) -> Value {
-    Value i = l.b.create<arith::IndexCastOp>(l.loc, l.b.getI64Type(),
-                                             l.b.create<linalg::IndexOp>(l.loc, 0));
-    return l.add(start, l.mul(l.convert(i, et), delta));
+    return l.add(start, l.mul(l.convert(l.loopIndexI64(0), et), delta));
   });
 }
 

@@ -219,14 +219,6 @@ bool preluHook(NodeContext &c) {
   return true;
 }
 
-bool axesHook(NodeContext &c) {
-  // Axes were an attribute before they became an input (ReduceSum, Squeeze
-  // and Unsqueeze from opset 13, the other reductions from 18).
-  if (Attribute axes = c.attrs.erase("axes"))
-    c.operands.push_back(i64Vector(c, cast<DenseI64ArrayAttr>(axes).asArrayRef()));
-  return true;
-}
-
 /// Moves the int-list attributes `names` to trailing inputs (absent ones
 /// become none), for ops whose attributes became inputs in a later opset.
 void attributesToInputs(NodeContext &c, ArrayRef<const char *> names) {
@@ -235,6 +227,14 @@ void attributesToInputs(NodeContext &c, ArrayRef<const char *> names) {
     c.operands.push_back(attr ? i64Vector(c, cast<DenseI64ArrayAttr>(attr).asArrayRef())
                               : Value(c.builder.create<nn::NoneOp>(c.loc)));
   }
+}
+
+bool axesHook(NodeContext &c) {
+  // Axes were an attribute before they became an input (ReduceSum, Squeeze
+  // and Unsqueeze from opset 13, the other reductions from 18).
+  if (c.attrs.get("axes"))
+    attributesToInputs(c, {"axes"});
+  return true;
 }
 
 bool splitHook(NodeContext &c) {
