@@ -174,9 +174,6 @@ bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
     if (!ranked.hasStaticShape())
       emitError(func.getLoc()) << "unsupported dynamic shape " << type << " of " << role
                                << " '" << tensor.name << "': Lepton compiles static shapes only";
-    else if (ranked.getNumElements() == 0)
-      emitError(func.getLoc()) << "unsupported zero-size " << role << " '" << tensor.name
-                               << "' " << type;
     else
       return;
     ok = false;

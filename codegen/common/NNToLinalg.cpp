@@ -301,6 +301,13 @@ struct Lowering {
                                         b.create<linalg::IndexOp>(loc, dim));
   }
 
+  /// An index value clamped into [0, size).
+  Value clampIndex(Value i, int64_t size) {
+    return b.create<arith::MinSIOp>(
+        loc, b.create<arith::MaxSIOp>(loc, i, b.create<arith::ConstantIndexOp>(loc, 0)),
+        b.create<arith::ConstantIndexOp>(loc, size - 1));
+  }
+
   /// An index read from an ONNX indices tensor as an `index` into a dim of
   /// `size`: negative values count from the back, and out-of-range values
   /// (undefined in ONNX) are clamped so generated code stays in bounds.
@@ -311,8 +318,7 @@ struct Lowering {
     i = b.create<arith::SelectOp>(
         loc, negative, b.create<arith::AddIOp>(loc, i, b.create<arith::ConstantIndexOp>(loc, size)),
         i);
-    Value last = b.create<arith::ConstantIndexOp>(loc, size - 1);
-    return b.create<arith::MinSIOp>(loc, b.create<arith::MaxSIOp>(loc, i, zero), last);
+    return clampIndex(i, size);
   }
 
   /// scf.for loops over [0, bounds[i]) carrying one tensor, for scatters
@@ -336,6 +342,27 @@ struct Lowering {
       return loop.getResult(0);
     };
     return build(0, init);
+  }
+
+  /// Element `i` of a 1-D tensor.
+  Value element(Value tensor, int64_t i) {
+    return b.create<tensor::ExtractOp>(loc, tensor,
+                                       ValueRange{b.create<arith::ConstantIndexOp>(loc, i)});
+  }
+
+  /// An scf.index_switch on `key` yielding one `type` value: `build(i)` fills
+  /// the region of keys[i]; the region of keys[0] is also the default.
+  Value indexSwitch(Value key, ArrayRef<int64_t> keys, Type type,
+                    function_ref<Value(size_t)> build) {
+    auto op = b.create<scf::IndexSwitchOp>(loc, TypeRange{type}, key, keys.drop_front(),
+                                           keys.size() - 1);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Region &region = i == 0 ? op.getDefaultRegion() : op.getCaseRegions()[i - 1];
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&region.emplaceBlock());
+      b.create<scf::YieldOp>(loc, build(i));
+    }
+    return op.getResult(0);
   }
 
   /// Reads a 0-d or one-element tensor as a scalar.
@@ -646,43 +673,32 @@ FailureOr<Value> lowerWhere(WhereOp op, Lowering &l) {
   });
 }
 
-/// Every Reduce* op: an optional elementwise prologue, one reduction, an
-/// optional epilogue, then dropping the reduced dims unless keepdims.
-FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
-  auto type = resultType(op);
+/// Every Reduce* op over constant `dims`: an optional elementwise prologue,
+/// one reduction, an optional epilogue; the reduced dims are kept as size 1.
+Value reduceOver(Operation *op, Lowering &l, ArrayRef<int64_t> dims) {
+  if (dims.empty())
+    return op->getOperand(0);
   Value data = op->getOperand(0);
   auto dataType = cast<RankedTensorType>(data.getType());
   Type et = dataType.getElementType();
-  std::string error;
-  auto dims = reductionDims(op->getOperand(1), dataType.getRank(),
-                            op->getAttrOfType<IntegerAttr>("noop_with_empty_axes").getInt(),
-                            error);
-  if (!dims)
-    return unsupported(op, error);
-  if (dims->empty())
-    return l.reshape(data, type);
   bool isFloat = isa<FloatType>(et);
-  bool floatOnly = isa<ReduceMeanOp, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp>(op);
-  if ((floatOnly && !isFloat) || et.isInteger(1))
-    return unsupported(op, "element type");
   auto map = [&](Value v, function_ref<Value(Value)> fn) {
     return l.elementwise(cast<RankedTensorType>(v.getType()), v,
                          [&](ValueRange a) { return fn(a[0]); });
   };
-  auto sum = [&](Value v) { return l.sumKeepDims(v, *dims); };
+  auto sum = [&](Value v) { return l.sumKeepDims(v, dims); };
   auto square = [&](Value x) { return l.mul(x, x); };
 
-  Value reduced =
-      llvm::TypeSwitch<Operation *, Value>(op)
+  return llvm::TypeSwitch<Operation *, Value>(op)
           .Case([&](ReduceSumOp) { return sum(data); })
-          .Case([&](ReduceMeanOp) { return l.meanKeepDims(data, *dims); })
-          .Case([&](ReduceMaxOp) { return l.maxKeepDims(data, *dims); })
+          .Case([&](ReduceMeanOp) { return l.meanKeepDims(data, dims); })
+          .Case([&](ReduceMaxOp) { return l.maxKeepDims(data, dims); })
           .Case([&](ReduceMinOp) {
-            return l.reduceKeepDims(data, *dims, l.highest(et),
+            return l.reduceKeepDims(data, dims, l.highest(et),
                                     [&](Value acc, Value x) { return l.min(acc, x); });
           })
           .Case([&](ReduceProdOp) {
-            return l.reduceKeepDims(data, *dims, l.constant(et, 1),
+            return l.reduceKeepDims(data, dims, l.constant(et, 1),
                                     [&](Value acc, Value x) { return l.mul(acc, x); });
           })
           .Case([&](ReduceL1Op) {
@@ -702,7 +718,7 @@ FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
           })
           .Case([&](ReduceLogSumExpOp) {
             // log(sum(exp(x - m))) + m with m the maximum, which cannot overflow.
-            Value maxes = l.maxKeepDims(data, *dims);
+            Value maxes = l.maxKeepDims(data, dims);
             Value exps = l.elementwise(dataType, {data, maxes}, [&](ValueRange a) -> Value {
               return l.b.create<math::ExpOp>(l.loc, l.sub(a[0], a[1]));
             });
@@ -711,7 +727,71 @@ FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
                                    return l.add(l.b.create<math::LogOp>(l.loc, a[0]), a[1]);
                                  });
           });
-  return l.reshape(reduced, type);
+}
+
+/// Axes known only at run time, with a static result shape: every set of
+/// axes that gives that shape is a case of an scf.index_switch on the bit
+/// mask of the run-time axes (one case needs no switch).
+FailureOr<Value> lowerReduceAtRunTimeAxes(Operation *op, Lowering &l) {
+  auto type = resultType(op);
+  Value axes = op->getOperand(1);
+  auto dataType = cast<RankedTensorType>(op->getOperand(0).getType());
+  int64_t rank = dataType.getRank(), count = *staticNumElements(axes);
+  bool keepDims = op->getAttrOfType<IntegerAttr>("keepdims").getInt() != 0;
+  SmallVector<SmallVector<int64_t>> candidates;
+  for (int64_t mask = 0; mask < (int64_t(1) << rank) && rank < 16; ++mask) {
+    if (llvm::popcount(uint64_t(mask)) != count)
+      continue;
+    SmallVector<int64_t> dims, shape;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool reduced = mask >> d & 1;
+      if (reduced)
+        dims.push_back(d);
+      if (!reduced || keepDims)
+        shape.push_back(reduced ? 1 : dataType.getDimSize(d));
+    }
+    if (ArrayRef<int64_t>(shape) == type.getShape())
+      candidates.push_back(dims);
+  }
+  if (candidates.empty())
+    return unsupported(op, "no set of reduction axes gives the result shape");
+  auto caseOf = [&](size_t i) { return l.reshape(reduceOver(op, l, candidates[i]), type); };
+  if (candidates.size() == 1)
+    return caseOf(0);
+  OpBuilder &b = l.b;
+  Value mask = l.constant(b.getI64Type(), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    Value axis = l.wrapIndex(l.element(axes, i), rank);
+    mask = b.create<arith::OrIOp>(
+        l.loc, mask,
+        b.create<arith::ShLIOp>(l.loc, l.constant(b.getI64Type(), 1),
+                                b.create<arith::IndexCastOp>(l.loc, b.getI64Type(), axis)));
+  }
+  SmallVector<int64_t> keys;
+  for (ArrayRef<int64_t> dims : candidates) {
+    keys.push_back(0);
+    for (int64_t d : dims)
+      keys.back() |= int64_t(1) << d;
+  }
+  return l.indexSwitch(b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), mask), keys,
+                       type, caseOf);
+}
+
+FailureOr<Value> lowerReduce(Operation *op, Lowering &l) {
+  Type et = cast<RankedTensorType>(op->getOperand(0).getType()).getElementType();
+  bool floatOnly = isa<ReduceMeanOp, ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp>(op);
+  if ((floatOnly && !isa<FloatType>(et)) || et.isInteger(1))
+    return unsupported(op, "element type");
+  if (isRuntimeValue(op->getOperand(1)) && staticNumElements(op->getOperand(1)) != 0)
+    return lowerReduceAtRunTimeAxes(op, l);
+  std::string error;
+  auto dims = reductionDims(op->getOperand(1),
+                            cast<RankedTensorType>(op->getOperand(0).getType()).getRank(),
+                            op->getAttrOfType<IntegerAttr>("noop_with_empty_axes").getInt(),
+                            error);
+  if (!dims)
+    return unsupported(op, error);
+  return l.reshape(reduceOver(op, l, *dims), resultType(op));
 }
 
 /// Indices of the extreme element along `axis` (the axis kept with size 1),
@@ -1227,18 +1307,11 @@ FailureOr<Value> lowerCumSum(CumSumOp op, Lowering &l) {
       return unsupported(op, "axis out of range");
     return cumSumAlong(l, op.getX(), *normalized, exclusive, reverse);
   }
-  OpBuilder &b = l.b;
-  Value axis = l.wrapIndex(l.scalar(op.getAxis()), rank);
-  auto cases = llvm::to_vector(llvm::seq<int64_t>(1, rank));
-  auto switchOp = b.create<scf::IndexSwitchOp>(l.loc, TypeRange{type}, axis, cases, cases.size());
-  for (int64_t a = 0; a < rank; ++a) {
-    // Axis 0 is the default region (wrapIndex keeps the axis in range).
-    Region &region = a == 0 ? switchOp.getDefaultRegion() : switchOp.getCaseRegions()[a - 1];
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&region.emplaceBlock());
-    b.create<scf::YieldOp>(l.loc, cumSumAlong(l, op.getX(), a, exclusive, reverse));
-  }
-  return switchOp.getResult(0);
+  // wrapIndex keeps the axis in range, so the default (axis 0) is never wrong.
+  return l.indexSwitch(l.wrapIndex(l.scalar(op.getAxis()), rank),
+                       llvm::to_vector(llvm::seq<int64_t>(0, rank)), type, [&](size_t a) {
+                         return cumSumAlong(l, op.getX(), a, exclusive, reverse);
+                       });
 }
 
 FailureOr<Value> lowerEyeLike(EyeLikeOp op, Lowering &l) {
@@ -1689,12 +1762,87 @@ FailureOr<SmallVector<Value>> lowerSplit(SplitOp op, Lowering &l) {
                                                        sizes, strides));
     offset += type.getDimSize(axis);
   }
+  // Sizes known at run time only took the result shapes; they must tile the axis.
+  if (offset != inType.getDimSize(axis))
+    return unsupported(op, "the output sizes do not add up to the split axis");
   return parts;
 }
 
-/// Positive steps are a strided view; a negative step reads element
-/// start + i * step through tensor.extract in a generic over the result.
+/// Result element i of each dim d reads data at start[d] + i * step[d]
+/// (index values), clamped into the data so any run-time value stays in bounds.
+Value gatherStrided(Lowering &l, Value data, RankedTensorType type, ArrayRef<Value> start,
+                    ArrayRef<Value> step) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  SmallVector<AffineMap> maps = {l.b.getMultiDimIdentityMap(type.getRank())};
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return l.b
+      .create<linalg::GenericOp>(
+          l.loc, type, ValueRange{}, l.empty(type), maps, iters,
+          [&](OpBuilder &nb, Location, ValueRange) {
+            SmallVector<Value> coords;
+            for (int64_t d = 0; d < type.getRank(); ++d) {
+              Value index = nb.create<linalg::IndexOp>(l.loc, d);
+              Value at = nb.create<arith::AddIOp>(
+                  l.loc, start[d], nb.create<arith::MulIOp>(l.loc, index, step[d]));
+              coords.push_back(l.clampIndex(at, dataType.getDimSize(d)));
+            }
+            nb.create<linalg::YieldOp>(
+                l.loc, nb.create<tensor::ExtractOp>(l.loc, data, coords).getResult());
+          })
+      .getResult(0);
+}
+
+/// Starts, ends, axes or steps known only at run time, with a static result
+/// shape: start and step of every dim are computed at run time the way ONNX
+/// clamps them (the ends only decide the size, which the result type fixes).
+FailureOr<Value> lowerSliceAtRunTime(SliceOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto dataType = cast<RankedTensorType>(op.getData().getType());
+  OpBuilder &b = l.b;
+  int64_t rank = type.getRank();
+  auto count = staticNumElements(op.getStarts());
+  if (!count)
+    return unsupported(op, "starts of unknown count");
+  auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+  auto asIndex = [&](Value v) -> Value {
+    return b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), v);
+  };
+  auto select = [&](Value cond, Value x, Value y) -> Value {
+    return b.create<arith::SelectOp>(l.loc, cond, x, y);
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+    return b.create<arith::CmpIOp>(l.loc, p, x, y);
+  };
+  SmallVector<Value> start(rank, c(0)), step(rank, c(1));
+  for (int64_t i = 0; i < *count; ++i) {
+    Value axis = isa<NoneType>(op.getAxes().getType())
+                     ? c(i)
+                     : l.wrapIndex(l.element(op.getAxes(), i), rank);
+    Value stride = isa<NoneType>(op.getSteps().getType()) ? c(1)
+                                                          : asIndex(l.element(op.getSteps(), i));
+    Value dim = c(0);
+    for (int64_t d = 0; d < rank; ++d)
+      dim = select(cmp(arith::CmpIPredicate::eq, axis, c(d)), c(dataType.getDimSize(d)), dim);
+    Value first = asIndex(l.element(op.getStarts(), i));
+    first = select(cmp(arith::CmpIPredicate::slt, first, c(0)),
+                   b.create<arith::AddIOp>(l.loc, first, dim), first);
+    Value backwards = cmp(arith::CmpIPredicate::slt, stride, c(0));
+    Value last = select(backwards, b.create<arith::SubIOp>(l.loc, dim, c(1)), dim);
+    first = b.create<arith::MinSIOp>(l.loc, b.create<arith::MaxSIOp>(l.loc, first, c(0)), last);
+    for (int64_t d = 0; d < rank; ++d) {
+      Value here = cmp(arith::CmpIPredicate::eq, axis, c(d));
+      start[d] = select(here, first, start[d]);
+      step[d] = select(here, stride, step[d]);
+    }
+  }
+  return gatherStrided(l, op.getData(), type, start, step);
+}
+
+/// Positive steps are a strided view; negative ones a gather.
 FailureOr<Value> lowerSlice(SliceOp op, Lowering &l) {
+  if (llvm::any_of(ValueRange{op.getStarts(), op.getEnds(), op.getAxes(), op.getSteps()},
+                   isRuntimeValue))
+    return lowerSliceAtRunTime(op, l);
   auto type = resultType(op);
   auto dataType = cast<RankedTensorType>(op.getData().getType());
   std::string error;
@@ -1713,24 +1861,12 @@ FailureOr<Value> lowerSlice(SliceOp op, Lowering &l) {
     return b.create<tensor::ExtractSliceOp>(l.loc, type, op.getData(), offsets, sizes, strides)
         .getResult();
   }
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(type.getRank())};
-  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
-  return b
-      .create<linalg::GenericOp>(
-          l.loc, type, ValueRange{}, l.empty(type), maps, iters,
-          [&](OpBuilder &nb, Location, ValueRange) {
-            SmallVector<Value> coords;
-            for (auto [i, d] : llvm::enumerate(*dims)) {
-              Value index = nb.create<linalg::IndexOp>(l.loc, i);
-              coords.push_back(nb.create<arith::AddIOp>(
-                  l.loc, nb.create<arith::ConstantIndexOp>(l.loc, d.start),
-                  nb.create<arith::MulIOp>(l.loc, index,
-                                           nb.create<arith::ConstantIndexOp>(l.loc, d.step))));
-            }
-            nb.create<linalg::YieldOp>(
-                l.loc, nb.create<tensor::ExtractOp>(l.loc, op.getData(), coords).getResult());
-          })
-      .getResult(0);
+  SmallVector<Value> start, step;
+  for (const SliceDim &d : *dims) {
+    start.push_back(b.create<arith::ConstantIndexOp>(l.loc, d.start));
+    step.push_back(b.create<arith::ConstantIndexOp>(l.loc, d.step));
+  }
+  return gatherStrided(l, op.getData(), type, start, step);
 }
 
 /// TopK without sorting: each element's rank along the axis (how many
@@ -1745,6 +1881,9 @@ FailureOr<SmallVector<Value>> lowerTopK(TopKOp op, Lowering &l) {
     return unsupported(op, "bool input");
   OpBuilder &b = l.b;
   int64_t rank = xType.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+  // A K known at run time only took the result shape.
+  if (valuesType.getDimSize(axis) > xType.getDimSize(axis))
+    return unsupported(op, "K is larger than the axis");
   bool largest = op.getLargest() != 0;
   // Loops: the dims of X, then the axis position of the element compared with.
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
@@ -1811,52 +1950,71 @@ FailureOr<Value> lowerRange(RangeOp op, Lowering &l) {
   });
 }
 
-/// Pad modes "edge" and "reflect": every output element reads the input at
-/// a clamped or mirrored position (reflect needs pads below the dim).
-FailureOr<Value> lowerPadFromInput(PadOp op, Lowering &l, ArrayRef<int64_t> pads) {
+/// Every output element reads the input at its position less the leading
+/// pad (index values, maybe known only at run time), then: "constant" uses
+/// the pad value outside the input, "edge" clamps, "reflect" mirrors.
+FailureOr<Value> lowerPadByReading(PadOp op, Lowering &l, ArrayRef<Value> low) {
   auto type = resultType(op);
   auto inType = cast<RankedTensorType>(op.getData().getType());
   int64_t rank = type.getRank();
-  bool reflect = op.getMode() == "reflect";
-  for (int64_t d = 0; d < rank; ++d)
-    if (reflect && (pads[d] >= inType.getDimSize(d) || pads[d + rank] >= inType.getDimSize(d)))
-      return unsupported(op, "reflect pads as large as the dim");
+  StringRef mode = op.getMode();
+  Value value = mode != "constant" || isa<NoneType>(op.getConstantValue().getType())
+                    ? l.constant(type.getElementType(), 0)
+                    : l.scalar(op.getConstantValue());
   return l.elementwise(type, {}, [&](ValueRange) -> Value {
     OpBuilder &b = l.b;
     auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+    auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
+      return b.create<arith::CmpIOp>(l.loc, p, x, y);
+    };
     SmallVector<Value> coords;
+    Value inside = b.create<arith::ConstantIntOp>(l.loc, 1, 1);
     for (int64_t d = 0; d < rank; ++d) {
       int64_t n = inType.getDimSize(d);
-      Value p = b.create<arith::SubIOp>(l.loc, b.create<linalg::IndexOp>(l.loc, d), c(pads[d]));
-      if (reflect) {
+      Value p = b.create<arith::SubIOp>(l.loc, b.create<linalg::IndexOp>(l.loc, d), low[d]);
+      if (mode == "constant") {
+        inside = b.create<arith::AndIOp>(
+            l.loc, inside,
+            b.create<arith::AndIOp>(l.loc, cmp(arith::CmpIPredicate::sge, p, c(0)),
+                                    cmp(arith::CmpIPredicate::slt, p, c(n))));
+      } else if (mode == "reflect") {
         // -p before the start, 2(n-1) - p past the end.
-        Value before = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, p, c(0));
+        Value before = cmp(arith::CmpIPredicate::slt, p, c(0));
         p = b.create<arith::SelectOp>(l.loc, before, b.create<arith::SubIOp>(l.loc, c(0), p), p);
-        Value after = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sgt, p, c(n - 1));
+        Value after = cmp(arith::CmpIPredicate::sgt, p, c(n - 1));
         p = b.create<arith::SelectOp>(l.loc, after,
                                       b.create<arith::SubIOp>(l.loc, c(2 * (n - 1)), p), p);
       }
-      p = b.create<arith::MinSIOp>(l.loc, b.create<arith::MaxSIOp>(l.loc, p, c(0)), c(n - 1));
-      coords.push_back(p);
+      coords.push_back(l.clampIndex(p, n));
     }
-    return b.create<tensor::ExtractOp>(l.loc, op.getData(), coords);
+    Value read = b.create<tensor::ExtractOp>(l.loc, op.getData(), coords);
+    return b.create<arith::SelectOp>(l.loc, inside, read, value);
   });
 }
 
 FailureOr<Value> lowerPad(PadOp op, Lowering &l) {
   auto type = resultType(op);
+  int64_t rank = type.getRank();
   auto pads = getConstantIntValues(op.getPads());
-  if (!pads)
-    return unsupported(op, "pads computed at run time");
-  if (op.getMode() != "constant")
-    return lowerPadFromInput(op, l, *pads);
-  if (llvm::any_of(*pads, [](int64_t p) { return p < 0; }))
-    return unsupported(op, "negative pads");
+  if (!pads || op.getMode() != "constant" ||
+      llvm::any_of(*pads, [](int64_t p) { return p < 0; })) {
+    auto inType = cast<RankedTensorType>(op.getData().getType());
+    SmallVector<Value> low;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (pads && op.getMode() == "reflect" &&
+          ((*pads)[d] >= inType.getDimSize(d) || (*pads)[d + rank] >= inType.getDimSize(d)))
+        return unsupported(op, "reflect pads as large as the dim");
+      low.push_back(pads ? l.b.create<arith::ConstantIndexOp>(l.loc, (*pads)[d]).getResult()
+                         : l.b.create<arith::IndexCastOp>(l.loc, l.b.getIndexType(),
+                                                         l.element(op.getPads(), d))
+                               .getResult());
+    }
+    return lowerPadByReading(op, l, low);
+  }
   Type et = type.getElementType();
   Value value = isa<NoneType>(op.getConstantValue().getType())
                     ? l.constant(et, 0)
                     : l.scalar(op.getConstantValue());
-  int64_t rank = type.getRank();
   SmallVector<OpFoldResult> low, high;
   for (int64_t d = 0; d < rank; ++d) {
     low.push_back(l.b.getIndexAttr((*pads)[d]));

@@ -266,6 +266,16 @@ static LogicalResult inferReduce(MLIRContext *ctx, std::optional<Location> loc,
   typename ReduceOp::Adaptor op(
       operands, withDefaults(ctx, ReduceOp::getOperationName(), attrs), props, regions);
   auto data = rankedType(op.getData());
+  if (isRuntimeValue(op.getAxes()) && staticNumElements(op.getAxes()) != 0) {
+    // Axes known only at run time: the rank is known, the dims come from ONNX
+    // shape inference or the declared output (the lowering needs them static).
+    auto count = staticNumElements(op.getAxes());
+    if (!count || *count > data.getRank())
+      return emitOptionalError(loc, "unsupported: reduction axes of unknown count");
+    int64_t rank = op.getKeepdims() ? data.getRank() : data.getRank() - *count;
+    types.push_back(tensorOf(SmallVector<int64_t>(rank, kDyn), data.getElementType()));
+    return success();
+  }
   std::string error;
   auto dims = reductionDims(op.getAxes(), data.getRank(), op.getNoopWithEmptyAxes(), error);
   if (!dims)
@@ -381,8 +391,14 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Location>
     }
   } else {
     auto axes = getConstantIntValues(operands[1]);
-    if (!axes)
-      return emitOptionalError(loc, "unsupported: axes computed at run time");
+    if (!axes) {
+      auto count = staticNumElements(operands[1]);
+      if (!count || *count > data.getRank())
+        return emitOptionalError(loc, "unsupported: axes of unknown count");
+      types.push_back(tensorOf(SmallVector<int64_t>(data.getRank() - *count, kDyn),
+                               data.getElementType()));
+      return success();
+    }
     for (int64_t a : *axes) {
       auto axis = normalizeAxis(a, data.getRank());
       if (!axis || (!data.isDynamicDim(*axis) && data.getDimSize(*axis) != 1))
@@ -400,8 +416,14 @@ LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
                                             SmallVectorImpl<Type> &types) {
   auto data = rankedType(operands[0]);
   auto axes = getConstantIntValues(operands[1]);
-  if (!axes)
-    return emitOptionalError(loc, "unsupported: axes computed at run time");
+  if (!axes) {
+    auto count = staticNumElements(operands[1]);
+    if (!count)
+      return emitOptionalError(loc, "unsupported: axes of unknown count");
+    types.push_back(tensorOf(SmallVector<int64_t>(data.getRank() + *count, kDyn),
+                             data.getElementType()));
+    return success();
+  }
   int64_t rank = data.getRank() + axes->size();
   SmallVector<bool> inserted(rank, false);
   for (int64_t a : *axes) {
@@ -1103,15 +1125,16 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
   if (!isa<NoneType>(op.getSplit().getType())) {
     auto split = getConstantIntValues(op.getSplit());
     if (!split)
-      return emitOptionalError(loc, "unsupported: split sizes computed at run time");
+      split = SmallVector<int64_t>(parts, kDyn); // sizes known at run time only
+    else if (llvm::any_of(*split, [](int64_t s) { return s < 0; }))
+      return emitOptionalError(loc, "split sizes must not be negative");
     if ((int64_t)split->size() != parts)
       return emitOptionalError(loc, "split has ", split->size(), " entries for ", parts,
                                " outputs");
     int64_t total = 0;
     for (int64_t s : *split)
-      total += s;
-    if (llvm::any_of(*split, [](int64_t s) { return s < 0; }) ||
-        (dim != kDyn && total != dim))
+      total = s == kDyn || total == kDyn ? kDyn : total + s;
+    if (dim != kDyn && total != kDyn && total != dim)
       return emitOptionalError(loc, "split sizes do not add up to dim ", *axis);
     sizes = *split;
   } else if (dim == kDyn) {
@@ -1136,6 +1159,11 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
   Adaptor op(operands, attrs, props, regions);
   auto data = rankedType(op.getData());
   std::string error;
+  if (llvm::any_of(ValueRange{op.getStarts(), op.getEnds(), op.getAxes(), op.getSteps()},
+                   isRuntimeValue)) {
+    types.push_back(tensorOf(SmallVector<int64_t>(data.getRank(), kDyn), data.getElementType()));
+    return success();
+  }
   auto dims = resolveSlice(data.getShape(), op.getStarts(), op.getEnds(), op.getAxes(),
                            op.getSteps(), error);
   if (!dims)
@@ -1188,9 +1216,12 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   if (!axis)
     return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
   auto k = getConstantIntValues(op.getK());
-  if (!k || k->size() != 1)
-    return emitOptionalError(loc, "unsupported: K computed at run time");
-  if ((*k)[0] < 0 || (x.getDimSize(*axis) != kDyn && (*k)[0] > x.getDimSize(*axis)))
+  if (!k)
+    k = SmallVector<int64_t>{kDyn}; // K known at run time only
+  if (k->size() != 1)
+    return emitOptionalError(loc, "K must hold one value");
+  int64_t dim = x.getDimSize(*axis);
+  if ((*k)[0] != kDyn && ((*k)[0] < 0 || (dim != kDyn && (*k)[0] > dim)))
     return emitOptionalError(loc, "K=", (*k)[0], " is out of range");
   SmallVector<int64_t> shape(x.getShape());
   shape[*axis] = (*k)[0];

@@ -578,14 +578,14 @@ def NN_SliceOp : NN_Op<"slice"> {
 }
 
 def NN_RangeOp : NN_Op<"range"> {
-  let summary = "ONNX Range (the length needs constant start, limit and delta)";
+  let summary = "ONNX Range (the length from constant operands or the result type)";
   let arguments = (ins NN_Tensor:$start, NN_Tensor:$limit, NN_Tensor:$delta);
   let results = (outs NN_Tensor:$output);
   let hasFolder = 1;
 }
 
 def NN_TopKOp : NN_Op<"top_k"> {
-  let summary = "ONNX TopK (K constant); ties keep the lower index first";
+  let summary = "ONNX TopK (K constant or fixed by the result type); ties keep the lower index first";
   let arguments = (ins NN_Tensor:$X, NN_Tensor:$K,
                        DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<I64Attr, "1">:$largest,

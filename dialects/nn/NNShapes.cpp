@@ -207,6 +207,17 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value v) {
   return std::nullopt;
 }
 
+bool isRuntimeValue(Value v) {
+  return v && !isa<NoneType>(v.getType()) && !matchPattern(v, m_Constant());
+}
+
+std::optional<int64_t> staticNumElements(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape())
+    return std::nullopt;
+  return type.getNumElements();
+}
+
 std::optional<SmallVector<int64_t>> resolveReshape(ArrayRef<int64_t> input,
                                                    ArrayRef<int64_t> target,
                                                    bool allowZero,
@@ -269,6 +280,8 @@ std::optional<SmallVector<int64_t>> reductionDims(Value axes, int64_t rank,
   SmallVector<int64_t> dims;
   if (!isa<NoneType>(axes.getType())) {
     auto values = getConstantIntValues(axes);
+    if (!values && staticNumElements(axes) == 0)
+      values.emplace(); // an empty run-time tensor: no axes
     if (!values) {
       error = "unsupported: reduction axes computed at run time";
       return std::nullopt;

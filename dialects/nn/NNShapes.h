@@ -53,6 +53,13 @@ std::optional<WindowGeometry> computeTransposedWindow(
 /// or dense_resource integer attribute), or std::nullopt if not constant.
 std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);
 
+/// True for an operand that is neither absent (none) nor a constant: a value
+/// only known at run time.
+bool isRuntimeValue(mlir::Value v);
+
+/// The element count of `v`'s type when it is static.
+std::optional<int64_t> staticNumElements(mlir::Value v);
+
 /// The ONNX Reshape target shape for `input` (resolving 0 and -1).
 std::optional<llvm::SmallVector<int64_t>>
 resolveReshape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> target,

@@ -225,12 +225,52 @@ func.func @split_slice(%x: tensor<6x4xf32>) -> (tensor<2x4xf32>, tensor<4x4xf32>
   %ends = nn.constant dense<[0, 4]> : tensor<2xi64>
   %steps = nn.constant dense<[-2, 2]> : tensor<2xi64>
   %none = nn.none
+  // CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+  // CHECK-DAG: %[[CM2:.*]] = arith.constant -2 : index
   // CHECK: linalg.generic
-  // CHECK: %[[C5:.*]] = arith.constant 5 : index
-  // CHECK: %[[CM2:.*]] = arith.constant -2 : index
+  // CHECK: %[[AT:.*]] = arith.muli %{{.*}}, %[[CM2]]
+  // CHECK: arith.addi %[[C5]], %[[AT]]
   // CHECK: tensor.extract
   %1 = nn.slice %x, %starts, %ends, %none, %steps : (tensor<6x4xf32>, tensor<2xi64>, tensor<2xi64>, none, tensor<2xi64>) -> tensor<3x2xf32>
   return %0#0, %0#1, %1 : tensor<2x4xf32>, tensor<4x4xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// Shape-setting operands known only at run time, with static result types
+// (from ONNX shape inference or the declared outputs): Slice computes start
+// and step per dim at run time, Pad reads at the position less the run-time
+// leading pad, a run-time reduction axis picks one of the reductions that
+// give the result shape, and Squeeze is a reshape.
+// CHECK-LABEL: func @run_time_shape_operands
+func.func @run_time_shape_operands(%x: tensor<4x6xf32>, %starts: tensor<1xi64>, %ends: tensor<1xi64>,
+                                   %axes: tensor<1xi64>, %steps: tensor<1xi64>, %pads: tensor<4xi64>,
+                                   %y: tensor<1x6xf32>, %z: tensor<4x4xf32>)
+    -> (tensor<4x2xf32>, tensor<5x9xf32>, tensor<4xf32>, tensor<6xf32>) {
+  // CHECK: tensor.extract %{{.*}}[%{{.*}}] : tensor<1xi64>
+  // CHECK: arith.select
+  // CHECK: linalg.generic
+  // CHECK: arith.maxsi
+  // CHECK: arith.minsi
+  // CHECK: tensor.extract %{{.*}} : tensor<4x6xf32>
+  %0 = nn.slice %x, %starts, %ends, %axes, %steps : (tensor<4x6xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x2xf32>
+  %none = nn.none
+  // CHECK: linalg.generic
+  // CHECK: arith.subi
+  // CHECK: arith.andi
+  // CHECK: tensor.extract %{{.*}} : tensor<4x6xf32>
+  // CHECK: arith.select
+  %1 = nn.pad %x, %pads, %none {mode = "constant"} : (tensor<4x6xf32>, tensor<4xi64>, none) -> tensor<5x9xf32>
+  // CHECK: arith.shli
+  // CHECK: scf.index_switch
+  // CHECK: case 2
+  // CHECK: iterator_types = ["parallel", "reduction"]
+  // CHECK: default
+  // CHECK: iterator_types = ["reduction", "parallel"]
+  %2 = nn.reduce_sum %z, %axes {keepdims = 0 : i64} : (tensor<4x4xf32>, tensor<1xi64>) -> tensor<4xf32>
+  // CHECK: tensor.collapse_shape
+  %3 = nn.squeeze %y, %axes : (tensor<1x6xf32>, tensor<1xi64>) -> tensor<6xf32>
+  return %0, %1, %2, %3 : tensor<4x2xf32>, tensor<5x9xf32>, tensor<4xf32>, tensor<6xf32>
 }
 
 // -----

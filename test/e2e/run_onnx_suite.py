@@ -115,7 +115,7 @@ def main():
     parser.add_argument("--timeout", type=int, default=300)
     parser.add_argument("--rtol", type=float, default=1e-3)
     parser.add_argument("--atol", type=float, default=1e-5)
-    parser.add_argument("--filter", default="", help="only tests whose name contains this")
+    parser.add_argument("--filter", default="", help="only tests whose name matches this regex")
     parser.add_argument("--verbose", action="store_true", help="list unsupported tests too")
     parser.add_argument("--require-all", action="store_true",
                         help="count unsupported models as failures")
@@ -126,7 +126,7 @@ def main():
     for suite in args.suites:
         for entry in sorted(os.listdir(suite)):
             path = os.path.join(suite, entry)
-            if args.filter in entry and os.path.isfile(os.path.join(path, "model.onnx")):
+            if re.search(args.filter, entry) and os.path.isfile(os.path.join(path, "model.onnx")):
                 tests.append(path)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(lambda t: run_one(t, args), tests))
