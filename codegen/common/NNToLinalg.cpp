@@ -52,6 +52,9 @@ struct Lowering {
   /// signless once lowered, so the arithmetic helpers pick the unsigned
   /// variants (division, min/max, comparisons, extension, int<->float).
   bool isUnsigned = false;
+  /// Which operands and results are unsigned, for ops that mix signedness
+  /// (the quantized ops take uint8 and int8 operands together).
+  ArrayRef<bool> unsignedOperands = {}, unsignedResults = {};
 
   Value constant(Type type, double value) {
     if (auto ft = dyn_cast<FloatType>(type))
@@ -1367,10 +1370,13 @@ Value groupedConvInit(Lowering &l, Value bias, RankedTensorType ysType) {
                        [](ValueRange a) { return a[0]; });
 }
 
-FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
-  auto outType = resultType(op);
-  auto xType = cast<RankedTensorType>(op.getX().getType());
-  auto wType = cast<RankedTensorType>(op.getW().getType());
+/// Conv of `xv` and `wv` plus `bias` (none, or one per filter) into
+/// `outType`, with the attributes of `op` (Conv, ConvInteger, QLinearConv).
+template <typename OpT>
+FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
+                        RankedTensorType outType) {
+  auto xType = cast<RankedTensorType>(xv.getType());
+  auto wType = cast<RankedTensorType>(wv.getType());
   Type et = outType.getElementType();
   int64_t n = xType.getRank() - 2;
   std::string error;
@@ -1385,7 +1391,7 @@ FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
   int64_t filters = wType.getDimSize(0);
   int64_t cg = channels / groups, mg = filters / groups;
 
-  Value x = l.padSpatial(op.getX(), g->padBegin, g->padEnd, l.constant(et, 0));
+  Value x = l.padSpatial(xv, g->padBegin, g->padEnd, l.constant(et, 0));
   auto padded = cast<RankedTensorType>(x.getType());
   // Make the group an explicit dim: X [N, G, Cg, ...], W [G, Mg, Cg, k...],
   // Y [N, G, Mg, o...]; every indexing map then stays a projection.
@@ -1396,9 +1402,9 @@ FailureOr<Value> lowerConv(ConvOp op, Lowering &l) {
   llvm::append_range(ys, outType.getShape().drop_front(2));
   auto ysType = RankedTensorType::get(ys, et);
   Value xg = l.reshape(x, RankedTensorType::get(xs, et));
-  Value wg = l.reshape(op.getW(), RankedTensorType::get(ws, et));
+  Value wg = l.reshape(wv, RankedTensorType::get(ws, et));
 
-  Value init = groupedConvInit(l, op.getB(), ysType);
+  Value init = groupedConvInit(l, bias, ysType);
 
   // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
   int64_t loops = 3 + 2 * n + 1;
@@ -1665,10 +1671,11 @@ FailureOr<Value> lowerGemm(GemmOp op, Lowering &l) {
   });
 }
 
-FailureOr<Value> lowerMatMul(MatMulOp op, Lowering &l) {
-  auto type = resultType(op);
-  auto aType = cast<RankedTensorType>(op.getA().getType());
-  auto bType = cast<RankedTensorType>(op.getB().getType());
+/// numpy matmul of `a` and `b` into `type` (MatMul, and the integer
+/// products of the quantized ops).
+Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  auto bType = cast<RankedTensorType>(bv.getType());
   Type et = type.getElementType();
   OpBuilder &b = l.b;
   bool aVec = aType.getRank() == 1, bVec = bType.getRank() == 1;
@@ -1705,7 +1712,7 @@ FailureOr<Value> lowerMatMul(MatMulOp op, Lowering &l) {
   SmallVector<utils::IteratorType> iters(kDim, utils::IteratorType::parallel);
   iters.push_back(utils::IteratorType::reduction);
   return b.create<linalg::GenericOp>(
-              l.loc, type, ValueRange{op.getA(), op.getB()},
+              l.loc, type, ValueRange{a, bv},
               l.filled(type, l.constant(et, 0)), maps, iters,
               [&](OpBuilder &nb, Location, ValueRange a) {
                 nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
@@ -2094,6 +2101,476 @@ FailureOr<Value> lowerConstant(ConstantOp op, Lowering &l) {
       .getResult();
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization (ONNX rules: round half to even, saturate)
+//===----------------------------------------------------------------------===//
+
+/// A quantization parameter given per index of `axis` (1-D) reshaped to
+/// broadcast against a tensor of `rank`; one value stays as it is.
+Value alongAxis(Lowering &l, Value param, int64_t rank, int64_t axis) {
+  auto type = cast<RankedTensorType>(param.getType());
+  if (type.getNumElements() == 1)
+    return param;
+  SmallVector<int64_t> shape(rank, 1);
+  shape[*normalizeAxis(axis, rank)] = type.getNumElements();
+  return l.reshape(param, RankedTensorType::get(shape, type.getElementType()));
+}
+
+/// An integer scalar as a float, zero-extended when `isUnsigned`.
+Value intToFloat(Lowering &l, Value v, Type to, bool isUnsigned) {
+  return isUnsigned ? l.b.create<arith::UIToFPOp>(l.loc, to, v).getResult()
+                    : l.b.create<arith::SIToFPOp>(l.loc, to, v).getResult();
+}
+
+/// `x` - `zeroPoint` (none: 0) as i32, each widened by its own signedness.
+Value minusZeroPoint(Lowering &l, Value x, bool xUnsigned, Value zeroPoint, bool zpUnsigned,
+                     int64_t axis) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto i32 = l.b.getI32Type();
+  auto widen = [&](Value v, bool isUnsigned) -> Value {
+    if (v.getType() == i32)
+      return v;
+    return isUnsigned ? l.b.create<arith::ExtUIOp>(l.loc, i32, v).getResult()
+                      : l.b.create<arith::ExtSIOp>(l.loc, i32, v).getResult();
+  };
+  SmallVector<Value> inputs = {x};
+  if (!isa<NoneType>(zeroPoint.getType()))
+    inputs.push_back(alongAxis(l, zeroPoint, type.getRank(), axis));
+  return l.elementwise(RankedTensorType::get(type.getShape(), i32), inputs,
+                       [&](ValueRange a) -> Value {
+                         Value v = widen(a[0], xUnsigned);
+                         return a.size() == 1 ? v
+                                              : l.sub(v, widen(a[1], zpUnsigned));
+                       });
+}
+
+/// round_half_even(v) + zeroPoint (a float), saturated to the integer type `to`.
+Value saturateRound(Lowering &l, Value v, Value zeroPoint, Type to, bool toUnsigned) {
+  Type ft = v.getType();
+  unsigned bits = to.getIntOrFloatBitWidth();
+  double lo = toUnsigned ? 0 : -std::ldexp(1.0, bits - 1);
+  double hi = toUnsigned ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
+  Value r = l.add(l.b.create<math::RoundEvenOp>(l.loc, v), zeroPoint);
+  r = l.b.create<arith::MinimumFOp>(l.loc, l.b.create<arith::MaximumFOp>(l.loc, r, l.constant(ft, lo)),
+                                    l.constant(ft, hi));
+  return toUnsigned ? l.b.create<arith::FPToUIOp>(l.loc, to, r).getResult()
+                    : l.b.create<arith::FPToSIOp>(l.loc, to, r).getResult();
+}
+
+FailureOr<Value> lowerQuantizeLinear(QuantizeLinearOp op, Lowering &l) {
+  auto type = resultType(op);
+  int64_t rank = type.getRank();
+  Type ft = cast<RankedTensorType>(op.getYScale().getType()).getElementType();
+  bool hasZeroPoint = !isa<NoneType>(op.getYZeroPoint().getType());
+  SmallVector<Value> inputs = {op.getX(), alongAxis(l, op.getYScale(), rank, op.getAxis())};
+  if (hasZeroPoint)
+    inputs.push_back(alongAxis(l, op.getYZeroPoint(), rank, op.getAxis()));
+  bool xUnsigned = l.unsignedOperands[0], yUnsigned = l.unsignedResults[0];
+  return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
+    Value x = isa<FloatType>(a[0].getType()) ? l.convert(a[0], ft) : intToFloat(l, a[0], ft, xUnsigned);
+    Value zp = hasZeroPoint ? intToFloat(l, a[2], ft, yUnsigned) : l.constant(ft, 0);
+    return saturateRound(l, l.div(x, a[1]), zp, type.getElementType(), yUnsigned);
+  });
+}
+
+FailureOr<Value> lowerDequantizeLinear(DequantizeLinearOp op, Lowering &l) {
+  auto type = resultType(op);
+  int64_t rank = type.getRank();
+  Value centered = minusZeroPoint(l, op.getX(), l.unsignedOperands[0], op.getXZeroPoint(),
+                                  l.unsignedOperands[2], op.getAxis());
+  return l.elementwise(type, {centered, alongAxis(l, op.getXScale(), rank, op.getAxis())},
+                       [&](ValueRange a) -> Value {
+                         return l.mul(intToFloat(l, a[0], type.getElementType(), false), a[1]);
+                       });
+}
+
+/// Scale and zero point from the range of x extended to include 0, then
+/// x quantized with them (uint8).
+FailureOr<SmallVector<Value>> lowerDynamicQuantizeLinear(DynamicQuantizeLinearOp op,
+                                                         Lowering &l) {
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  Type ft = xType.getElementType(), u8 = l.b.getI8Type();
+  OpBuilder &b = l.b;
+  auto all = llvm::to_vector(llvm::seq<int64_t>(0, xType.getRank()));
+  auto scalarOf = [&](Value reduced) {
+    return l.scalar(l.reshape(reduced, RankedTensorType::get({}, ft)));
+  };
+  Value zero = l.constant(ft, 0);
+  Value lo = b.create<arith::MinimumFOp>(
+      l.loc, zero,
+      scalarOf(l.reduceKeepDims(op.getX(), all, l.highest(ft),
+                                [&](Value acc, Value x) { return l.min(acc, x); })));
+  Value hi = b.create<arith::MaximumFOp>(l.loc, zero, scalarOf(l.maxKeepDims(op.getX(), all)));
+  Value scale = l.div(l.sub(hi, lo), l.constant(ft, 255));
+  // An all-zero input has scale 0; divide by 1 instead (every value maps to 0).
+  Value divisor = b.create<arith::SelectOp>(
+      l.loc, b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OEQ, scale, zero),
+      l.constant(ft, 1), scale);
+  Value zeroPoint = saturateRound(l, l.div(l.sub(zero, lo), divisor), zero, u8, true);
+  Value zpFloat = intToFloat(l, zeroPoint, ft, true);
+  Value y = l.elementwise(cast<RankedTensorType>(op.getY().getType()), op.getX(),
+                          [&](ValueRange a) {
+                            return saturateRound(l, l.div(a[0], divisor), zpFloat, u8, true);
+                          });
+  auto scalarTensor = [&](Value v) -> Value {
+    return b.create<tensor::FromElementsOp>(l.loc, RankedTensorType::get({}, v.getType()), v);
+  };
+  return SmallVector<Value>{y, scalarTensor(scale), scalarTensor(zeroPoint)};
+}
+
+FailureOr<Value> lowerMatMulInteger(MatMulIntegerOp op, Lowering &l) {
+  int64_t aRank = cast<RankedTensorType>(op.getA().getType()).getRank();
+  int64_t bRank = cast<RankedTensorType>(op.getB().getType()).getRank();
+  // a_zero_point may be per row of A, b_zero_point per column of B.
+  Value a = minusZeroPoint(l, op.getA(), l.unsignedOperands[0], op.getAZeroPoint(),
+                           l.unsignedOperands[2], std::max<int64_t>(aRank - 2, 0));
+  Value b = minusZeroPoint(l, op.getB(), l.unsignedOperands[1], op.getBZeroPoint(),
+                           l.unsignedOperands[3], bRank - 1);
+  return matMulOf(l, a, b, resultType(op));
+}
+
+FailureOr<Value> lowerConvInteger(ConvIntegerOp op, Lowering &l) {
+  Value x = minusZeroPoint(l, op.getX(), l.unsignedOperands[0], op.getXZeroPoint(),
+                           l.unsignedOperands[2], 1);
+  // w_zero_point may be per output channel.
+  Value w = minusZeroPoint(l, op.getW(), l.unsignedOperands[1], op.getWZeroPoint(),
+                           l.unsignedOperands[3], 0);
+  return convOf(op, l, x, w, l.b.create<NoneOp>(l.loc), resultType(op));
+}
+
+/// The int32 accumulator `acc` requantized: acc * (in_scale * w_scale /
+/// y_scale), rounded, plus y_zero_point, saturated. `wScale` is one value or
+/// one per index of `axis` of the result.
+Value requantize(Lowering &l, Value acc, Value inScale, Value wScale, int64_t axis,
+                 Value yScale, Value yZeroPoint, RankedTensorType type, bool yUnsigned) {
+  Type ft = cast<RankedTensorType>(inScale.getType()).getElementType();
+  int64_t rank = type.getRank();
+  return l.elementwise(
+      type, {acc, inScale, alongAxis(l, wScale, rank, axis), yScale, yZeroPoint},
+      [&](ValueRange a) -> Value {
+        Value multiplier = l.div(l.mul(a[1], a[2]), a[3]);
+        return saturateRound(l, l.mul(intToFloat(l, a[0], ft, false), multiplier),
+                             intToFloat(l, a[4], ft, yUnsigned), type.getElementType(),
+                             yUnsigned);
+      });
+}
+
+FailureOr<Value> lowerQLinearMatMul(QLinearMatMulOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto u = l.unsignedOperands;
+  int64_t aRank = cast<RankedTensorType>(op.getA().getType()).getRank();
+  int64_t bRank = cast<RankedTensorType>(op.getB().getType()).getRank();
+  Value a = minusZeroPoint(l, op.getA(), u[0], op.getAZeroPoint(), u[2],
+                           std::max<int64_t>(aRank - 2, 0));
+  Value b = minusZeroPoint(l, op.getB(), u[3], op.getBZeroPoint(), u[5], bRank - 1);
+  Value acc = matMulOf(l, a, b, RankedTensorType::get(type.getShape(), l.b.getI32Type()));
+  return requantize(l, acc, op.getAScale(), op.getBScale(), type.getRank() - 1, op.getYScale(),
+                    op.getYZeroPoint(), type, l.unsignedResults[0]);
+}
+
+FailureOr<Value> lowerQLinearConv(QLinearConvOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto u = l.unsignedOperands;
+  Value x = minusZeroPoint(l, op.getX(), u[0], op.getXZeroPoint(), u[2], 1);
+  Value w = minusZeroPoint(l, op.getW(), u[3], op.getWZeroPoint(), u[5], 0);
+  auto acc = convOf(op, l, x, w, op.getB(),
+                    RankedTensorType::get(type.getShape(), l.b.getI32Type()));
+  if (failed(acc))
+    return failure();
+  return requantize(l, *acc, op.getXScale(), op.getWScale(), 1, op.getYScale(),
+                    op.getYZeroPoint(), type, l.unsignedResults[0]);
+}
+
+//===----------------------------------------------------------------------===//
+// Resampling
+//===----------------------------------------------------------------------===//
+
+/// The taps of one resized dim for one output position: input indices
+/// (clamped, i.e. edge-padded) and their f64 weights.
+struct ResizeTaps {
+  SmallVector<Value> indices, weights;
+  Value outside; // i1: beyond the input under tf_crop_and_resize
+};
+
+/// Resize as one generic over the output. Every resized dim maps the output
+/// index back to a real input coordinate (f64, as the ONNX reference does),
+/// then contributes 1 (nearest), 2 (linear) or 4 (cubic) taps; the value is
+/// the weighted sum over every combination of taps, which is the separable
+/// interpolation of the reference. Dims kept at scale 1 read straight through.
+FailureOr<Value> lowerResize(ResizeOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  int64_t rank = type.getRank();
+  OpBuilder &b = l.b;
+  Type f64 = b.getF64Type(), i64 = b.getI64Type();
+  StringRef mode = op.getMode(), coord = op.getCoordinateTransformationMode(),
+            nearest = op.getNearestMode();
+  bool crop = coord == "tf_crop_and_resize", exclude = op.getExcludeOutside() != 0;
+  double a = op.getCubicCoeffA().convertToDouble();
+  auto given = [](Value v) { return !isa<NoneType>(v.getType()) && staticNumElements(v) != 0; };
+  bool bySizes = given(op.getSizes());
+  ElementsAttr constantScales;
+  if (!bySizes)
+    matchPattern(op.getScales(), m_Constant(&constantScales));
+  // The scale of each dim: out/in for sizes, else the (maybe run-time) scales.
+  SmallVector<Value> scales;
+  SmallVector<bool> resized;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t in = xType.getDimSize(d), out = type.getDimSize(d);
+    std::optional<double> known;
+    if (bySizes)
+      known = double(out) / double(in);
+    else if (constantScales)
+      known = constantScales.getValues<APFloat>()[d].convertToFloat();
+    scales.push_back(known ? l.constant(f64, *known)
+                           : l.convert(l.element(op.getScales(), d), f64));
+    resized.push_back(crop || in != out || !known || *known != 1.0);
+  }
+  SmallVector<Value> roiStart(rank), roiEnd(rank);
+  if (crop)
+    for (int64_t d = 0; d < rank; ++d) {
+      roiStart[d] = l.convert(l.element(op.getRoi(), d), f64);
+      roiEnd[d] = l.convert(l.element(op.getRoi(), d + rank), f64);
+    }
+  int64_t combinations = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    if (resized[d])
+      combinations *= mode == "cubic" ? 4 : mode == "linear" ? 2 : 1;
+  if (combinations > 256)
+    return unsupported(op, "more than 256 interpolation taps per output element");
+
+  auto c = [&](double v) { return l.constant(f64, v); };
+  auto cmp = [&](arith::CmpFPredicate p, Value x, Value y) -> Value {
+    return b.create<arith::CmpFOp>(l.loc, p, x, y);
+  };
+  auto taps = [&](int64_t d) -> ResizeTaps {
+    ResizeTaps t;
+    int64_t in = xType.getDimSize(d);
+    Value x = b.create<arith::SIToFPOp>(l.loc, f64, l.loopIndexI64(d));
+    Value scale = scales[d];
+    Value width = l.mul(scale, c(in)); // the reference's (real) output length
+    Value half = c(0.5), source;
+    if (coord == "half_pixel")
+      source = l.sub(l.div(l.add(x, half), scale), half);
+    else if (coord == "pytorch_half_pixel")
+      source = b.create<arith::SelectOp>(l.loc, cmp(arith::CmpFPredicate::OGT, width, c(1)),
+                                         l.sub(l.div(l.add(x, half), scale), half), c(0));
+    else if (coord == "tf_half_pixel_for_nn")
+      source = l.div(l.add(x, half), scale);
+    else if (coord == "asymmetric")
+      source = l.div(x, scale);
+    else if (coord == "align_corners")
+      source = b.create<arith::SelectOp>(l.loc, cmp(arith::CmpFPredicate::OEQ, width, c(1)), c(0),
+                                         l.div(l.mul(x, c(in - 1)), l.sub(width, c(1))));
+    else { // tf_crop_and_resize
+      Value span = l.mul(l.sub(roiEnd[d], roiStart[d]), c(in - 1));
+      source = l.add(b.create<arith::SelectOp>(l.loc, cmp(arith::CmpFPredicate::OEQ, width, c(1)),
+                                               l.div(span, c(2)),
+                                               l.div(l.mul(x, span), l.sub(width, c(1)))),
+                     l.mul(roiStart[d], c(in - 1)));
+      t.outside = b.create<arith::OrIOp>(l.loc, cmp(arith::CmpFPredicate::OLT, source, c(0)),
+                                         cmp(arith::CmpFPredicate::OGT, source, c(in - 1)));
+    }
+    Value floor = b.create<math::FloorOp>(l.loc, source);
+    Value r = l.sub(source, floor);
+    Value base = b.create<arith::FPToSIOp>(l.loc, i64, floor);
+    auto tap = [&](Value offset) {
+      return b.create<arith::AddIOp>(l.loc, base, offset).getResult();
+    };
+    auto offset = [&](int64_t k) { return l.constant(i64, k); };
+    if (mode == "nearest") {
+      Value up = nearest == "round_prefer_floor" ? cmp(arith::CmpFPredicate::OGT, r, half)
+                 : nearest == "round_prefer_ceil" ? cmp(arith::CmpFPredicate::OGE, r, half)
+                 : nearest == "ceil"              ? cmp(arith::CmpFPredicate::OGT, r, c(0))
+                                                  : b.create<arith::ConstantIntOp>(l.loc, 0, 1);
+      t.indices.push_back(tap(b.create<arith::ExtUIOp>(l.loc, i64, up)));
+      t.weights.push_back(c(1));
+    } else if (mode == "linear") {
+      t.indices = {tap(offset(0)), tap(offset(1))};
+      t.weights = {l.sub(c(1), r), r};
+    } else {
+      // Keys' cubic convolution weights for taps -1..2 at distance r.
+      auto near = [&](Value s) { // |s| <= 1
+        return l.add(l.mul(l.mul(l.sub(l.mul(c(a + 2), s), c(a + 3)), s), s), c(1));
+      };
+      auto far = [&](Value s) { // 1 < |s| < 2
+        return l.sub(l.mul(l.add(l.mul(l.sub(l.mul(c(a), s), c(5 * a)), s), c(8 * a)), s),
+                     c(4 * a));
+      };
+      Value q = l.sub(c(1), r);
+      t.indices = {tap(offset(-1)), tap(offset(0)), tap(offset(1)), tap(offset(2))};
+      t.weights = {far(l.add(r, c(1))), near(r), near(q), far(l.add(q, c(1)))};
+    }
+    if (exclude) {
+      Value sum = c(0);
+      for (auto [i, w] : llvm::enumerate(t.weights)) {
+        Value inside = b.create<arith::AndIOp>(
+            l.loc,
+            b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sge, t.indices[i],
+                                    offset(0)),
+            b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, t.indices[i],
+                                    offset(in)));
+        w = b.create<arith::SelectOp>(l.loc, inside, w, c(0));
+        sum = l.add(sum, w);
+      }
+      for (Value &w : t.weights)
+        w = l.div(w, sum);
+    }
+    for (Value &index : t.indices)
+      index = l.clampIndex(b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), index), in);
+    return t;
+  };
+
+  Type et = type.getElementType();
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    SmallVector<ResizeTaps> perDim;
+    Value outside = b.create<arith::ConstantIntOp>(l.loc, 0, 1);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (resized[d]) {
+        perDim.push_back(taps(d));
+        if (perDim.back().outside)
+          outside = b.create<arith::OrIOp>(l.loc, outside, perDim.back().outside);
+      } else {
+        perDim.push_back({{b.create<linalg::IndexOp>(l.loc, d)}, {c(1)}, nullptr});
+      }
+    }
+    if (mode == "nearest" && !crop) {
+      SmallVector<Value> coords;
+      for (ResizeTaps &t : perDim)
+        coords.push_back(t.indices[0]);
+      return b.create<tensor::ExtractOp>(l.loc, op.getX(), coords);
+    }
+    // Sum over every combination of taps (an odometer over the dims).
+    Value sum = c(0);
+    SmallVector<size_t> which(rank, 0);
+    while (true) {
+      SmallVector<Value> coords;
+      Value weight = c(1);
+      for (int64_t d = 0; d < rank; ++d) {
+        coords.push_back(perDim[d].indices[which[d]]);
+        if (perDim[d].indices.size() > 1)
+          weight = l.mul(weight, perDim[d].weights[which[d]]);
+      }
+      Value v = l.convert(b.create<tensor::ExtractOp>(l.loc, op.getX(), coords), f64);
+      sum = l.add(sum, l.mul(weight, v));
+      int64_t d = rank - 1;
+      while (d >= 0 && ++which[d] == perDim[d].indices.size())
+        which[d--] = 0;
+      if (d < 0)
+        break;
+    }
+    Value result = l.convert(sum, et);
+    if (crop)
+      result = b.create<arith::SelectOp>(
+          l.loc, outside, l.constant(et, op.getExtrapolationValue().convertToDouble()), result);
+    return result;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Einsum and generators
+//===----------------------------------------------------------------------===//
+
+/// One linalg.generic over the equation's loops: the product of the inputs
+/// summed over the loops absent from the output.
+FailureOr<Value> lowerEinsum(EinsumOp op, Lowering &l) {
+  auto type = resultType(op);
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Value v : op.getInputs())
+    shapes.emplace_back(cast<RankedTensorType>(v.getType()).getShape());
+  std::string error;
+  auto spec = parseEinsum(op.getEquation(), shapes, error);
+  if (!spec)
+    return unsupported(op, error);
+  OpBuilder &b = l.b;
+  int64_t loops = spec->loopSizes.size();
+  SmallVector<AffineMap> maps;
+  for (auto [shape, dims] : llvm::zip(shapes, spec->inputs)) {
+    SmallVector<AffineExpr> exprs;
+    for (auto [size, loop] : llvm::zip(shape, dims))
+      exprs.push_back(size == 1 && spec->loopSizes[loop] != 1 ? b.getAffineConstantExpr(0)
+                                                              : b.getAffineDimExpr(loop));
+    maps.push_back(AffineMap::get(loops, 0, exprs, b.getContext()));
+  }
+  SmallVector<AffineExpr> out;
+  for (int64_t loop : spec->output)
+    out.push_back(b.getAffineDimExpr(loop));
+  maps.push_back(AffineMap::get(loops, 0, out, b.getContext()));
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t loop = 0; loop < loops; ++loop)
+    iters.push_back(llvm::is_contained(spec->output, loop) ? utils::IteratorType::parallel
+                                                           : utils::IteratorType::reduction);
+  Type et = type.getElementType();
+  return b
+      .create<linalg::GenericOp>(l.loc, type, op.getInputs(), l.filled(type, l.constant(et, 0)),
+                                 maps, iters,
+                                 [&](OpBuilder &nb, Location, ValueRange a) {
+                                   Value product = a[0];
+                                   for (Value v : a.drop_front().drop_back())
+                                     product = l.mul(product, v);
+                                   nb.create<linalg::YieldOp>(l.loc, l.add(a.back(), product));
+                                 })
+      .getResult(0);
+}
+
+/// values[1] where the (wrapped) index equals the position along axis,
+/// values[0] elsewhere; the depth is the result's axis dim.
+FailureOr<Value> lowerOneHot(OneHotOp op, Lowering &l) {
+  auto type = resultType(op);
+  int64_t rank = type.getRank(), axis = *normalizeAxis(op.getAxis(), rank);
+  int64_t depth = type.getDimSize(axis);
+  OpBuilder &b = l.b;
+  Value off = l.element(op.getValues(), 0), on = l.element(op.getValues(), 1);
+  SmallVector<AffineExpr> in;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      in.push_back(b.getAffineDimExpr(d));
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, in, b.getContext()),
+                                 b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  bool indexUnsigned = l.unsignedOperands[0];
+  return b
+      .create<linalg::GenericOp>(
+          l.loc, type, op.getIndices(), l.empty(type), maps, iters,
+          [&](OpBuilder &nb, Location, ValueRange a) {
+            Value index = a[0];
+            Type i64 = nb.getI64Type();
+            if (isa<FloatType>(index.getType()))
+              index = nb.create<arith::FPToSIOp>(l.loc, i64, index);
+            else if (index.getType() != i64)
+              index = indexUnsigned ? nb.create<arith::ExtUIOp>(l.loc, i64, index).getResult()
+                                    : nb.create<arith::ExtSIOp>(l.loc, i64, index).getResult();
+            Value negative = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, index,
+                                                      l.constant(i64, 0));
+            index = nb.create<arith::SelectOp>(l.loc, negative,
+                                               l.add(index, l.constant(i64, depth)), index);
+            Value hit = nb.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, index,
+                                                 l.loopIndexI64(axis));
+            nb.create<linalg::YieldOp>(l.loc,
+                                       nb.create<arith::SelectOp>(l.loc, hit, on, off).getResult());
+          })
+      .getResult(0);
+}
+
+/// a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), evaluated in f64.
+FailureOr<Value> lowerWindow(Operation *op, Lowering &l, double a0, double a1, double a2) {
+  auto type = resultType(op);
+  int64_t size = type.getDimSize(0);
+  bool periodic = op->getAttrOfType<IntegerAttr>("periodic").getInt() != 0;
+  double n = periodic ? size : size - 1;
+  Type f64 = l.b.getF64Type();
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    Value angle = l.mul(l.b.create<arith::SIToFPOp>(l.loc, f64, l.loopIndexI64(0)),
+                        l.constant(f64, 2 * M_PI / n));
+    Value w = l.sub(l.constant(f64, a0),
+                    l.mul(l.constant(f64, a1), l.b.create<math::CosOp>(l.loc, angle)));
+    if (a2 != 0)
+      w = l.add(w, l.mul(l.constant(f64, a2),
+                         l.b.create<math::CosOp>(l.loc, l.mul(angle, l.constant(f64, 2)))));
+    return l.convert(w, type.getElementType());
+  });
+}
+
 /// Lowers a single-result nn op; emits a diagnostic and fails when it cannot.
 FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
@@ -2174,7 +2651,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](ArgMinOp o) { return lowerArg(o, l, /*isMax=*/false); })
       .Case([&](SoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/false); })
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
-      .Case([&](ConvOp o) { return lowerConv(o, l); })
+      .Case([&](ConvOp o) { return convOf(o, l, o.getX(), o.getW(), o.getB(), resultType(o)); })
       .Case([&](ConvTransposeOp o) { return lowerConvTranspose(o, l); })
       .Case([&](MaxPoolOp o) {
         return lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false);
@@ -2195,7 +2672,9 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](CumSumOp o) { return lowerCumSum(o, l); })
       .Case([&](EyeLikeOp o) { return lowerEyeLike(o, l); })
       .Case([&](GemmOp o) { return lowerGemm(o, l); })
-      .Case([&](MatMulOp o) { return lowerMatMul(o, l); })
+      .Case([&](MatMulOp o) -> FailureOr<Value> {
+        return matMulOf(l, o.getA(), o.getB(), resultType(o));
+      })
       .Case([&](TransposeOp o) { return lowerTranspose(o, l); })
       .Case([&](ConcatOp o) { return lowerConcat(o, l); })
       .Case([&](PadOp o) { return lowerPad(o, l); })
@@ -2222,12 +2701,37 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](ScatterNDOp o) { return lowerScatterND(o, l); })
       .Case([&](NegativeLogLikelihoodLossOp o) { return lowerNLLLoss(o, l); })
       .Case([&](IdentityOp o) -> FailureOr<Value> { return o.getInput(); })
+      .Case([&](QuantizeLinearOp o) { return lowerQuantizeLinear(o, l); })
+      .Case([&](DequantizeLinearOp o) { return lowerDequantizeLinear(o, l); })
+      .Case([&](MatMulIntegerOp o) { return lowerMatMulInteger(o, l); })
+      .Case([&](ConvIntegerOp o) { return lowerConvInteger(o, l); })
+      .Case([&](QLinearMatMulOp o) { return lowerQLinearMatMul(o, l); })
+      .Case([&](QLinearConvOp o) { return lowerQLinearConv(o, l); })
+      .Case([&](EinsumOp o) { return lowerEinsum(o, l); })
+      .Case([&](OneHotOp o) { return lowerOneHot(o, l); })
+      .Case([&](ResizeOp o) { return lowerResize(o, l); })
+      // Hann and Hamming are raised cosines; Blackman adds the second harmonic.
+      .Case([&](HannWindowOp o) { return lowerWindow(o, l, 0.5, 0.5, 0); })
+      .Case([&](HammingWindowOp o) { return lowerWindow(o, l, 25.0 / 46, 21.0 / 46, 0); })
+      .Case([&](BlackmanWindowOp o) { return lowerWindow(o, l, 0.42, 0.5, 0.08); })
       .Default([&](Operation *o) { return unsupported(o, "no lowering"); });
 }
 
 /// Lowers one nn op to one value per result; emits a diagnostic and fails
 /// when it cannot.
-FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, bool isUnsigned) {
+bool isUnsignedTensor(Type t) {
+  auto tensor = dyn_cast<RankedTensorType>(t);
+  return tensor && tensor.getElementType().isUnsignedInteger();
+}
+
+/// Which operands and results of an op are unsigned integer tensors; taken
+/// before the function is made signless.
+struct Signedness {
+  bool computesUnsigned;
+  SmallVector<bool> operands, results;
+};
+
+FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, const Signedness &sign) {
   for (Type t : op->getOperandTypes()) {
     auto tensor = dyn_cast<RankedTensorType>(t);
     if (!tensor)
@@ -2244,7 +2748,7 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, bool isUnsign
   for (Type t : op->getResultTypes())
     if (!cast<RankedTensorType>(t).hasStaticShape())
       return unsupported(op, "dynamic shapes are not supported yet");
-  Lowering l{b, op->getLoc(), isUnsigned};
+  Lowering l{b, op->getLoc(), sign.computesUnsigned, sign.operands, sign.results};
   using Results = FailureOr<SmallVector<Value>>;
   return llvm::TypeSwitch<Operation *, Results>(op)
       .Case([&](DropoutOp o) -> Results {
@@ -2256,6 +2760,7 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, bool isUnsign
       .Case([&](SplitOp o) { return lowerSplit(o, l); })
       .Case([&](TopKOp o) { return lowerTopK(o, l); })
       .Case([&](SoftmaxCrossEntropyLossOp o) { return lowerSoftmaxCrossEntropy(o, l); })
+      .Case([&](DynamicQuantizeLinearOp o) { return lowerDynamicQuantizeLinear(o, l); })
       .Default([&](Operation *o) -> Results {
         FailureOr<Value> v = lowerSingleResult(o, l);
         if (failed(v))
@@ -2264,10 +2769,6 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, bool isUnsign
       });
 }
 
-bool isUnsignedTensor(Type t) {
-  auto tensor = dyn_cast<RankedTensorType>(t);
-  return tensor && tensor.getElementType().isUnsignedInteger();
-}
 
 /// Whether `op` computes on unsigned integers. A cast's integer side is its
 /// source, or its target when the source is a float.
@@ -2303,17 +2804,19 @@ void makeSignless(func::FuncOp func) {
 struct ConvertNNToLinalgPass
     : lepton::impl::ConvertNNToLinalgBase<ConvertNNToLinalgPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<Operation *, bool>> ops;
+    SmallVector<std::pair<Operation *, Signedness>> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<NNDialect>(op->getDialect()) && !isa<NoneOp>(op))
-        ops.push_back({op, computesUnsigned(op)});
+        ops.push_back({op, Signedness{computesUnsigned(op),
+                                      llvm::map_to_vector(op->getOperandTypes(), isUnsignedTensor),
+                                      llvm::map_to_vector(op->getResultTypes(), isUnsignedTensor)}});
     });
     getOperation().walk([](func::FuncOp func) { makeSignless(func); });
     IRRewriter rewriter(&getContext());
     bool ok = true;
-    for (auto [op, isUnsigned] : ops) {
+    for (auto &[op, sign] : ops) {
       rewriter.setInsertionPoint(op);
-      FailureOr<SmallVector<Value>> lowered = lowerOp(op, rewriter, isUnsigned);
+      FailureOr<SmallVector<Value>> lowered = lowerOp(op, rewriter, sign);
       if (failed(lowered)) {
         ok = false; // keep going: report every unsupported op at once
         continue;

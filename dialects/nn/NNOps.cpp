@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -732,17 +733,13 @@ OpFoldResult SizeOp::fold(FoldAdaptor) {
 // Convolution, pooling, matrix products
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
-                                       std::optional<Location> loc,
-                                       ValueRange operands, DictionaryAttr attrs,
-                                       OpaqueProperties props, RegionRange regions,
-                                       SmallVectorImpl<Type> &types) {
-  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
-  auto x = rankedType(op.getX()), w = rankedType(op.getW());
+/// The output shape of Conv, ConvInteger and QLinearConv (same attributes).
+template <typename Adaptor>
+static FailureOr<SmallVector<int64_t>> inferConvShape(std::optional<Location> loc, Adaptor op,
+                                                      Value X, Value W, Value B) {
+  auto x = rankedType(X), w = rankedType(W);
   if (!x || !w || x.getRank() < 3 || w.getRank() != x.getRank())
     return emitOptionalError(loc, "X and W must have the same rank >= 3");
-  if (x.getElementType() != w.getElementType())
-    return emitOptionalError(loc, "X and W element types differ");
   int64_t group = op.getGroup();
   int64_t channels = x.getDimSize(1), filters = w.getDimSize(0);
   if (group <= 0)
@@ -753,7 +750,7 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
                              w.getDimSize(1), " x group ", group);
   if (filters != kDyn && filters % group != 0)
     return emitOptionalError(loc, "the number of filters is not divisible by group");
-  if (auto b = rankedType(op.getB()))
+  if (auto b = B ? rankedType(B) : RankedTensorType())
     if (b.getRank() != 1 || (filters != kDyn && b.getDimSize(0) != kDyn &&
                              b.getDimSize(0) != filters))
       return emitOptionalError(loc, "B must be a vector of ", filters, " elements");
@@ -772,7 +769,22 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
     return emitOptionalError(loc, error);
   SmallVector<int64_t> shape = {x.getDimSize(0), filters};
   shape.append(geometry->outShape);
-  types.push_back(tensorOf(shape, x.getElementType()));
+  return shape;
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr attrs,
+                                       OpaqueProperties props, RegionRange regions,
+                                       SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto shape = inferConvShape(loc, op, op.getX(), op.getW(), op.getB());
+  if (failed(shape))
+    return failure();
+  Type element = rankedType(op.getX()).getElementType();
+  if (element != rankedType(op.getW()).getElementType())
+    return emitOptionalError(loc, "X and W element types differ");
+  types.push_back(tensorOf(*shape, element));
   return success();
 }
 
@@ -910,16 +922,12 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
-                                         std::optional<Location> loc,
-                                         ValueRange operands, DictionaryAttr,
-                                         OpaqueProperties, RegionRange,
-                                         SmallVectorImpl<Type> &types) {
-  auto a = rankedType(operands[0]), b = rankedType(operands[1]);
+/// The numpy matmul shape of MatMul, MatMulInteger and QLinearMatMul.
+static FailureOr<SmallVector<int64_t>> inferMatMulShape(std::optional<Location> loc, Value A,
+                                                        Value B) {
+  auto a = rankedType(A), b = rankedType(B);
   if (!a || !b || a.getRank() < 1 || b.getRank() < 1)
     return emitOptionalError(loc, "operands must have rank >= 1");
-  if (a.getElementType() != b.getElementType())
-    return emitOptionalError(loc, "operand element types differ");
   // 1-D operands are promoted to matrices and the added dim removed after.
   SmallVector<int64_t> as(a.getShape()), bs(b.getShape());
   if (a.getRank() == 1)
@@ -937,9 +945,24 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
     shape.push_back(as[as.size() - 2]);
   if (b.getRank() != 1)
     shape.push_back(bs.back());
-  types.push_back(tensorOf(shape, a.getElementType()));
+  return shape;
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr,
+                                         OpaqueProperties, RegionRange,
+                                         SmallVectorImpl<Type> &types) {
+  auto a = rankedType(operands[0]), b = rankedType(operands[1]);
+  if (a && b && a.getElementType() != b.getElementType())
+    return emitOptionalError(loc, "operand element types differ");
+  auto shape = inferMatMulShape(loc, operands[0], operands[1]);
+  if (failed(shape))
+    return failure();
+  types.push_back(tensorOf(*shape, a.getElementType()));
   return success();
 }
+
 
 //===----------------------------------------------------------------------===//
 // Shape and data movement
@@ -1229,6 +1252,249 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   types.push_back(tensorOf(shape, IntegerType::get(ctx, 64)));
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+/// Checks that a scale or zero point is one value or one per index of `axis`.
+static LogicalResult checkQuantParam(std::optional<Location> loc, Value param,
+                                     RankedTensorType data, int64_t axis, StringRef name) {
+  auto type = rankedType(param);
+  if (!type)
+    return success();
+  if (type.getRank() == 0 || (type.getRank() == 1 && type.getDimSize(0) == 1))
+    return success();
+  auto normalized = normalizeAxis(axis, data.getRank());
+  if (type.getRank() != 1 || !normalized ||
+      (data.getDimSize(*normalized) != kDyn && type.getDimSize(0) != kDyn &&
+       type.getDimSize(0) != data.getDimSize(*normalized)))
+    return emitOptionalError(loc, name, " must be a scalar or a 1-D tensor along axis ", axis);
+  return success();
+}
+
+LogicalResult QuantizeLinearOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                 ValueRange operands, DictionaryAttr attrs,
+                                                 OpaqueProperties props, RegionRange regions,
+                                                 SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  if (failed(checkQuantParam(loc, op.getYScale(), x, op.getAxis(), "y_scale")) ||
+      failed(checkQuantParam(loc, op.getYZeroPoint(), x, op.getAxis(), "y_zero_point")))
+    return failure();
+  auto zp = rankedType(op.getYZeroPoint());
+  Type element = zp ? zp.getElementType() : IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  if (!element.isInteger(8))
+    return emitOptionalError(loc, "unsupported: quantization to ", element);
+  types.push_back(tensorOf(x.getShape(), element));
+  return success();
+}
+
+LogicalResult DequantizeLinearOp::inferReturnTypes(MLIRContext *ctx,
+                                                   std::optional<Location> loc,
+                                                   ValueRange operands, DictionaryAttr attrs,
+                                                   OpaqueProperties props, RegionRange regions,
+                                                   SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  if (failed(checkQuantParam(loc, op.getXScale(), x, op.getAxis(), "x_scale")) ||
+      failed(checkQuantParam(loc, op.getXZeroPoint(), x, op.getAxis(), "x_zero_point")))
+    return failure();
+  if (!x.getElementType().isInteger())
+    return emitOptionalError(loc, "x must be an integer tensor");
+  types.push_back(tensorOf(x.getShape(), rankedType(op.getXScale()).getElementType()));
+  return success();
+}
+
+LogicalResult DynamicQuantizeLinearOp::inferReturnTypes(MLIRContext *ctx,
+                                                        std::optional<Location> loc,
+                                                        ValueRange operands, DictionaryAttr,
+                                                        OpaqueProperties, RegionRange,
+                                                        SmallVectorImpl<Type> &types) {
+  auto x = rankedType(operands[0]);
+  if (!x.getElementType().isF32())
+    return emitOptionalError(loc, "x must be float32");
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  types.push_back(tensorOf(x.getShape(), u8));
+  types.push_back(tensorOf({}, x.getElementType()));
+  types.push_back(tensorOf({}, u8));
+  return success();
+}
+
+LogicalResult MatMulIntegerOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                ValueRange operands, DictionaryAttr,
+                                                OpaqueProperties, RegionRange,
+                                                SmallVectorImpl<Type> &types) {
+  auto shape = inferMatMulShape(loc, operands[0], operands[1]);
+  if (failed(shape))
+    return failure();
+  types.push_back(tensorOf(*shape, IntegerType::get(ctx, 32)));
+  return success();
+}
+
+LogicalResult ConvIntegerOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                              ValueRange operands, DictionaryAttr attrs,
+                                              OpaqueProperties props, RegionRange regions,
+                                              SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto shape = inferConvShape(loc, op, op.getX(), op.getW(), Value());
+  if (failed(shape))
+    return failure();
+  types.push_back(tensorOf(*shape, IntegerType::get(ctx, 32)));
+  return success();
+}
+
+LogicalResult QLinearMatMulOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                ValueRange operands, DictionaryAttr attrs,
+                                                OpaqueProperties props, RegionRange regions,
+                                                SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  auto shape = inferMatMulShape(loc, op.getA(), op.getB());
+  if (failed(shape))
+    return failure();
+  types.push_back(tensorOf(*shape, rankedType(op.getYZeroPoint()).getElementType()));
+  return success();
+}
+
+LogicalResult QLinearConvOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                              ValueRange operands, DictionaryAttr attrs,
+                                              OpaqueProperties props, RegionRange regions,
+                                              SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto shape = inferConvShape(loc, op, op.getX(), op.getW(), op.getB());
+  if (failed(shape))
+    return failure();
+  types.push_back(tensorOf(*shape, rankedType(op.getYZeroPoint()).getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Resampling
+//===----------------------------------------------------------------------===//
+
+LogicalResult ResizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  StringRef mode = op.getMode(), coord = op.getCoordinateTransformationMode(),
+            nearest = op.getNearestMode();
+  if (!llvm::is_contained({"nearest", "linear", "cubic"}, mode))
+    return emitOptionalError(loc, "unsupported mode '", mode, "'");
+  if (!llvm::is_contained({"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                           "tf_half_pixel_for_nn", "tf_crop_and_resize"},
+                          coord))
+    return emitOptionalError(loc, "unsupported coordinate_transformation_mode '", coord, "'");
+  if (!llvm::is_contained({"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}, nearest))
+    return emitOptionalError(loc, "unsupported nearest_mode '", nearest, "'");
+  if (mode != "nearest" && !isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "unsupported: ", mode, " resize of integers");
+  if (coord == "tf_crop_and_resize" && isa<NoneType>(op.getRoi().getType()))
+    return emitOptionalError(loc, "tf_crop_and_resize needs roi");
+  SmallVector<int64_t> shape(x.getRank(), kDyn);
+  auto given = [](Value v) { return v && !isa<NoneType>(v.getType()) && staticNumElements(v) != 0; };
+  if (given(op.getSizes())) {
+    if (auto sizes = getConstantIntValues(op.getSizes())) {
+      if ((int64_t)sizes->size() != x.getRank())
+        return emitOptionalError(loc, "sizes must have one entry per dim");
+      shape = *sizes;
+    }
+  } else if (given(op.getScales())) {
+    ElementsAttr scales;
+    if (matchPattern(op.getScales(), m_Constant(&scales))) {
+      if ((int64_t)scales.getNumElements() != x.getRank())
+        return emitOptionalError(loc, "scales must have one entry per dim");
+      for (auto [d, scale] : llvm::enumerate(scales.getValues<APFloat>()))
+        if (!x.isDynamicDim(d))
+          shape[d] = (int64_t)std::floor(scale.convertToFloat() * (double)x.getDimSize(d));
+    }
+  } else {
+    return emitOptionalError(loc, "needs scales or sizes");
+  }
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Einsum and generators
+//===----------------------------------------------------------------------===//
+
+LogicalResult EinsumOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Value v : operands) {
+    auto t = rankedType(v);
+    if (t.getElementType() != rankedType(operands[0]).getElementType())
+      return emitOptionalError(loc, "inputs must have one element type");
+    shapes.emplace_back(t.getShape());
+  }
+  std::string error;
+  auto spec = parseEinsum(op.getEquation(), shapes, error);
+  if (!spec)
+    return emitOptionalError(loc, "equation '", op.getEquation(), "': ", error);
+  SmallVector<int64_t> shape;
+  for (int64_t loop : spec->output)
+    shape.push_back(spec->loopSizes[loop]);
+  types.push_back(tensorOf(shape, rankedType(operands[0]).getElementType()));
+  return success();
+}
+
+/// A scalar generator input (OneHot depth, window size): its value when
+/// constant, else dynamic.
+static int64_t constantScalarOrDynamic(Value v) {
+  auto values = getConstantIntValues(v);
+  return values && values->size() == 1 ? (*values)[0] : kDyn;
+}
+
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto indices = rankedType(op.getIndices()), values = rankedType(op.getValues());
+  if (!values.hasStaticShape() || values.getNumElements() != 2)
+    return emitOptionalError(loc, "values must hold [off, on]");
+  int64_t rank = indices.getRank() + 1;
+  auto axis = normalizeAxis(op.getAxis(), rank);
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  SmallVector<int64_t> shape(indices.getShape());
+  int64_t depth = constantScalarOrDynamic(op.getDepth());
+  if (depth != kDyn && depth < 1)
+    return emitOptionalError(loc, "depth must be positive");
+  shape.insert(shape.begin() + *axis, depth);
+  types.push_back(tensorOf(shape, values.getElementType()));
+  return success();
+}
+
+template <typename Adaptor>
+static LogicalResult inferWindow(MLIRContext *ctx, std::optional<Location> loc, Adaptor op,
+                                 SmallVectorImpl<Type> &types) {
+  Type element = onnxElementType(ctx, op.getOutputDatatype());
+  if (!element || isa<IntegerType>(element) && element.isInteger(1))
+    return emitOptionalError(loc, "unsupported output_datatype ", op.getOutputDatatype());
+  types.push_back(tensorOf({constantScalarOrDynamic(op.getSize())}, element));
+  return success();
+}
+
+#define WINDOW(OP)                                                             \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
+      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferWindow(ctx, loc,                                               \
+                       Adaptor(operands, withDefaults(ctx, getOperationName(), attrs), \
+                               props, regions),                                \
+                       types);                                                 \
+  }
+WINDOW(HannWindowOp)
+WINDOW(HammingWindowOp)
+WINDOW(BlackmanWindowOp)
+#undef WINDOW
 
 #define GET_OP_CLASSES
 #include "dialects/nn/NNOps.cpp.inc"

@@ -445,15 +445,17 @@ def NN_BatchNormalizationOp : NN_Op<"batch_normalization"> {
 // Convolution, pooling, matrix products
 //===----------------------------------------------------------------------===//
 
+// The attributes of Conv, ConvInteger and QLinearConv.
+defvar NN_ConvAttrs = (ins DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                           OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                           DefaultValuedAttr<I64Attr, "1">:$group,
+                           OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
+                           OptionalAttr<DenseI64ArrayAttr>:$pads,
+                           OptionalAttr<DenseI64ArrayAttr>:$strides);
+
 def NN_ConvOp : NN_Op<"conv"> {
   let summary = "ONNX Conv";
-  let arguments = (ins NN_Tensor:$X, NN_Tensor:$W, NN_OptTensor:$B,
-                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
-                       OptionalAttr<DenseI64ArrayAttr>:$dilations,
-                       DefaultValuedAttr<I64Attr, "1">:$group,
-                       OptionalAttr<DenseI64ArrayAttr>:$kernel_shape,
-                       OptionalAttr<DenseI64ArrayAttr>:$pads,
-                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let arguments = !con((ins NN_Tensor:$X, NN_Tensor:$W, NN_OptTensor:$B), NN_ConvAttrs);
   let results = (outs NN_Tensor:$Y);
 }
 
@@ -522,6 +524,115 @@ def NN_MatMulOp : NN_Op<"mat_mul"> {
   let summary = "ONNX MatMul (numpy matmul: batched, broadcasting, 1-D promotion)";
   let arguments = (ins NN_Tensor:$A, NN_Tensor:$B);
   let results = (outs NN_Tensor:$Y);
+}
+
+def NN_EinsumOp : NN_Op<"einsum"> {
+  let summary = "ONNX Einsum (explicit or implicit output, ellipsis, repeated indices)";
+  let arguments = (ins Variadic<NN_Tensor>:$Inputs, StrAttr:$equation);
+  let results = (outs NN_Tensor:$Output);
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization, with ONNX's rules: round half to even, saturate to the
+// integer type; zero points default to 0 and follow the scale's granularity
+// (one value, or one per index of `axis`).
+//===----------------------------------------------------------------------===//
+
+def NN_QuantizeLinearOp : NN_Op<"quantize_linear"> {
+  let summary = "ONNX QuantizeLinear: saturate(round(x / y_scale) + y_zero_point)";
+  let arguments = (ins NN_Tensor:$x, NN_Tensor:$y_scale, NN_OptTensor:$y_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs NN_Tensor:$y);
+}
+
+def NN_DequantizeLinearOp : NN_Op<"dequantize_linear"> {
+  let summary = "ONNX DequantizeLinear: (x - x_zero_point) * x_scale";
+  let arguments = (ins NN_Tensor:$x, NN_Tensor:$x_scale, NN_OptTensor:$x_zero_point,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let results = (outs NN_Tensor:$y);
+}
+
+def NN_DynamicQuantizeLinearOp : NN_Op<"dynamic_quantize_linear"> {
+  let summary = "ONNX DynamicQuantizeLinear: uint8 with scale and zero point from the data range";
+  let arguments = (ins NN_Tensor:$x);
+  let results = (outs NN_Tensor:$y, NN_Tensor:$y_scale, NN_Tensor:$y_zero_point);
+}
+
+def NN_MatMulIntegerOp : NN_Op<"mat_mul_integer"> {
+  let summary = "ONNX MatMulInteger: int32 (A - a_zero_point) x (B - b_zero_point)";
+  let arguments = (ins NN_Tensor:$A, NN_Tensor:$B, NN_OptTensor:$a_zero_point,
+                       NN_OptTensor:$b_zero_point);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_ConvIntegerOp : NN_Op<"conv_integer"> {
+  let summary = "ONNX ConvInteger: int32 Conv of (x - x_zero_point) and (w - w_zero_point)";
+  let arguments = !con((ins NN_Tensor:$x, NN_Tensor:$w, NN_OptTensor:$x_zero_point,
+                            NN_OptTensor:$w_zero_point), NN_ConvAttrs);
+  let results = (outs NN_Tensor:$y);
+}
+
+def NN_QLinearMatMulOp : NN_Op<"qlinear_mat_mul"> {
+  let summary = "ONNX QLinearMatMul: the int32 product requantized to y_scale, y_zero_point";
+  let arguments = (ins NN_Tensor:$a, NN_Tensor:$a_scale, NN_Tensor:$a_zero_point,
+                       NN_Tensor:$b, NN_Tensor:$b_scale, NN_Tensor:$b_zero_point,
+                       NN_Tensor:$y_scale, NN_Tensor:$y_zero_point);
+  let results = (outs NN_Tensor:$y);
+}
+
+def NN_QLinearConvOp : NN_Op<"qlinear_conv"> {
+  let summary = "ONNX QLinearConv: the int32 Conv plus int32 B requantized to y_scale, y_zero_point";
+  let arguments = !con((ins NN_Tensor:$x, NN_Tensor:$x_scale, NN_Tensor:$x_zero_point,
+                            NN_Tensor:$w, NN_Tensor:$w_scale, NN_Tensor:$w_zero_point,
+                            NN_Tensor:$y_scale, NN_Tensor:$y_zero_point, NN_OptTensor:$B),
+                       NN_ConvAttrs);
+  let results = (outs NN_Tensor:$y);
+}
+
+//===----------------------------------------------------------------------===//
+// Resampling
+//===----------------------------------------------------------------------===//
+
+def NN_ResizeOp : NN_Op<"resize"> {
+  let summary = "ONNX Resize (and Upsample): nearest, linear or cubic, separable over N dims";
+  let description = [{
+    The output shape comes from constant `sizes` or `scales`, or else from
+    the result type; `scales` and `roi` may be run-time values. Each output
+    coordinate maps back per `coordinate_transformation_mode`; taps beyond
+    the input repeat its edge unless `exclude_outside`.
+  }];
+  let arguments = (ins NN_Tensor:$X, NN_OptTensor:$roi, NN_OptTensor:$scales,
+                       NN_OptTensor:$sizes,
+                       DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       DefaultValuedAttr<I64Attr, "0">:$exclude_outside,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
+                       DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode,
+                       DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode);
+  let results = (outs NN_Tensor:$Y);
+}
+
+//===----------------------------------------------------------------------===//
+// Generators
+//===----------------------------------------------------------------------===//
+
+def NN_OneHotOp : NN_Op<"one_hot"> {
+  let summary = "ONNX OneHot (depth from a constant or the result type; negative indices wrap)";
+  let arguments = (ins NN_Tensor:$indices, NN_Tensor:$depth, NN_Tensor:$values,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs NN_Tensor:$output);
+}
+
+// Window functions a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), with N the
+// size (periodic) or size - 1 (symmetric).
+foreach op = [["HannWindow", "hann_window"], ["HammingWindow", "hamming_window"],
+              ["BlackmanWindow", "blackman_window"]] in
+def NN_ # op[0] # Op : NN_Op<op[1]> {
+  let summary = "ONNX " # op[0] # " (size from a constant or the result type)";
+  let arguments = (ins NN_Tensor:$size,
+                       DefaultValuedAttr<I64Attr, "1">:$output_datatype,
+                       DefaultValuedAttr<I64Attr, "1">:$periodic);
+  let results = (outs NN_Tensor:$output);
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,5 +1,8 @@
 //===- NNShapes.cpp - ONNX shape arithmetic -------------------------------===//
 #include "dialects/nn/NNShapes.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "dialects/nn/NNDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -205,6 +208,131 @@ std::optional<SmallVector<int64_t>> getConstantIntValues(Value v) {
       return SmallVector<int64_t>(values->begin(), values->end());
   }
   return std::nullopt;
+}
+
+std::optional<EinsumSpec> parseEinsum(StringRef equation, ArrayRef<SmallVector<int64_t>> shapes,
+                                      std::string &error) {
+  std::string text;
+  for (char ch : equation)
+    if (ch != ' ')
+      text.push_back(ch);
+  auto [lhs, rhs] = StringRef(text).split("->");
+  bool explicitOutput = StringRef(text).contains("->");
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (terms.size() != shapes.size()) {
+    error = std::to_string(terms.size()) + " terms for " + std::to_string(shapes.size()) +
+            " inputs";
+    return std::nullopt;
+  }
+  // Each term as its letters, with the ellipsis (if any) at position `dots`.
+  struct Term {
+    std::string letters;
+    int64_t dots = -1;
+  };
+  auto parseTerm = [&](StringRef t, Term &term) {
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t.substr(i).starts_with("...") && term.dots < 0) {
+        term.dots = term.letters.size();
+        i += 2;
+      } else if (llvm::isAlpha(t[i])) {
+        term.letters.push_back(t[i]);
+      } else {
+        error = "unexpected '" + std::string(1, t[i]) + "'";
+        return false;
+      }
+    }
+    return true;
+  };
+  SmallVector<Term> parsed(terms.size());
+  int64_t ellipsisRank = 0;
+  for (auto [i, t] : llvm::enumerate(terms)) {
+    if (!parseTerm(t, parsed[i]))
+      return std::nullopt;
+    int64_t extra = (int64_t)shapes[i].size() - (int64_t)parsed[i].letters.size();
+    if (extra < 0 || (extra > 0 && parsed[i].dots < 0)) {
+      error = "term '" + t.str() + "' does not match an input of rank " +
+              std::to_string(shapes[i].size());
+      return std::nullopt;
+    }
+    ellipsisRank = std::max(ellipsisRank, extra);
+  }
+  EinsumSpec spec;
+  spec.loopSizes.assign(ellipsisRank, 1);
+  llvm::StringMap<int64_t> loopOf;
+  llvm::StringMap<int> uses;
+  auto unify = [&](int64_t loop, int64_t size, bool broadcast) {
+    int64_t &known = spec.loopSizes[loop];
+    if (size == ShapedType::kDynamic || size == known || (broadcast && size == 1))
+      return true;
+    if (known == ShapedType::kDynamic || (broadcast && known == 1)) {
+      known = size;
+      return true;
+    }
+    error = "dims " + std::to_string(known) + " and " + std::to_string(size) + " disagree";
+    return false;
+  };
+  for (auto [i, term] : llvm::enumerate(parsed)) {
+    ArrayRef<int64_t> shape = shapes[i];
+    int64_t extra = shape.size() - term.letters.size();
+    SmallVector<int64_t> dims;
+    for (int64_t pos = 0, dim = 0; pos <= (int64_t)term.letters.size(); ++pos) {
+      if (pos == term.dots)
+        for (int64_t e = 0; e < extra; ++e, ++dim) {
+          int64_t loop = ellipsisRank - extra + e;
+          if (!unify(loop, shape[dim], /*broadcast=*/true))
+            return std::nullopt;
+          dims.push_back(loop);
+        }
+      if (pos == (int64_t)term.letters.size())
+        break;
+      StringRef letter(&term.letters[pos], 1);
+      auto [it, inserted] = loopOf.try_emplace(letter, spec.loopSizes.size());
+      if (inserted)
+        spec.loopSizes.push_back(shape[dim]);
+      else if (!unify(it->second, shape[dim], /*broadcast=*/false))
+        return std::nullopt;
+      ++uses[letter];
+      dims.push_back(it->second);
+      ++dim;
+    }
+    spec.inputs.push_back(dims);
+  }
+  if (explicitOutput) {
+    Term out;
+    if (!parseTerm(rhs, out))
+      return std::nullopt;
+    for (int64_t pos = 0; pos <= (int64_t)out.letters.size(); ++pos) {
+      if (pos == out.dots)
+        for (int64_t e = 0; e < ellipsisRank; ++e)
+          spec.output.push_back(e);
+      if (pos == (int64_t)out.letters.size())
+        break;
+      auto it = loopOf.find(StringRef(&out.letters[pos], 1));
+      if (it == loopOf.end() || llvm::is_contained(spec.output, it->second)) {
+        error = "output index '" + std::string(1, out.letters[pos]) +
+                "' is unknown or repeated";
+        return std::nullopt;
+      }
+      spec.output.push_back(it->second);
+    }
+    if (out.dots < 0 && ellipsisRank > 0) {
+      error = "the output drops the ellipsis dims";
+      return std::nullopt;
+    }
+  } else {
+    // Implicit output: the ellipsis dims, then the letters used once, sorted.
+    for (int64_t e = 0; e < ellipsisRank; ++e)
+      spec.output.push_back(e);
+    SmallVector<StringRef> once;
+    for (auto &entry : uses)
+      if (entry.second == 1)
+        once.push_back(entry.first());
+    llvm::sort(once);
+    for (StringRef letter : once)
+      spec.output.push_back(loopOf[letter]);
+  }
+  return spec;
 }
 
 bool isRuntimeValue(Value v) {

@@ -53,6 +53,18 @@ std::optional<WindowGeometry> computeTransposedWindow(
 /// or dense_resource integer attribute), or std::nullopt if not constant.
 std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);
 
+/// An Einsum equation as loops: each input and output dim names a loop;
+/// loops absent from the output are summed over. Ellipsis dims come first
+/// (numpy-broadcast, right-aligned), then the letters in order of appearance.
+struct EinsumSpec {
+  llvm::SmallVector<int64_t> loopSizes;
+  llvm::SmallVector<llvm::SmallVector<int64_t>> inputs;
+  llvm::SmallVector<int64_t> output;
+};
+std::optional<EinsumSpec> parseEinsum(llvm::StringRef equation,
+                                      llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes,
+                                      std::string &error);
+
 /// True for an operand that is neither absent (none) nor a constant: a value
 /// only known at run time.
 bool isRuntimeValue(mlir::Value v);

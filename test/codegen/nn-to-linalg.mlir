@@ -405,3 +405,76 @@ func.func @pad_reflect(%x: tensor<3x4xf32>) -> tensor<3x7xf32> {
   %0 = nn.pad %x, %pads, %none {mode = "reflect"} : (tensor<3x4xf32>, tensor<4xi64>, none) -> tensor<3x7xf32>
   return %0 : tensor<3x7xf32>
 }
+
+// -----
+
+// Einsum is one generic over the equation's loops; a repeated index in one
+// input (a diagonal) reads through the same loop twice.
+// CHECK-DAG: #[[DIAG:.*]] = affine_map<(d0, d1) -> (d0, d1, d1)>
+// CHECK-DAG: #[[BATCH:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @einsum
+func.func @einsum(%x: tensor<2x3x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[DIAG]], #[[BATCH]]], iterator_types = ["parallel", "parallel"]}
+  %0 = nn.einsum %x {equation = "bii->bi"} : (tensor<2x3x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Quantized ops widen each integer operand by its own signedness (uint8 A,
+// int8 B) before subtracting the zero point; requantization rounds half to
+// even and saturates.
+// CHECK-LABEL: func @quantized
+func.func @quantized(%a: tensor<2x4xui8>, %b: tensor<4x3xi8>, %azp: tensor<ui8>, %bzp: tensor<i8>,
+                     %x: tensor<2x3xf32>, %s: tensor<3xf32>, %zp: tensor<3xi8>)
+    -> (tensor<2x3xi32>, tensor<2x3xi8>) {
+  // CHECK: arith.extui %{{.*}} : i8 to i32
+  // CHECK: arith.extui %{{.*}} : i8 to i32
+  // CHECK: arith.subi
+  // CHECK: arith.extsi %{{.*}} : i8 to i32
+  // CHECK: arith.extsi %{{.*}} : i8 to i32
+  // CHECK: arith.subi
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+  // CHECK: arith.muli
+  %0 = nn.mat_mul_integer %a, %b, %azp, %bzp : (tensor<2x4xui8>, tensor<4x3xi8>, tensor<ui8>, tensor<i8>) -> tensor<2x3xi32>
+  // CHECK: arith.divf
+  // CHECK: math.roundeven
+  // CHECK: arith.maximumf
+  // CHECK: arith.minimumf
+  // CHECK: arith.fptosi
+  %1 = nn.quantize_linear %x, %s, %zp : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xi8>
+  return %0, %1 : tensor<2x3xi32>, tensor<2x3xi8>
+}
+
+// -----
+
+// OneHot compares the wrapped index with the position along the axis.
+// CHECK-LABEL: func @one_hot
+func.func @one_hot(%i: tensor<3xi64>, %values: tensor<2xf32>) -> tensor<3x5xf32> {
+  %depth = nn.constant dense<5> : tensor<i64>
+  // CHECK: linalg.generic
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.cmpi eq
+  // CHECK: arith.select
+  %0 = nn.one_hot %i, %depth, %values : (tensor<3xi64>, tensor<i64>, tensor<2xf32>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+
+// -----
+
+// Resize maps each output index of a resized dim back to an f64 source
+// coordinate, then sums weighted taps: 2 x 2 for bilinear over H and W; the
+// unresized N and C dims read straight through.
+// CHECK-LABEL: func @resize_linear
+func.func @resize_linear(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
+  %none = nn.none
+  %scales = nn.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
+  // CHECK: linalg.generic
+  // CHECK: math.floor
+  // CHECK: math.floor
+  // CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<1x1x2x2xf32>
+  // CHECK: arith.truncf
+  %0 = nn.resize %x, %none, %scales, %none {mode = "linear"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}

@@ -258,6 +258,31 @@ bool topKHook(NodeContext &c) {
   return true;
 }
 
+/// Resize before opset 11 and Upsample: (X, scales), asymmetric coordinates
+/// and nearest rounding down; Upsample 7 has scales as an attribute.
+bool resizeHook(NodeContext &c) {
+  bool legacy = c.node.op_type() == "Upsample" || c.opset < 11;
+  if (!legacy)
+    return true;
+  if (Attribute scales = c.attrs.erase("scales")) {
+    auto values = cast<DenseF32ArrayAttr>(scales).asArrayRef();
+    auto type = RankedTensorType::get({(int64_t)values.size()}, c.builder.getF32Type());
+    c.operands.push_back(c.builder.create<nn::ConstantOp>(
+        c.loc, DenseElementsAttr::get(type, values)));
+  }
+  if (c.operands.size() != 2) {
+    c.error = "expects X and scales";
+    return false;
+  }
+  c.operands.insert(c.operands.begin() + 1, c.builder.create<nn::NoneOp>(c.loc));
+  if (auto mode = c.attrs.getNamed("mode"))
+    if (cast<StringAttr>(mode->getValue()).getValue() == "bilinear")
+      c.attrs.set("mode", c.builder.getStringAttr("linear"));
+  c.attrs.set("coordinate_transformation_mode", c.builder.getStringAttr("asymmetric"));
+  c.attrs.set("nearest_mode", c.builder.getStringAttr("floor"));
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -382,6 +407,20 @@ const OpEntry kOpTable[] = {
     {"Identity", "identity", 1},
     {"Dropout", "dropout", 3, dropoutHook},
     {"Constant", "constant", 0, constantHook},
+    {"Einsum", "einsum", -1},
+    {"QuantizeLinear", "quantize_linear", 3},
+    {"DequantizeLinear", "dequantize_linear", 3},
+    {"DynamicQuantizeLinear", "dynamic_quantize_linear", 1},
+    {"MatMulInteger", "mat_mul_integer", 4},
+    {"ConvInteger", "conv_integer", 4},
+    {"QLinearMatMul", "qlinear_mat_mul", 8},
+    {"QLinearConv", "qlinear_conv", 9},
+    {"OneHot", "one_hot", 3},
+    {"Resize", "resize", 4, resizeHook},
+    {"Upsample", "resize", 4, resizeHook},
+    {"HannWindow", "hann_window", 1},
+    {"HammingWindow", "hamming_window", 1},
+    {"BlackmanWindow", "blackman_window", 1},
 };
 
 const OpEntry *lookupOp(StringRef type) {

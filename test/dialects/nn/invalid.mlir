@@ -217,3 +217,31 @@ func.func @gather_nd_fit(%x: tensor<3x4xf32>, %i: tensor<2x3xi64>) -> tensor<2xf
   %0 = nn.gather_nd %x, %i : (tensor<3x4xf32>, tensor<2x3xi64>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+func.func @einsum_terms(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // expected-error @+2 {{equation 'ij,jk->i': 2 terms for 1 inputs}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.einsum %a {equation = "ij,jk->i"} : (tensor<2x3xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @einsum_dims(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+2 {{dims 3 and 4 disagree}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.einsum %a, %b {equation = "ij,jk->ik"} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @quantize_per_axis(%x: tensor<2x3xf32>, %s: tensor<4xf32>) -> tensor<2x3xui8> {
+  %none = nn.none
+  // expected-error @+2 {{y_scale must be a scalar or a 1-D tensor along axis 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = nn.quantize_linear %x, %s, %none : (tensor<2x3xf32>, tensor<4xf32>, none) -> tensor<2x3xui8>
+  return %0 : tensor<2x3xui8>
+}
