@@ -1253,6 +1253,36 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   return success();
 }
 
+LogicalResult MeanVarianceNormalizationOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  auto x = rankedType(op.getX());
+  if (!isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "X must be a float tensor");
+  for (int64_t a : op.getAxes().value_or(ArrayRef<int64_t>{}))
+    if (!normalizeAxis(a, x.getRank()))
+      return emitOptionalError(loc, "axis ", a, " is out of range");
+  return sameAsFirst(operands, types);
+}
+
+LogicalResult ReverseSequenceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                  ValueRange operands, DictionaryAttr attrs,
+                                                  OpaqueProperties props, RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getInput()), lens = rankedType(op.getSequenceLens());
+  int64_t batch = op.getBatchAxis(), time = op.getTimeAxis();
+  if (x.getRank() < 2 || !llvm::is_contained({0, 1}, batch) || !llvm::is_contained({0, 1}, time) ||
+      batch == time)
+    return emitOptionalError(loc, "batch_axis and time_axis must be 0 and 1 in some order");
+  if (lens.getRank() != 1 || !lens.getElementType().isInteger(64) ||
+      (lens.getDimSize(0) != kDyn && x.getDimSize(batch) != kDyn &&
+       lens.getDimSize(0) != x.getDimSize(batch)))
+    return emitOptionalError(loc, "sequence_lens must be int64 with one entry per batch");
+  return sameAsFirst(operands, types);
+}
+
 //===----------------------------------------------------------------------===//
 // Quantization
 //===----------------------------------------------------------------------===//

@@ -410,6 +410,12 @@ def NN_InstanceNormalizationOp : NN_Op<"instance_normalization"> {
   let results = (outs NN_Tensor:$output);
 }
 
+def NN_MeanVarianceNormalizationOp : NN_Op<"mean_variance_normalization"> {
+  let summary = "ONNX MeanVarianceNormalization: (X - mean) / (sqrt(variance) + 1e-9) over axes";
+  let arguments = (ins NN_Tensor:$X, OptionalAttr<DenseI64ArrayAttr>:$axes);
+  let results = (outs NN_Tensor:$Y);
+}
+
 def NN_LRNOp : NN_Op<"lrn"> {
   let summary = "ONNX LRN (local response normalization across channels)";
   let arguments = (ins NN_Tensor:$X, DefaultValuedAttr<F32Attr, "0.0001">:$alpha,
@@ -702,6 +708,14 @@ def NN_TopKOp : NN_Op<"top_k"> {
                        DefaultValuedAttr<I64Attr, "1">:$largest,
                        DefaultValuedAttr<I64Attr, "1">:$sorted);
   let results = (outs NN_Tensor:$Values, NN_Tensor:$Indices);
+}
+
+def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
+  let summary = "ONNX ReverseSequence: reverses the first sequence_lens[b] steps of each batch";
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$sequence_lens,
+                       DefaultValuedAttr<I64Attr, "1">:$batch_axis,
+                       DefaultValuedAttr<I64Attr, "0">:$time_axis);
+  let results = (outs NN_Tensor:$Y);
 }
 
 def NN_ConcatOp : NN_Op<"concat"> {

@@ -478,3 +478,23 @@ func.func @resize_linear(%x: tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32> {
   %0 = nn.resize %x, %none, %scales, %none {mode = "linear"} : (tensor<1x1x2x2xf32>, none, tensor<4xf32>, none) -> tensor<1x1x4x4xf32>
   return %0 : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+// ReverseSequence reads step len[b] - 1 - t while t < len[b]; MVN is two
+// means and one elementwise normalization.
+// CHECK-LABEL: func @reverse_sequence_mvn
+func.func @reverse_sequence_mvn(%x: tensor<4x2x3xf32>, %lens: tensor<2xi64>, %y: tensor<2x3x4x4xf32>)
+    -> (tensor<4x2x3xf32>, tensor<2x3x4x4xf32>) {
+  // CHECK: linalg.generic
+  // CHECK: tensor.extract %{{.*}}[%{{.*}}] : tensor<2xi64>
+  // CHECK: arith.cmpi slt
+  // CHECK: arith.select
+  // CHECK: tensor.extract %{{.*}} : tensor<4x2x3xf32>
+  %0 = nn.reverse_sequence %x, %lens : (tensor<4x2x3xf32>, tensor<2xi64>) -> tensor<4x2x3xf32>
+  // CHECK: iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+  // CHECK: iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+  // CHECK: math.sqrt
+  %1 = nn.mean_variance_normalization %y : (tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  return %0, %1 : tensor<4x2x3xf32>, tensor<2x3x4x4xf32>
+}

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 
-STATUSES = ("passed", "wrong-result", "compile-error", "unsupported")
+STATUSES = ("passed", "wrong-result", "compile-error", "unsupported", "invalid-test-data")
 
 
 def run_one(test_dir, args):
@@ -50,8 +50,14 @@ def run_one(test_dir, args):
             proc = subprocess.run(run_cmd, capture_output=True, text=True, timeout=args.timeout)
         except subprocess.TimeoutExpired:
             return name, "wrong-result", f"{data}: lepton-run timed out"
+        output = (proc.stdout + proc.stderr).strip()
+        # A test whose own input contradicts the model's declared input type
+        # cannot run (ONNX Runtime refuses it too); it is listed, not hidden.
+        if proc.returncode != 0 and re.search(r"input \d+ \('[^']*'\) has (shape|element type) .*"
+                                              r"the model expects", output):
+            return name, "invalid-test-data", f"{data}: {output[-600:]}"
         if proc.returncode != 0:
-            return name, "wrong-result", f"{data}: {(proc.stdout + proc.stderr).strip()[-600:]}"
+            return name, "wrong-result", f"{data}: {output[-600:]}"
     shutil.rmtree(work, ignore_errors=True)
     return name, "passed", ""
 
@@ -66,7 +72,7 @@ def model_ops(test_dir):
 
 def write_report(path, tests, results):
     rows = lambda counts: " | ".join(str(counts[s]) for s in STATUSES)
-    header = "| passed | wrong result | compile error | unsupported |"
+    header = "| passed | wrong result | compile error | unsupported | invalid test data |"
     by_suite = collections.defaultdict(collections.Counter)
     by_op = collections.defaultdict(collections.Counter)
     reasons = collections.Counter()
@@ -86,8 +92,10 @@ def write_report(path, tests, results):
              "`pytorch-converted`, `pytorch-operator` and `simple` suites); do not edit.", "",
              "Every model of the ONNX backend test suite in `libonnx-testdata` is compiled with",
              "`leptonc` and run with `lepton-run` against its reference outputs. A model is",
-             "*unsupported* when `leptonc` rejects it with an `unsupported` diagnostic.", "",
-             "## Per suite", "", "| suite | models " + header, "| --- " * 6 + "|"]
+             "*unsupported* when `leptonc` rejects it with an `unsupported` diagnostic; its",
+             "*test data is invalid* when its input files contradict the model's declared",
+             "input types (ONNX Runtime refuses those inputs too).", "",
+             "## Per suite", "", "| suite | models " + header, "| --- " * 7 + "|"]
     for suite in sorted(by_suite, key=lambda s: (s == "total", s)):
         c = by_suite[suite]
         lines.append(f"| {suite} | {sum(c.values())} | {rows(c)} |")
@@ -96,12 +104,19 @@ def write_report(path, tests, results):
         lines += ["", f"Node tests passing: {node['passed']} of {sum(node.values())} "
                       f"({100.0 * node['passed'] / sum(node.values()):.1f}%)."]
     lines += ["", "## Per op (models containing the op)", "", "| op | models " + header,
-              "| --- " * 6 + "|"]
+              "| --- " * 7 + "|"]
     for op in sorted(by_op):
         lines.append(f"| {op} | {sum(by_op[op].values())} | {rows(by_op[op])} |")
     lines += ["", "## Why models are unsupported", "", "| models | reason |", "| --- | --- |"]
     for reason, count in sorted(reasons.items(), key=lambda rc: (-rc[1], rc[0])):
         lines.append(f"| {count} | {reason.replace('|', '/')} |")
+    invalid = [(test, detail) for test, (_, status, detail) in zip(tests, results)
+               if status == "invalid-test-data"]
+    if invalid:
+        lines += ["", "## Tests with invalid data", "", "| test | problem |", "| --- | --- |"]
+        for test, detail in invalid:
+            problem = re.sub(r"^\S+: error: \S+: ", "", detail)
+            lines.append(f"| {os.path.basename(test.rstrip('/'))} | {problem.replace('|', '/')} |")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -138,12 +153,15 @@ def main():
         counts[status] += 1
         if status in ("wrong-result", "compile-error"):
             print(f"FAIL {name} [{status}] {detail}")
+        elif status == "invalid-test-data":
+            print(f"INVALID TEST DATA {name}: {detail}")
         elif status == "unsupported" and args.verbose:
             print(f"UNSUPPORTED {name}: {detail}")
     ran = counts["passed"] + counts["wrong-result"] + counts["compile-error"]
     print(f"{len(results)} models: {ran} ran, {counts['passed']} passed, "
           f"{counts['wrong-result']} wrong results, {counts['compile-error']} compile errors, "
-          f"{counts['unsupported']} skipped as unsupported")
+          f"{counts['unsupported']} skipped as unsupported, "
+          f"{counts['invalid-test-data']} with invalid test data")
     failed = counts["wrong-result"] + counts["compile-error"]
     if args.require_all:
         for name, status, detail in results:

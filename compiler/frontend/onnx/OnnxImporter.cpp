@@ -416,6 +416,8 @@ const OpEntry kOpTable[] = {
     {"QLinearMatMul", "qlinear_mat_mul", 8},
     {"QLinearConv", "qlinear_conv", 9},
     {"OneHot", "one_hot", 3},
+    {"MeanVarianceNormalization", "mean_variance_normalization", 1},
+    {"ReverseSequence", "reverse_sequence", 2},
     {"Resize", "resize", 4, resizeHook},
     {"Upsample", "resize", 4, resizeHook},
     {"HannWindow", "hann_window", 1},
