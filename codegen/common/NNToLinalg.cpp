@@ -2305,32 +2305,386 @@ FailureOr<Value> lowerMeanVarianceNormalization(MeanVarianceNormalizationOp op, 
   });
 }
 
-/// Element (b, t) reads (b, len[b] - 1 - t) while t < len[b].
-FailureOr<Value> lowerReverseSequence(ReverseSequenceOp op, Lowering &l) {
-  auto type = resultType(op);
-  int64_t rank = type.getRank(), batch = op.getBatchAxis(), time = op.getTimeAxis();
+/// Element (b, t) of `x` reads (b, len[b] - 1 - t) while t < len[b]; no
+/// `lens` reverses every sequence whole.
+Value reverseSequences(Lowering &l, Value x, Value lens, int64_t batch, int64_t time) {
+  auto type = cast<RankedTensorType>(x.getType());
   int64_t steps = type.getDimSize(time);
   OpBuilder &b = l.b;
   return l.elementwise(type, {}, [&](ValueRange) -> Value {
     SmallVector<Value> coords;
-    for (int64_t d = 0; d < rank; ++d)
+    for (int64_t d = 0; d < type.getRank(); ++d)
       coords.push_back(b.create<linalg::IndexOp>(l.loc, d));
-    Value length = b.create<arith::IndexCastOp>(
-        l.loc, b.getIndexType(),
-        b.create<tensor::ExtractOp>(l.loc, op.getSequenceLens(), ValueRange{coords[batch]}));
+    Value length = lens ? b.create<arith::IndexCastOp>(
+                              l.loc, b.getIndexType(),
+                              b.create<tensor::ExtractOp>(l.loc, lens, ValueRange{coords[batch]}))
+                              .getResult()
+                        : b.create<arith::ConstantIndexOp>(l.loc, steps).getResult();
     Value t = coords[time];
     Value reversed = b.create<arith::SubIOp>(
         l.loc, b.create<arith::SubIOp>(l.loc, length, b.create<arith::ConstantIndexOp>(l.loc, 1)),
         t);
     Value inside = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, t, length);
     coords[time] = l.clampIndex(b.create<arith::SelectOp>(l.loc, inside, reversed, t), steps);
-    return b.create<tensor::ExtractOp>(l.loc, op.getInput(), coords);
+    return b.create<tensor::ExtractOp>(l.loc, x, coords);
   });
+}
+
+FailureOr<Value> lowerReverseSequence(ReverseSequenceOp op, Lowering &l) {
+  return reverseSequences(l, op.getInput(), op.getSequenceLens(), op.getBatchAxis(),
+                          op.getTimeAxis());
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+/// An ONNX recurrent-layer activation by name; alpha and beta default as in
+/// the ONNX operator documentation.
+FailureOr<Value> recurrentActivation(Lowering &l, StringRef name, std::optional<double> alpha,
+                                     std::optional<double> beta, Value x) {
+  OpBuilder &b = l.b;
+  Type t = x.getType();
+  auto c = [&](double v) { return l.constant(t, v); };
+  auto lt = [&](Value p, Value q) {
+    return b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT, p, q);
+  };
+  auto sigmoid = [&](Value v) {
+    return l.div(c(1), l.add(c(1), b.create<math::ExpOp>(l.loc, b.create<arith::NegFOp>(l.loc, v))));
+  };
+  if (name == "Tanh")
+    return b.create<math::TanhOp>(l.loc, x).getResult();
+  if (name == "Sigmoid")
+    return sigmoid(x);
+  if (name == "Relu")
+    return l.max(x, c(0));
+  if (name == "Affine")
+    return l.add(l.mul(c(alpha.value_or(1.0)), x), c(beta.value_or(0.0)));
+  if (name == "LeakyRelu")
+    return b.create<arith::SelectOp>(l.loc, lt(x, c(0)), l.mul(c(alpha.value_or(0.01)), x), x)
+        .getResult();
+  if (name == "ThresholdedRelu")
+    return b.create<arith::SelectOp>(l.loc, lt(c(alpha.value_or(1.0)), x), x, c(0)).getResult();
+  if (name == "ScaledTanh")
+    return l.mul(c(alpha.value_or(1.0)),
+                 b.create<math::TanhOp>(l.loc, l.mul(c(beta.value_or(1.0)), x)));
+  if (name == "HardSigmoid")
+    return l.max(c(0), l.min(c(1), l.add(l.mul(c(alpha.value_or(0.2)), x),
+                                          c(beta.value_or(0.5)))));
+  if (name == "Elu")
+    return b.create<arith::SelectOp>(
+               l.loc, lt(x, c(0)),
+               l.mul(c(alpha.value_or(1.0)), l.sub(b.create<math::ExpOp>(l.loc, x), c(1))), x)
+        .getResult();
+  if (name == "Softsign")
+    return l.div(x, l.add(c(1), b.create<math::AbsFOp>(l.loc, x)));
+  if (name == "Softplus")
+    return softplus(l, x);
+  return failure();
+}
+
+/// RNN (1 gate), GRU (3: z, r, h) and LSTM (4: i, o, f, c) as an scf.for
+/// over the time steps of each direction carrying the state tensors and the
+/// direction's Y. The input projection X W^T + biases of every step is one
+/// matmul before the loop; each step adds H R^T. A reverse direction runs
+/// forward over the sequences reversed within their lengths, and its Y is
+/// reversed back. Steps past a batch entry's sequence length keep the state
+/// and write zeros to Y.
+FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t gates) {
+  OpBuilder &b = l.b;
+  bool isGRU = gates == 3, isLSTM = gates == 4;
+  auto operand = [&](unsigned i) -> Value {
+    if (i >= op->getNumOperands() || isa<NoneType>(op->getOperand(i).getType()))
+      return nullptr;
+    return op->getOperand(i);
+  };
+  Value X = op->getOperand(0), W = op->getOperand(1), R = op->getOperand(2);
+  Value bias = operand(3), lens = operand(4), h0 = operand(5);
+  Value c0 = isLSTM ? operand(6) : nullptr, peep = isLSTM ? operand(7) : nullptr;
+  auto strAttr = [&](StringRef n) { return op->getAttrOfType<StringAttr>(n).getValue(); };
+  auto intAttr = [&](StringRef n) {
+    auto a = op->getAttrOfType<IntegerAttr>(n);
+    return a ? a.getInt() : 0;
+  };
+  bool batchFirst = intAttr("layout") != 0;
+  bool linearBeforeReset = isGRU && intAttr("linear_before_reset") != 0;
+  bool inputForget = isLSTM && intAttr("input_forget") != 0;
+  StringRef direction = strAttr("direction");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  auto rType = cast<RankedTensorType>(R.getType());
+  int64_t hidden = rType.getDimSize(2);
+  Type et = rType.getElementType();
+  std::optional<double> clip;
+  if (auto a = op->getAttrOfType<FloatAttr>("clip"))
+    clip = a.getValueAsDouble();
+
+  // Activations per direction, each with its alpha and beta when it takes them.
+  SmallVector<StringRef> names;
+  if (auto list = op->getAttrOfType<ArrayAttr>("activations"))
+    for (Attribute a : list)
+      names.push_back(cast<StringAttr>(a).getValue());
+  int64_t perDirection = gates == 1 ? 1 : gates == 3 ? 2 : 3;
+  static const StringRef kDefaults[] = {"Sigmoid", "Tanh", "Tanh"}; // RNN: Tanh only
+  if (names.empty())
+    for (int64_t d = 0; d < dirs; ++d)
+      llvm::append_range(names,
+                         ArrayRef(kDefaults).drop_front(gates == 1 ? 1 : 0).take_front(perDirection));
+  if ((int64_t)names.size() != perDirection * dirs)
+    return unsupported(op, "expects " + Twine(perDirection * dirs) + " activations");
+  SmallVector<std::optional<double>> alphas, betas;
+  {
+    auto alphaList = op->getAttrOfType<DenseF32ArrayAttr>("activation_alpha");
+    auto betaList = op->getAttrOfType<DenseF32ArrayAttr>("activation_beta");
+    size_t ai = 0, bi = 0;
+    for (StringRef n : names) {
+      bool takesAlpha = llvm::is_contained({"Affine", "LeakyRelu", "ThresholdedRelu",
+                                            "ScaledTanh", "HardSigmoid", "Elu"},
+                                           n);
+      bool takesBeta = llvm::is_contained({"Affine", "ScaledTanh", "HardSigmoid"}, n);
+      alphas.push_back(takesAlpha && alphaList && ai < alphaList.size()
+                           ? std::optional<double>(alphaList[ai++])
+                           : std::nullopt);
+      betas.push_back(takesBeta && betaList && bi < betaList.size()
+                          ? std::optional<double>(betaList[bi++])
+                          : std::nullopt);
+    }
+  }
+
+  auto transposed = [&](Value v, ArrayRef<int64_t> perm) -> Value {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(t.getDimSize(p));
+    auto outType = RankedTensorType::get(shape, t.getElementType());
+    return b.create<linalg::TransposeOp>(l.loc, v, l.empty(outType), perm).getResult()[0];
+  };
+  auto idx = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+  // A static slice of `v` of `sizes` at `offsets`, dropping the dims not in `keep`.
+  auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
+                   ArrayRef<int64_t> resultShape) -> Value {
+    SmallVector<OpFoldResult> sz, strides(sizes.size(), idx(1));
+    for (int64_t x : sizes)
+      sz.push_back(idx(x));
+    return b.create<tensor::ExtractSliceOp>(
+        l.loc, RankedTensorType::get(resultShape, et), v, offsets, sz, strides);
+  };
+
+  if (batchFirst)
+    X = transposed(X, {1, 0, 2});
+  auto xType = cast<RankedTensorType>(X.getType());
+  int64_t steps = xType.getDimSize(0), batch = xType.getDimSize(1), input = xType.getDimSize(2);
+  auto stateType = RankedTensorType::get({batch, hidden}, et);
+  auto seqType = RankedTensorType::get({steps, batch, hidden}, et);
+  if (batchFirst && h0)
+    h0 = transposed(h0, {1, 0, 2});
+  if (batchFirst && c0)
+    c0 = transposed(c0, {1, 0, 2});
+  auto clipped = [&](Value v) {
+    return clip ? l.max(l.constant(et, -*clip), l.min(l.constant(et, *clip), v)) : v;
+  };
+  bool ok = true;
+  auto activate = [&](int64_t which, Value v) -> Value {
+    auto r = recurrentActivation(l, names[which], alphas[which], betas[which], clipped(v));
+    if (failed(r)) {
+      ok = false;
+      return v;
+    }
+    return *r;
+  };
+
+  SmallVector<Value> ys, hs, cs;
+  for (int64_t dir = 0; dir < dirs; ++dir) {
+    bool reverse = direction == "reverse" || dir == 1;
+    int64_t first = dir * perDirection; // this direction's activations
+    Value w = slice(W, {idx(dir), idx(0), idx(0)}, {1, gates * hidden, input},
+                    {gates * hidden, input});
+    Value r = slice(R, {idx(dir), idx(0), idx(0)}, {1, gates * hidden, hidden},
+                    {gates * hidden, hidden});
+    Value wT = transposed(w, {1, 0}), rT = transposed(r, {1, 0});
+    // Biases folded into the input projection: Wb + Rb, except GRU's
+    // recurrent h bias under linear_before_reset, which stays inside r * (...).
+    auto gateType = RankedTensorType::get({gates * hidden}, et);
+    Value xBias = l.filled(gateType, l.constant(et, 0)), hBias;
+    if (bias) {
+      Value wb = slice(bias, {idx(dir), idx(0)}, {1, gates * hidden}, {gates * hidden});
+      Value rb = slice(bias, {idx(dir), idx(gates * hidden)}, {1, gates * hidden},
+                       {gates * hidden});
+      if (linearBeforeReset) {
+        hBias = slice(bias, {idx(dir), idx(5 * hidden)}, {1, hidden}, {hidden});
+        Value zeroH = l.filled(RankedTensorType::get({hidden}, et), l.constant(et, 0));
+        rb = b.create<tensor::InsertSliceOp>(l.loc, zeroH, rb, ArrayRef<OpFoldResult>{idx(2 * hidden)},
+                                             ArrayRef<OpFoldResult>{idx(hidden)},
+                                             ArrayRef<OpFoldResult>{idx(1)});
+      }
+      xBias = l.elementwise(gateType, {wb, rb}, [&](ValueRange a) { return l.add(a[0], a[1]); });
+    }
+    Value xs = reverse ? reverseSequences(l, X, lens, 1, 0) : X;
+    auto projType = RankedTensorType::get({steps * batch, gates * hidden}, et);
+    Value proj = matMulOf(l, l.reshape(xs, RankedTensorType::get({steps * batch, input}, et)), wT,
+                          projType);
+    proj = l.elementwise(projType, {proj, xBias}, [&](ValueRange a) { return l.add(a[0], a[1]); });
+    proj = l.reshape(proj, RankedTensorType::get({steps, batch, gates * hidden}, et));
+
+    Value zero = l.constant(et, 0);
+    Value hInit = h0 ? slice(h0, {idx(dir), idx(0), idx(0)}, {1, batch, hidden}, {batch, hidden})
+                     : l.filled(stateType, zero);
+    Value cInit = c0 ? slice(c0, {idx(dir), idx(0), idx(0)}, {1, batch, hidden}, {batch, hidden})
+                     : l.filled(stateType, zero);
+    Value lensColumn =
+        lens ? l.reshape(lens, RankedTensorType::get({batch, 1}, b.getI32Type())) : nullptr;
+    SmallVector<Value> peepholes;
+    if (peep)
+      for (int64_t k = 0; k < 3; ++k) // i, o, f
+        peepholes.push_back(slice(peep, {idx(dir), idx(k * hidden)}, {1, hidden}, {hidden}));
+
+    SmallVector<Value> inits = {hInit, cInit, l.filled(seqType, zero)};
+    auto loop = b.create<scf::ForOp>(l.loc, b.create<arith::ConstantIndexOp>(l.loc, 0),
+                                     b.create<arith::ConstantIndexOp>(l.loc, steps),
+                                     b.create<arith::ConstantIndexOp>(l.loc, 1), inits);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value t = loop.getInductionVar();
+      Value H = loop.getRegionIterArgs()[0], C = loop.getRegionIterArgs()[1];
+      Value Y = loop.getRegionIterArgs()[2];
+      Value xw = slice(proj, {t, idx(0), idx(0)}, {1, batch, gates * hidden},
+                       {batch, gates * hidden});
+      auto gateOf = [&](Value v, int64_t k) {
+        return slice(v, {idx(0), idx(k * hidden)}, {batch, hidden}, {batch, hidden});
+      };
+      auto map = [&](ValueRange in, function_ref<Value(ValueRange)> fn) {
+        return l.elementwise(stateType, in, fn);
+      };
+      auto gateSumType = RankedTensorType::get({batch, gates * hidden}, et);
+      Value hr = matMulOf(l, H, rT, gateSumType);
+      Value hNew, cNew = C;
+      if (gates == 1) {
+        hNew = map({gateOf(xw, 0), gateOf(hr, 0)},
+                   [&](ValueRange a) { return activate(first, l.add(a[0], a[1])); });
+      } else if (isGRU) {
+        Value z = map({gateOf(xw, 0), gateOf(hr, 0)},
+                      [&](ValueRange a) { return activate(first, l.add(a[0], a[1])); });
+        Value rg = map({gateOf(xw, 1), gateOf(hr, 1)},
+                       [&](ValueRange a) { return activate(first, l.add(a[0], a[1])); });
+        Value candidate;
+        if (linearBeforeReset) {
+          SmallVector<Value> in = {gateOf(xw, 2), gateOf(hr, 2), rg};
+          if (hBias)
+            in.push_back(hBias);
+          candidate = map(in, [&](ValueRange a) {
+            Value rec = a.size() > 3 ? l.add(a[1], a[3]) : a[1];
+            return activate(first + 1, l.add(a[0], l.mul(a[2], rec)));
+          });
+        } else {
+          Value rh = map({rg, H}, [&](ValueRange a) { return l.mul(a[0], a[1]); });
+          Value rT2 = slice(rT, {idx(0), idx(2 * hidden)}, {hidden, hidden}, {hidden, hidden});
+          Value rec = matMulOf(l, rh, rT2, stateType);
+          candidate = map({gateOf(xw, 2), rec},
+                          [&](ValueRange a) { return activate(first + 1, l.add(a[0], a[1])); });
+        }
+        hNew = map({z, candidate, H}, [&](ValueRange a) {
+          return l.add(l.mul(l.sub(l.constant(et, 1), a[0]), a[1]), l.mul(a[0], a[2]));
+        });
+      } else { // LSTM
+        auto withPeephole = [&](Value pre, Value rec, int64_t k, Value state) {
+          SmallVector<Value> in = {pre, rec};
+          if (peep)
+            in.append({peepholes[k], state});
+          return map(in, [&](ValueRange a) {
+            Value v = l.add(a[0], a[1]);
+            if (a.size() > 2)
+              v = l.add(v, l.mul(a[2], a[3]));
+            return activate(first, v);
+          });
+        };
+        Value i = withPeephole(gateOf(xw, 0), gateOf(hr, 0), 0, C);
+        Value f = inputForget ? map(i, [&](ValueRange a) { return l.sub(l.constant(et, 1), a[0]); })
+                              : withPeephole(gateOf(xw, 2), gateOf(hr, 2), 2, C);
+        Value g = map({gateOf(xw, 3), gateOf(hr, 3)},
+                      [&](ValueRange a) { return activate(first + 1, l.add(a[0], a[1])); });
+        cNew = map({f, C, i, g}, [&](ValueRange a) {
+          return l.add(l.mul(a[0], a[1]), l.mul(a[2], a[3]));
+        });
+        Value o = withPeephole(gateOf(xw, 1), gateOf(hr, 1), 1, cNew);
+        hNew = map({o, cNew},
+                   [&](ValueRange a) { return l.mul(a[0], activate(first + 2, a[1])); });
+      }
+      Value yStep = hNew;
+      if (lensColumn) {
+        Value step = b.create<arith::IndexCastOp>(l.loc, b.getI32Type(), t);
+        auto keep = [&](Value fresh, Value old) {
+          return map({fresh, old, lensColumn}, [&](ValueRange a) -> Value {
+            Value valid = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, step, a[2]);
+            return b.create<arith::SelectOp>(l.loc, valid, a[0], a[1]);
+          });
+        };
+        yStep = keep(hNew, l.filled(stateType, zero));
+        hNew = keep(hNew, H);
+        cNew = keep(cNew, C);
+      }
+      Value yNext = b.create<tensor::InsertSliceOp>(
+          l.loc, yStep, Y, ArrayRef<OpFoldResult>{t, idx(0), idx(0)},
+          ArrayRef<OpFoldResult>{idx(1), idx(batch), idx(hidden)},
+          ArrayRef<OpFoldResult>{idx(1), idx(1), idx(1)});
+      // The new state goes into the carried buffers (every read of the old
+      // state is above), so one-shot bufferization keeps them in place.
+      auto into = [&](Value v, Value carried) {
+        return v == carried ? v : b.create<linalg::CopyOp>(l.loc, v, carried).getResult(0);
+      };
+      b.create<scf::YieldOp>(l.loc, ValueRange{into(hNew, H), into(cNew, C), yNext});
+    }
+    Value y = loop.getResult(2);
+    ys.push_back(reverse ? reverseSequences(l, y, lens, 1, 0) : y);
+    hs.push_back(loop.getResult(0));
+    cs.push_back(loop.getResult(1));
+  }
+  if (!ok)
+    return unsupported(op, "unknown activation");
+
+  // Y [steps, dirs, batch, hidden] and the final states [dirs, batch, hidden].
+  auto stack = [&](ArrayRef<Value> parts, ArrayRef<int64_t> shape, int64_t axis) {
+    Value out = l.empty(RankedTensorType::get(shape, et));
+    for (auto [d, part] : llvm::enumerate(parts)) {
+      SmallVector<OpFoldResult> offsets(shape.size(), idx(0)), sizes, strides(shape.size(), idx(1));
+      offsets[axis] = idx(d);
+      for (auto [i, s] : llvm::enumerate(shape))
+        sizes.push_back(idx((int64_t)i == axis ? 1 : s));
+      out = b.create<tensor::InsertSliceOp>(l.loc, part, out, offsets, sizes, strides);
+    }
+    return out;
+  };
+  Value y = stack(ys, {steps, dirs, batch, hidden}, 1);
+  Value yh = stack(hs, {dirs, batch, hidden}, 0);
+  Value yc = stack(cs, {dirs, batch, hidden}, 0);
+  if (batchFirst) {
+    y = transposed(y, {2, 0, 1, 3});
+    yh = transposed(yh, {1, 0, 2});
+    yc = transposed(yc, {1, 0, 2});
+  }
+  SmallVector<Value> results = {y, yh};
+  if (isLSTM)
+    results.push_back(yc);
+  return results;
 }
 
 //===----------------------------------------------------------------------===//
 // Resampling
 //===----------------------------------------------------------------------===//
+
+/// Keys' cubic convolution weights (coefficient `a`) of the taps at -1, 0,
+/// 1, 2 from a point `r` in [0, 1) past tap 0 (f64).
+SmallVector<Value> cubicWeights(Lowering &l, Value r, double a) {
+  auto c = [&](double v) { return l.constant(r.getType(), v); };
+  auto near = [&](Value s) { // |s| <= 1
+    return l.add(l.mul(l.mul(l.sub(l.mul(c(a + 2), s), c(a + 3)), s), s), c(1));
+  };
+  auto far = [&](Value s) { // 1 < |s| < 2
+    return l.sub(l.mul(l.add(l.mul(l.sub(l.mul(c(a), s), c(5 * a)), s), c(8 * a)), s),
+                 c(4 * a));
+  };
+  Value q = l.sub(c(1), r);
+  return {far(l.add(r, c(1))), near(r), near(q), far(l.add(q, c(1)))};
+}
 
 /// The taps of one resized dim for one output position: input indices
 /// (clamped, i.e. edge-padded) and their f64 weights.
@@ -2436,17 +2790,8 @@ FailureOr<Value> lowerResize(ResizeOp op, Lowering &l) {
       t.indices = {tap(offset(0)), tap(offset(1))};
       t.weights = {l.sub(c(1), r), r};
     } else {
-      // Keys' cubic convolution weights for taps -1..2 at distance r.
-      auto near = [&](Value s) { // |s| <= 1
-        return l.add(l.mul(l.mul(l.sub(l.mul(c(a + 2), s), c(a + 3)), s), s), c(1));
-      };
-      auto far = [&](Value s) { // 1 < |s| < 2
-        return l.sub(l.mul(l.add(l.mul(l.sub(l.mul(c(a), s), c(5 * a)), s), c(8 * a)), s),
-                     c(4 * a));
-      };
-      Value q = l.sub(c(1), r);
       t.indices = {tap(offset(-1)), tap(offset(0)), tap(offset(1)), tap(offset(2))};
-      t.weights = {far(l.add(r, c(1))), near(r), near(q), far(l.add(q, c(1)))};
+      t.weights = cubicWeights(l, r, a);
     }
     if (exclude) {
       Value sum = c(0);
@@ -2511,6 +2856,106 @@ FailureOr<Value> lowerResize(ResizeOp op, Lowering &l) {
       result = b.create<arith::SelectOp>(
           l.loc, outside, l.constant(et, op.getExtrapolationValue().convertToDouble()), result);
     return result;
+  });
+}
+
+/// GridSample as PyTorch's grid_sample, which defines it: each output point
+/// unnormalizes its grid (x, y) to input coordinates, applies the padding
+/// mode to the coordinate (border clamps, reflection mirrors; bicubic applies
+/// it to each tap instead), and interpolates; taps outside the input read 0.
+FailureOr<Value> lowerGridSample(GridSampleOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  OpBuilder &b = l.b;
+  Type f64 = b.getF64Type(), i64 = b.getI64Type();
+  bool align = op.getAlignCorners() != 0;
+  StringRef mode = op.getMode(), padding = op.getPaddingMode();
+  auto c = [&](double v) { return l.constant(f64, v); };
+  auto cmp = [&](arith::CmpFPredicate p, Value x, Value y) -> Value {
+    return b.create<arith::CmpFOp>(l.loc, p, x, y);
+  };
+  auto clamp = [&](Value x, double lo, double hi) { return l.min(l.max(x, c(lo)), c(hi)); };
+  // Mirrors x into [low, high] (PyTorch's reflect_coordinates).
+  auto reflect = [&](Value x, double low, double high) -> Value {
+    if (low == high)
+      return c(0);
+    double span = high - low;
+    Value in = b.create<math::AbsFOp>(l.loc, l.sub(x, c(low)));
+    Value flips = b.create<math::FloorOp>(l.loc, l.div(in, c(span)));
+    Value extra = b.create<arith::RemFOp>(l.loc, in, c(span));
+    Value even = cmp(arith::CmpFPredicate::OEQ, b.create<arith::RemFOp>(l.loc, flips, c(2)), c(0));
+    return b.create<arith::SelectOp>(l.loc, even, l.add(extra, c(low)),
+                                     l.sub(c(span + low), extra));
+  };
+  auto pad = [&](Value x, int64_t size) -> Value {
+    if (padding == "border")
+      return clamp(x, 0, size - 1);
+    if (padding == "reflection")
+      return clamp(align ? reflect(x, 0, size - 1) : reflect(x, -0.5, size - 0.5), 0, size - 1);
+    return x;
+  };
+  // Per axis (y over H, then x over W): tap indices, weights and validity.
+  struct Axis {
+    SmallVector<Value> indices, weights, valid;
+  };
+  auto axis = [&](Value g, int64_t size) {
+    Axis t;
+    Value x = align ? l.mul(l.div(l.add(g, c(1)), c(2)), c(size - 1))
+                    : l.div(l.sub(l.mul(l.add(g, c(1)), c(size)), c(1)), c(2));
+    auto addTap = [&](Value position, Value weight) {
+      Value index = b.create<arith::FPToSIOp>(l.loc, i64, position);
+      t.indices.push_back(index);
+      t.weights.push_back(weight);
+      t.valid.push_back(b.create<arith::AndIOp>(
+          l.loc, cmp(arith::CmpFPredicate::OGE, position, c(0)),
+          cmp(arith::CmpFPredicate::OLE, position, c(size - 1))));
+    };
+    if (mode == "bicubic") {
+      Value floor = b.create<math::FloorOp>(l.loc, x);
+      SmallVector<Value> weights = cubicWeights(l, l.sub(x, floor), -0.75);
+      for (int64_t k = 0; k < 4; ++k)
+        addTap(pad(l.add(floor, c(k - 1)), size), weights[k]);
+      return t;
+    }
+    x = pad(x, size);
+    if (mode == "nearest") {
+      addTap(b.create<math::RoundEvenOp>(l.loc, x), c(1));
+      return t;
+    }
+    Value floor = b.create<math::FloorOp>(l.loc, x);
+    Value r = l.sub(x, floor);
+    addTap(floor, l.sub(c(1), r));
+    addTap(l.add(floor, c(1)), r);
+    return t;
+  };
+  int64_t height = xType.getDimSize(2), width = xType.getDimSize(3);
+  Type et = type.getElementType();
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    Value n = b.create<linalg::IndexOp>(l.loc, 0), ch = b.create<linalg::IndexOp>(l.loc, 1);
+    Value ho = b.create<linalg::IndexOp>(l.loc, 2), wo = b.create<linalg::IndexOp>(l.loc, 3);
+    auto gridAt = [&](int64_t k) {
+      return l.convert(b.create<tensor::ExtractOp>(
+                           l.loc, op.getGrid(),
+                           ValueRange{n, ho, wo, b.create<arith::ConstantIndexOp>(l.loc, k)}),
+                       f64);
+    };
+    Axis xs = axis(gridAt(0), width), ys = axis(gridAt(1), height);
+    Value sum = c(0);
+    for (size_t i = 0; i < ys.indices.size(); ++i)
+      for (size_t j = 0; j < xs.indices.size(); ++j) {
+        Value valid = b.create<arith::AndIOp>(l.loc, ys.valid[i], xs.valid[j]);
+        auto at = [&](Value index, int64_t size) {
+          return l.clampIndex(b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), index), size);
+        };
+        Value v = l.convert(b.create<tensor::ExtractOp>(
+                                l.loc, op.getX(),
+                                ValueRange{n, ch, at(ys.indices[i], height),
+                                           at(xs.indices[j], width)}),
+                            f64);
+        v = b.create<arith::SelectOp>(l.loc, valid, v, c(0));
+        sum = l.add(sum, l.mul(l.mul(ys.weights[i], xs.weights[j]), v));
+      }
+    return l.convert(sum, et);
   });
 }
 
@@ -2757,6 +3202,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](EinsumOp o) { return lowerEinsum(o, l); })
       .Case([&](OneHotOp o) { return lowerOneHot(o, l); })
       .Case([&](ResizeOp o) { return lowerResize(o, l); })
+      .Case([&](GridSampleOp o) { return lowerGridSample(o, l); })
       .Case([&](MeanVarianceNormalizationOp o) { return lowerMeanVarianceNormalization(o, l); })
       .Case([&](ReverseSequenceOp o) { return lowerReverseSequence(o, l); })
       // Hann and Hamming are raised cosines; Blackman adds the second harmonic.
@@ -2810,6 +3256,9 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, const Signedn
       .Case([&](TopKOp o) { return lowerTopK(o, l); })
       .Case([&](SoftmaxCrossEntropyLossOp o) { return lowerSoftmaxCrossEntropy(o, l); })
       .Case([&](DynamicQuantizeLinearOp o) { return lowerDynamicQuantizeLinear(o, l); })
+      .Case([&](RNNOp o) { return lowerRecurrent(o, l, 1); })
+      .Case([&](GRUOp o) { return lowerRecurrent(o, l, 3); })
+      .Case([&](LSTMOp o) { return lowerRecurrent(o, l, 4); })
       .Default([&](Operation *o) -> Results {
         FailureOr<Value> v = lowerSingleResult(o, l);
         if (failed(v))

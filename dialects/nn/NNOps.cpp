@@ -1399,6 +1399,65 @@ LogicalResult QLinearConvOp::inferReturnTypes(MLIRContext *ctx, std::optional<Lo
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+/// Y, Y_h (and Y_c) of RNN (1 gate), GRU (3) and LSTM (4).
+template <typename Adaptor>
+static LogicalResult inferRecurrent(std::optional<Location> loc, Adaptor op, int64_t gates,
+                                    int64_t states, SmallVectorImpl<Type> &types) {
+  auto x = rankedType(op.getX()), w = rankedType(op.getW()), r = rankedType(op.getR());
+  if (x.getRank() != 3 || w.getRank() != 3 || r.getRank() != 3)
+    return emitOptionalError(loc, "X, W and R must have rank 3");
+  StringRef direction = op.getDirection();
+  if (!llvm::is_contained({"forward", "reverse", "bidirectional"}, direction))
+    return emitOptionalError(loc, "unknown direction '", direction, "'");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  int64_t hidden = r.getDimSize(2);
+  if (auto h = op.getHiddenSize())
+    hidden = *h;
+  bool batchFirst = op.getLayout() != 0;
+  int64_t seq = x.getDimSize(batchFirst ? 1 : 0), batch = x.getDimSize(batchFirst ? 0 : 1);
+  if (hidden == kDyn || w.getShape() != ArrayRef<int64_t>{dirs, gates * hidden, x.getDimSize(2)} ||
+      r.getShape() != ArrayRef<int64_t>{dirs, gates * hidden, hidden})
+    return emitOptionalError(loc, "W must be [", dirs, ", ", gates, " x hidden, input] and R [",
+                             dirs, ", ", gates, " x hidden, hidden]");
+  if (auto b = rankedType(op.getB()))
+    if (b.getShape() != ArrayRef<int64_t>{dirs, 2 * gates * hidden})
+      return emitOptionalError(loc, "B must be [", dirs, ", ", 2 * gates * hidden, "]");
+  if (auto lens = rankedType(op.getSequenceLens()))
+    if (lens.getRank() != 1 || !lens.getElementType().isInteger(32))
+      return emitOptionalError(loc, "sequence_lens must be a 1-D int32 tensor");
+  if (op.getLayout() > 1)
+    return emitOptionalError(loc, "layout must be 0 or 1");
+  Type et = x.getElementType();
+  if (!isa<FloatType>(et))
+    return emitOptionalError(loc, "X must be a float tensor");
+  SmallVector<int64_t> y = batchFirst ? SmallVector<int64_t>{batch, seq, dirs, hidden}
+                                      : SmallVector<int64_t>{seq, dirs, batch, hidden};
+  SmallVector<int64_t> state = batchFirst ? SmallVector<int64_t>{batch, dirs, hidden}
+                                          : SmallVector<int64_t>{dirs, batch, hidden};
+  types.push_back(tensorOf(y, et));
+  for (int64_t i = 0; i < states; ++i)
+    types.push_back(tensorOf(state, et));
+  return success();
+}
+
+#define RECURRENT(OP, GATES, STATES)                                           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
+      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
+      SmallVectorImpl<Type> &types) {                                          \
+    return inferRecurrent(                                                     \
+        loc, Adaptor(operands, withDefaults(ctx, getOperationName(), attrs), props, regions), \
+        GATES, STATES, types);                                                 \
+  }
+RECURRENT(RNNOp, 1, 1)
+RECURRENT(GRUOp, 3, 1)
+RECURRENT(LSTMOp, 4, 2)
+#undef RECURRENT
+
+//===----------------------------------------------------------------------===//
 // Resampling
 //===----------------------------------------------------------------------===//
 
@@ -1443,6 +1502,26 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
     return emitOptionalError(loc, "needs scales or sizes");
   }
   types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                             ValueRange operands, DictionaryAttr attrs,
+                                             OpaqueProperties props, RegionRange regions,
+                                             SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX()), grid = rankedType(op.getGrid());
+  if (x.getRank() != 4 || grid.getRank() != 4 || grid.getDimSize(3) != 2)
+    return emitOptionalError(loc, "unsupported: X must be [N, C, H, W] and grid [N, H, W, 2]");
+  if (!isa<FloatType>(x.getElementType()) || !isa<FloatType>(grid.getElementType()))
+    return emitOptionalError(loc, "X and grid must be float tensors");
+  if (!llvm::is_contained({"bilinear", "nearest", "bicubic"}, op.getMode()))
+    return emitOptionalError(loc, "unsupported mode '", op.getMode(), "'");
+  if (!llvm::is_contained({"zeros", "border", "reflection"}, op.getPaddingMode()))
+    return emitOptionalError(loc, "unsupported padding_mode '", op.getPaddingMode(), "'");
+  types.push_back(tensorOf({x.getDimSize(0), x.getDimSize(1), grid.getDimSize(1),
+                            grid.getDimSize(2)},
+                           x.getElementType()));
   return success();
 }
 

@@ -596,6 +596,46 @@ def NN_QLinearConvOp : NN_Op<"qlinear_conv"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+// The attributes every ONNX recurrent layer has.
+defvar NN_RecurrentAttrs = (ins OptionalAttr<DenseF32ArrayAttr>:$activation_alpha,
+                                OptionalAttr<DenseF32ArrayAttr>:$activation_beta,
+                                OptionalAttr<StrArrayAttr>:$activations,
+                                OptionalAttr<F32Attr>:$clip,
+                                DefaultValuedAttr<StrAttr, "\"forward\"">:$direction,
+                                OptionalAttr<I64Attr>:$hidden_size,
+                                DefaultValuedAttr<I64Attr, "0">:$layout);
+
+def NN_RNNOp : NN_Op<"rnn"> {
+  let summary = "ONNX RNN: H = f(X W^T + H R^T + Wb + Rb) per step (f: Tanh)";
+  let arguments = !con((ins NN_Tensor:$X, NN_Tensor:$W, NN_Tensor:$R, NN_OptTensor:$B,
+                            NN_OptTensor:$sequence_lens, NN_OptTensor:$initial_h),
+                       NN_RecurrentAttrs);
+  let results = (outs NN_Tensor:$Y, NN_Tensor:$Y_h);
+}
+
+def NN_GRUOp : NN_Op<"gru"> {
+  let summary = "ONNX GRU (gates z, r, h; f: Sigmoid, g: Tanh)";
+  let arguments = !con((ins NN_Tensor:$X, NN_Tensor:$W, NN_Tensor:$R, NN_OptTensor:$B,
+                            NN_OptTensor:$sequence_lens, NN_OptTensor:$initial_h),
+                       NN_RecurrentAttrs,
+                       (ins DefaultValuedAttr<I64Attr, "0">:$linear_before_reset));
+  let results = (outs NN_Tensor:$Y, NN_Tensor:$Y_h);
+}
+
+def NN_LSTMOp : NN_Op<"lstm"> {
+  let summary = "ONNX LSTM (gates i, o, f, c; peepholes i, o, f; f: Sigmoid, g, h: Tanh)";
+  let arguments = !con((ins NN_Tensor:$X, NN_Tensor:$W, NN_Tensor:$R, NN_OptTensor:$B,
+                            NN_OptTensor:$sequence_lens, NN_OptTensor:$initial_h,
+                            NN_OptTensor:$initial_c, NN_OptTensor:$P),
+                       NN_RecurrentAttrs,
+                       (ins DefaultValuedAttr<I64Attr, "0">:$input_forget));
+  let results = (outs NN_Tensor:$Y, NN_Tensor:$Y_h, NN_Tensor:$Y_c);
+}
+
+//===----------------------------------------------------------------------===//
 // Resampling
 //===----------------------------------------------------------------------===//
 
@@ -615,6 +655,15 @@ def NN_ResizeOp : NN_Op<"resize"> {
                        DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value,
                        DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode,
                        DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_GridSampleOp : NN_Op<"grid_sample"> {
+  let summary = "ONNX GridSample (2-D; bilinear, nearest, bicubic; zeros, border, reflection)";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$grid,
+                       DefaultValuedAttr<I64Attr, "0">:$align_corners,
+                       DefaultValuedAttr<StrAttr, "\"bilinear\"">:$mode,
+                       DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode);
   let results = (outs NN_Tensor:$Y);
 }
 

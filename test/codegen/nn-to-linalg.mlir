@@ -498,3 +498,25 @@ func.func @reverse_sequence_mvn(%x: tensor<4x2x3xf32>, %lens: tensor<2xi64>, %y:
   %1 = nn.mean_variance_normalization %y : (tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
   return %0, %1 : tensor<4x2x3xf32>, tensor<2x3x4x4xf32>
 }
+
+// -----
+
+// A recurrent layer: the input projection of every step is one matmul before
+// an scf.for over the steps, which carries the state and Y; the new state is
+// copied into the carried tensor so bufferization keeps it in place.
+// CHECK-LABEL: func @lstm
+func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>)
+    -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {
+  %none = nn.none
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+  // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(
+  // CHECK: math.tanh
+  // CHECK: tensor.insert_slice
+  // CHECK: linalg.copy
+  // CHECK: linalg.copy
+  // CHECK: scf.yield
+  %0:3 = nn.lstm %x, %w, %r, %none, %none, %none, %none, %none {hidden_size = 4 : i64}
+      : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, none, none, none, none, none)
+      -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %0#0, %0#1, %0#2 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
+}

@@ -416,10 +416,14 @@ const OpEntry kOpTable[] = {
     {"QLinearMatMul", "qlinear_mat_mul", 8},
     {"QLinearConv", "qlinear_conv", 9},
     {"OneHot", "one_hot", 3},
+    {"RNN", "rnn", 6},
+    {"GRU", "gru", 6},
+    {"LSTM", "lstm", 8},
     {"MeanVarianceNormalization", "mean_variance_normalization", 1},
     {"ReverseSequence", "reverse_sequence", 2},
     {"Resize", "resize", 4, resizeHook},
     {"Upsample", "resize", 4, resizeHook},
+    {"GridSample", "grid_sample", 2},
     {"HannWindow", "hann_window", 1},
     {"HammingWindow", "hamming_window", 1},
     {"BlackmanWindow", "blackman_window", 1},
@@ -562,6 +566,11 @@ std::optional<NamedAttribute> Importer::convertAttribute(const AttributeProto &a
     value = builder.getDenseF32ArrayAttr(
         SmallVector<float>(attr.floats().begin(), attr.floats().end()));
     break;
+  case AttributeProto::STRINGS: {
+    SmallVector<StringRef> strings(attr.strings().begin(), attr.strings().end());
+    value = builder.getStrArrayAttr(strings);
+    break;
+  }
   case AttributeProto::TENSOR: {
     HostTensor tensor;
     std::string error;
