@@ -2959,6 +2959,156 @@ FailureOr<Value> lowerGridSample(GridSampleOp op, Lowering &l) {
   });
 }
 
+/// DFT as a direct sum: output k along the axis is the sum over the n input
+/// samples of x[n] e^(-+2 pi i k n / N) (f64 accumulation; the inverse
+/// divides by N). A dft_length beyond the input zero-pads, below it truncates.
+FailureOr<Value> lowerDFT(DFTOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getInput().getType());
+  OpBuilder &b = l.b;
+  int64_t rank = type.getRank(), axis = *normalizeAxis(op.getAxis(), rank - 1);
+  int64_t length = xType.getDimSize(axis);
+  if (!isa<NoneType>(op.getDftLength().getType())) {
+    auto given = getConstantIntValues(op.getDftLength());
+    if (!given)
+      return unsupported(op, "dft_length computed at run time");
+    length = (*given)[0];
+  }
+  int64_t samples = std::min(length, xType.getDimSize(axis));
+  bool complexInput = xType.getDimSize(rank - 1) == 2, inverse = op.getInverse() != 0;
+  Type f64 = b.getF64Type(), et = type.getElementType();
+  double sign = inverse ? 1.0 : -1.0;
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    SmallVector<Value> coords;
+    for (int64_t d = 0; d < rank; ++d)
+      coords.push_back(b.create<linalg::IndexOp>(l.loc, d));
+    Value k = l.loopIndexI64(axis);
+    Value imaginaryPart = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::eq, coords.back(),
+                                                  b.create<arith::ConstantIndexOp>(l.loc, 1));
+    auto loop = b.create<scf::ForOp>(l.loc, b.create<arith::ConstantIndexOp>(l.loc, 0),
+                                     b.create<arith::ConstantIndexOp>(l.loc, samples),
+                                     b.create<arith::ConstantIndexOp>(l.loc, 1),
+                                     ValueRange{l.constant(f64, 0)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value n = loop.getInductionVar();
+      SmallVector<Value> at = coords;
+      at[axis] = n;
+      at.back() = b.create<arith::ConstantIndexOp>(l.loc, 0);
+      Value re = l.convert(b.create<tensor::ExtractOp>(l.loc, op.getInput(), at), f64);
+      Value im = l.constant(f64, 0);
+      if (complexInput) {
+        at.back() = b.create<arith::ConstantIndexOp>(l.loc, 1);
+        im = l.convert(b.create<tensor::ExtractOp>(l.loc, op.getInput(), at), f64);
+      }
+      // k * n mod N keeps the angle small, so cos and sin stay accurate.
+      Value kn = b.create<arith::RemUIOp>(
+          l.loc, b.create<arith::MulIOp>(l.loc, b.create<arith::IndexCastOp>(l.loc, b.getI64Type(), n),
+                                         k),
+          l.constant(b.getI64Type(), length));
+      Value theta = l.mul(b.create<arith::SIToFPOp>(l.loc, f64, kn),
+                          l.constant(f64, sign * 2 * M_PI / length));
+      Value cos = b.create<math::CosOp>(l.loc, theta), sin = b.create<math::SinOp>(l.loc, theta);
+      // (re + i im)(cos + i sin)
+      Value real = l.sub(l.mul(re, cos), l.mul(im, sin));
+      Value imag = l.add(l.mul(re, sin), l.mul(im, cos));
+      Value term = b.create<arith::SelectOp>(l.loc, imaginaryPart, imag, real);
+      b.create<scf::YieldOp>(l.loc, l.add(loop.getRegionIterArgs()[0], term));
+    }
+    Value sum = loop.getResult(0);
+    if (inverse)
+      sum = l.div(sum, l.constant(f64, length));
+    return l.convert(sum, et);
+  });
+}
+
+/// One optimizer step, elementwise per updated tensor, as the ONNX
+/// operator documentation writes it (R and T are scalars).
+FailureOr<SmallVector<Value>> lowerOptimizer(Operation *op, Lowering &l, int64_t groups) {
+  ValueRange tensors = op->getOperands().drop_front(2);
+  int64_t n = tensors.size() / groups;
+  Value rate = l.scalar(op->getOperand(0));
+  Value step = l.scalar(op->getOperand(1));
+  auto attr = [&](StringRef name) {
+    return op->getAttrOfType<FloatAttr>(name).getValueAsDouble();
+  };
+  SmallVector<Value> results(op->getNumResults());
+  for (int64_t i = 0; i < n; ++i) {
+    auto type = cast<RankedTensorType>(tensors[i].getType());
+    Type et = type.getElementType();
+    auto c = [&](double v) { return l.constant(et, v); };
+    Value r = l.convert(rate, et);
+    Value t = l.b.create<arith::SIToFPOp>(l.loc, et, step);
+    Value positive = l.b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sgt, step,
+                                               l.constant(step.getType(), 0));
+    SmallVector<Value> inputs;
+    for (int64_t g = 0; g < groups; ++g)
+      inputs.push_back(tensors[g * n + i]);
+    // One generic per result (each recomputes the shared terms; they fuse).
+    auto result = [&](function_ref<Value(ValueRange)> fn) {
+      return l.elementwise(type, inputs, fn);
+    };
+    auto regularized = [&](ValueRange a) {
+      return l.add(l.mul(c(attr("norm_coefficient")), a[0]), a[1]);
+    };
+    auto sqrt = [&](Value v) { return l.b.create<math::SqrtOp>(l.loc, v).getResult(); };
+    if (isa<AdagradOp>(op)) {
+      auto hNew = [&](ValueRange a) {
+        Value g = regularized(a);
+        return l.add(a[2], l.mul(g, g));
+      };
+      results[i] = result([&](ValueRange a) {
+        Value rAdjusted = l.div(r, l.add(c(1), l.mul(t, c(attr("decay_factor")))));
+        Value scaled = l.add(sqrt(hNew(a)), c(attr("epsilon")));
+        return l.sub(a[0], l.div(l.mul(rAdjusted, regularized(a)), scaled));
+      });
+      results[n + i] = result(hNew);
+    } else if (auto momentum = dyn_cast<MomentumOp>(op)) {
+      auto vNew = [&](ValueRange a) {
+        Value beta = l.b.create<arith::SelectOp>(l.loc, positive, c(attr("beta")), c(1));
+        return l.add(l.mul(c(attr("alpha")), a[2]), l.mul(beta, regularized(a)));
+      };
+      bool nesterov = momentum.getMode() == "nesterov";
+      results[i] = result([&](ValueRange a) {
+        Value v = vNew(a);
+        Value direction = nesterov ? l.add(regularized(a), l.mul(c(attr("alpha")), v)) : v;
+        return l.sub(a[0], l.mul(r, direction));
+      });
+      results[n + i] = result(vNew);
+    } else { // Adam
+      double alpha = attr("alpha"), beta = attr("beta");
+      auto vNew = [&](ValueRange a) {
+        return l.add(l.mul(c(alpha), a[2]), l.mul(c(1 - alpha), regularized(a)));
+      };
+      auto hNew = [&](ValueRange a) {
+        Value g = regularized(a);
+        return l.add(l.mul(c(beta), a[3]), l.mul(c(1 - beta), l.mul(g, g)));
+      };
+      // The bias correction in f64: 1 - beta^T is tiny for early steps.
+      Type f64 = l.b.getF64Type();
+      auto pow = [&](double base) {
+        return l.b.create<math::PowFOp>(l.loc, l.constant(f64, base),
+                                        l.b.create<arith::SIToFPOp>(l.loc, f64, step))
+            .getResult();
+      };
+      auto one = l.constant(f64, 1);
+      Value corrected = l.convert(
+          l.div(l.mul(l.convert(rate, f64), sqrt(l.sub(one, pow(beta)))), l.sub(one, pow(alpha))),
+          et);
+      Value rAdjusted = l.b.create<arith::SelectOp>(l.loc, positive, corrected, r);
+      results[i] = result([&](ValueRange a) {
+        Value xNew = l.sub(a[0], l.mul(rAdjusted, l.div(vNew(a),
+                                                         l.add(sqrt(hNew(a)), c(attr("epsilon"))))));
+        return l.mul(c(1 - attr("norm_coefficient_post")), xNew);
+      });
+      results[n + i] = result(vNew);
+      results[2 * n + i] = result(hNew);
+    }
+  }
+  return results;
+}
+
 //===----------------------------------------------------------------------===//
 // Einsum and generators
 //===----------------------------------------------------------------------===//
@@ -3203,6 +3353,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](OneHotOp o) { return lowerOneHot(o, l); })
       .Case([&](ResizeOp o) { return lowerResize(o, l); })
       .Case([&](GridSampleOp o) { return lowerGridSample(o, l); })
+      .Case([&](DFTOp o) { return lowerDFT(o, l); })
       .Case([&](MeanVarianceNormalizationOp o) { return lowerMeanVarianceNormalization(o, l); })
       .Case([&](ReverseSequenceOp o) { return lowerReverseSequence(o, l); })
       // Hann and Hamming are raised cosines; Blackman adds the second harmonic.
@@ -3256,6 +3407,9 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, const Signedn
       .Case([&](TopKOp o) { return lowerTopK(o, l); })
       .Case([&](SoftmaxCrossEntropyLossOp o) { return lowerSoftmaxCrossEntropy(o, l); })
       .Case([&](DynamicQuantizeLinearOp o) { return lowerDynamicQuantizeLinear(o, l); })
+      .Case([&](AdagradOp o) { return lowerOptimizer(o, l, 3); })
+      .Case([&](MomentumOp o) { return lowerOptimizer(o, l, 3); })
+      .Case([&](AdamOp o) { return lowerOptimizer(o, l, 4); })
       .Case([&](RNNOp o) { return lowerRecurrent(o, l, 1); })
       .Case([&](GRUOp o) { return lowerRecurrent(o, l, 3); })
       .Case([&](LSTMOp o) { return lowerRecurrent(o, l, 4); })

@@ -1525,6 +1525,74 @@ LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *ctx, std::optional<Loc
   return success();
 }
 
+LogicalResult DFTOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                      ValueRange operands, DictionaryAttr attrs,
+                                      OpaqueProperties props, RegionRange regions,
+                                      SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getInput());
+  int64_t rank = x.getRank();
+  if (rank < 2 || (x.getDimSize(rank - 1) != 1 && x.getDimSize(rank - 1) != 2) ||
+      !isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "input must be a float tensor ending in a dim of 1 or 2");
+  auto axis = normalizeAxis(op.getAxis(), rank - 1);
+  if (!axis)
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  int64_t length = x.getDimSize(*axis);
+  if (!isa<NoneType>(op.getDftLength().getType())) {
+    auto given = getConstantIntValues(op.getDftLength());
+    length = given && given->size() == 1 ? (*given)[0] : kDyn;
+  }
+  if (op.getOnesided() && op.getInverse())
+    return emitOptionalError(loc, "onesided and inverse together");
+  SmallVector<int64_t> shape(x.getShape());
+  shape[*axis] = length == kDyn || !op.getOnesided() ? length : length / 2 + 1;
+  shape.back() = 2;
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
+}
+
+/// An optimizer with `groups` tensors per updated X (X, G and the states)
+/// returns X_new and the new states: every group but G.
+static LogicalResult inferOptimizer(std::optional<Location> loc, ValueRange operands,
+                                    int64_t groups, SmallVectorImpl<Type> &types) {
+  ValueRange tensors = operands.drop_front(2);
+  if (tensors.empty() || tensors.size() % groups != 0)
+    return emitOptionalError(loc, "expects ", groups, " tensors per updated tensor");
+  int64_t n = tensors.size() / groups;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t g = 1; g < groups; ++g)
+      if (tensors[g * n + i].getType() != tensors[i].getType())
+        return emitOptionalError(loc, "X, G and the states must have one type");
+  for (int64_t g = 0; g < groups; ++g)
+    if (g != 1)
+      for (Value v : tensors.slice(g * n, n))
+        types.push_back(v.getType());
+  return success();
+}
+
+LogicalResult AdagradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                          RegionRange, SmallVectorImpl<Type> &types) {
+  return inferOptimizer(loc, operands, 3, types);
+}
+
+LogicalResult MomentumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           ValueRange operands, DictionaryAttr attrs,
+                                           OpaqueProperties, RegionRange,
+                                           SmallVectorImpl<Type> &types) {
+  auto mode = attrs.getAs<StringAttr>("mode");
+  if (mode && mode.getValue() != "standard" && mode.getValue() != "nesterov")
+    return emitOptionalError(loc, "unknown mode '", mode.getValue(), "'");
+  return inferOptimizer(loc, operands, 3, types);
+}
+
+LogicalResult AdamOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                       RegionRange, SmallVectorImpl<Type> &types) {
+  return inferOptimizer(loc, operands, 4, types);
+}
+
 //===----------------------------------------------------------------------===//
 // Einsum and generators
 //===----------------------------------------------------------------------===//

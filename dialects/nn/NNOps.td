@@ -667,6 +667,47 @@ def NN_GridSampleOp : NN_Op<"grid_sample"> {
   let results = (outs NN_Tensor:$Y);
 }
 
+def NN_DFTOp : NN_Op<"dft"> {
+  let summary = "ONNX DFT along `axis` (real [.., 1] or complex [.., 2] input; direct O(n^2) sums)";
+  let arguments = (ins NN_Tensor:$input, NN_OptTensor:$dft_length,
+                       DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$inverse,
+                       DefaultValuedAttr<I64Attr, "0">:$onesided);
+  let results = (outs NN_Tensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers (ONNX preview training domain): one update step of learning
+// rate R at iteration T for n tensors X with gradients G and their states.
+//===----------------------------------------------------------------------===//
+
+def NN_AdagradOp : NN_Op<"adagrad"> {
+  let summary = "ONNX Adagrad: inputs X.., G.., H..; results X_new.., H_new..";
+  let arguments = (ins NN_Tensor:$R, NN_Tensor:$T, Variadic<NN_Tensor>:$tensors,
+                       DefaultValuedAttr<F32Attr, "0.0">:$decay_factor,
+                       DefaultValuedAttr<F32Attr, "1e-6">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.0">:$norm_coefficient);
+  let results = (outs Variadic<NN_Tensor>:$updated);
+}
+
+def NN_MomentumOp : NN_Op<"momentum"> {
+  let summary = "ONNX Momentum (standard or nesterov): inputs X.., G.., V..; results X_new.., V_new..";
+  let arguments = (ins NN_Tensor:$R, NN_Tensor:$T, Variadic<NN_Tensor>:$tensors,
+                       F32Attr:$alpha, F32Attr:$beta, StrAttr:$mode, F32Attr:$norm_coefficient);
+  let results = (outs Variadic<NN_Tensor>:$updated);
+}
+
+def NN_AdamOp : NN_Op<"adam"> {
+  let summary = "ONNX Adam: inputs X.., G.., V.., H..; results X_new.., V_new.., H_new..";
+  let arguments = (ins NN_Tensor:$R, NN_Tensor:$T, Variadic<NN_Tensor>:$tensors,
+                       DefaultValuedAttr<F32Attr, "0.9">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.999">:$beta,
+                       DefaultValuedAttr<F32Attr, "1e-6">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.0">:$norm_coefficient,
+                       DefaultValuedAttr<F32Attr, "0.0">:$norm_coefficient_post);
+  let results = (outs Variadic<NN_Tensor>:$updated);
+}
+
 //===----------------------------------------------------------------------===//
 // Generators
 //===----------------------------------------------------------------------===//

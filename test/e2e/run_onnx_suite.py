@@ -22,6 +22,15 @@ import sys
 STATUSES = ("passed", "wrong-result", "compile-error", "unsupported", "invalid-test-data")
 
 
+# Tests whose reference outputs contradict their own model, checked by hand
+# against the ONNX schema. They still compile and run; a mismatch is reported
+# as invalid test data with this reason rather than as a wrong result.
+KNOWN_INVALID = {
+    "test_adam_multiple": "the reference outputs use epsilon=0.01, but the node leaves "
+                          "epsilon at its schema default 1e-6",
+}
+
+
 def run_one(test_dir, args):
     name = os.path.basename(test_dir.rstrip("/"))
     work = os.path.join(args.work, os.path.basename(os.path.dirname(test_dir)), name)
@@ -56,6 +65,8 @@ def run_one(test_dir, args):
         if proc.returncode != 0 and re.search(r"input \d+ \('[^']*'\) has (shape|element type) .*"
                                               r"the model expects", output):
             return name, "invalid-test-data", f"{data}: {output[-600:]}"
+        if proc.returncode != 0 and name in KNOWN_INVALID:
+            return name, "invalid-test-data", f"{data}: {KNOWN_INVALID[name]}"
         if proc.returncode != 0:
             return name, "wrong-result", f"{data}: {output[-600:]}"
     shutil.rmtree(work, ignore_errors=True)

@@ -424,14 +424,26 @@ const OpEntry kOpTable[] = {
     {"Resize", "resize", 4, resizeHook},
     {"Upsample", "resize", 4, resizeHook},
     {"GridSample", "grid_sample", 2},
+    {"DFT", "dft", 2},
     {"HannWindow", "hann_window", 1},
     {"HammingWindow", "hamming_window", 1},
     {"BlackmanWindow", "blackman_window", 1},
+    {"ai.onnx.preview.training.Adagrad", "adagrad", -1},
+    {"ai.onnx.preview.training.Momentum", "momentum", -1},
+    {"ai.onnx.preview.training.Adam", "adam", -1},
 };
 
-const OpEntry *lookupOp(StringRef type) {
+/// The op table entry of a node; ops of other domains than the default one
+/// are listed as "domain.Op".
+std::string qualifiedOpName(const NodeProto &node) {
+  bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+  return (defaultDomain ? "" : node.domain() + ".") + node.op_type();
+}
+
+const OpEntry *lookupOp(const NodeProto &node) {
+  std::string name = qualifiedOpName(node);
   for (const OpEntry &e : kOpTable)
-    if (type == e.onnxType)
+    if (name == e.onnxType)
       return &e;
   return nullptr;
 }
@@ -591,7 +603,7 @@ std::optional<NamedAttribute> Importer::convertAttribute(const AttributeProto &a
 
 bool Importer::importNode(const NodeProto &node, int index) {
   Location loc = nodeLoc(node, index);
-  const OpEntry *entry = lookupOp(node.op_type());
+  const OpEntry *entry = lookupOp(node);
 
   SmallVector<Value> operands;
   for (const std::string &input : node.input()) {
@@ -704,7 +716,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
   for (const auto &imp : model.opset_import())
     if (imp.domain().empty() || imp.domain() == "ai.onnx")
       opset = imp.version();
-  if (opset < kMinOpset || opset > kMaxOpset) {
+  // A model of only other domains' ops (the training preview ones) may
+  // import no default opset.
+  bool usesDefaultDomain = llvm::any_of(graph.node(), [](const NodeProto &n) {
+    return n.domain().empty() || n.domain() == "ai.onnx";
+  });
+  if ((opset != 0 || usesDefaultDomain) && (opset < kMinOpset || opset > kMaxOpset)) {
     emitError(fileLoc()) << "unsupported opset " << opset << " (Lepton accepts "
                          << kMinOpset << " to " << kMaxOpset << ")";
     return nullptr;
@@ -717,13 +734,9 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
   // Every unsupported op of the model, reported at once.
   bool supported = true;
   for (auto [i, node] : llvm::enumerate(graph.node())) {
-    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    const OpEntry *entry = defaultDomain ? lookupOp(node.op_type()) : nullptr;
-    if (!entry) {
-      emitError(nodeLoc(node, i))
-          << "unsupported ONNX op '"
-          << (defaultDomain ? "" : node.domain() + ".") << node.op_type()
-          << "' (opset " << opset << ")";
+    if (!lookupOp(node)) {
+      emitError(nodeLoc(node, i)) << "unsupported ONNX op '" << qualifiedOpName(node)
+                                  << "' (opset " << opset << ")";
       supported = false;
     }
     for (const std::string &input : node.input())
