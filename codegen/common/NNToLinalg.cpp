@@ -324,27 +324,35 @@ struct Lowering {
     return clampIndex(i, size);
   }
 
-  /// scf.for loops over [0, bounds[i]) carrying one tensor, for scatters
-  /// (which linalg cannot express); `body` returns the updated tensor.
-  Value loopNest(ArrayRef<int64_t> bounds, Value init,
-                 function_ref<Value(ValueRange, Value)> body) {
+  /// scf.for loops over [0, bounds[i]) carrying `inits`, for scatters and
+  /// data-dependent writes (which linalg cannot express); `body` returns the
+  /// updated carried values.
+  SmallVector<Value> loopNest(ArrayRef<int64_t> bounds, ValueRange inits,
+                              function_ref<SmallVector<Value>(ValueRange, ValueRange)> body) {
     SmallVector<Value> ivs;
-    std::function<Value(size_t, Value)> build = [&](size_t depth, Value acc) -> Value {
+    std::function<SmallVector<Value>(size_t, ValueRange)> build =
+        [&](size_t depth, ValueRange acc) -> SmallVector<Value> {
       if (depth == bounds.size())
         return body(ivs, acc);
       auto loop = b.create<scf::ForOp>(
           loc, b.create<arith::ConstantIndexOp>(loc, 0),
           b.create<arith::ConstantIndexOp>(loc, bounds[depth]),
-          b.create<arith::ConstantIndexOp>(loc, 1), ValueRange{acc});
+          b.create<arith::ConstantIndexOp>(loc, 1), acc);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       ivs.push_back(loop.getInductionVar());
-      Value next = build(depth + 1, loop.getRegionIterArgs()[0]);
+      SmallVector<Value> next = build(depth + 1, loop.getRegionIterArgs());
       ivs.pop_back();
       b.create<scf::YieldOp>(loc, next);
-      return loop.getResult(0);
+      return loop.getResults();
     };
-    return build(0, init);
+    return build(0, inits);
+  }
+  Value loopNest(ArrayRef<int64_t> bounds, Value init,
+                 function_ref<Value(ValueRange, Value)> body) {
+    return loopNest(bounds, ValueRange{init}, [&](ValueRange ivs, ValueRange acc) {
+      return SmallVector<Value>{body(ivs, acc[0])};
+    })[0];
   }
 
   /// Element `i` of a 1-D tensor.
@@ -1334,27 +1342,58 @@ FailureOr<Value> lowerEyeLike(EyeLikeOp op, Lowering &l) {
   });
 }
 
-FailureOr<Value> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
+/// Inference normalizes with the given statistics; training mode with the
+/// batch's (biased variance, over every dim but the channel) and also returns
+/// the running statistics moved by `momentum` towards them.
+FailureOr<SmallVector<Value>> lowerBatchNorm(BatchNormalizationOp op, Lowering &l) {
   auto type = resultType(op);
   Type et = type.getElementType();
-  if (!isa<FloatType>(et) || type.getRank() < 2)
+  int64_t rank = type.getRank(), channels = type.getDimSize(1);
+  if (!isa<FloatType>(et) || rank < 2)
     return unsupported(op, "needs a float input of rank >= 2");
   // Per-channel parameters broadcast along dim 1: view them as [C, 1, ...].
-  SmallVector<int64_t> paramShape(type.getRank() - 1, 1);
-  paramShape[0] = type.getDimSize(1);
+  SmallVector<int64_t> paramShape(rank - 1, 1);
+  paramShape[0] = channels;
   auto paramType = RankedTensorType::get(paramShape, et);
-  SmallVector<Value> inputs = {op.getX()};
+  SmallVector<Value> params;
   for (Value p : {op.getScale(), op.getB(), op.getInputMean(), op.getInputVar()}) {
     auto pt = cast<RankedTensorType>(p.getType());
-    if (pt.getRank() != 1 || pt.getDimSize(0) != type.getDimSize(1))
+    if (pt.getRank() != 1 || pt.getDimSize(0) != channels)
       return unsupported(op, "parameters must be vectors of the channel count");
-    inputs.push_back(l.reshape(p, paramType));
+    params.push_back(l.reshape(p, paramType));
+  }
+  Value mean = params[2], var = params[3];
+  SmallVector<Value> results;
+  bool training = op.getTrainingMode() != 0;
+  if (training) {
+    SmallVector<int64_t> dims = {0};
+    for (int64_t d = 2; d < rank; ++d)
+      dims.push_back(d);
+    Value batchMean = l.meanKeepDims(op.getX(), dims);
+    Value squares = l.elementwise(type, {op.getX(), batchMean}, [&](ValueRange a) {
+      Value d = l.sub(a[0], a[1]);
+      return l.mul(d, d);
+    });
+    mean = l.reshape(batchMean, paramType);
+    var = l.reshape(l.meanKeepDims(squares, dims), paramType);
   }
   double eps = op.getEpsilon().convertToDouble();
-  return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
+  results.push_back(l.elementwise(type, {op.getX(), params[0], params[1], mean, var},
+                                  [&](ValueRange a) -> Value {
     Value denom = l.b.create<math::SqrtOp>(l.loc, l.add(a[4], l.constant(et, eps)));
     return l.add(l.mul(l.div(l.sub(a[0], a[3]), denom), a[1]), a[2]);
-  });
+  }));
+  if (training) {
+    double momentum = op.getMomentum().convertToDouble();
+    auto vecType = RankedTensorType::get({channels}, et);
+    for (auto [running, batch] : {std::pair{op.getInputMean(), mean}, {op.getInputVar(), var}})
+      results.push_back(l.elementwise(vecType, {running, l.reshape(batch, vecType)},
+                                      [&](ValueRange a) {
+                                        return l.add(l.mul(a[0], l.constant(et, momentum)),
+                                                     l.mul(a[1], l.constant(et, 1 - momentum)));
+                                      }));
+  }
+  return results;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1525,7 +1564,7 @@ FailureOr<Value> lowerConvTranspose(ConvTransposeOp op, Lowering &l) {
 template <typename PoolOp>
 FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
                                  std::optional<ArrayRef<int64_t>> dilations,
-                                 bool countIncludePad) {
+                                 bool countIncludePad, Value *indices = nullptr) {
   auto outType = resultType(op);
   auto xType = cast<RankedTensorType>(op.getX().getType());
   Type et = outType.getElementType();
@@ -1569,6 +1608,39 @@ FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
   // The window shape enters the loop nest through an (unread) operand.
   Value window = b.create<tensor::EmptyOp>(l.loc, g->kernel, et);
   Value init = l.filled(outType, isMax ? l.lowest(et) : l.constant(et, 0));
+  if (indices) {
+    // MaxPool's Indices: the first maximum's flat position in X (row-major,
+    // or column-major over the spatial dims for storage_order 1).
+    auto indexType = outType.clone(b.getI64Type());
+    bool columnMajor = op->template getAttrOfType<IntegerAttr>("storage_order").getInt() != 0;
+    auto pooled = b.create<linalg::GenericOp>(
+        l.loc, TypeRange{outType, indexType}, ValueRange{x, window},
+        ValueRange{init, l.filled(indexType, l.constant(b.getI64Type(), 0))}, 
+        SmallVector<AffineMap>{maps[0], maps[1], maps[2], maps[2]}, iters,
+        [&](OpBuilder &nb, Location, ValueRange a) {
+          Type i64 = nb.getI64Type();
+          Value flat = nb.create<arith::AddIOp>(
+              l.loc, l.mul(l.loopIndexI64(0), l.constant(i64, xType.getDimSize(1))),
+              l.loopIndexI64(1));
+          SmallVector<Value> position;
+          for (int64_t i = 0; i < n; ++i)
+            position.push_back(l.sub(
+                l.add(l.mul(l.loopIndexI64(2 + i), l.constant(i64, g->strides[i])),
+                      l.mul(l.loopIndexI64(2 + n + i), l.constant(i64, g->dilations[i]))),
+                l.constant(i64, g->padBegin[i])));
+          for (int64_t k = 0; k < n; ++k) {
+            int64_t i = columnMajor ? n - 1 - k : k;
+            flat = l.add(l.mul(flat, l.constant(i64, xType.getDimSize(2 + i))), position[i]);
+          }
+          Value better = l.compare(a[0], a[2], arith::CmpFPredicate::OGT,
+                                   arith::CmpIPredicate::sgt);
+          nb.create<linalg::YieldOp>(
+              l.loc, ValueRange{nb.create<arith::SelectOp>(l.loc, better, a[0], a[2]),
+                                nb.create<arith::SelectOp>(l.loc, better, flat, a[3])});
+        });
+    *indices = pooled.getResult(1);
+    return pooled.getResult(0);
+  }
   Value pooled =
       b.create<linalg::GenericOp>(
            l.loc, outType, ValueRange{x, window}, init, maps, iters,
@@ -3110,6 +3182,196 @@ FailureOr<SmallVector<Value>> lowerOptimizer(Operation *op, Lowering &l, int64_t
 }
 
 //===----------------------------------------------------------------------===//
+// Data-dependent selections: the result type fixes how many elements are
+// selected; loops over the input write them in order (positions past that
+// count are clamped, so a condition selecting more stays in bounds).
+//===----------------------------------------------------------------------===//
+
+/// Writes `value` at `position` of a 1-D tensor when `hit` (else keeps it).
+Value insertIf(Lowering &l, Value hit, Value value, Value tensor, ValueRange position) {
+  Value old = l.b.create<tensor::ExtractOp>(l.loc, tensor, position);
+  return l.b.create<tensor::InsertOp>(l.loc, l.b.create<arith::SelectOp>(l.loc, hit, value, old),
+                                      tensor, position);
+}
+
+/// The first `count` positions i (i64) of a 1-D condition with condition[i] true.
+Value selectedPositions(Lowering &l, Value condition, int64_t length, int64_t count) {
+  OpBuilder &b = l.b;
+  Type i64 = b.getI64Type();
+  Value init = l.filled(RankedTensorType::get({count}, i64), l.constant(i64, 0));
+  return l.loopNest({length}, ValueRange{init, l.constant(i64, 0)},
+                    [&](ValueRange ivs, ValueRange acc) -> SmallVector<Value> {
+                      Value hit = b.create<tensor::ExtractOp>(l.loc, condition, ivs);
+                      Value slot = l.clampIndex(
+                          b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), acc[1]), count);
+                      Value positions = insertIf(
+                          l, hit, b.create<arith::IndexCastOp>(l.loc, i64, ivs[0]), acc[0], slot);
+                      Value next = l.add(acc[1], b.create<arith::ExtUIOp>(l.loc, i64, hit));
+                      return {positions, next};
+                    })[0];
+}
+
+/// Gaussian elimination with partial pivoting per matrix, in f64 loops: the
+/// determinant is the signed product of the pivots.
+FailureOr<Value> lowerDet(DetOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  OpBuilder &b = l.b;
+  int64_t m = xType.getDimSize(xType.getRank() - 1);
+  Type f64 = b.getF64Type(), et = type.getElementType();
+  auto matrixType = RankedTensorType::get({m, m}, f64);
+  auto c = [&](double v) { return l.constant(f64, v); };
+  auto at = [&](Value t, Value i, Value j) {
+    return b.create<tensor::ExtractOp>(l.loc, t, ValueRange{i, j}).getResult();
+  };
+  auto put = [&](Value v, Value t, Value i, Value j) {
+    return b.create<tensor::InsertOp>(l.loc, v, t, ValueRange{i, j}).getResult();
+  };
+  Value init = l.filled(RankedTensorType::get(type.getShape(), et), l.constant(et, 0));
+  SmallVector<int64_t> batch(type.getShape());
+  return l.loopNest(batch, init, [&](ValueRange outer, Value out) -> Value {
+    // The matrix of this batch entry, in f64.
+    Value a = l.loopNest({m, m}, b.create<tensor::EmptyOp>(l.loc, matrixType.getShape(), f64),
+                         [&](ValueRange ij, Value acc) -> Value {
+                           SmallVector<Value> coords(outer);
+                           coords.append(ij.begin(), ij.end());
+                           return put(l.convert(b.create<tensor::ExtractOp>(l.loc, op.getX(), coords), f64),
+                                      acc, ij[0], ij[1]);
+                         });
+    SmallVector<Value> result = l.loopNest(
+        {m}, ValueRange{a, c(1)}, [&](ValueRange ks, ValueRange state) -> SmallVector<Value> {
+          Value k = ks[0], matrix = state[0], det = state[1];
+          // The pivot row: the largest |a[i][k]| for i >= k.
+          Value pivotRow =
+              l.loopNest({m}, ValueRange{k, c(-1)},
+                         [&](ValueRange is, ValueRange best) -> SmallVector<Value> {
+                           Value i = is[0];
+                           Value magnitude = b.create<math::AbsFOp>(l.loc, at(matrix, i, k));
+                           Value better = b.create<arith::AndIOp>(
+                               l.loc,
+                               b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sge, i, k),
+                               b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OGT,
+                                                       magnitude, best[1]));
+                           return {b.create<arith::SelectOp>(l.loc, better, i, best[0]),
+                                   b.create<arith::SelectOp>(l.loc, better, magnitude, best[1])};
+                         })[0];
+          matrix = l.loopNest({m}, matrix, [&](ValueRange js, Value t) -> Value {
+            Value top = at(t, k, js[0]), other = at(t, pivotRow, js[0]);
+            return put(top, put(other, t, k, js[0]), pivotRow, js[0]);
+          });
+          Value swapped = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::ne, pivotRow, k);
+          Value pivot = at(matrix, k, k);
+          det = l.mul(b.create<arith::SelectOp>(l.loc, swapped, l.sub(c(0), det), det), pivot);
+          Value singular = b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OEQ, pivot, c(0));
+          // Rows below k lose factor * row k (the factor read before the row changes).
+          matrix = l.loopNest({m}, matrix, [&](ValueRange is, Value t) -> Value {
+            Value i = is[0];
+            Value below = b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::sgt, i, k);
+            Value eliminate = b.create<arith::AndIOp>(
+                l.loc, below, b.create<arith::XOrIOp>(l.loc, singular,
+                                                      b.create<arith::ConstantIntOp>(l.loc, 1, 1)));
+            Value factor = b.create<arith::SelectOp>(
+                l.loc, eliminate,
+                l.div(at(t, i, k), b.create<arith::SelectOp>(l.loc, singular, c(1), pivot)), c(0));
+            return l.loopNest({m}, t, [&](ValueRange js, Value row) -> Value {
+              return put(l.sub(at(row, i, js[0]), l.mul(factor, at(row, k, js[0]))), row, i,
+                         js[0]);
+            });
+          });
+          return {matrix, det};
+        });
+    return b.create<tensor::InsertOp>(l.loc, l.convert(result[1], et), out, outer);
+  });
+}
+
+FailureOr<Value> lowerCompress(CompressOp op, Lowering &l) {
+  auto type = resultType(op);
+  Value input = op.getInput();
+  auto inType = cast<RankedTensorType>(input.getType());
+  int64_t axis = 0;
+  if (auto a = op.getAxis())
+    axis = *normalizeAxis(*a, inType.getRank());
+  else
+    input = l.reshape(input, RankedTensorType::get({inType.getNumElements()},
+                                                   inType.getElementType()));
+  int64_t length = std::min(cast<RankedTensorType>(op.getCondition().getType()).getDimSize(0),
+                            cast<RankedTensorType>(input.getType()).getDimSize(axis));
+  int64_t count = type.getDimSize(op.getAxis() ? axis : 0);
+  if (count == 0)
+    return l.empty(type);
+  Value positions = selectedPositions(l, op.getCondition(), length, count);
+  return l.elementwise(type, {}, [&](ValueRange) -> Value {
+    SmallVector<Value> coords;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      coords.push_back(l.b.create<linalg::IndexOp>(l.loc, d));
+    coords[axis] = l.b.create<arith::IndexCastOp>(
+        l.loc, l.b.getIndexType(), l.b.create<tensor::ExtractOp>(l.loc, positions, coords[axis]));
+    return l.b.create<tensor::ExtractOp>(l.loc, input, coords);
+  });
+}
+
+FailureOr<Value> lowerNonZero(NonZeroOp op, Lowering &l) {
+  auto type = resultType(op);
+  OpBuilder &b = l.b;
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  Type i64 = b.getI64Type(), et = xType.getElementType();
+  int64_t count = type.getDimSize(1);
+  if (count == 0)
+    return l.empty(type);
+  Value zero = l.constant(et, 0);
+  return l.loopNest(xType.getShape(), ValueRange{l.filled(type, l.constant(i64, 0)),
+                                                 l.constant(i64, 0)},
+                    [&](ValueRange ivs, ValueRange acc) -> SmallVector<Value> {
+                      Value x = b.create<tensor::ExtractOp>(l.loc, op.getX(), ivs);
+                      Value hit = isa<FloatType>(et)
+                                      ? b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::UNE, x, zero)
+                                            .getResult()
+                                      : b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::ne, x, zero)
+                                            .getResult();
+                      Value slot = l.clampIndex(
+                          b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), acc[1]), count);
+                      Value out = acc[0];
+                      for (auto [d, iv] : llvm::enumerate(ivs))
+                        out = insertIf(l, hit, b.create<arith::IndexCastOp>(l.loc, i64, iv), out,
+                                       {b.create<arith::ConstantIndexOp>(l.loc, d), slot});
+                      return {out, l.add(acc[1], b.create<arith::ExtUIOp>(l.loc, i64, hit))};
+                    })[0];
+}
+
+/// Indices are flat positions in the default unpooled shape ((in - 1) *
+/// stride + kernel - pads); a larger output_shape keeps each value at the same
+/// coordinates (the extra rows and columns stay zero).
+FailureOr<Value> lowerMaxUnpool(MaxUnpoolOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  OpBuilder &b = l.b;
+  int64_t rank = xType.getRank(), spatial = rank - 2;
+  SmallVector<int64_t> natural(xType.getShape().take_front(2));
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t stride = op.getStrides() ? (*op.getStrides())[i] : 1;
+    int64_t pads = op.getPads() ? (*op.getPads())[i] + (*op.getPads())[i + spatial] : 0;
+    natural.push_back((xType.getDimSize(i + 2) - 1) * stride + op.getKernelShape()[i] - pads);
+  }
+  Type et = type.getElementType(), i64 = b.getI64Type();
+  return l.loopNest(xType.getShape(), l.filled(type, l.constant(et, 0)),
+                    [&](ValueRange ivs, Value acc) -> Value {
+                      Value flat = b.create<tensor::ExtractOp>(l.loc, op.getI(), ivs);
+                      SmallVector<Value> coords(rank);
+                      for (int64_t d = rank - 1; d >= 0; --d) {
+                        Value size = l.constant(i64, natural[d]);
+                        coords[d] = l.clampIndex(
+                            b.create<arith::IndexCastOp>(
+                                l.loc, b.getIndexType(),
+                                b.create<arith::RemSIOp>(l.loc, flat, size)),
+                            type.getDimSize(d));
+                        flat = b.create<arith::DivSIOp>(l.loc, flat, size);
+                      }
+                      return b.create<tensor::InsertOp>(
+                          l.loc, b.create<tensor::ExtractOp>(l.loc, op.getX(), ivs), acc, coords);
+                    });
+}
+
+//===----------------------------------------------------------------------===//
 // Einsum and generators
 //===----------------------------------------------------------------------===//
 
@@ -3292,12 +3554,8 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](ArgMaxOp o) { return lowerArg(o, l, /*isMax=*/true); })
       .Case([&](ArgMinOp o) { return lowerArg(o, l, /*isMax=*/false); })
       .Case([&](SoftmaxOp o) { return lowerSoftmaxFamily(o, l, /*log=*/false); })
-      .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](ConvOp o) { return convOf(o, l, o.getX(), o.getW(), o.getB(), resultType(o)); })
       .Case([&](ConvTransposeOp o) { return lowerConvTranspose(o, l); })
-      .Case([&](MaxPoolOp o) {
-        return lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false);
-      })
       .Case([&](AveragePoolOp o) {
         return lowerWindowPool(o, l, /*isMax=*/false, std::nullopt,
                                o.getCountIncludePad() != 0);
@@ -3354,6 +3612,10 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](ResizeOp o) { return lowerResize(o, l); })
       .Case([&](GridSampleOp o) { return lowerGridSample(o, l); })
       .Case([&](DFTOp o) { return lowerDFT(o, l); })
+      .Case([&](CompressOp o) { return lowerCompress(o, l); })
+      .Case([&](DetOp o) { return lowerDet(o, l); })
+      .Case([&](NonZeroOp o) { return lowerNonZero(o, l); })
+      .Case([&](MaxUnpoolOp o) { return lowerMaxUnpool(o, l); })
       .Case([&](MeanVarianceNormalizationOp o) { return lowerMeanVarianceNormalization(o, l); })
       .Case([&](ReverseSequenceOp o) { return lowerReverseSequence(o, l); })
       // Hann and Hamming are raised cosines; Blackman adds the second harmonic.
@@ -3407,6 +3669,15 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, const Signedn
       .Case([&](TopKOp o) { return lowerTopK(o, l); })
       .Case([&](SoftmaxCrossEntropyLossOp o) { return lowerSoftmaxCrossEntropy(o, l); })
       .Case([&](DynamicQuantizeLinearOp o) { return lowerDynamicQuantizeLinear(o, l); })
+      .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
+      .Case([&](MaxPoolOp o) -> Results {
+        Value indices;
+        auto y = lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false,
+                                 o.getIndicesOutput() ? &indices : nullptr);
+        if (failed(y))
+          return failure();
+        return indices ? SmallVector<Value>{*y, indices} : SmallVector<Value>{*y};
+      })
       .Case([&](AdagradOp o) { return lowerOptimizer(o, l, 3); })
       .Case([&](MomentumOp o) { return lowerOptimizer(o, l, 3); })
       .Case([&](AdamOp o) { return lowerOptimizer(o, l, 4); })

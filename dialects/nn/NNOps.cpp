@@ -72,7 +72,6 @@ SAME_AS_FIRST_OPERAND(SoftmaxOp)
 SAME_AS_FIRST_OPERAND(LogSoftmaxOp)
 SAME_AS_FIRST_OPERAND(HardmaxOp)
 SAME_AS_FIRST_OPERAND(TriluOp)
-SAME_AS_FIRST_OPERAND(BatchNormalizationOp)
 SAME_AS_FIRST_OPERAND(InstanceNormalizationOp)
 SAME_AS_FIRST_OPERAND(LRNOp)
 SAME_AS_FIRST_OPERAND(CumSumOp)
@@ -223,6 +222,18 @@ LogicalResult DropoutOp::verify() {
   if (auto mode = getConstantIntValues(getTrainingMode()))
     if (!mode->empty() && (*mode)[0] != 0)
       return emitOpError("training mode is not supported");
+  return success();
+}
+
+LogicalResult BatchNormalizationOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  types.push_back(op.getX().getType());
+  if (op.getTrainingMode() != 0) {
+    types.push_back(op.getInputMean().getType());
+    types.push_back(op.getInputVar().getType());
+  }
   return success();
 }
 
@@ -836,16 +847,16 @@ static LogicalResult inferPool(std::optional<Location> loc, PoolAdaptor op,
   return success();
 }
 
-LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx,
-                                          std::optional<Location> loc,
-                                          ValueRange operands,
-                                          DictionaryAttr attrs,
-                                          OpaqueProperties props,
-                                          RegionRange regions,
+LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                          ValueRange operands, DictionaryAttr attrs,
+                                          OpaqueProperties props, RegionRange regions,
                                           SmallVectorImpl<Type> &types) {
-  // storage_order only orders the Indices output, which is not produced.
   Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
-  return inferPool(loc, op, op.getDilations(), types);
+  if (failed(inferPool(loc, op, op.getDilations(), types)))
+    return failure();
+  if (op.getIndicesOutput())
+    types.push_back(cast<RankedTensorType>(types[0]).clone(IntegerType::get(ctx, 64)));
+  return success();
 }
 
 LogicalResult AveragePoolOp::inferReturnTypes(
@@ -1591,6 +1602,79 @@ LogicalResult AdamOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
                                        ValueRange operands, DictionaryAttr, OpaqueProperties,
                                        RegionRange, SmallVectorImpl<Type> &types) {
   return inferOptimizer(loc, operands, 4, types);
+}
+
+LogicalResult DetOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                      ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                      RegionRange, SmallVectorImpl<Type> &types) {
+  auto x = rankedType(operands[0]);
+  int64_t rank = x.getRank();
+  if (rank < 2 || x.getDimSize(rank - 1) != x.getDimSize(rank - 2) ||
+      !isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "X must be float [..., M, M]");
+  types.push_back(tensorOf(x.getShape().drop_back(2), x.getElementType()));
+  return success();
+}
+
+LogicalResult CompressOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                           ValueRange operands, DictionaryAttr attrs,
+                                           OpaqueProperties props, RegionRange regions,
+                                           SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  auto x = rankedType(op.getInput()), condition = rankedType(op.getCondition());
+  if (condition.getRank() != 1 || !condition.getElementType().isInteger(1))
+    return emitOptionalError(loc, "condition must be a 1-D bool tensor");
+  int64_t count = kDyn;
+  if (auto values = getConstantIntValues(op.getCondition()))
+    count = llvm::count_if(*values, [](int64_t v) { return v != 0; });
+  if (auto axis = op.getAxis()) {
+    auto normalized = normalizeAxis(*axis, x.getRank());
+    if (!normalized)
+      return emitOptionalError(loc, "axis ", *axis, " is out of range");
+    SmallVector<int64_t> shape(x.getShape());
+    shape[*normalized] = count;
+    types.push_back(tensorOf(shape, x.getElementType()));
+  } else {
+    types.push_back(tensorOf({count}, x.getElementType()));
+  }
+  return success();
+}
+
+LogicalResult NonZeroOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                          ValueRange operands, DictionaryAttr, OpaqueProperties,
+                                          RegionRange, SmallVectorImpl<Type> &types) {
+  types.push_back(tensorOf({rankedType(operands[0]).getRank(), kDyn}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult MaxUnpoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                            ValueRange operands, DictionaryAttr attrs,
+                                            OpaqueProperties props, RegionRange regions,
+                                            SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, attrs, props, regions);
+  auto x = rankedType(op.getX()), indices = rankedType(op.getI());
+  int64_t spatial = x.getRank() - 2;
+  ArrayRef<int64_t> kernel = op.getKernelShape();
+  if (spatial < 1 || (int64_t)kernel.size() != spatial || indices.getShape() != x.getShape() ||
+      !indices.getElementType().isInteger(64))
+    return emitOptionalError(loc, "X and I must be [N, C, spatial...] with one kernel dim each");
+  SmallVector<int64_t> shape(x.getShape());
+  if (!isa<NoneType>(op.getOutputShape().getType())) {
+    auto given = getConstantIntValues(op.getOutputShape());
+    if (given && (int64_t)given->size() == x.getRank())
+      shape = *given;
+    else
+      shape.assign(x.getRank(), kDyn);
+  } else {
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t stride = op.getStrides() ? (*op.getStrides())[i] : 1;
+      int64_t pads = op.getPads() ? (*op.getPads())[i] + (*op.getPads())[i + spatial] : 0;
+      if (shape[i + 2] != kDyn)
+        shape[i + 2] = (shape[i + 2] - 1) * stride + kernel[i] - pads;
+    }
+  }
+  types.push_back(tensorOf(shape, x.getElementType()));
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

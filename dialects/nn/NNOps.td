@@ -440,11 +440,13 @@ def NN_EyeLikeOp : NN_Op<"eye_like"> {
 }
 
 def NN_BatchNormalizationOp : NN_Op<"batch_normalization"> {
-  let summary = "ONNX BatchNormalization (inference)";
+  let summary = "ONNX BatchNormalization; training mode also gives the updated running statistics";
   let arguments = (ins NN_Tensor:$X, NN_Tensor:$scale, NN_Tensor:$B,
                        NN_Tensor:$input_mean, NN_Tensor:$input_var,
-                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
-  let results = (outs NN_Tensor:$Y);
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon,
+                       DefaultValuedAttr<F32Attr, "0.9">:$momentum,
+                       DefaultValuedAttr<I64Attr, "0">:$training_mode);
+  let results = (outs NN_Tensor:$Y, Variadic<NN_Tensor>:$running_mean_and_var);
 }
 
 //===----------------------------------------------------------------------===//
@@ -480,7 +482,7 @@ def NN_ConvTransposeOp : NN_Op<"conv_transpose"> {
 }
 
 def NN_MaxPoolOp : NN_Op<"max_pool"> {
-  let summary = "ONNX MaxPool (the Indices output is not supported)";
+  let summary = "ONNX MaxPool; with `indices_output` also the flat input index of each maximum";
   let arguments = (ins NN_Tensor:$X,
                        DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
                        DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
@@ -488,8 +490,9 @@ def NN_MaxPoolOp : NN_Op<"max_pool"> {
                        DenseI64ArrayAttr:$kernel_shape,
                        OptionalAttr<DenseI64ArrayAttr>:$pads,
                        DefaultValuedAttr<I64Attr, "0">:$storage_order,
-                       OptionalAttr<DenseI64ArrayAttr>:$strides);
-  let results = (outs NN_Tensor:$Y);
+                       OptionalAttr<DenseI64ArrayAttr>:$strides,
+                       DefaultValuedAttr<BoolAttr, "false">:$indices_output);
+  let results = (outs NN_Tensor:$Y, Variadic<NN_Tensor>:$Indices);
 }
 
 def NN_AveragePoolOp : NN_Op<"average_pool"> {
@@ -806,6 +809,38 @@ def NN_ReverseSequenceOp : NN_Op<"reverse_sequence"> {
                        DefaultValuedAttr<I64Attr, "1">:$batch_axis,
                        DefaultValuedAttr<I64Attr, "0">:$time_axis);
   let results = (outs NN_Tensor:$Y);
+}
+
+def NN_DetOp : NN_Op<"det"> {
+  let summary = "ONNX Det: determinants of the trailing square matrices (LU, partial pivoting)";
+  let arguments = (ins NN_Tensor:$X);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_CompressOp : NN_Op<"compress"> {
+  let summary = "ONNX Compress: the slices along axis (or elements) where condition holds";
+  let description = [{
+    The output size depends on the condition's values: it comes from a
+    constant condition or from the result type, and a run-time condition
+    must select exactly that many.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$condition, OptionalAttr<I64Attr>:$axis);
+  let results = (outs NN_Tensor:$output);
+}
+
+def NN_NonZeroOp : NN_Op<"non_zero"> {
+  let summary = "ONNX NonZero: [rank, count] indices (count from the result type)";
+  let arguments = (ins NN_Tensor:$X);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_MaxUnpoolOp : NN_Op<"max_unpool"> {
+  let summary = "ONNX MaxUnpool: X scattered to the flat output positions I, zeros elsewhere";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$I, NN_OptTensor:$output_shape,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$output);
 }
 
 def NN_ConcatOp : NN_Op<"concat"> {

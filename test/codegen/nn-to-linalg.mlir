@@ -520,3 +520,76 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
       -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   return %0#0, %0#1, %0#2 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
 }
+
+// -----
+
+// Data-dependent selections write in order inside loops over the input; the
+// result type fixes the count, and slots past it are clamped.
+// CHECK-LABEL: func @selections
+func.func @selections(%x: tensor<3x2xf32>, %cond: tensor<3xi1>, %v: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>)
+    -> (tensor<2x2xf32>, tensor<2x4xi64>, tensor<1x1x4x4xf32>) {
+  %none = nn.none
+  // CHECK: scf.for
+  // CHECK: arith.extui %{{.*}} : i1 to i64
+  // CHECK: linalg.generic
+  %0 = nn.compress %x, %cond {axis = 0 : i64} : (tensor<3x2xf32>, tensor<3xi1>) -> tensor<2x2xf32>
+  // CHECK: scf.for
+  // CHECK: scf.for
+  // CHECK: arith.cmpf une
+  %1 = nn.non_zero %x : (tensor<3x2xf32>) -> tensor<2x4xi64>
+  // CHECK: arith.remsi
+  // CHECK: arith.divsi
+  // CHECK: tensor.insert
+  %2 = nn.max_unpool %v, %i, %none {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+      : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, none) -> tensor<1x1x4x4xf32>
+  return %0, %1, %2 : tensor<2x2xf32>, tensor<2x4xi64>, tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// MaxPool with Indices carries (max, flat index) through one reduction;
+// training-mode BatchNormalization also returns the moved running statistics.
+// CHECK-LABEL: func @pool_indices_bn_training
+func.func @pool_indices_bn_training(%x: tensor<1x1x4x4xf32>, %p: tensor<1xf32>)
+    -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>) {
+  // CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  // CHECK: arith.cmpf ogt
+  %0:2 = nn.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, indices_output = true}
+      : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  // CHECK: iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+  // CHECK: math.sqrt
+  %1:3 = nn.batch_normalization %x, %p, %p, %p, %p {training_mode = 1 : i64}
+      : (tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>)
+      -> (tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>)
+  return %0#0, %0#1, %1#0, %1#1, %1#2 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>
+}
+
+// -----
+
+// DFT sums x[n] e^(-2 pi i k n / N) with k n reduced mod N; Det eliminates
+// with partial pivoting in f64 loops.
+// CHECK-LABEL: func @dft_det
+func.func @dft_det(%x: tensor<1x8x1xf32>, %m: tensor<2x3x3xf32>) -> (tensor<1x8x2xf32>, tensor<2xf32>) {
+  %none = nn.none
+  // CHECK: arith.remui
+  // CHECK: math.cos
+  // CHECK: math.sin
+  %0 = nn.dft %x, %none : (tensor<1x8x1xf32>, none) -> tensor<1x8x2xf32>
+  // CHECK: math.absf
+  // CHECK: arith.divf
+  %1 = nn.det %m : (tensor<2x3x3xf32>) -> tensor<2xf32>
+  return %0, %1 : tensor<1x8x2xf32>, tensor<2xf32>
+}
+
+// -----
+
+// Optimizers update each tensor elementwise; Adam's bias correction uses f64.
+// CHECK-LABEL: func @adam
+func.func @adam(%r: tensor<f32>, %t: tensor<i64>, %x: tensor<3xf32>, %g: tensor<3xf32>, %v: tensor<3xf32>, %h: tensor<3xf32>)
+    -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) {
+  // CHECK: math.powf %{{.*}}, %{{.*}} : f64
+  // CHECK: linalg.generic
+  // CHECK: math.sqrt
+  %0:3 = nn.adam %r, %t, %x, %g, %v, %h : (tensor<f32>, tensor<i64>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return %0#0, %0#1, %0#2 : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+}

@@ -146,16 +146,12 @@ bool dropoutHook(NodeContext &c) {
 }
 
 bool batchNormHook(NodeContext &c) {
-  c.attrs.erase("momentum");
-  for (const char *flag : {"spatial", "training_mode"}) {
-    Attribute attr = c.attrs.erase(flag);
-    int64_t want = StringRef(flag) == "spatial" ? 1 : 0;
-    if (attr && cast<IntegerAttr>(attr).getInt() != want) {
-      c.error = std::string("attribute ") + flag + "=" +
-                std::to_string(cast<IntegerAttr>(attr).getInt());
-      return false;
-    }
+  if (Attribute spatial = c.attrs.erase("spatial"); spatial && cast<IntegerAttr>(spatial).getInt() != 1) {
+    c.error = "attribute spatial=0";
+    return false;
   }
+  // Before opset 14 training outputs (saved mean/var) came without the
+  // attribute; those models are inference graphs whose extra outputs are unused.
   return true;
 }
 
@@ -283,6 +279,13 @@ bool resizeHook(NodeContext &c) {
   return true;
 }
 
+/// MaxPool computes its Indices output only when the model names it.
+bool maxPoolHook(NodeContext &c) {
+  if (c.node.output_size() > 1 && !c.node.output(1).empty())
+    c.attrs.set("indices_output", c.builder.getBoolAttr(true));
+  return true;
+}
+
 /// The supported ONNX ops. Attributes keep their ONNX names; see NNOps.td.
 const OpEntry kOpTable[] = {
     {"Add", "add", 2},
@@ -383,7 +386,7 @@ const OpEntry kOpTable[] = {
     {"BatchNormalization", "batch_normalization", 5, batchNormHook},
     {"Conv", "conv", 3},
     {"ConvTranspose", "conv_transpose", 3},
-    {"MaxPool", "max_pool", 1},
+    {"MaxPool", "max_pool", 1, maxPoolHook},
     {"AveragePool", "average_pool", 1},
     {"GlobalAveragePool", "global_average_pool", 1},
     {"Gemm", "gemm", 3},
@@ -425,6 +428,10 @@ const OpEntry kOpTable[] = {
     {"Upsample", "resize", 4, resizeHook},
     {"GridSample", "grid_sample", 2},
     {"DFT", "dft", 2},
+    {"Compress", "compress", 2},
+    {"Det", "det", 1},
+    {"NonZero", "non_zero", 1},
+    {"MaxUnpool", "max_unpool", 3},
     {"HannWindow", "hann_window", 1},
     {"HammingWindow", "hamming_window", 1},
     {"BlackmanWindow", "blackman_window", 1},

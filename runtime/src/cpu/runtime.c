@@ -1,5 +1,7 @@
 /*===- runtime.c - the Lepton C runtime for CPU artifacts -----------------===*/
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* aligned_alloc */
+#endif
 #include "lepton/runtime.h"
 
 #include <dlfcn.h>
@@ -85,6 +87,13 @@ lepton_status lepton_load(const char *path, lepton_model **model) {
   if (!path || !model)
     return fail(LEPTON_ERROR_INVALID_ARGUMENT, "path or model is NULL");
   *model = NULL;
+  /* dlopen searches the library path for a bare file name; a model path
+   * means that file, so name it relative to the working directory. */
+  char relative[4096];
+  if (!strchr(path, '/') && strlen(path) + 3 <= sizeof relative) {
+    snprintf(relative, sizeof relative, "./%s", path);
+    path = relative;
+  }
   void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!library)
     return fail(LEPTON_ERROR_IO, "%s", dlerror());
