@@ -7,7 +7,11 @@ from ONNX Runtime (ort_reference.mjs), never from this script.
 
 Needs Debian's python3-torch and python3-torchvision: run with /usr/bin/python3.
 
-  generate.py OUT [--models mlp,lenet5,resnet18] [--opset 13]
+  generate.py OUT [--models mlp,lenet5,resnet18,...] [--opset 13]
+
+Models: MLP, LeNet-5, ResNet-18 (opset 13); MobileNetV2, a BERT-like encoder
+(2 layers, hidden 128, 2 heads, sequence 64), a bidirectional-LSTM text
+classifier and a UNet with ConvTranspose and bilinear Resize (opsets 13 and 17).
 """
 import argparse
 import os
@@ -45,11 +49,10 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-def resnet18():
-    model = torchvision.models.resnet18(weights=None)
-    # Non-trivial batch-norm statistics, so inference-mode BN is exercised.
+def randomize_batch_norms(model):
+    """Non-trivial batch-norm statistics, so inference-mode BN is exercised."""
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
             m.weight.data.uniform_(0.5, 1.5)
@@ -57,39 +60,160 @@ def resnet18():
     return model
 
 
+def resnet18():
+    return randomize_batch_norms(torchvision.models.resnet18(weights=None))
+
+
+def mobilenet_v2():
+    return randomize_batch_norms(torchvision.models.mobilenet_v2(weights=None))
+
+
+class EncoderLayer(nn.Module):
+    """A BERT encoder layer written out (post-norm, GELU feed-forward)."""
+
+    def __init__(self, hidden, heads, ffn):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.norm1 = nn.LayerNorm(hidden)
+        self.ffn = nn.Sequential(nn.Linear(hidden, ffn), nn.GELU(), nn.Linear(ffn, hidden))
+        self.norm2 = nn.LayerNorm(hidden)
+
+    def forward(self, x, mask):
+        b, s, h = x.shape
+        q, k, v = self.qkv(x).split(h, dim=-1)
+        split = lambda t: t.reshape(b, s, self.heads, h // self.heads).transpose(1, 2)
+        q, k, v = split(q), split(k), split(v)
+        scores = q @ k.transpose(-1, -2) / (h // self.heads) ** 0.5 + mask
+        context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, s, h)
+        x = self.norm1(x + self.out(context))
+        return self.norm2(x + self.ffn(x))
+
+
+class TinyBert(nn.Module):
+    """2 layers, hidden 128, 2 heads, sequence 64; token ids and attention mask in."""
+
+    def __init__(self, vocab=1000, hidden=128, heads=2, layers=2, seq=64):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, hidden)
+        self.positions = nn.Embedding(seq, hidden)
+        self.norm = nn.LayerNorm(hidden)
+        self.layers = nn.ModuleList(EncoderLayer(hidden, heads, 4 * hidden) for _ in range(layers))
+        self.pooler = nn.Linear(hidden, hidden)
+
+    def forward(self, ids, attention_mask):
+        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.norm(self.tokens(ids) + self.positions(positions))
+        mask = (1.0 - attention_mask[:, None, None, :].float()) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask)
+        return torch.tanh(self.pooler(x[:, 0]))
+
+
+class LSTMText(nn.Module):
+    """Embedding, a bidirectional LSTM over 32 tokens, a classifier on the final states."""
+
+    def __init__(self, vocab=1000, embed=64, hidden=96, classes=5):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True, bidirectional=True)
+        self.classify = nn.Linear(2 * hidden, classes)
+
+    def forward(self, ids):
+        _, (h, _) = self.lstm(self.embed(ids))
+        return self.classify(torch.cat([h[0], h[1]], dim=1))
+
+
+class UNet(nn.Module):
+    """A small UNet: two down steps, a ConvTranspose up step and a bilinear Resize up step."""
+
+    def __init__(self):
+        super().__init__()
+        block = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o),
+                                           nn.ReLU(), nn.Conv2d(o, o, 3, padding=1), nn.ReLU())
+        self.enc1, self.enc2, self.mid = block(3, 16), block(16, 32), block(32, 64)
+        self.pool = nn.MaxPool2d(2)
+        self.up2 = nn.ConvTranspose2d(64, 32, 2, stride=2)
+        self.dec2 = block(64, 32)
+        self.up1 = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+        self.dec1 = block(32 + 16, 16)
+        self.head = nn.Conv2d(16, 2, 1)
+
+    def forward(self, x):
+        e1 = self.enc1(x)
+        e2 = self.enc2(self.pool(e1))
+        m = self.mid(self.pool(e2))
+        d2 = self.dec2(torch.cat([self.up2(m), e2], dim=1))
+        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))
+        return self.head(d1)
+
+
+def unet():
+    return randomize_batch_norms(UNet())
+
+
+def token_ids(shape, rng):
+    return rng.integers(0, 1000, shape).astype(np.int64)
+
+
+def attention_mask(shape, rng):
+    mask = np.ones(shape, dtype=np.int64)
+    mask[:, shape[1] * 3 // 4:] = 0  # padding at the end
+    return mask
+
+
+def normal(shape, rng):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# name: (factory, [(input name, shape, generator)], opsets)
 MODELS = {
-    "mlp": (MLP, (1, 1, 28, 28)),
-    "lenet5": (LeNet5, (1, 1, 28, 28)),
-    "resnet18": (resnet18, (1, 3, 224, 224)),
+    "mlp": (MLP, [("input", (1, 1, 28, 28), normal)], [13]),
+    "lenet5": (LeNet5, [("input", (1, 1, 28, 28), normal)], [13]),
+    "resnet18": (resnet18, [("input", (1, 3, 224, 224), normal)], [13]),
+    "mobilenet_v2": (mobilenet_v2, [("input", (1, 3, 224, 224), normal)], [13, 17]),
+    "bert_tiny": (TinyBert, [("ids", (1, 64), token_ids),
+                             ("attention_mask", (1, 64), attention_mask)], [13, 17]),
+    "lstm_text": (LSTMText, [("ids", (1, 32), token_ids)], [13, 17]),
+    "unet": (unet, [("input", (1, 3, 64, 64), normal)], [13, 17]),
 }
 
 
 def export(name, out_dir, opset):
+    """Exports one model at one opset (constant folding off, as exporters are
+    often run) with seeded weights and inputs, to OUT/<name>_opset<N>/."""
     torch.manual_seed(0)
-    factory, shape = MODELS[name]
+    rng = np.random.default_rng(0)
+    factory, inputs, _ = MODELS[name]
     model = factory().eval()
-    x = torch.from_numpy(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
-    case = os.path.join(out_dir, name)
+    arrays = [(input_name, make(shape, rng)) for input_name, shape, make in inputs]
+    case = os.path.join(out_dir, f"{name}_opset{opset}")
     os.makedirs(os.path.join(case, "test_data_set_0"), exist_ok=True)
     path = os.path.join(case, "model.onnx")
-    torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"],
-                      output_names=["output"])
+    with torch.no_grad():
+        torch.onnx.export(model, tuple(torch.from_numpy(a) for _, a in arrays), path,
+                          opset_version=opset, do_constant_folding=False,
+                          input_names=[n for n, _ in arrays], output_names=["output"])
     onnx.checker.check_model(path)
-    tensor = onnx.numpy_helper.from_array(x.numpy(), "input")
-    with open(os.path.join(case, "test_data_set_0", "input_0.pb"), "wb") as f:
-        f.write(tensor.SerializeToString())
+    for i, (input_name, array) in enumerate(arrays):
+        tensor = onnx.numpy_helper.from_array(array, input_name)
+        with open(os.path.join(case, "test_data_set_0", f"input_{i}.pb"), "wb") as f:
+            f.write(tensor.SerializeToString())
     print(f"wrote {path}")
+    return case
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--opset", type=int, default=13)
+    parser.add_argument("--opset", type=int, help="only this opset (default: each model's list)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     for name in args.models.split(","):
-        export(name, args.out, args.opset)
+        for opset in [args.opset] if args.opset else MODELS[name][2]:
+            export(name, args.out, opset)
 
 
 if __name__ == "__main__":

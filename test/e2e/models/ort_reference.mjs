@@ -2,7 +2,7 @@
 // reads CASE/model.onnx and CASE/test_data_set_N/input_K.pb, runs ONNX Runtime
 // (CPU, the npm package onnxruntime-node) and writes output_K.pb beside them.
 //
-//   node ort_reference.mjs ORT_PACKAGE_DIR CASE [CASE ...]
+//   node ort_reference.mjs ORT_PACKAGE_DIR CASE|DIR [CASE|DIR ...]
 //
 // TensorProto files are read and written with a minimal protobuf codec
 // (dims, data_type, name, raw_data, float_data) so nothing else is needed.
@@ -92,7 +92,13 @@ function encodeTensor(name, tensor) {
   return Buffer.concat(parts);
 }
 
-for (const dir of cases) {
+// A directory without model.onnx stands for every case directory inside it.
+const caseDirs = cases.flatMap((dir) =>
+  fs.existsSync(path.join(dir, "model.onnx"))
+    ? [dir]
+    : fs.readdirSync(dir).sort().map((d) => path.join(dir, d))
+        .filter((d) => fs.existsSync(path.join(d, "model.onnx"))));
+for (const dir of caseDirs) {
   const session = await ort.InferenceSession.create(path.join(dir, "model.onnx"),
     { intraOpNumThreads: 1, interOpNumThreads: 1 });
   for (const set of fs.readdirSync(dir).filter((d) => d.startsWith("test_data_set_")).sort()) {
