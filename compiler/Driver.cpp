@@ -173,7 +173,9 @@ bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
     auto ranked = cast<RankedTensorType>(type);
     if (!ranked.hasStaticShape())
       emitError(func.getLoc()) << "unsupported dynamic shape " << type << " of " << role
-                               << " '" << tensor.name << "': Lepton compiles static shapes only";
+                               << " '" << tensor.name
+                               << "': Lepton compiles static shapes (pin input shapes with "
+                                  "--shape NAME:DIMS)";
     else
       return;
     ok = false;
@@ -208,7 +210,26 @@ int compileModel(const CompileOptions &options) {
   DiagnosticPrinter printer(context);
 
   // Phase import (+ graph): ONNX -> nn.
-  OwningOpRef<ModuleOp> module = onnx::importModel(context, options.input, name);
+  onnx::InputShapes shapes;
+  for (StringRef spec : options.shapes) {
+    auto [input, dims] = spec.rsplit(':');
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    std::vector<int64_t> values;
+    for (StringRef part : parts) {
+      int64_t v;
+      if (part.getAsInteger(10, v) || v < 0) {
+        values.clear();
+        break;
+      }
+      values.push_back(v);
+    }
+    if (input.empty() || dims.empty() || values.empty())
+      return reportError("--shape '" + spec.str() +
+                         "': expected NAME:DIMS with DIMS like 1x3x224x224");
+    shapes[input.str()] = values;
+  }
+  OwningOpRef<ModuleOp> module = onnx::importModel(context, options.input, name, shapes);
   if (!module || !runPipeline(*module, "canonicalize,cse"))
     return 1;
   auto func = module->lookupSymbol<func::FuncOp>(name);

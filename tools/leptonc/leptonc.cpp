@@ -46,6 +46,9 @@ int main(int argc, char **argv) {
   app.add_flag("--print-locations", options.printLocations,
                "with --emit=nn|linalg: show each op's location (ONNX node name and "
                "model file)");
+  app.add_option("--shape", options.shapes,
+                 "pin an input's shape, e.g. --shape input:1x3x224x224 (symbolic dims such "
+                 "as the batch become those sizes; repeat per input)");
   app.add_flag("!--no-header", options.writeHeader,
                "do not write <name>.h beside an object or shared library");
 

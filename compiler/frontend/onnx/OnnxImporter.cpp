@@ -461,7 +461,8 @@ const OpEntry *lookupOp(const NodeProto &node) {
 
 class Importer {
 public:
-  Importer(MLIRContext &ctx, StringRef path) : ctx(ctx), path(path.str()), builder(&ctx) {}
+  Importer(MLIRContext &ctx, StringRef path, const InputShapes &shapes)
+      : ctx(ctx), path(path.str()), shapes(shapes), builder(&ctx) {}
 
   OwningOpRef<ModuleOp> run(StringRef funcName);
 
@@ -475,12 +476,14 @@ private:
   }
 
   bool load(::onnx::ModelProto &model);
+  bool pinShapes(::onnx::ModelProto &model);
   Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
   std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
   bool importNode(const NodeProto &node, int index);
 
   MLIRContext &ctx;
   std::string path, baseDir;
+  const InputShapes &shapes;
   OpBuilder builder;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
@@ -512,6 +515,8 @@ bool Importer::load(::onnx::ModelProto &model) {
                          << StringRef(what).split('\n').first;
     return false;
   }
+  if (!pinShapes(model))
+    return false;
   int64_t version = 0;
   for (const auto &imp : model.opset_import())
     if (imp.domain().empty() || imp.domain() == "ai.onnx")
@@ -534,6 +539,36 @@ bool Importer::load(::onnx::ModelProto &model) {
   } catch (const std::exception &e) {
     emitError(fileLoc()) << "ONNX shape inference failed: " << e.what();
     return false;
+  }
+  return true;
+}
+
+/// Applies --shape: the named inputs take the given dims; a dim the model
+/// fixes must keep its value.
+bool Importer::pinShapes(::onnx::ModelProto &model) {
+  auto *inputs = model.mutable_graph()->mutable_input();
+  for (const auto &[name, dims] : shapes) {
+    auto input = llvm::find_if(*inputs, [&](const auto &in) { return in.name() == name; });
+    if (input == inputs->end() || !input->type().has_tensor_type()) {
+      emitError(fileLoc()) << "--shape names '" << name << "', which is not a tensor input";
+      return false;
+    }
+    auto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (input->type().tensor_type().has_shape() && shape->dim_size() != (int)dims.size()) {
+      emitError(fileLoc()) << "--shape gives input '" << name << "' rank " << dims.size()
+                           << ", the model declares rank " << shape->dim_size();
+      return false;
+    }
+    for (int d = 0; d < shape->dim_size(); ++d)
+      if (shape->dim(d).has_dim_value() && shape->dim(d).dim_value() != dims[d]) {
+        emitError(fileLoc()) << "--shape gives input '" << name << "' dim " << d << " = "
+                             << dims[d] << ", the model fixes it to "
+                             << shape->dim(d).dim_value();
+        return false;
+      }
+    shape->clear_dim();
+    for (int64_t size : dims)
+      shape->add_dim()->set_dim_value(size);
   }
   return true;
 }
@@ -837,9 +872,9 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
 } // namespace
 
 OwningOpRef<ModuleOp> importModel(MLIRContext &context, StringRef path,
-                                  StringRef funcName) {
+                                  StringRef funcName, const InputShapes &shapes) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
-  return Importer(context, path).run(funcName);
+  return Importer(context, path, shapes).run(funcName);
 }
 
 } // namespace lepton::onnx

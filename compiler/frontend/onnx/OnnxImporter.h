@@ -11,6 +11,10 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 namespace lepton::onnx {
 
 /// Oldest and newest default-domain opsets the importer accepts.
@@ -21,9 +25,16 @@ constexpr int64_t kMaxOpset = 17;
 /// runs ONNX shape inference and builds a module holding one func.func named
 /// `funcName` in the nn dialect. Returns null after emitting diagnostics;
 /// every unsupported op of the model is reported in one go.
+/// Input shapes pinned at compile time (`leptonc --shape`), by input name.
+using InputShapes = std::map<std::string, std::vector<int64_t>>;
+
+/// Imports the ONNX model at `path` as a func.func `funcName` of nn ops.
+/// `shapes` replaces the declared shapes of the named inputs (their symbolic
+/// dims, typically the batch) before ONNX shape inference runs.
 mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context,
                                               llvm::StringRef path,
-                                              llvm::StringRef funcName);
+                                              llvm::StringRef funcName,
+                                              const InputShapes &shapes = {});
 
 } // namespace lepton::onnx
 
