@@ -1559,12 +1559,18 @@ FailureOr<Value> lowerConvTranspose(ConvTransposeOp op, Lowering &l) {
   return l.reshape(y, outType);
 }
 
-/// Max and average pooling share the window loop; they differ in padding
-/// value, combiner and the final division.
+/// Max, average and sum (LpPool) pooling share the window loop; they differ
+/// in padding value, combiner and the final division. `source` replaces X as
+/// the pooled tensor (LpPool pools |X|^p).
+enum class PoolKind { Max, Average, Sum };
+
 template <typename PoolOp>
-FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
+FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, PoolKind kind,
                                  std::optional<ArrayRef<int64_t>> dilations,
-                                 bool countIncludePad, Value *indices = nullptr) {
+                                 bool countIncludePad, Value *indices = nullptr,
+                                 Value source = nullptr) {
+  bool isMax = kind == PoolKind::Max;
+  Value input = source ? source : op.getX();
   auto outType = resultType(op);
   auto xType = cast<RankedTensorType>(op.getX().getType());
   Type et = outType.getElementType();
@@ -1589,7 +1595,7 @@ FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
   SmallVector<int64_t> high(n);
   for (int64_t i = 0; i < n; ++i)
     high[i] = g->padEnd[i] + extraEnd[i];
-  Value x = l.padSpatial(op.getX(), g->padBegin, high,
+  Value x = l.padSpatial(input, g->padBegin, high,
                          isMax ? l.lowest(et) : l.constant(et, 0));
 
   int64_t loops = 2 + 2 * n;
@@ -1649,7 +1655,7 @@ FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
                                                      : l.add(a[2], a[0]));
            })
           .getResult(0);
-  if (isMax)
+  if (kind != PoolKind::Average)
     return pooled;
 
   // Divisors per output position, known at compile time: the number of window
@@ -1691,6 +1697,53 @@ FailureOr<Value> lowerWindowPool(PoolOp op, Lowering &l, bool isMax,
               : l.b.create<arith::TruncFOp>(l.loc, et, c).getResult();
     return l.div(a[0], c);
   });
+}
+
+/// |x|^p (x^2 for p = 2).
+Value absPower(Lowering &l, Value x, int64_t p) {
+  if (p == 2)
+    return l.mul(x, x);
+  Value a = l.b.create<math::AbsFOp>(l.loc, x);
+  return p == 1 ? a : l.b.create<math::PowFOp>(l.loc, a, l.constant(x.getType(), p)).getResult();
+}
+
+/// v^(1/p) (sqrt for p = 2).
+Value root(Lowering &l, Value v, int64_t p) {
+  if (p == 2)
+    return l.b.create<math::SqrtOp>(l.loc, v);
+  return p == 1 ? v
+                : l.b.create<math::PowFOp>(l.loc, v, l.constant(v.getType(), 1.0 / p)).getResult();
+}
+
+/// LpPool and GlobalLpPool: window sums of |x|^p, then the p-th root.
+template <typename OpT>
+FailureOr<Value> lowerLpPool(OpT op, Lowering &l) {
+  auto type = resultType(op);
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  if (!isa<FloatType>(type.getElementType()))
+    return unsupported(op, "integer input");
+  int64_t p = op.getP();
+  Value powers = l.elementwise(xType, op.getX(), [&](ValueRange a) { return absPower(l, a[0], p); });
+  Value sums;
+  if constexpr (std::is_same_v<OpT, LpPoolOp>) {
+    auto pooled = lowerWindowPool(op, l, PoolKind::Sum, op.getDilations(), false, nullptr, powers);
+    if (failed(pooled))
+      return failure();
+    sums = *pooled;
+  } else {
+    sums = l.sumKeepDims(powers, llvm::to_vector(llvm::seq<int64_t>(2, xType.getRank())));
+  }
+  return l.elementwise(type, sums, [&](ValueRange a) { return root(l, a[0], p); });
+}
+
+FailureOr<Value> lowerLpNormalization(LpNormalizationOp op, Lowering &l) {
+  auto type = resultType(op);
+  int64_t axis = *normalizeAxis(op.getAxis(), type.getRank()), p = op.getP();
+  Value powers =
+      l.elementwise(type, op.getInput(), [&](ValueRange a) { return absPower(l, a[0], p); });
+  Value norms = l.sumKeepDims(powers, {axis});
+  return l.elementwise(type, {op.getInput(), norms},
+                       [&](ValueRange a) { return l.div(a[0], root(l, a[1], p)); });
 }
 
 FailureOr<Value> lowerGlobalAveragePool(GlobalAveragePoolOp op, Lowering &l) {
@@ -3557,10 +3610,13 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](ConvOp o) { return convOf(o, l, o.getX(), o.getW(), o.getB(), resultType(o)); })
       .Case([&](ConvTransposeOp o) { return lowerConvTranspose(o, l); })
       .Case([&](AveragePoolOp o) {
-        return lowerWindowPool(o, l, /*isMax=*/false, std::nullopt,
+        return lowerWindowPool(o, l, PoolKind::Average, std::nullopt,
                                o.getCountIncludePad() != 0);
       })
       .Case([&](GlobalAveragePoolOp o) { return lowerGlobalAveragePool(o, l); })
+      .Case([&](LpPoolOp o) { return lowerLpPool(o, l); })
+      .Case([&](GlobalLpPoolOp o) { return lowerLpPool(o, l); })
+      .Case([&](LpNormalizationOp o) { return lowerLpNormalization(o, l); })
       .Case([&](GlobalMaxPoolOp o) -> FailureOr<Value> {
         if (resultType(o).getElementType().isInteger(1))
           return unsupported(o, "bool input");
@@ -3672,7 +3728,7 @@ FailureOr<SmallVector<Value>> lowerOp(Operation *op, OpBuilder &b, const Signedn
       .Case([&](BatchNormalizationOp o) { return lowerBatchNorm(o, l); })
       .Case([&](MaxPoolOp o) -> Results {
         Value indices;
-        auto y = lowerWindowPool(o, l, /*isMax=*/true, o.getDilations(), false,
+        auto y = lowerWindowPool(o, l, PoolKind::Max, o.getDilations(), false,
                                  o.getIndicesOutput() ? &indices : nullptr);
         if (failed(y))
           return failure();

@@ -879,6 +879,40 @@ LogicalResult GlobalAveragePoolOp::inferReturnTypes(
   return success();
 }
 
+LogicalResult LpPoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         ValueRange operands, DictionaryAttr attrs,
+                                         OpaqueProperties props, RegionRange regions,
+                                         SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  if (op.getP() < 1)
+    return emitOptionalError(loc, "p must be positive");
+  return inferPool(loc, op, op.getDilations(), types);
+}
+
+LogicalResult GlobalLpPoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                               ValueRange operands, DictionaryAttr attrs,
+                                               OpaqueProperties props, RegionRange regions,
+                                               SmallVectorImpl<Type> &types) {
+  return GlobalAveragePoolOp::inferReturnTypes(ctx, loc, operands, attrs, props, regions,
+                                               types);
+}
+
+LogicalResult LpNormalizationOp::inferReturnTypes(MLIRContext *ctx,
+                                                  std::optional<Location> loc,
+                                                  ValueRange operands, DictionaryAttr attrs,
+                                                  OpaqueProperties props, RegionRange regions,
+                                                  SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getInput());
+  if (!normalizeAxis(op.getAxis(), x.getRank()))
+    return emitOptionalError(loc, "axis ", op.getAxis(), " is out of range");
+  if (op.getP() != 1 && op.getP() != 2)
+    return emitOptionalError(loc, "p must be 1 or 2");
+  if (!isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "input must be a float tensor");
+  return sameAsFirst(operands, types);
+}
+
 LogicalResult GlobalMaxPoolOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,

@@ -410,6 +410,13 @@ def NN_InstanceNormalizationOp : NN_Op<"instance_normalization"> {
   let results = (outs NN_Tensor:$output);
 }
 
+def NN_LpNormalizationOp : NN_Op<"lp_normalization"> {
+  let summary = "ONNX LpNormalization: x / ||x||_p along axis (p 1 or 2)";
+  let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<I64Attr, "2">:$p);
+  let results = (outs NN_Tensor:$output);
+}
+
 def NN_MeanVarianceNormalizationOp : NN_Op<"mean_variance_normalization"> {
   let summary = "ONNX MeanVarianceNormalization: (X - mean) / (sqrt(variance) + 1e-9) over axes";
   let arguments = (ins NN_Tensor:$X, OptionalAttr<DenseI64ArrayAttr>:$axes);
@@ -504,6 +511,25 @@ def NN_AveragePoolOp : NN_Op<"average_pool"> {
                        DenseI64ArrayAttr:$kernel_shape,
                        OptionalAttr<DenseI64ArrayAttr>:$pads,
                        OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_LpPoolOp : NN_Op<"lp_pool"> {
+  let summary = "ONNX LpPool: the p-norm of each window (pads count as zeros)";
+  let arguments = (ins NN_Tensor:$X,
+                       DefaultValuedAttr<StrAttr, "\"NOTSET\"">:$auto_pad,
+                       DefaultValuedAttr<I64Attr, "0">:$ceil_mode,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DefaultValuedAttr<I64Attr, "2">:$p,
+                       OptionalAttr<DenseI64ArrayAttr>:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$Y);
+}
+
+def NN_GlobalLpPoolOp : NN_Op<"global_lp_pool"> {
+  let summary = "ONNX GlobalLpPool: the p-norm over the spatial dims";
+  let arguments = (ins NN_Tensor:$X, DefaultValuedAttr<I64Attr, "2">:$p);
   let results = (outs NN_Tensor:$Y);
 }
 

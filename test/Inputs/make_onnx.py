@@ -34,7 +34,7 @@ def build(kind):
         return model([helper.make_node("Add", ["x", "c"], ["y"], name="add0")],
                      [vi("x", [2, 3])], [vi("y", [2, 3])], [c])
     if kind == "unsupported":
-        return model([helper.make_node("LpNormalization", ["x"], ["a"], name="lpnorm0"),
+        return model([helper.make_node("RandomUniformLike", ["x"], ["a"], name="random_uniform0"),
                       helper.make_node("Relu", ["a"], ["b"], name="relu0"),
                       helper.make_node("RandomNormalLike", ["b"], ["y"], name="random0")],
                      [vi("x", [2, 3])], [vi("y", [2, 3])], opset=14)

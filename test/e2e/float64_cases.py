@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Writes single-op test cases whose expected outputs come from numpy in float64.
+
+For ops the ONNX backend test suite does not cover (LpPool with p = 3, pads and
+strides; GlobalLpPool; LpNormalization) or covers only with tiny inputs (Det on
+2x2 matrices), each case is OUT/<name>/model.onnx plus test_data_set_0 in the
+backend-test layout, checked with run_onnx_suite.py like the ONNX suites.
+
+  float64_cases.py OUT
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def lp_pool(x, kernel, strides, pads, p):
+    padded = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    rows = (padded.shape[2] - kernel[0]) // strides[0] + 1
+    cols = (padded.shape[3] - kernel[1]) // strides[1] + 1
+    out = np.zeros(x.shape[:2] + (rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            window = padded[:, :, i * strides[0]:i * strides[0] + kernel[0],
+                            j * strides[1]:j * strides[1] + kernel[1]]
+            out[:, :, i, j] = (np.abs(window) ** p).sum(axis=(2, 3)) ** (1.0 / p)
+    return out
+
+
+def cases(rng):
+    x = rng.standard_normal((2, 3, 7, 6))
+    yield ("lp_pool_p3_pads_strides",
+           helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[3, 2], strides=[2, 1],
+                            pads=[1, 0, 1, 1], p=3),
+           x, lp_pool(x, [3, 2], [2, 1], [1, 0, 1, 1], 3))
+    yield ("lp_pool_p2", helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[2, 2]),
+           x, lp_pool(x, [2, 2], [1, 1], [0, 0, 0, 0], 2))
+    yield ("global_lp_pool_p1", helper.make_node("GlobalLpPool", ["x"], ["y"], p=1),
+           x, np.abs(x).sum(axis=(2, 3), keepdims=True))
+    yield ("lp_normalization_p1", helper.make_node("LpNormalization", ["x"], ["y"], axis=1, p=1),
+           x, x / np.abs(x).sum(axis=1, keepdims=True))
+    yield ("lp_normalization_p2", helper.make_node("LpNormalization", ["x"], ["y"]),
+           x, x / np.sqrt((x ** 2).sum(axis=-1, keepdims=True)))
+    m = rng.standard_normal((4, 6, 6))
+    yield ("det_6x6", helper.make_node("Det", ["x"], ["y"]), m, np.linalg.det(m))
+
+
+def main():
+    out = sys.argv[1]
+    for name, node, x, expected in cases(np.random.default_rng(0)):
+        x = x.astype(np.float32)
+        case = os.path.join(out, name)
+        os.makedirs(os.path.join(case, "test_data_set_0"), exist_ok=True)
+        graph = helper.make_graph(
+            [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, expected.shape)])
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+                  os.path.join(case, "model.onnx"))
+        for role, name_, array in (("input", "x", x), ("output", "y", expected.astype(np.float32))):
+            with open(os.path.join(case, "test_data_set_0", f"{role}_0.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(array, name_).SerializeToString())
+
+
+if __name__ == "__main__":
+    main()
