@@ -3391,6 +3391,117 @@ FailureOr<Value> lowerNonZero(NonZeroOp op, Lowering &l) {
                     })[0];
 }
 
+/// Greedy NonMaxSuppression per batch and class, as loops: repeatedly take
+/// the best remaining box above the score threshold (ties: lower index),
+/// keep it unless it overlaps a kept box by IoU > iou_threshold, until
+/// max_output_boxes_per_class are kept. Quadratic in the boxes per class.
+FailureOr<Value> lowerNonMaxSuppression(NonMaxSuppressionOp op, Lowering &l) {
+  auto type = resultType(op);
+  auto boxesType = cast<RankedTensorType>(op.getBoxes().getType());
+  auto scoresType = cast<RankedTensorType>(op.getScores().getType());
+  OpBuilder &b = l.b;
+  int64_t batches = boxesType.getDimSize(0), count = boxesType.getDimSize(1);
+  int64_t classes = scoresType.getDimSize(1), rows = type.getDimSize(0);
+  Type ft = boxesType.getElementType(), i64 = b.getI64Type(), i1 = b.getI1Type();
+  if (rows == 0)
+    return l.empty(type);
+  auto present = [](Value v) { return !isa<NoneType>(v.getType()); };
+  Value maxOut = present(op.getMaxOutputBoxesPerClass())
+                     ? l.scalar(op.getMaxOutputBoxesPerClass())
+                     : l.constant(i64, 0);
+  Value iouLimit = present(op.getIouThreshold()) ? l.convert(l.scalar(op.getIouThreshold()), ft)
+                                                 : l.constant(ft, 0);
+  Value scoreLimit = present(op.getScoreThreshold())
+                         ? l.convert(l.scalar(op.getScoreThreshold()), ft)
+                         : l.lowest(ft);
+  auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+  auto f = [&](double v) { return l.constant(ft, v); };
+  auto cmpf = [&](arith::CmpFPredicate p, Value x, Value y) -> Value {
+    return b.create<arith::CmpFOp>(l.loc, p, x, y);
+  };
+  auto select = [&](Value cond, Value x, Value y) -> Value {
+    return b.create<arith::SelectOp>(l.loc, cond, x, y);
+  };
+  auto andI = [&](Value x, Value y) -> Value { return b.create<arith::AndIOp>(l.loc, x, y); };
+  auto notI = [&](Value x) -> Value {
+    return b.create<arith::XOrIOp>(l.loc, x, b.create<arith::ConstantIntOp>(l.loc, 1, 1));
+  };
+  // (ymin, xmin, ymax, xmax) of box i of batch n.
+  auto corners = [&](Value n, Value i) {
+    SmallVector<Value> v;
+    for (int64_t k = 0; k < 4; ++k)
+      v.push_back(b.create<tensor::ExtractOp>(l.loc, op.getBoxes(), ValueRange{n, i, c(k)}));
+    if (op.getCenterPointBox()) { // [x_center, y_center, width, height]
+      Value halfW = l.mul(v[2], f(0.5)), halfH = l.mul(v[3], f(0.5));
+      return SmallVector<Value>{l.sub(v[1], halfH), l.sub(v[0], halfW), l.add(v[1], halfH),
+                                l.add(v[0], halfW)};
+    }
+    return SmallVector<Value>{l.min(v[0], v[2]), l.min(v[1], v[3]), l.max(v[0], v[2]),
+                              l.max(v[1], v[3])};
+  };
+  auto iou = [&](ArrayRef<Value> p, ArrayRef<Value> q) {
+    Value h = l.max(f(0), l.sub(l.min(p[2], q[2]), l.max(p[0], q[0])));
+    Value w = l.max(f(0), l.sub(l.min(p[3], q[3]), l.max(p[1], q[1])));
+    Value inter = l.mul(h, w);
+    Value areaP = l.mul(l.sub(p[2], p[0]), l.sub(p[3], p[1]));
+    Value areaQ = l.mul(l.sub(q[2], q[0]), l.sub(q[3], q[1]));
+    Value uni = l.sub(l.add(areaP, areaQ), inter);
+    Value positive = cmpf(arith::CmpFPredicate::OGT, uni, f(0));
+    return select(positive, l.div(inter, select(positive, uni, f(1))), f(0));
+  };
+  auto flagsType = RankedTensorType::get({count}, i1);
+  Value init = l.filled(type, l.constant(i64, 0));
+  return l.loopNest(
+      {batches, classes}, ValueRange{init, l.constant(i64, 0)},
+      [&](ValueRange bc, ValueRange outer) -> SmallVector<Value> {
+        Value n = bc[0], cls = bc[1];
+        Value none = l.filled(flagsType, l.constant(i1, 0));
+        SmallVector<Value> state = l.loopNest(
+            {count}, ValueRange{outer[0], outer[1], none, none, l.constant(i64, 0)},
+            [&](ValueRange, ValueRange s) -> SmallVector<Value> {
+              Value processed = s[2], kept = s[3];
+              // The best unprocessed candidate (strictly better, so ties keep the lower index).
+              SmallVector<Value> best = l.loopNest(
+                  {count}, ValueRange{c(0), scoreLimit, l.constant(i1, 0)},
+                  [&](ValueRange js, ValueRange acc) -> SmallVector<Value> {
+                    Value j = js[0];
+                    Value score = b.create<tensor::ExtractOp>(l.loc, op.getScores(),
+                                                              ValueRange{n, cls, j});
+                    Value open = notI(b.create<tensor::ExtractOp>(l.loc, processed, j));
+                    Value better = andI(open, cmpf(arith::CmpFPredicate::OGT, score, acc[1]));
+                    return {select(better, j, acc[0]), select(better, score, acc[1]),
+                            b.create<arith::OrIOp>(l.loc, acc[2], better)};
+                  });
+              Value pick = best[0], found = best[2];
+              processed = insertIf(l, found, l.constant(i1, 1), processed, pick);
+              SmallVector<Value> candidate = corners(n, pick);
+              Value suppressed = l.loopNest(
+                  {count}, ValueRange{l.constant(i1, 0)},
+                  [&](ValueRange ks, ValueRange acc) -> SmallVector<Value> {
+                    Value isKept = b.create<tensor::ExtractOp>(l.loc, kept, ks[0]);
+                    Value overlaps =
+                        cmpf(arith::CmpFPredicate::OGT, iou(candidate, corners(n, ks[0])), iouLimit);
+                    return {b.create<arith::OrIOp>(l.loc, acc[0], andI(isKept, overlaps))};
+                  })[0];
+              Value take = andI(andI(found, notI(suppressed)),
+                                b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::slt, s[4],
+                                                        maxOut));
+              kept = insertIf(l, take, l.constant(i1, 1), kept, pick);
+              Value slot = l.clampIndex(b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), s[1]),
+                                        rows);
+              Value out = s[0];
+              Value fields[] = {b.create<arith::IndexCastOp>(l.loc, i64, n),
+                                b.create<arith::IndexCastOp>(l.loc, i64, cls),
+                                b.create<arith::IndexCastOp>(l.loc, i64, pick)};
+              for (int64_t k = 0; k < 3; ++k)
+                out = insertIf(l, take, fields[k], out, {slot, c(k)});
+              Value one = b.create<arith::ExtUIOp>(l.loc, i64, take);
+              return {out, l.add(s[1], one), processed, kept, l.add(s[4], one)};
+            });
+        return {state[0], state[1]};
+      })[0];
+}
+
 /// Indices are flat positions in the default unpooled shape ((in - 1) *
 /// stride + kernel - pads); a larger output_shape keeps each value at the same
 /// coordinates (the extra rows and columns stay zero).
@@ -3672,6 +3783,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](DetOp o) { return lowerDet(o, l); })
       .Case([&](NonZeroOp o) { return lowerNonZero(o, l); })
       .Case([&](MaxUnpoolOp o) { return lowerMaxUnpool(o, l); })
+      .Case([&](NonMaxSuppressionOp o) { return lowerNonMaxSuppression(o, l); })
       .Case([&](MeanVarianceNormalizationOp o) { return lowerMeanVarianceNormalization(o, l); })
       .Case([&](ReverseSequenceOp o) { return lowerReverseSequence(o, l); })
       // Hann and Hamming are raised cosines; Blackman adds the second harmonic.

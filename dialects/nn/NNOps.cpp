@@ -1681,6 +1681,21 @@ LogicalResult NonZeroOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
   return success();
 }
 
+LogicalResult NonMaxSuppressionOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto boxes = rankedType(op.getBoxes()), scores = rankedType(op.getScores());
+  if (boxes.getRank() != 3 || boxes.getDimSize(2) != 4 || scores.getRank() != 3 ||
+      scores.getDimSize(0) != boxes.getDimSize(0) || scores.getDimSize(2) != boxes.getDimSize(1) ||
+      !isa<FloatType>(boxes.getElementType()))
+    return emitOptionalError(loc, "boxes must be [batch, boxes, 4] and scores [batch, classes, boxes]");
+  if (op.getCenterPointBox() != 0 && op.getCenterPointBox() != 1)
+    return emitOptionalError(loc, "center_point_box must be 0 or 1");
+  types.push_back(tensorOf({kDyn, 3}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
 LogicalResult MaxUnpoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
                                             ValueRange operands, DictionaryAttr attrs,
                                             OpaqueProperties props, RegionRange regions,

@@ -860,6 +860,15 @@ def NN_NonZeroOp : NN_Op<"non_zero"> {
   let results = (outs NN_Tensor:$Y);
 }
 
+def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression"> {
+  let summary = "ONNX NonMaxSuppression: [count, 3] (batch, class, box) rows, count from the result type";
+  let arguments = (ins NN_Tensor:$boxes, NN_Tensor:$scores,
+                       NN_OptTensor:$max_output_boxes_per_class, NN_OptTensor:$iou_threshold,
+                       NN_OptTensor:$score_threshold,
+                       DefaultValuedAttr<I64Attr, "0">:$center_point_box);
+  let results = (outs NN_Tensor:$selected_indices);
+}
+
 def NN_MaxUnpoolOp : NN_Op<"max_unpool"> {
   let summary = "ONNX MaxUnpool: X scattered to the flat output positions I, zeros elsewhere";
   let arguments = (ins NN_Tensor:$X, NN_Tensor:$I, NN_OptTensor:$output_shape,

@@ -593,3 +593,21 @@ func.func @adam(%r: tensor<f32>, %t: tensor<i64>, %x: tensor<3xf32>, %g: tensor<
   %0:3 = nn.adam %r, %t, %x, %g, %v, %h : (tensor<f32>, tensor<i64>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
   return %0#0, %0#1, %0#2 : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// NonMaxSuppression: per batch and class, loops pick the best open box and
+// keep it unless a kept box overlaps it by more than the IoU threshold.
+// CHECK-LABEL: func @nms
+func.func @nms(%boxes: tensor<1x6x4xf32>, %scores: tensor<1x1x6xf32>, %max: tensor<1xi64>, %iou: tensor<1xf32>)
+    -> tensor<3x3xi64> {
+  %none = nn.none
+  // CHECK: scf.for
+  // CHECK: arith.cmpf ogt
+  // CHECK: arith.divf
+  // CHECK: arith.cmpi slt
+  // CHECK: tensor.insert
+  %0 = nn.non_max_suppression %boxes, %scores, %max, %iou, %none
+      : (tensor<1x6x4xf32>, tensor<1x1x6xf32>, tensor<1xi64>, tensor<1xf32>, none) -> tensor<3x3xi64>
+  return %0 : tensor<3x3xi64>
+}

@@ -435,6 +435,7 @@ const OpEntry kOpTable[] = {
     {"Det", "det", 1},
     {"NonZero", "non_zero", 1},
     {"MaxUnpool", "max_unpool", 3},
+    {"NonMaxSuppression", "non_max_suppression", 5},
     {"HannWindow", "hann_window", 1},
     {"HammingWindow", "hamming_window", 1},
     {"BlackmanWindow", "blackman_window", 1},
