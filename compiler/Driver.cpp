@@ -1,6 +1,7 @@
 //===- Driver.cpp - the leptonc compilation driver ------------------------===//
 #include "compiler/Driver.h"
 #include "codegen/Passes.h"
+#include "compiler/DynamicBatch.h"
 #include "compiler/HeaderWriter.h"
 #include "compiler/frontend/onnx/OnnxImporter.h"
 #include "dialects/nn/NNDialect.h"
@@ -229,10 +230,21 @@ int compileModel(const CompileOptions &options) {
                          "': expected NAME:DIMS with DIMS like 1x3x224x224");
     shapes[input.str()] = values;
   }
-  OwningOpRef<ModuleOp> module = onnx::importModel(context, options.input, name, shapes);
+  // A symbolic leading dim not pinned by --shape is a batch: the model is
+  // compiled for one entry, once it is proven that entries never mix.
+  OwningOpRef<ModuleOp> module =
+      onnx::importModel(context, options.input, name, shapes, /*batch=*/1);
   if (!module || !runPipeline(*module, "canonicalize,cse"))
     return 1;
   auto func = module->lookupSymbol<func::FuncOp>(name);
+  if (llvm::any_of(llvm::seq(func.getNumArguments()),
+                   [&](unsigned i) { return func.getArgAttr(i, "lepton.batch"); })) {
+    OwningOpRef<ModuleOp> atTwo =
+        onnx::importModel(context, options.input, name, shapes, /*batch=*/2);
+    if (!atTwo || !runPipeline(*atTwo, "canonicalize,cse") ||
+        failed(checkBatchParallel(func, atTwo->lookupSymbol<func::FuncOp>(name))))
+      return 1;
+  }
   FailureOr<ModelSignature> signature = signatureOf(func);
   if (failed(signature))
     return 1;

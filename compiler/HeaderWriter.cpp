@@ -51,9 +51,11 @@ std::string renderHeader(const ModelSignature &sig, llvm::StringRef source) {
   describeTensors(os, prefix, "output", sig.outputs);
   os << "\nextern const lepton_model_desc " << sig.name << "_descriptor;\n\n"
      << "/* Runs the model: one pointer per input and output, in the order\n"
-     << " * above, and the workspace. Returns 0 on success. */\n"
+     << " * above, and the workspace; batch is the size of the leading -1 dims\n"
+     << " * (ignored when no shape has one). Returns 0 on success. */\n"
      << "int32_t " << sig.name
-     << "_run(const void *const *inputs, void *const *outputs, void *workspace);\n\n"
+     << "_run(const void *const *inputs, void *const *outputs, void *workspace,\n"
+     << "    int64_t batch);\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n"
      << "#endif\n";
   return text;

@@ -37,6 +37,12 @@ static FailureOr<TensorSignature> tensorSignature(func::FuncOp func, Type type,
   sig.dtype = code;
   for (int64_t d : tensor.getShape())
     sig.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  if (attrs && attrs.get("lepton.batch") && tensor.hasStaticShape()) {
+    sig.batched = true;
+    sig.shape[0] = -1;
+    uint64_t elementBytes = (tensor.getElementTypeBitWidth() + 7) / 8;
+    sig.entryBytes = tensor.getNumElements() / tensor.getDimSize(0) * elementBytes;
+  }
   return sig;
 }
 

@@ -13,6 +13,10 @@ struct TensorSignature {
   std::string name;
   int32_t dtype; // ONNX TensorProto data type code (lepton_dtype)
   llvm::SmallVector<int64_t> shape; // -1 for dynamic dims
+  /// The leading dim is the batch (shape[0] is -1): the generated code holds
+  /// one entry of `entryBytes` and the entry point steps through the batch.
+  bool batched = false;
+  uint64_t entryBytes = 0;
 };
 
 /// The descriptor contents of one compiled model (see runtime lepton/abi.h).

@@ -93,6 +93,9 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &optio
 
 namespace {
 
+/// LEPTON_ABI_VERSION of lepton/abi.h, which the descriptor records.
+constexpr uint32_t kAbiVersion = 2;
+
 /// Builds the descriptor and entry point of the artifact ABI (lepton/abi.h)
 /// directly in LLVM IR, where C struct layout is simplest to express.
 class AbiEmitter {
@@ -119,21 +122,51 @@ private:
   llvm::Type *i32() { return llvm::Type::getInt32Ty(ctx); }
   llvm::Type *i64() { return llvm::Type::getInt64Ty(ctx); }
 
-  // int32_t <name>_run(const void *const *inputs, void *const *outputs, void *ws)
+  // int32_t <name>_run(const void *const *inputs, void *const *outputs, void *ws,
+  //                     int64_t batch)
+  // A model with batched tensors runs its one-entry code for each of the
+  // `batch` entries, stepping those tensors' pointers by one entry.
   llvm::Function *emitEntry(llvm::Function *impl) {
-    auto *type = llvm::FunctionType::get(i32(), {ptr(), ptr(), ptr()}, false);
+    auto *type = llvm::FunctionType::get(i32(), {ptr(), ptr(), ptr(), i64()}, false);
     auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                          sig.name + "_run", m);
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
-    llvm::SmallVector<llvm::Value *> args;
+    bool batched = llvm::any_of(sig.inputs, [](const auto &t) { return t.batched; }) ||
+                   llvm::any_of(sig.outputs, [](const auto &t) { return t.batched; });
+    llvm::SmallVector<llvm::Value *> pointers;
     auto loadAll = [&](llvm::Value *array, size_t count) {
       for (size_t i = 0; i < count; ++i)
-        args.push_back(b.CreateLoad(ptr(), b.CreateConstGEP1_64(ptr(), array, i)));
+        pointers.push_back(b.CreateLoad(ptr(), b.CreateConstGEP1_64(ptr(), array, i)));
     };
     loadAll(entry->getArg(0), sig.inputs.size());
     loadAll(entry->getArg(1), sig.outputs.size());
-    args.push_back(entry->getArg(2));
-    b.CreateCall(impl, args);
+    auto callAt = [&](llvm::Value *index) {
+      llvm::SmallVector<llvm::Value *> args;
+      auto tensors = llvm::concat<const TensorSignature>(sig.inputs, sig.outputs);
+      for (auto [t, p] : llvm::zip(tensors, pointers))
+        args.push_back(t.batched ? b.CreateGEP(b.getInt8Ty(), p,
+                                               b.CreateMul(index, b.getInt64(t.entryBytes)))
+                                 : p);
+      args.push_back(entry->getArg(2));
+      b.CreateCall(impl, args);
+    };
+    if (!batched) {
+      callAt(b.getInt64(0));
+      b.CreateRet(b.getInt32(0));
+      return entry;
+    }
+    llvm::BasicBlock *head = b.GetInsertBlock();
+    auto *loop = llvm::BasicBlock::Create(ctx, "entries", entry);
+    auto *done = llvm::BasicBlock::Create(ctx, "done", entry);
+    b.CreateCondBr(b.CreateICmpSGT(entry->getArg(3), b.getInt64(0)), loop, done);
+    b.SetInsertPoint(loop);
+    llvm::PHINode *index = b.CreatePHI(i64(), 2);
+    index->addIncoming(b.getInt64(0), head);
+    callAt(index);
+    llvm::Value *next = b.CreateAdd(index, b.getInt64(1));
+    index->addIncoming(next, loop);
+    b.CreateCondBr(b.CreateICmpSLT(next, entry->getArg(3)), loop, done);
+    b.SetInsertPoint(done);
     b.CreateRet(b.getInt32(0));
     return entry;
   }
@@ -169,7 +202,7 @@ private:
     auto *type = llvm::StructType::get(
         ctx, {i32(), i32(), ptr(), i32(), i32(), ptr(), ptr(), i64(), i64(), ptr()});
     auto *init = llvm::ConstantStruct::get(
-        type, {llvm::ConstantInt::get(i32(), 1), llvm::ConstantInt::get(i32(), 1),
+        type, {llvm::ConstantInt::get(i32(), kAbiVersion), llvm::ConstantInt::get(i32(), 1),
                string(sig.name), llvm::ConstantInt::get(i32(), sig.inputs.size()),
                llvm::ConstantInt::get(i32(), sig.outputs.size()),
                tensorArray(sig.inputs, "input"), tensorArray(sig.outputs, "output"),

@@ -7,7 +7,14 @@ KIND: add (y = x + c, x: 2x3 float), unsupported (two unsupported ops beside a
 supported one), empty (a graph without nodes), opset99 (an opset Lepton does
 not accept), bad_attr (a Conv with an attribute Lepton does not know),
 shape_clash (Add of 2x3 and 4x5), external (a Gemm whose weights live in
-OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input).
+OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input),
+dynamic_inner (a Relu over [2, M]), batch_mixing (a Softmax over the batch
+axis of [N, 3]).
+
+  make_onnx.py relu_data DIR N
+
+writes DIR/input_0.pb (N x 3 random floats) and DIR/output_0.pb (their Relu,
+from numpy) for the dynamic model.
 """
 import os
 import sys
@@ -55,6 +62,12 @@ def build(kind):
     if kind == "dynamic":
         return model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
                      [vi("x", ["N", 3])], [vi("y", ["N", 3])])
+    if kind == "dynamic_inner":
+        return model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+                     [vi("x", [2, "M"])], [vi("y", [2, "M"])])
+    if kind == "batch_mixing":
+        return model([helper.make_node("Softmax", ["x"], ["y"], name="softmax0", axis=0)],
+                     [vi("x", ["N", 3])], [vi("y", ["N", 3])])
     if kind == "external":
         w = numpy_helper.from_array(
             np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), "w")
@@ -64,7 +77,18 @@ def build(kind):
     raise SystemExit(f"unknown kind {kind}")
 
 
+def write_relu_data(directory, entries):
+    os.makedirs(directory, exist_ok=True)
+    x = np.random.default_rng(entries).standard_normal((entries, 3)).astype(np.float32)
+    for role, name, array in (("input", "x", x), ("output", "y", np.maximum(x, 0))):
+        with open(os.path.join(directory, f"{role}_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(array, name).SerializeToString())
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "relu_data":
+        write_relu_data(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
     m = build(sys.argv[1])
     if sys.argv[1] == "external":
         # Weights go to a side file next to the model, as large models do.

@@ -10,7 +10,7 @@
 namespace {
 
 // A hand-written model: y[2x3] = x[2x3] + 1, using 24 workspace bytes.
-int32_t addOne(const void *const *inputs, void *const *outputs, void *workspace) {
+int32_t addOne(const void *const *inputs, void *const *outputs, void *workspace, int64_t) {
   auto *x = static_cast<const float *>(inputs[0]);
   auto *y = static_cast<float *>(outputs[0]);
   auto *scratch = static_cast<float *>(workspace);
@@ -21,7 +21,7 @@ int32_t addOne(const void *const *inputs, void *const *outputs, void *workspace)
   return 0;
 }
 
-int32_t failing(const void *const *, void *const *, void *) { return 1; }
+int32_t failing(const void *const *, void *const *, void *, int64_t) { return 1; }
 
 const int64_t kShape[] = {2, 3};
 const lepton_tensor_desc kInput = {"x", LEPTON_FLOAT32, 2, kShape};
@@ -99,6 +99,32 @@ TEST(Runtime, RejectsForeignDescriptors) {
   EXPECT_EQ(lepton_wrap(&desc, &model), LEPTON_ERROR_INVALID_MODEL);
   EXPECT_EQ(model, nullptr);
   EXPECT_EQ(lepton_wrap(nullptr, &model), LEPTON_ERROR_INVALID_MODEL);
+}
+
+// A model for every batch size: [-1x2] in and out; the entry sees the batch.
+int64_t seenBatch = 0;
+int32_t recordBatch(const void *const *, void *const *, void *, int64_t batch) {
+  seenBatch = batch;
+  return 0;
+}
+
+TEST(Runtime, PassesTheBatchOfDynamicLeadingDims) {
+  static const int64_t anyBatch[] = {-1, 2};
+  static const lepton_tensor_desc x = {"x", LEPTON_FLOAT32, 2, anyBatch};
+  static const lepton_tensor_desc y = {"y", LEPTON_FLOAT32, 2, anyBatch};
+  lepton_model_desc desc = {LEPTON_ABI_VERSION, LEPTON_TARGET_CPU, "any_batch", 1, 1, &x, &y,
+                            0, 64, recordBatch};
+  lepton_model *model;
+  ASSERT_EQ(lepton_wrap(&desc, &model), LEPTON_OK);
+  float data[10] = {};
+  const int64_t three[] = {3, 2}, four[] = {4, 2};
+  lepton_tensor in = {data, LEPTON_FLOAT32, 2, three}, out = {data, LEPTON_FLOAT32, 2, three};
+  ASSERT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_OK);
+  EXPECT_EQ(seenBatch, 3);
+  out.shape = four; // the output's batch must be the input's
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(lepton_last_error(), "has batch 4"), nullptr);
+  lepton_unload(model);
 }
 
 TEST(Runtime, LoadFailuresAreErrors) {

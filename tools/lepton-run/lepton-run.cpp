@@ -184,6 +184,14 @@ int main(int argc, char **argv) {
                           static_cast<int32_t>(inputs[i].shape.size()),
                           inputs[i].shape.data()});
   }
+  // The batch of a model compiled for every batch size: the leading dim of
+  // the inputs whose descriptor shape starts with -1.
+  int64_t batch = 1;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const lepton_tensor_desc *info = lepton_input_info(model, i);
+    if (info->rank > 0 && info->shape[0] < 0 && !inputs[i].shape.empty())
+      batch = inputs[i].shape[0];
+  }
   std::vector<HostTensor> outputs(lepton_num_outputs(model));
   std::vector<lepton_tensor> outputViews;
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -192,7 +200,13 @@ int main(int argc, char **argv) {
     t.name = info->name;
     t.dtype = info->dtype;
     t.shape.assign(info->shape, info->shape + info->rank);
-    t.data.assign(lepton_num_elements(info) * lepton_dtype_size(info->dtype), 0);
+    int64_t elements = 1;
+    for (int64_t &d : t.shape) {
+      if (d < 0)
+        d = batch;
+      elements *= d;
+    }
+    t.data.assign(elements * lepton_dtype_size(info->dtype), 0);
     outputViews.push_back({t.data.data(), t.dtype, info->rank, t.shape.data()});
   }
 

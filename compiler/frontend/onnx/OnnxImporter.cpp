@@ -465,8 +465,9 @@ const OpEntry *lookupOp(const NodeProto &node) {
 
 class Importer {
 public:
-  Importer(MLIRContext &ctx, StringRef path, const InputShapes &shapes)
-      : ctx(ctx), path(path.str()), shapes(shapes), builder(&ctx) {}
+  Importer(MLIRContext &ctx, StringRef path, const InputShapes &shapes,
+           std::optional<int64_t> batch)
+      : ctx(ctx), path(path.str()), shapes(shapes), batch(batch), builder(&ctx) {}
 
   OwningOpRef<ModuleOp> run(StringRef funcName);
 
@@ -488,6 +489,8 @@ private:
   MLIRContext &ctx;
   std::string path, baseDir;
   const InputShapes &shapes;
+  std::optional<int64_t> batch;
+  llvm::StringSet<> batchedInputs; // inputs whose symbolic leading dim took `batch`
   OpBuilder builder;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
@@ -573,6 +576,24 @@ bool Importer::pinShapes(::onnx::ModelProto &model) {
     shape->clear_dim();
     for (int64_t size : dims)
       shape->add_dim()->set_dim_value(size);
+  }
+  if (!batch)
+    return true;
+  llvm::StringSet<> initializers;
+  for (const auto &init : model.graph().initializer())
+    initializers.insert(init.name());
+  for (auto &input : *inputs) {
+    if (shapes.count(input.name()) || initializers.contains(input.name()) ||
+        !input.type().has_tensor_type() || !input.type().tensor_type().has_shape())
+      continue;
+    auto *shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+    bool leadingOnly = shape->dim_size() > 0 && !shape->dim(0).has_dim_value();
+    for (int d = 1; d < shape->dim_size(); ++d)
+      leadingOnly &= shape->dim(d).has_dim_value();
+    if (!leadingOnly)
+      continue;
+    shape->mutable_dim(0)->set_dim_value(*batch);
+    batchedInputs.insert(input.name());
   }
   return true;
 }
@@ -812,8 +833,11 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
     Type t = tensorType(input.type(), input.name(), fileLoc());
     ok &= static_cast<bool>(t);
     argTypes.push_back(t);
-    argAttrs.push_back(builder.getDictionaryAttr(
-        builder.getNamedAttr("lepton.name", builder.getStringAttr(input.name()))));
+    NamedAttrList attrs;
+    attrs.set("lepton.name", builder.getStringAttr(input.name()));
+    if (batchedInputs.contains(input.name()))
+      attrs.set("lepton.batch", builder.getUnitAttr());
+    argAttrs.push_back(attrs.getDictionary(&ctx));
   }
   if (!ok)
     return nullptr;
@@ -876,9 +900,10 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
 } // namespace
 
 OwningOpRef<ModuleOp> importModel(MLIRContext &context, StringRef path,
-                                  StringRef funcName, const InputShapes &shapes) {
+                                  StringRef funcName, const InputShapes &shapes,
+                                  std::optional<int64_t> batch) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
-  return Importer(context, path, shapes).run(funcName);
+  return Importer(context, path, shapes, batch).run(funcName);
 }
 
 } // namespace lepton::onnx

@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,14 @@ using InputShapes = std::map<std::string, std::vector<int64_t>>;
 
 /// Imports the ONNX model at `path` as a func.func `funcName` of nn ops.
 /// `shapes` replaces the declared shapes of the named inputs (their symbolic
-/// dims, typically the batch) before ONNX shape inference runs.
+/// dims, typically the batch) before ONNX shape inference runs. With `batch`,
+/// every other input whose only symbolic dim is the leading one takes that
+/// size and its argument is marked `lepton.batch`.
 mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context,
                                               llvm::StringRef path,
                                               llvm::StringRef funcName,
-                                              const InputShapes &shapes = {});
+                                              const InputShapes &shapes = {},
+                                              std::optional<int64_t> batch = {});
 
 } // namespace lepton::onnx
 

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define LEPTON_ABI_VERSION 1u
+#define LEPTON_ABI_VERSION 2u
 #define LEPTON_DESCRIPTOR_SYMBOL "lepton_model_descriptor"
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -46,9 +46,13 @@ typedef struct lepton_tensor_desc {
 } lepton_tensor_desc;
 
 /* Returns 0 on success. `inputs` and `outputs` hold one pointer per tensor in
- * descriptor order. */
+ * descriptor order. `batch` is the size of the leading dim of every tensor
+ * whose descriptor shape starts with -1 (a model compiled once for every batch
+ * size runs its per-entry code that many times); models without such tensors
+ * ignore it. The workspace size does not depend on the batch. */
 typedef int32_t (*lepton_entry_fn)(const void *const *inputs,
-                                   void *const *outputs, void *workspace);
+                                   void *const *outputs, void *workspace,
+                                   int64_t batch);
 
 typedef struct lepton_model_desc {
   uint32_t abi_version; /* LEPTON_ABI_VERSION */

@@ -179,19 +179,30 @@ lepton_status lepton_run(lepton_model *model, const lepton_tensor *inputs,
     return fail(LEPTON_ERROR_INVALID_ARGUMENT, "tensor array is NULL");
   const void *in_ptrs[num_inputs ? num_inputs : 1];
   void *out_ptrs[num_outputs ? num_outputs : 1];
-  for (uint32_t i = 0; i < num_inputs; ++i) {
-    lepton_status s = check_tensor("input", i, &desc->inputs[i], &inputs[i]);
+  /* Every dynamic leading dim is the batch: they must agree. */
+  int64_t batch = -1;
+  for (uint32_t i = 0; i < num_inputs + num_outputs; ++i) {
+    int input = i < num_inputs;
+    uint32_t k = input ? i : i - num_inputs;
+    const lepton_tensor_desc *want = input ? &desc->inputs[k] : &desc->outputs[k];
+    const lepton_tensor *got = input ? &inputs[k] : &outputs[k];
+    lepton_status s = check_tensor(input ? "input" : "output", k, want, got);
     if (s != LEPTON_OK)
       return s;
-    in_ptrs[i] = inputs[i].data;
+    if (want->rank > 0 && want->shape[0] < 0) {
+      if (batch >= 0 && got->shape[0] != batch)
+        return fail(LEPTON_ERROR_INVALID_ARGUMENT,
+                    "%s %u ('%s') has batch %lld, an earlier tensor %lld",
+                    input ? "input" : "output", k, want->name, (long long)got->shape[0],
+                    (long long)batch);
+      batch = got->shape[0];
+    }
+    if (input)
+      in_ptrs[k] = got->data;
+    else
+      out_ptrs[k] = got->data;
   }
-  for (uint32_t i = 0; i < num_outputs; ++i) {
-    lepton_status s = check_tensor("output", i, &desc->outputs[i], &outputs[i]);
-    if (s != LEPTON_OK)
-      return s;
-    out_ptrs[i] = outputs[i].data;
-  }
-  if (desc->run(in_ptrs, out_ptrs, model->workspace) != 0)
+  if (desc->run(in_ptrs, out_ptrs, model->workspace, batch < 0 ? 1 : batch) != 0)
     return fail(LEPTON_ERROR_EXECUTION, "the model's entry point failed");
   last_error[0] = '\0';
   return LEPTON_OK;

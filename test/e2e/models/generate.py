@@ -167,7 +167,10 @@ def normal(shape, rng):
     return rng.standard_normal(shape).astype(np.float32)
 
 
-# name: (factory, [(input name, shape, generator)], opsets)
+# name: (factory, [(input name, shape, generator)], opsets[, symbolic batch])
+# With a symbolic batch the leading dim of every input and output is exported
+# as "batch" (the inputs here hold 3 entries): Lepton compiles such a model
+# once for every batch size.
 MODELS = {
     "mlp": (MLP, [("input", (1, 1, 28, 28), normal)], [13]),
     "lenet5": (LeNet5, [("input", (1, 1, 28, 28), normal)], [13]),
@@ -177,6 +180,9 @@ MODELS = {
                              ("attention_mask", (1, 64), attention_mask)], [13, 17]),
     "lstm_text": (LSTMText, [("ids", (1, 32), token_ids)], [13, 17]),
     "unet": (unet, [("input", (1, 3, 64, 64), normal)], [13, 17]),
+    "mobilenet_v2_any_batch": (mobilenet_v2, [("input", (3, 3, 224, 224), normal)], [13], True),
+    "bert_tiny_any_batch": (TinyBert, [("ids", (3, 64), token_ids),
+                                       ("attention_mask", (3, 64), attention_mask)], [17], True),
 }
 
 
@@ -185,16 +191,18 @@ def export(name, out_dir, opset):
     often run) with seeded weights and inputs, to OUT/<name>_opset<N>/."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    factory, inputs, _ = MODELS[name]
+    factory, inputs, _, *symbolic = MODELS[name]
     model = factory().eval()
     arrays = [(input_name, make(shape, rng)) for input_name, shape, make in inputs]
     case = os.path.join(out_dir, f"{name}_opset{opset}")
     os.makedirs(os.path.join(case, "test_data_set_0"), exist_ok=True)
     path = os.path.join(case, "model.onnx")
     with torch.no_grad():
+        names = [n for n, _ in arrays] + ["output"]
         torch.onnx.export(model, tuple(torch.from_numpy(a) for _, a in arrays), path,
                           opset_version=opset, do_constant_folding=False,
-                          input_names=[n for n, _ in arrays], output_names=["output"])
+                          input_names=names[:-1], output_names=["output"],
+                          dynamic_axes={n: {0: "batch"} for n in names} if symbolic else None)
     onnx.checker.check_model(path)
     for i, (input_name, array) in enumerate(arrays):
         tensor = onnx.numpy_helper.from_array(array, input_name)
