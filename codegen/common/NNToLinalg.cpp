@@ -547,6 +547,17 @@ FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
         .Case([&](SoftsignOp) {
           return l.div(x, l.add(c(1), l.b.create<math::AbsFOp>(l.loc, x)));
         })
+        .Case([&](GeluOp gelu) -> Value {
+          if (gelu.getApproximate() == "tanh") {
+            // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+            Value inner = l.mul(c(std::sqrt(2.0 / M_PI)),
+                                l.add(x, l.mul(c(0.044715), l.mul(x, l.mul(x, x)))));
+            return l.mul(l.mul(c(0.5), x), l.add(c(1), l.b.create<math::TanhOp>(l.loc, inner)));
+          }
+          // 0.5 x (1 + erf(x / sqrt(2)))
+          Value erf = l.b.create<math::ErfOp>(l.loc, l.mul(x, c(M_SQRT1_2)));
+          return l.mul(l.mul(c(0.5), x), l.add(c(1), erf));
+        })
         .Case([&](MishOp) {
           return l.mul(x, l.b.create<math::TanhOp>(l.loc, softplus(l, x)));
         });
@@ -2430,6 +2441,33 @@ FailureOr<Value> lowerMeanVarianceNormalization(MeanVarianceNormalizationOp op, 
   });
 }
 
+/// Normalization over each group of C / num_groups channels (and the spatial
+/// dims), viewing X as [N, G, C/G * spatial]; scale and bias are per group.
+FailureOr<Value> lowerGroupNormalization(GroupNormalizationOp op, Lowering &l) {
+  auto type = resultType(op);
+  Type et = type.getElementType();
+  int64_t n = type.getDimSize(0), groups = op.getNumGroups();
+  auto grouped = RankedTensorType::get({n, groups, type.getNumElements() / (n * groups)}, et);
+  Value x = l.reshape(op.getX(), grouped);
+  Value mean = l.meanKeepDims(x, {2});
+  Value squares = l.elementwise(grouped, {x, mean}, [&](ValueRange a) {
+    Value d = l.sub(a[0], a[1]);
+    return l.mul(d, d);
+  });
+  Value variance = l.meanKeepDims(squares, {2});
+  auto perGroup = RankedTensorType::get({groups, 1}, et);
+  double eps = op.getEpsilon().convertToDouble();
+  Value y = l.elementwise(grouped,
+                          {x, mean, variance, l.reshape(op.getScale(), perGroup),
+                           l.reshape(op.getBias(), perGroup)},
+                          [&](ValueRange a) -> Value {
+                            Value denom = l.b.create<math::SqrtOp>(
+                                l.loc, l.add(a[2], l.constant(et, eps)));
+                            return l.add(l.mul(l.div(l.sub(a[0], a[1]), denom), a[3]), a[4]);
+                          });
+  return l.reshape(y, type);
+}
+
 /// Element (b, t) of `x` reads (b, len[b] - 1 - t) while t < len[b]; no
 /// `lens` reverses every sequence whole.
 Value reverseSequences(Lowering &l, Value x, Value lens, int64_t batch, int64_t time) {
@@ -3675,7 +3713,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](AtanhOp o) { return lowerMath<math::AtanhOp>(o, l); })
       .Case([&](ErfOp o) { return lowerMath<math::ErfOp>(o, l); })
       .Case<EluOp, CeluOp, SeluOp, HardSigmoidOp, HardSwishOp, ThresholdedReluOp, ShrinkOp,
-            SoftplusOp, SoftsignOp, MishOp>(
+            SoftplusOp, SoftsignOp, MishOp, GeluOp>(
           [&](Operation *o) { return lowerActivation(o, l); })
       .Case<NotOp, AndOp, OrOp, XorOp>([&](Operation *o) { return lowerLogical(o, l); })
       .Case([&](EqualOp o) {
@@ -3785,6 +3823,7 @@ FailureOr<Value> lowerSingleResult(Operation *op, Lowering &l) {
       .Case([&](MaxUnpoolOp o) { return lowerMaxUnpool(o, l); })
       .Case([&](NonMaxSuppressionOp o) { return lowerNonMaxSuppression(o, l); })
       .Case([&](MeanVarianceNormalizationOp o) { return lowerMeanVarianceNormalization(o, l); })
+      .Case([&](GroupNormalizationOp o) { return lowerGroupNormalization(o, l); })
       .Case([&](ReverseSequenceOp o) { return lowerReverseSequence(o, l); })
       // Hann and Hamming are raised cosines; Blackman adds the second harmonic.
       .Case([&](HannWindowOp o) { return lowerWindow(o, l, 0.5, 0.5, 0); })

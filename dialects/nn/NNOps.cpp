@@ -1298,6 +1298,22 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   return success();
 }
 
+LogicalResult GroupNormalizationOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
+    OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {
+  Adaptor op(operands, withDefaults(ctx, getOperationName(), attrs), props, regions);
+  auto x = rankedType(op.getX());
+  int64_t groups = op.getNumGroups();
+  if (x.getRank() < 2 || !isa<FloatType>(x.getElementType()))
+    return emitOptionalError(loc, "X must be a float [N, C, ...] tensor");
+  if (groups < 1 || (x.getDimSize(1) != kDyn && x.getDimSize(1) % groups != 0))
+    return emitOptionalError(loc, "num_groups must divide the channels");
+  for (Value p : {op.getScale(), op.getBias()})
+    if (rankedType(p).getRank() != 1 || rankedType(p).getDimSize(0) != groups)
+      return emitOptionalError(loc, "scale and bias must have num_groups entries");
+  return sameAsFirst(operands, types);
+}
+
 LogicalResult MeanVarianceNormalizationOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location> loc, ValueRange operands, DictionaryAttr attrs,
     OpaqueProperties props, RegionRange regions, SmallVectorImpl<Type> &types) {

@@ -65,6 +65,11 @@ def NN_IdentityOp : NN_UnaryOp<"identity"> {
   let summary = "ONNX Identity";
   let hasFolder = 1;
 }
+def NN_GeluOp : NN_UnaryOp<"gelu"> {
+  let summary = "ONNX Gelu (opset 20): x * Phi(x), exact (erf) or its tanh approximation";
+  let arguments = (ins NN_Tensor:$input,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$approximate);
+}
 def NN_LeakyReluOp : NN_UnaryOp<"leaky_relu"> {
   let summary = "ONNX LeakyRelu";
   let arguments = (ins NN_Tensor:$input,
@@ -415,6 +420,13 @@ def NN_LpNormalizationOp : NN_Op<"lp_normalization"> {
   let arguments = (ins NN_Tensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis,
                        DefaultValuedAttr<I64Attr, "2">:$p);
   let results = (outs NN_Tensor:$output);
+}
+
+def NN_GroupNormalizationOp : NN_Op<"group_normalization"> {
+  let summary = "ONNX GroupNormalization (opset 18: scale and bias per group)";
+  let arguments = (ins NN_Tensor:$X, NN_Tensor:$scale, NN_Tensor:$bias,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon, I64Attr:$num_groups);
+  let results = (outs NN_Tensor:$Y);
 }
 
 def NN_MeanVarianceNormalizationOp : NN_Op<"mean_variance_normalization"> {

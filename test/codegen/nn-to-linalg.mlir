@@ -611,3 +611,23 @@ func.func @nms(%boxes: tensor<1x6x4xf32>, %scores: tensor<1x1x6xf32>, %max: tens
       : (tensor<1x6x4xf32>, tensor<1x1x6xf32>, tensor<1xi64>, tensor<1xf32>, none) -> tensor<3x3xi64>
   return %0 : tensor<3x3xi64>
 }
+
+// -----
+
+// Gelu (exact: erf; tanh approximation) and GroupNormalization over a
+// [N, G, C/G * spatial] view with per-group scale and bias.
+// CHECK-LABEL: func @gelu_group_norm
+func.func @gelu_group_norm(%x: tensor<2x6x4xf32>, %p: tensor<3xf32>)
+    -> (tensor<2x6x4xf32>, tensor<2x6x4xf32>, tensor<2x6x4xf32>) {
+  // CHECK: math.erf
+  %0 = nn.gelu %x : (tensor<2x6x4xf32>) -> tensor<2x6x4xf32>
+  // CHECK: math.tanh
+  %1 = nn.gelu %x {approximate = "tanh"} : (tensor<2x6x4xf32>) -> tensor<2x6x4xf32>
+  // CHECK: tensor.collapse_shape %{{.*}} : tensor<2x6x4xf32> into tensor<48xf32>
+  // CHECK: tensor.expand_shape %{{.*}} output_shape [2, 3, 8]
+  // CHECK: iterator_types = ["parallel", "parallel", "reduction"]
+  // CHECK: math.sqrt
+  %2 = nn.group_normalization %x, %p, %p {num_groups = 3 : i64}
+      : (tensor<2x6x4xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x6x4xf32>
+  return %0, %1, %2 : tensor<2x6x4xf32>, tensor<2x6x4xf32>, tensor<2x6x4xf32>
+}

@@ -2,9 +2,11 @@
 """Writes single-op test cases whose expected outputs come from numpy in float64.
 
 For ops the ONNX backend test suite does not cover (LpPool with p = 3, pads and
-strides; GlobalLpPool; LpNormalization) or covers only with tiny inputs (Det on
-2x2 matrices), each case is OUT/<name>/model.onnx plus test_data_set_0 in the
-backend-test layout, checked with run_onnx_suite.py like the ONNX suites.
+strides; GlobalLpPool; LpNormalization; the opset 18-20 forms that the Debian
+libonnx 1.12 test data predates: GroupNormalization, Gelu, reduction axes as an
+input) or covers only with tiny inputs (Det on 2x2 matrices), each case is
+OUT/<name>/model.onnx plus test_data_set_0 in the backend-test layout, checked
+with run_onnx_suite.py like the ONNX suites.
 
   float64_cases.py OUT
 """
@@ -29,8 +31,25 @@ def lp_pool(x, kernel, strides, pads, p):
     return out
 
 
+def gelu(x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    from math import erf
+    return 0.5 * x * (1 + np.vectorize(erf)(x / np.sqrt(2)))
+
+
+def group_norm(x, scale, bias, groups, eps=1e-5):
+    n, c = x.shape[:2]
+    g = x.reshape(n, groups, -1)
+    y = (g - g.mean(axis=2, keepdims=True)) / np.sqrt(g.var(axis=2, keepdims=True) + eps)
+    y = y * scale[None, :, None] + bias[None, :, None]
+    return y.reshape(x.shape)
+
+
 def cases(rng):
-    x = rng.standard_normal((2, 3, 7, 6))
+    # Inputs are float32 values (what the model receives), held in float64.
+    normal = lambda shape: rng.standard_normal(shape).astype(np.float32).astype(np.float64)
+    x = normal((2, 3, 7, 6))
     yield ("lp_pool_p3_pads_strides",
            helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[3, 2], strides=[2, 1],
                             pads=[1, 0, 1, 1], p=3),
@@ -43,20 +62,35 @@ def cases(rng):
            x, x / np.abs(x).sum(axis=1, keepdims=True))
     yield ("lp_normalization_p2", helper.make_node("LpNormalization", ["x"], ["y"]),
            x, x / np.sqrt((x ** 2).sum(axis=-1, keepdims=True)))
-    m = rng.standard_normal((4, 6, 6))
+    m = normal((4, 6, 6))
     yield ("det_6x6", helper.make_node("Det", ["x"], ["y"]), m, np.linalg.det(m))
+    for approximate in ("none", "tanh"):
+        yield (f"gelu_{approximate}_opset20",
+               helper.make_node("Gelu", ["x"], ["y"], approximate=approximate),
+               x, gelu(x, approximate), 20)
+    scale, bias = np.array([0.5, 2.0, -1.0]), np.array([0.1, 0.0, -0.3])
+    c6 = normal((2, 6, 4, 5))
+    yield ("group_normalization_opset18",
+           helper.make_node("GroupNormalization", ["x", "scale", "bias"], ["y"], num_groups=3),
+           c6, group_norm(c6, scale, bias, 3), 18, {"scale": scale, "bias": bias})
+    yield ("reduce_mean_axes_input_opset18",
+           helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0),
+           x, x.mean(axis=(1, 3)), 18, {"axes": np.array([1, -1], dtype=np.int64)})
 
 
 def main():
     out = sys.argv[1]
-    for name, node, x, expected in cases(np.random.default_rng(0)):
+    for name, node, x, expected, *rest in cases(np.random.default_rng(0)):
+        opset = rest[0] if rest else 13
+        weights = [numpy_helper.from_array(v if v.dtype == np.int64 else v.astype(np.float32), k)
+                   for k, v in (rest[1] if len(rest) > 1 else {}).items()]
         x = x.astype(np.float32)
         case = os.path.join(out, name)
         os.makedirs(os.path.join(case, "test_data_set_0"), exist_ok=True)
         graph = helper.make_graph(
             [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, expected.shape)])
-        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, expected.shape)], weights)
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]),
                   os.path.join(case, "model.onnx"))
         for role, name_, array in (("input", "x", x), ("output", "y", expected.astype(np.float32))):
             with open(os.path.join(case, "test_data_set_0", f"{role}_0.pb"), "wb") as f:

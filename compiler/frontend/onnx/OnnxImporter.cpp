@@ -426,6 +426,8 @@ const OpEntry kOpTable[] = {
     {"GRU", "gru", 6},
     {"LSTM", "lstm", 8},
     {"MeanVarianceNormalization", "mean_variance_normalization", 1},
+    {"GroupNormalization", "group_normalization", 3},
+    {"Gelu", "gelu", 1},
     {"ReverseSequence", "reverse_sequence", 2},
     {"Resize", "resize", 4, resizeHook},
     {"Upsample", "resize", 4, resizeHook},
@@ -512,10 +514,15 @@ bool Importer::load(::onnx::ModelProto &model) {
     emitError(fileLoc()) << "not an ONNX model (the protobuf does not parse)";
     return false;
   }
+  int64_t declared = 0;
+  for (const auto &imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      declared = imp.version();
   // The path form re-reads the file, but only it resolves external data
   // against the model's directory (libonnx 1.12 has no in-memory variant).
   try {
-    ::onnx::checker::check_model(path);
+    if (declared <= kMaxCheckedOpset)
+      ::onnx::checker::check_model(path);
   } catch (const std::exception &e) {
     std::string what = e.what();
     emitError(fileLoc()) << "the ONNX checker rejects the model: "
@@ -524,18 +531,14 @@ bool Importer::load(::onnx::ModelProto &model) {
   }
   if (!pinShapes(model))
     return false;
-  int64_t version = 0;
-  for (const auto &imp : model.opset_import())
-    if (imp.domain().empty() || imp.domain() == "ai.onnx")
-      version = imp.version();
-  if (version > 0 && version < kMinOpset) {
+  if (declared > 0 && declared < kMinOpset) {
     // Older models are upgraded by libonnx's version converter, which needs
     // the shapes of Gemm/Add inputs to rewrite their broadcast attributes.
     try {
       ::onnx::shape_inference::InferShapes(model);
       model = ::onnx::version_conversion::ConvertVersion(model, kMinOpset);
     } catch (const std::exception &e) {
-      emitError(fileLoc()) << "unsupported opset " << version
+      emitError(fileLoc()) << "unsupported opset " << declared
                            << ": upgrading it to opset " << kMinOpset
                            << " failed: " << StringRef(e.what()).split('\n').first;
       return false;
