@@ -9,7 +9,8 @@ not accept), bad_attr (a Conv with an attribute Lepton does not know),
 shape_clash (Add of 2x3 and 4x5), external (a Gemm whose weights live in
 OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input),
 dynamic_inner (a Relu over [2, M]), batch_mixing (a Softmax over the batch
-axis of [N, 3]).
+axis of [N, 3]), defined_twice (two nodes writing one value, at opset 20,
+which libonnx's checker does not cover).
 
   make_onnx.py relu_data DIR N
 
@@ -68,6 +69,10 @@ def build(kind):
     if kind == "batch_mixing":
         return model([helper.make_node("Softmax", ["x"], ["y"], name="softmax0", axis=0)],
                      [vi("x", ["N", 3])], [vi("y", ["N", 3])])
+    if kind == "defined_twice":
+        return model([helper.make_node("Relu", ["x"], ["y"], name="relu0"),
+                      helper.make_node("Gelu", ["x"], ["y"], name="gelu0")],
+                     [vi("x", [2, 3])], [vi("y", [2, 3])], opset=20)
     if kind == "external":
         w = numpy_helper.from_array(
             np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), "w")

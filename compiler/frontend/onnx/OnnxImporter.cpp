@@ -771,6 +771,11 @@ bool Importer::importNode(const NodeProto &node, int index) {
       if (op && expected && !actual.hasStaticShape() && expected.hasStaticShape())
         op->getResult(i).setType(expected);
     }
+    // The checker enforces single assignment, but models past its opsets skip it.
+    if (values.contains(out)) {
+      emitError(loc) << "value '" << out << "' is defined twice";
+      return false;
+    }
     values[out] = result(i);
   }
   return true;
