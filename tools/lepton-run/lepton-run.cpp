@@ -10,10 +10,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 
 using lepton::onnx::HostTensor;
 
@@ -151,7 +153,9 @@ int main(int argc, char **argv) {
   app.add_option("--atol", atol, "absolute tolerance of --expect")->default_val(1e-5);
   app.add_option("--print", printLimit, "elements printed per output (0: none)")
       ->default_val(10);
-  app.add_option("--repeat", repeat, "run this many times and print the mean time")
+  app.add_option("--repeat", repeat,
+                 "time this many runs (after one warm-up run) and print their median, p90 "
+                 "and mean")
       ->default_val(1)
       ->check(CLI::PositiveNumber);
   try {
@@ -210,15 +214,29 @@ int main(int argc, char **argv) {
     outputViews.push_back({t.data.data(), t.dtype, info->rank, t.shape.data()});
   }
 
-  auto start = std::chrono::steady_clock::now();
-  for (unsigned r = 0; r < repeat; ++r)
+  auto runOnce = [&]() -> double {
+    auto start = std::chrono::steady_clock::now();
     if (lepton_run(model, inputViews.data(), inputViews.size(), outputViews.data(),
                    outputViews.size()) != LEPTON_OK)
+      return -1;
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  if (repeat > 1 && runOnce() < 0) // warm-up: caches, page faults, lazy binding
+    return fail(modelPath + ": " + lepton_last_error());
+  std::vector<double> times;
+  for (unsigned r = 0; r < repeat; ++r) {
+    times.push_back(runOnce());
+    if (times.back() < 0)
       return fail(modelPath + ": " + lepton_last_error());
-  double ms = std::chrono::duration<double, std::milli>(
-                  std::chrono::steady_clock::now() - start).count() / repeat;
-  if (repeat > 1)
-    std::printf("mean time: %.3f ms over %u runs\n", ms, repeat);
+  }
+  if (repeat > 1) {
+    double mean = std::accumulate(times.begin(), times.end(), 0.0) / times.size();
+    std::sort(times.begin(), times.end());
+    auto at = [&](double q) { return times[std::min(times.size() - 1, size_t(q * times.size()))]; };
+    std::printf("time: median %.3f ms, p90 %.3f ms, mean %.3f ms over %u runs\n", at(0.5),
+                at(0.9), mean, repeat);
+  }
 
   if (printLimit > 0)
     for (const HostTensor &t : outputs)

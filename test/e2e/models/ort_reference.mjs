@@ -3,6 +3,11 @@
 // (CPU, the npm package onnxruntime-node) and writes output_K.pb beside them.
 //
 //   node ort_reference.mjs ORT_PACKAGE_DIR CASE|DIR [CASE|DIR ...]
+//        [--threads N --time RUNS]
+//
+// With --time, each case's first data set is also run RUNS times after a
+// warm-up run, in-process on N intra-op threads, and one JSON line per case
+// gives the median and p90 latency in milliseconds (bench/run.py reads it).
 //
 // TensorProto files are read and written with a minimal protobuf codec
 // (dims, data_type, name, raw_data, float_data) so nothing else is needed.
@@ -10,7 +15,13 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 
-const [ortDir, ...cases] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i < 0 ? fallback : Number(args.splice(i, 2)[1]);
+};
+const threads = option("--threads", 1), timedRuns = option("--time", 0);
+const [ortDir, ...cases] = args;
 const ort = createRequire(path.join(path.resolve(ortDir), "index.js"))("onnxruntime-node");
 
 const TYPES = { 1: ["float32", Float32Array], 6: ["int32", Int32Array],
@@ -100,17 +111,32 @@ const caseDirs = cases.flatMap((dir) =>
         .filter((d) => fs.existsSync(path.join(d, "model.onnx"))));
 for (const dir of caseDirs) {
   const session = await ort.InferenceSession.create(path.join(dir, "model.onnx"),
-    { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  let firstFeeds = null;
   for (const set of fs.readdirSync(dir).filter((d) => d.startsWith("test_data_set_")).sort()) {
     const setDir = path.join(dir, set);
     const feeds = {};
     session.inputNames.forEach((inputName, i) => {
       feeds[inputName] = decodeTensor(fs.readFileSync(path.join(setDir, `input_${i}.pb`))).tensor;
     });
+    firstFeeds ??= feeds;
     const results = await session.run(feeds);
     session.outputNames.forEach((outputName, i) => {
       fs.writeFileSync(path.join(setDir, `output_${i}.pb`), encodeTensor(outputName, results[outputName]));
     });
   }
-  console.log(`wrote ONNX Runtime outputs for ${dir}`);
+  if (timedRuns > 0) {
+    await session.run(firstFeeds); // warm-up
+    const times = [];
+    for (let r = 0; r < timedRuns; ++r) {
+      const start = process.hrtime.bigint();
+      await session.run(firstFeeds);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+    console.log(JSON.stringify({ case: dir, threads, median: at(0.5), p90: at(0.9) }));
+  } else {
+    console.log(`wrote ONNX Runtime outputs for ${dir}`);
+  }
 }

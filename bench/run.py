@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Benchmarks Lepton against ONNX Runtime on the repo's real models, side by side.
+
+For each model (exported by test/e2e/models/generate.py, batch 1): compile with
+leptonc, take ONNX Runtime's outputs as the reference and check Lepton's
+against them, then time both in-process (one warm-up run, then RUNS runs:
+median and p90) at each thread count. Prints a Markdown report with the
+Lepton/ORT ratios and their geometric mean, the achieved GFLOP/s against the
+FP32 FMA peak of one core (measured by bench/peak_fma.c), and writes it to
+--out (docs/performance.md).
+
+  /usr/bin/python3 bench/run.py [--bin build/bin] [--runs 30] [--threads 1,2]
+                                [--models resnet18,...] [--out docs/performance.md]
+
+Needs a build (tools/setup.sh) and ONNX Runtime in build/ort (tools/setup.sh
+--tests installs it; so does this script, with npm, when it is missing).
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+
+import onnx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = ["resnet18", "mobilenet_v2", "bert_tiny", "lstm_text", "mlp", "lenet5"]
+ORT_DIR = os.path.join(ROOT, "build", "ort", "node_modules", "onnxruntime-node")
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def model_flops(path):
+    """Multiply-adds of the Conv, ConvTranspose, Gemm, MatMul and recurrent
+    nodes, times 2 (the usual FLOP count; elementwise work is left out)."""
+    model = onnx.shape_inference.infer_shapes(onnx.load(path))
+    shapes = {}
+    for v in list(model.graph.input) + list(model.graph.value_info) + list(model.graph.output):
+        shapes[v.name] = [d.dim_value for d in v.type.tensor_type.shape.dim]
+    for init in model.graph.initializer:
+        shapes[init.name] = list(init.dims)
+    total = 0
+    for node in model.graph.node:
+        ins = [shapes.get(i, []) for i in node.input]
+        out = shapes.get(node.output[0], []) if node.output else []
+        prod = lambda xs: math.prod(xs) if xs else 0
+        if node.op_type in ("Conv", "ConvTranspose") and len(ins) > 1 and ins[1]:
+            w = ins[1]
+            # Conv: every output element sums C/group * kernel products;
+            # ConvTranspose: every input element scatters M/group * kernel.
+            if node.op_type == "Conv":
+                total += prod(out) * prod(w[1:])
+            else:
+                total += prod(ins[0]) * prod(w[1:])
+        elif node.op_type in ("Gemm", "MatMul") and ins[0] and out:
+            trans_a = any(a.name == "transA" and a.i for a in node.attribute)
+            k = ins[0][-2] if node.op_type == "Gemm" and trans_a else ins[0][-1]
+            total += prod(out) * k
+        elif node.op_type in ("LSTM", "GRU", "RNN") and ins[0] and ins[1] and ins[2]:
+            gates_hidden, inputs = ins[1][1], ins[1][2]
+            hidden = ins[2][2]
+            steps_batch = ins[0][0] * ins[0][1]
+            total += ins[1][0] * steps_batch * gates_hidden * (inputs + hidden)
+    return 2 * total
+
+
+def lepton_time(bin_dir, library, case, runs):
+    out = run([os.path.join(bin_dir, "lepton-run"), library, "--inputs",
+               os.path.join(case, "test_data_set_0"), "--print", "0", "--repeat", str(runs)])
+    m = re.search(r"median ([\d.]+) ms, p90 ([\d.]+) ms", out)
+    return float(m.group(1)), float(m.group(2))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
+    parser.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
+    args = parser.parse_args()
+    models_dir = os.path.join(args.work, "models")
+    threads = [int(t) for t in args.threads.split(",")]
+
+    if not os.path.isdir(ORT_DIR):
+        run(["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix",
+             os.path.join(ROOT, "build", "ort"), "onnxruntime-node@1.30.0"])
+    names = args.models.split(",")
+    run([sys.executable, os.path.join(ROOT, "test", "e2e", "models", "generate.py"), models_dir,
+         "--models", ",".join(names), "--opset", "13"])
+    ort_script = os.path.join(ROOT, "test", "e2e", "models", "ort_reference.mjs")
+    cases = [os.path.join(models_dir, f"{n}_opset13") for n in names]
+    run(["node", ort_script, ORT_DIR, *cases])
+
+    peak_bin = os.path.join(args.work, "peak_fma")
+    run(["clang-19", "-O3", "-march=native", "-ffp-contract=fast",
+         os.path.join(ROOT, "bench", "peak_fma.c"), "-o", peak_bin])
+    peak = float(run([peak_bin]).strip())
+
+    rows, ratios = [], {t: [] for t in threads}
+    for name, case in zip(names, cases):
+        library = os.path.join(args.work, f"{name}.so")
+        run([os.path.join(args.bin, "leptonc"), os.path.join(case, "model.onnx"), "-o", library,
+             "-O3"])
+        data = os.path.join(case, "test_data_set_0")
+        agree = subprocess.run([os.path.join(args.bin, "lepton-run"), library, "--inputs", data,
+                                "--expect", data, "--print", "0", "--rtol", "1e-4",
+                                "--atol", "1e-5"], capture_output=True, text=True).returncode == 0
+        flops = model_flops(os.path.join(case, "model.onnx"))
+        for t in threads:
+            # Lepton's generated code is single-threaded so far: it runs on
+            # one thread whatever the count, until the runtime's pool lands.
+            lep_median, lep_p90 = lepton_time(args.bin, library, case, args.runs)
+            ort = json.loads(run(["node", ort_script, ORT_DIR, case, "--threads", str(t),
+                                  "--time", str(args.runs)]).strip().splitlines()[-1])
+            ratio = lep_median / ort["median"]
+            ratios[t].append(ratio)
+            rows.append((name, t, lep_median, lep_p90, ort["median"], ort["p90"], ratio,
+                         flops / (lep_median * 1e6), agree))
+        print(f"{name}: done", file=sys.stderr)
+
+    cpu = platform.processor() or platform.machine()
+    with open("/proc/cpuinfo") as f:
+        model_names = re.findall(r"model name\s*:\s*(.*)", f.read())
+    if model_names:
+        cpu = f"{model_names[0]} ({len(model_names)} logical CPUs)"
+    lines = [
+        "# Performance: Lepton vs ONNX Runtime",
+        "",
+        f"Generated by `/usr/bin/python3 bench/run.py --runs {args.runs} --threads {args.threads}`"
+        f" on {datetime.date.today().isoformat()}; do not edit.",
+        "",
+        f"Machine: {cpu}. ONNX Runtime 1.30 (npm onnxruntime-node, CPU execution provider). "
+        f"Models from `test/e2e/models/generate.py` (opset 13, batch 1, seeded weights); "
+        f"Lepton compiled with `leptonc -O3` for the host CPU. Latency is measured in-process "
+        f"after one warm-up run over {args.runs} runs; ratio = Lepton median / ORT median "
+        f"(below 1: Lepton is faster). GFLOP/s counts the multiply-adds of Conv, Gemm, MatMul "
+        f"and recurrent layers whose shapes ONNX shape inference knows (a lower bound where "
+        f"an export's reshapes are not constant-folded, as in the BERT model); the FP32 FMA "
+        f"peak of one core, measured by `bench/peak_fma.c`, is {peak:.0f} GFLOP/s.",
+        "",
+        "| model | threads | Lepton median ms | Lepton p90 ms | ORT median ms | ORT p90 ms "
+        "| Lepton/ORT | Lepton GFLOP/s (% of peak) | outputs agree |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, t, lm, lp, om, op, ratio, gflops, agree in rows:
+        lines.append(f"| {name} | {t} | {lm:.3f} | {lp:.3f} | {om:.3f} | {op:.3f} | {ratio:.2f} "
+                     f"| {gflops:.1f} ({100 * gflops / peak:.1f}%) | {'yes' if agree else 'NO'} |")
+    lines.append("")
+    for t in threads:
+        geomean = math.exp(sum(math.log(r) for r in ratios[t]) / len(ratios[t]))
+        lines.append(f"Geometric mean of Lepton/ORT at {t} thread{'s' if t > 1 else ''}: "
+                     f"{geomean:.2f}.")
+    lines += ["", "Lepton's generated code is single-threaded so far: it runs on one thread at "
+              "every thread count (issue 4 adds the thread pool)."]
+    report = "\n".join(lines) + "\n"
+    with open(args.out, "w") as f:
+        f.write(report)
+    print(report)
+    return 0 if all(row[-1] for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
