@@ -60,4 +60,18 @@ def StridedCopyToLinalg : Pass<"lepton-strided-copy-to-linalg", "mlir::ModuleOp"
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def InnermostParallelLoop : Pass<"lepton-innermost-parallel-loop", "mlir::ModuleOp"> {
+  let summary = "Move a contraction's reduction loops outside its last parallel loop";
+  let description = [{
+    A matmul, convolution or pooling generic lists its reduction loops last,
+    so the loops it lowers to end in a reduction that walks a weight column
+    with a stride, which LLVM cannot vectorize. When the last parallel loop
+    indexes the innermost dim of the output and of some input, this pass
+    interchanges it to be the innermost loop (i, j, k -> i, k, j): the inner
+    loop then streams through contiguous rows and vectorizes. Each output
+    element still accumulates its reduction in the same order.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // LEPTON_CODEGEN_PASSES
