@@ -60,6 +60,19 @@ def StridedCopyToLinalg : Pass<"lepton-strided-copy-to-linalg", "mlir::ModuleOp"
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwise : Pass<"lepton-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuse elementwise producers into consumers that read each element once";
+  let description = [{
+    MLIR's linalg-fuse-elementwise-ops with one more condition: the consumer's
+    indexing map for the fused operand must use every consumer loop. Upstream
+    also fuses into a consumer that reads each element many times (a GELU into
+    the matmul that follows recomputes its erf for every output column); here
+    such producers stay materialized.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def InnermostParallelLoop : Pass<"lepton-innermost-parallel-loop", "mlir::ModuleOp"> {
   let summary = "Move a contraction's reduction loops outside its last parallel loop";
   let description = [{

@@ -24,7 +24,7 @@ namespace lepton::cpu {
 
 const char *const kLinalgPipeline =
     "lepton-convert-nn-to-linalg,canonicalize,cse,"
-    "func.func(linalg-fuse-elementwise-ops),canonicalize,cse,lepton-innermost-parallel-loop";
+    "lepton-fuse-elementwise,canonicalize,cse,lepton-innermost-parallel-loop";
 
 // Every output is copied into its caller-owned buffer, so unlike the usual
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
