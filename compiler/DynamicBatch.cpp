@@ -66,17 +66,19 @@ bool isPerEntry(Operation *op, ArrayRef<bool> batched) {
             ShrinkOp, SoftplusOp, SoftsignOp, MishOp, QuantizeLinearOp, DequantizeLinearOp>(
           [&](Operation *) { return broadcasting(); })
       // Per-sample layouts: X is [N, C, ...], the parameters are shared.
-      .Case<ConvOp, ConvTransposeOp, ConvIntegerOp, QLinearConvOp, AveragePoolOp,
-            LpPoolOp, GlobalAveragePoolOp, GlobalMaxPoolOp, GlobalLpPoolOp, LRNOp,
-            InstanceNormalizationOp, DepthToSpaceOp, SpaceToDepthOp, ResizeOp>(
-          [&](Operation *) { return only({0}); })
+      .Case<ConvOp, ConvTransposeOp, ConvIntegerOp, QLinearConvOp, AveragePoolOp, LpPoolOp,
+            GlobalAveragePoolOp, GlobalMaxPoolOp, GlobalLpPoolOp, LRNOp, InstanceNormalizationOp,
+            DepthToSpaceOp, SpaceToDepthOp, ResizeOp>([&](Operation *) { return only({0}); })
       .Case([&](BatchNormalizationOp o) { return o.getTrainingMode() == 0 && only({0}); })
       // Indices are flat over the whole batch, so one entry's would be off.
       .Case([&](MaxPoolOp o) { return !o.getIndicesOutput() && only({0}); })
-      .Case([&](GridSampleOp) { return only({0, 1}); })
+      .Case([&](GridSampleOp) {
+        return only({0, 1});
+      })
       .Case<SoftmaxOp, LogSoftmaxOp, HardmaxOp, ArgMaxOp, ArgMinOp, LpNormalizationOp, TopKOp,
             DFTOp>([&](Operation *o) {
-        return only({0}) && !isLeading(o->getAttrOfType<IntegerAttr>("axis").getInt(), rankOf(o->getOperand(0)));
+        return only({0}) &&
+               !isLeading(o->getAttrOfType<IntegerAttr>("axis").getInt(), rankOf(o->getOperand(0)));
       })
       .Case([&](LayerNormalizationOp o) {
         return only({0}) && !isLeading(o.getAxis(), rankOf(o.getX()));
@@ -86,10 +88,13 @@ bool isPerEntry(Operation *op, ArrayRef<bool> batched) {
         return only({0}) && llvm::none_of(axes, [&](int64_t a) { return isLeading(a, rank); });
       })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
-            ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>(
-          [&](Operation *o) { return only({0}) && axesSkipLeading(o->getOperand(1), rankOf(o->getOperand(0))); })
+            ReduceL2Op, ReduceLogSumOp, ReduceLogSumExpOp, ReduceSumSquareOp>([&](Operation *o) {
+        return only({0}) && axesSkipLeading(o->getOperand(1), rankOf(o->getOperand(0)));
+      })
       .Case([&](CumSumOp o) { return only({0}) && axesSkipLeading(o.getAxis(), rank); })
-      .Case([&](SqueezeOp o) { return only({0}) && axesSkipLeading(o.getAxes(), rankOf(o.getData())); })
+      .Case([&](SqueezeOp o) {
+        return only({0}) && axesSkipLeading(o.getAxes(), rankOf(o.getData()));
+      })
       .Case([&](UnsqueezeOp o) { return only({0}) && axesSkipLeading(o.getAxes(), rank); })
       .Case([&](SliceOp o) {
         Value axes = o.getAxes();
@@ -108,9 +113,7 @@ bool isPerEntry(Operation *op, ArrayRef<bool> batched) {
       .Case([&](ConcatOp o) {
         return llvm::all_of(batched, [](bool b) { return b; }) && !isLeading(o.getAxis(), rank);
       })
-      .Case([&](SplitOp o) {
-        return only({0}) && !isLeading(o.getAxis(), rankOf(o.getInput()));
-      })
+      .Case([&](SplitOp o) { return only({0}) && !isLeading(o.getAxis(), rankOf(o.getInput())); })
       .Case([&](FlattenOp o) { return only({0}) && o.getAxis() >= 1; })
       .Case([&](TransposeOp o) { return only({0}) && o.getPerm() && (*o.getPerm())[0] == 0; })
       // The result keeps the batch as dim 0 (checked from the two imports).

@@ -34,7 +34,8 @@ SmallVector<unsigned> innermostParallelOrder(linalg::GenericOp op) {
   auto isLast = [&](AffineMap map) {
     return map.getNumResults() > 0 && map.getResults().back().isFunctionOfDim(last);
   };
-  if (out.getNumResults() == 0 || out.getResults().back() != getAffineDimExpr(last, op.getContext()))
+  if (out.getNumResults() == 0 ||
+      out.getResults().back() != getAffineDimExpr(last, op.getContext()))
     return {};
   if (llvm::none_of(op.getDpsInputOperands(), [&](OpOperand *in) {
         return isLast(op.getMatchingIndexingMap(in));

@@ -304,6 +304,28 @@ struct Lowering {
                                         b.create<linalg::IndexOp>(loc, dim));
   }
 
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+
+  /// `v` with its dims permuted: result dim i is dim perm[i] of `v`.
+  Value transpose(Value v, ArrayRef<int64_t> perm) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(t.getDimSize(p));
+    auto outType = RankedTensorType::get(shape, t.getElementType());
+    return b.create<linalg::TransposeOp>(loc, v, empty(outType), perm).getResult()[0];
+  }
+
+  /// The biased variance over `dims` (kept as size 1) of `x` whose mean there is `mean`.
+  Value varianceKeepDims(Value x, Value mean, ArrayRef<int64_t> dims) {
+    Value squares =
+        elementwise(cast<RankedTensorType>(x.getType()), {x, mean}, [&](ValueRange a) {
+          Value d = sub(a[0], a[1]);
+          return mul(d, d);
+        });
+    return meanKeepDims(squares, dims);
+  }
+
   /// An index value clamped into [0, size).
   Value clampIndex(Value i, int64_t size) {
     return b.create<arith::MinSIOp>(
@@ -410,6 +432,57 @@ FailureOr<Value> lowerBinary(OpT op, Lowering &l,
                        [&](ValueRange a) { return (l.*fn)(a[0], a[1]); });
 }
 
+Value softplus(Lowering &l, Value x) {
+  Value e = l.b.create<math::ExpOp>(l.loc, x);
+  return l.b.create<math::LogOp>(l.loc, l.add(e, l.constant(x.getType(), 1)));
+}
+
+/// An ONNX activation by name, as the recurrent layers' `activations`
+/// attribute spells it and the activation ops share; alpha and beta default
+/// as in the ONNX operator documentation.
+FailureOr<Value> namedActivation(Lowering &l, StringRef name, std::optional<double> alpha,
+                                     std::optional<double> beta, Value x) {
+  OpBuilder &b = l.b;
+  Type t = x.getType();
+  auto c = [&](double v) { return l.constant(t, v); };
+  auto lt = [&](Value p, Value q) {
+    return b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT, p, q);
+  };
+  auto sigmoid = [&](Value v) {
+    return l.div(c(1),
+                 l.add(c(1), b.create<math::ExpOp>(l.loc, b.create<arith::NegFOp>(l.loc, v))));
+  };
+  if (name == "Tanh")
+    return b.create<math::TanhOp>(l.loc, x).getResult();
+  if (name == "Sigmoid")
+    return sigmoid(x);
+  if (name == "Relu")
+    return l.max(x, c(0));
+  if (name == "Affine")
+    return l.add(l.mul(c(alpha.value_or(1.0)), x), c(beta.value_or(0.0)));
+  if (name == "LeakyRelu")
+    return b.create<arith::SelectOp>(l.loc, lt(x, c(0)), l.mul(c(alpha.value_or(0.01)), x), x)
+        .getResult();
+  if (name == "ThresholdedRelu")
+    return b.create<arith::SelectOp>(l.loc, lt(c(alpha.value_or(1.0)), x), x, c(0)).getResult();
+  if (name == "ScaledTanh")
+    return l.mul(c(alpha.value_or(1.0)),
+                 b.create<math::TanhOp>(l.loc, l.mul(c(beta.value_or(1.0)), x)));
+  if (name == "HardSigmoid")
+    return l.max(c(0), l.min(c(1), l.add(l.mul(c(alpha.value_or(0.2)), x),
+                                          c(beta.value_or(0.5)))));
+  if (name == "Elu")
+    return b.create<arith::SelectOp>(
+               l.loc, lt(x, c(0)),
+               l.mul(c(alpha.value_or(1.0)), l.sub(b.create<math::ExpOp>(l.loc, x), c(1))), x)
+        .getResult();
+  if (name == "Softsign")
+    return l.div(x, l.add(c(1), b.create<math::AbsFOp>(l.loc, x)));
+  if (name == "Softplus")
+    return softplus(l, x);
+  return failure();
+}
+
 FailureOr<Value> lowerRelu(ReluOp op, Lowering &l) {
   Type et = resultType(op).getElementType();
   return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) {
@@ -422,11 +495,8 @@ FailureOr<Value> lowerLeakyRelu(LeakyReluOp op, Lowering &l) {
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
   double alpha = op.getAlpha().convertToDouble();
-  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
-    Value negative = l.b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT,
-                                               a[0], l.constant(et, 0));
-    return l.b.create<arith::SelectOp>(l.loc, negative,
-                                       l.mul(a[0], l.constant(et, alpha)), a[0]);
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) {
+    return *namedActivation(l, "LeakyRelu", alpha, {}, a[0]);
   });
 }
 
@@ -434,10 +504,8 @@ FailureOr<Value> lowerSigmoid(SigmoidOp op, Lowering &l) {
   Type et = resultType(op).getElementType();
   if (!isa<FloatType>(et))
     return unsupported(op, "integer input");
-  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) -> Value {
-    Value one = l.constant(et, 1);
-    Value e = l.b.create<math::ExpOp>(l.loc, l.b.create<arith::NegFOp>(l.loc, a[0]));
-    return l.div(one, l.add(one, e));
+  return l.elementwise(resultType(op), op.getInput(), [&](ValueRange a) {
+    return *namedActivation(l, "Sigmoid", {}, {}, a[0]);
   });
 }
 
@@ -499,11 +567,6 @@ FailureOr<Value> lowerReciprocal(ReciprocalOp op, Lowering &l) {
   });
 }
 
-Value softplus(Lowering &l, Value x) {
-  Value e = l.b.create<math::ExpOp>(l.loc, x);
-  return l.b.create<math::LogOp>(l.loc, l.add(e, l.constant(x.getType(), 1)));
-}
-
 FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
   auto attr = [&](StringRef name) {
     return op->getAttrOfType<FloatAttr>(name).getValueAsDouble();
@@ -519,7 +582,7 @@ FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
     };
     auto expm1 = [&](Value v) { return l.sub(l.b.create<math::ExpOp>(l.loc, v), c(1)); };
     return llvm::TypeSwitch<Operation *, Value>(op)
-        .Case([&](EluOp) { return select(lt(x, c(0)), l.mul(c(attr("alpha")), expm1(x)), x); })
+        .Case([&](EluOp) { return *namedActivation(l, "Elu", attr("alpha"), {}, x); })
         .Case([&](CeluOp) {
           double alpha = attr("alpha");
           Value neg = l.mul(c(alpha), expm1(l.div(x, c(alpha))));
@@ -530,23 +593,22 @@ FailureOr<Value> lowerActivation(Operation *op, Lowering &l) {
           return l.mul(c(attr("gamma")), select(lt(c(0), x), x, neg));
         })
         .Case([&](HardSigmoidOp) {
-          Value v = l.add(l.mul(c(attr("alpha")), x), c(attr("beta")));
-          return l.max(c(0), l.min(c(1), v));
+          return *namedActivation(l, "HardSigmoid", attr("alpha"), attr("beta"), x);
         })
         .Case([&](HardSwishOp) {
           Value v = l.add(l.mul(c(1.0 / 6), x), c(0.5));
           return l.mul(x, l.max(c(0), l.min(c(1), v)));
         })
-        .Case([&](ThresholdedReluOp) { return select(lt(c(attr("alpha")), x), x, c(0)); })
+        .Case([&](ThresholdedReluOp) {
+          return *namedActivation(l, "ThresholdedRelu", attr("alpha"), {}, x);
+        })
         .Case([&](ShrinkOp) {
           Value lambd = c(attr("lambd")), bias = c(attr("bias"));
           Value shifted = select(lt(x, l.sub(c(0), lambd)), l.add(x, bias), c(0));
           return select(lt(lambd, x), l.sub(x, bias), shifted);
         })
         .Case([&](SoftplusOp) { return softplus(l, x); })
-        .Case([&](SoftsignOp) {
-          return l.div(x, l.add(c(1), l.b.create<math::AbsFOp>(l.loc, x)));
-        })
+        .Case([&](SoftsignOp) { return *namedActivation(l, "Softsign", {}, {}, x); })
         .Case([&](GeluOp gelu) -> Value {
           if (gelu.getApproximate() == "tanh") {
             // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
@@ -1097,7 +1159,8 @@ FailureOr<SmallVector<Value>> lowerLayerNorm(LayerNormalizationOp op, Lowering &
   auto wideType = RankedTensorType::get(type.getShape(), st);
   Value x = l.elementwise(wideType, op.getX(), [&](ValueRange a) { return l.convert(a[0], st); });
   Value mean = l.meanKeepDims(x, dims);
-  Value centered = l.elementwise(wideType, {x, mean}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
+  Value centered =
+      l.elementwise(wideType, {x, mean}, [&](ValueRange a) { return l.sub(a[0], a[1]); });
   Value variance = l.meanKeepDims(
       l.elementwise(wideType, centered, [&](ValueRange a) { return l.mul(a[0], a[0]); }), dims);
   double eps = op.getEpsilon().convertToDouble();
@@ -1381,12 +1444,8 @@ FailureOr<SmallVector<Value>> lowerBatchNorm(BatchNormalizationOp op, Lowering &
     for (int64_t d = 2; d < rank; ++d)
       dims.push_back(d);
     Value batchMean = l.meanKeepDims(op.getX(), dims);
-    Value squares = l.elementwise(type, {op.getX(), batchMean}, [&](ValueRange a) {
-      Value d = l.sub(a[0], a[1]);
-      return l.mul(d, d);
-    });
     mean = l.reshape(batchMean, paramType);
-    var = l.reshape(l.meanKeepDims(squares, dims), paramType);
+    var = l.reshape(l.varianceKeepDims(op.getX(), batchMean, dims), paramType);
   }
   double eps = op.getEpsilon().convertToDouble();
   results.push_back(l.elementwise(type, {op.getX(), params[0], params[1], mean, var},
@@ -1734,7 +1793,8 @@ FailureOr<Value> lowerLpPool(OpT op, Lowering &l) {
   if (!isa<FloatType>(type.getElementType()))
     return unsupported(op, "integer input");
   int64_t p = op.getP();
-  Value powers = l.elementwise(xType, op.getX(), [&](ValueRange a) { return absPower(l, a[0], p); });
+  Value powers =
+      l.elementwise(xType, op.getX(), [&](ValueRange a) { return absPower(l, a[0], p); });
   Value sums;
   if constexpr (std::is_same_v<OpT, LpPoolOp>) {
     auto pooled = lowerWindowPool(op, l, PoolKind::Sum, op.getDilations(), false, nullptr, powers);
@@ -1788,8 +1848,10 @@ FailureOr<Value> lowerGemm(GemmOp op, Lowering &l) {
     init = l.filled(type, l.constant(et, 0));
   auto i = b.getAffineDimExpr(0), j = b.getAffineDimExpr(1), k = b.getAffineDimExpr(2);
   SmallVector<AffineMap> maps = {
-      AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, i} : ArrayRef<AffineExpr>{i, k}, b.getContext()),
-      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{j, k} : ArrayRef<AffineExpr>{k, j}, b.getContext()),
+      AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, i} : ArrayRef<AffineExpr>{i, k},
+                     b.getContext()),
+      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{j, k} : ArrayRef<AffineExpr>{k, j},
+                     b.getContext()),
       AffineMap::get(3, 0, {i, j}, b.getContext())};
   SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
                                             utils::IteratorType::parallel,
@@ -1872,8 +1934,7 @@ FailureOr<Value> lowerTranspose(TransposeOp op, Lowering &l) {
   else
     for (int64_t i = type.getRank() - 1; i >= 0; --i)
       perm.push_back(i);
-  return l.b.create<linalg::TransposeOp>(l.loc, op.getData(), l.empty(type), perm)
-      .getResult()[0];
+  return l.transpose(op.getData(), perm);
 }
 
 FailureOr<Value> lowerConcat(ConcatOp op, Lowering &l) {
@@ -1950,7 +2011,7 @@ FailureOr<Value> lowerSliceAtRunTime(SliceOp op, Lowering &l) {
   auto count = staticNumElements(op.getStarts());
   if (!count)
     return unsupported(op, "starts of unknown count");
-  auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+  auto c = [&](int64_t v) { return l.index(v); };
   auto asIndex = [&](Value v) -> Value {
     return b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), v);
   };
@@ -2110,7 +2171,7 @@ FailureOr<Value> lowerPadByReading(PadOp op, Lowering &l, ArrayRef<Value> low) {
                     : l.scalar(op.getConstantValue());
   return l.elementwise(type, {}, [&](ValueRange) -> Value {
     OpBuilder &b = l.b;
-    auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+    auto c = [&](int64_t v) { return l.index(v); };
     auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) -> Value {
       return b.create<arith::CmpIOp>(l.loc, p, x, y);
     };
@@ -2291,8 +2352,8 @@ Value saturateRound(Lowering &l, Value v, Value zeroPoint, Type to, bool toUnsig
   double lo = toUnsigned ? 0 : -std::ldexp(1.0, bits - 1);
   double hi = toUnsigned ? std::ldexp(1.0, bits) - 1 : std::ldexp(1.0, bits - 1) - 1;
   Value r = l.add(l.b.create<math::RoundEvenOp>(l.loc, v), zeroPoint);
-  r = l.b.create<arith::MinimumFOp>(l.loc, l.b.create<arith::MaximumFOp>(l.loc, r, l.constant(ft, lo)),
-                                    l.constant(ft, hi));
+  r = l.b.create<arith::MinimumFOp>(
+      l.loc, l.b.create<arith::MaximumFOp>(l.loc, r, l.constant(ft, lo)), l.constant(ft, hi));
   return toUnsigned ? l.b.create<arith::FPToUIOp>(l.loc, to, r).getResult()
                     : l.b.create<arith::FPToSIOp>(l.loc, to, r).getResult();
 }
@@ -2307,7 +2368,8 @@ FailureOr<Value> lowerQuantizeLinear(QuantizeLinearOp op, Lowering &l) {
     inputs.push_back(alongAxis(l, op.getYZeroPoint(), rank, op.getAxis()));
   bool xUnsigned = l.unsignedOperands[0], yUnsigned = l.unsignedResults[0];
   return l.elementwise(type, inputs, [&](ValueRange a) -> Value {
-    Value x = isa<FloatType>(a[0].getType()) ? l.convert(a[0], ft) : intToFloat(l, a[0], ft, xUnsigned);
+    Value x =
+        isa<FloatType>(a[0].getType()) ? l.convert(a[0], ft) : intToFloat(l, a[0], ft, xUnsigned);
     Value zp = hasZeroPoint ? intToFloat(l, a[2], ft, yUnsigned) : l.constant(ft, 0);
     return saturateRound(l, l.div(x, a[1]), zp, type.getElementType(), yUnsigned);
   });
@@ -2450,11 +2512,7 @@ FailureOr<Value> lowerGroupNormalization(GroupNormalizationOp op, Lowering &l) {
   auto grouped = RankedTensorType::get({n, groups, type.getNumElements() / (n * groups)}, et);
   Value x = l.reshape(op.getX(), grouped);
   Value mean = l.meanKeepDims(x, {2});
-  Value squares = l.elementwise(grouped, {x, mean}, [&](ValueRange a) {
-    Value d = l.sub(a[0], a[1]);
-    return l.mul(d, d);
-  });
-  Value variance = l.meanKeepDims(squares, {2});
+  Value variance = l.varianceKeepDims(x, mean, {2});
   auto perGroup = RankedTensorType::get({groups, 1}, et);
   double eps = op.getEpsilon().convertToDouble();
   Value y = l.elementwise(grouped,
@@ -2502,49 +2560,6 @@ FailureOr<Value> lowerReverseSequence(ReverseSequenceOp op, Lowering &l) {
 // Recurrent layers
 //===----------------------------------------------------------------------===//
 
-/// An ONNX recurrent-layer activation by name; alpha and beta default as in
-/// the ONNX operator documentation.
-FailureOr<Value> recurrentActivation(Lowering &l, StringRef name, std::optional<double> alpha,
-                                     std::optional<double> beta, Value x) {
-  OpBuilder &b = l.b;
-  Type t = x.getType();
-  auto c = [&](double v) { return l.constant(t, v); };
-  auto lt = [&](Value p, Value q) {
-    return b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::OLT, p, q);
-  };
-  auto sigmoid = [&](Value v) {
-    return l.div(c(1), l.add(c(1), b.create<math::ExpOp>(l.loc, b.create<arith::NegFOp>(l.loc, v))));
-  };
-  if (name == "Tanh")
-    return b.create<math::TanhOp>(l.loc, x).getResult();
-  if (name == "Sigmoid")
-    return sigmoid(x);
-  if (name == "Relu")
-    return l.max(x, c(0));
-  if (name == "Affine")
-    return l.add(l.mul(c(alpha.value_or(1.0)), x), c(beta.value_or(0.0)));
-  if (name == "LeakyRelu")
-    return b.create<arith::SelectOp>(l.loc, lt(x, c(0)), l.mul(c(alpha.value_or(0.01)), x), x)
-        .getResult();
-  if (name == "ThresholdedRelu")
-    return b.create<arith::SelectOp>(l.loc, lt(c(alpha.value_or(1.0)), x), x, c(0)).getResult();
-  if (name == "ScaledTanh")
-    return l.mul(c(alpha.value_or(1.0)),
-                 b.create<math::TanhOp>(l.loc, l.mul(c(beta.value_or(1.0)), x)));
-  if (name == "HardSigmoid")
-    return l.max(c(0), l.min(c(1), l.add(l.mul(c(alpha.value_or(0.2)), x),
-                                          c(beta.value_or(0.5)))));
-  if (name == "Elu")
-    return b.create<arith::SelectOp>(
-               l.loc, lt(x, c(0)),
-               l.mul(c(alpha.value_or(1.0)), l.sub(b.create<math::ExpOp>(l.loc, x), c(1))), x)
-        .getResult();
-  if (name == "Softsign")
-    return l.div(x, l.add(c(1), b.create<math::AbsFOp>(l.loc, x)));
-  if (name == "Softplus")
-    return softplus(l, x);
-  return failure();
-}
 
 /// RNN (1 gate), GRU (3: z, r, h) and LSTM (4: i, o, f, c) as an scf.for
 /// over the time steps of each direction carrying the state tensors and the
@@ -2590,8 +2605,8 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
   static const StringRef kDefaults[] = {"Sigmoid", "Tanh", "Tanh"}; // RNN: Tanh only
   if (names.empty())
     for (int64_t d = 0; d < dirs; ++d)
-      llvm::append_range(names,
-                         ArrayRef(kDefaults).drop_front(gates == 1 ? 1 : 0).take_front(perDirection));
+      llvm::append_range(
+          names, ArrayRef(kDefaults).drop_front(gates == 1 ? 1 : 0).take_front(perDirection));
   if ((int64_t)names.size() != perDirection * dirs)
     return unsupported(op, "expects " + Twine(perDirection * dirs) + " activations");
   SmallVector<std::optional<double>> alphas, betas;
@@ -2613,14 +2628,6 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
     }
   }
 
-  auto transposed = [&](Value v, ArrayRef<int64_t> perm) -> Value {
-    auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape;
-    for (int64_t p : perm)
-      shape.push_back(t.getDimSize(p));
-    auto outType = RankedTensorType::get(shape, t.getElementType());
-    return b.create<linalg::TransposeOp>(l.loc, v, l.empty(outType), perm).getResult()[0];
-  };
   auto idx = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
   // A static slice of `v` of `sizes` at `offsets`, dropping the dims not in `keep`.
   auto slice = [&](Value v, ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
@@ -2633,21 +2640,21 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
   };
 
   if (batchFirst)
-    X = transposed(X, {1, 0, 2});
+    X = l.transpose(X, {1, 0, 2});
   auto xType = cast<RankedTensorType>(X.getType());
   int64_t steps = xType.getDimSize(0), batch = xType.getDimSize(1), input = xType.getDimSize(2);
   auto stateType = RankedTensorType::get({batch, hidden}, et);
   auto seqType = RankedTensorType::get({steps, batch, hidden}, et);
   if (batchFirst && h0)
-    h0 = transposed(h0, {1, 0, 2});
+    h0 = l.transpose(h0, {1, 0, 2});
   if (batchFirst && c0)
-    c0 = transposed(c0, {1, 0, 2});
+    c0 = l.transpose(c0, {1, 0, 2});
   auto clipped = [&](Value v) {
     return clip ? l.max(l.constant(et, -*clip), l.min(l.constant(et, *clip), v)) : v;
   };
   bool ok = true;
   auto activate = [&](int64_t which, Value v) -> Value {
-    auto r = recurrentActivation(l, names[which], alphas[which], betas[which], clipped(v));
+    auto r = namedActivation(l, names[which], alphas[which], betas[which], clipped(v));
     if (failed(r)) {
       ok = false;
       return v;
@@ -2663,7 +2670,7 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
                     {gates * hidden, input});
     Value r = slice(R, {idx(dir), idx(0), idx(0)}, {1, gates * hidden, hidden},
                     {gates * hidden, hidden});
-    Value wT = transposed(w, {1, 0}), rT = transposed(r, {1, 0});
+    Value wT = l.transpose(w, {1, 0}), rT = l.transpose(r, {1, 0});
     // Biases folded into the input projection: Wb + Rb, except GRU's
     // recurrent h bias under linear_before_reset, which stays inside r * (...).
     auto gateType = RankedTensorType::get({gates * hidden}, et);
@@ -2675,9 +2682,9 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
       if (linearBeforeReset) {
         hBias = slice(bias, {idx(dir), idx(5 * hidden)}, {1, hidden}, {hidden});
         Value zeroH = l.filled(RankedTensorType::get({hidden}, et), l.constant(et, 0));
-        rb = b.create<tensor::InsertSliceOp>(l.loc, zeroH, rb, ArrayRef<OpFoldResult>{idx(2 * hidden)},
-                                             ArrayRef<OpFoldResult>{idx(hidden)},
-                                             ArrayRef<OpFoldResult>{idx(1)});
+        rb = b.create<tensor::InsertSliceOp>(
+            l.loc, zeroH, rb, ArrayRef<OpFoldResult>{idx(2 * hidden)},
+            ArrayRef<OpFoldResult>{idx(hidden)}, ArrayRef<OpFoldResult>{idx(1)});
       }
       xBias = l.elementwise(gateType, {wb, rb}, [&](ValueRange a) { return l.add(a[0], a[1]); });
     }
@@ -2820,9 +2827,9 @@ FailureOr<SmallVector<Value>> lowerRecurrent(Operation *op, Lowering &l, int64_t
   Value yh = stack(hs, {dirs, batch, hidden}, 0);
   Value yc = stack(cs, {dirs, batch, hidden}, 0);
   if (batchFirst) {
-    y = transposed(y, {2, 0, 1, 3});
-    yh = transposed(yh, {1, 0, 2});
-    yc = transposed(yc, {1, 0, 2});
+    y = l.transpose(y, {2, 0, 1, 3});
+    yh = l.transpose(yh, {1, 0, 2});
+    yc = l.transpose(yc, {1, 0, 2});
   }
   SmallVector<Value> results = {y, yh};
   if (isLSTM)
@@ -3167,8 +3174,8 @@ FailureOr<Value> lowerDFT(DFTOp op, Lowering &l) {
       }
       // k * n mod N keeps the angle small, so cos and sin stay accurate.
       Value kn = b.create<arith::RemUIOp>(
-          l.loc, b.create<arith::MulIOp>(l.loc, b.create<arith::IndexCastOp>(l.loc, b.getI64Type(), n),
-                                         k),
+          l.loc,
+          b.create<arith::MulIOp>(l.loc, b.create<arith::IndexCastOp>(l.loc, b.getI64Type(), n), k),
           l.constant(b.getI64Type(), length));
       Value theta = l.mul(b.create<arith::SIToFPOp>(l.loc, f64, kn),
                           l.constant(f64, sign * 2 * M_PI / length));
@@ -3261,8 +3268,8 @@ FailureOr<SmallVector<Value>> lowerOptimizer(Operation *op, Lowering &l, int64_t
           et);
       Value rAdjusted = l.b.create<arith::SelectOp>(l.loc, positive, corrected, r);
       results[i] = result([&](ValueRange a) {
-        Value xNew = l.sub(a[0], l.mul(rAdjusted, l.div(vNew(a),
-                                                         l.add(sqrt(hNew(a)), c(attr("epsilon"))))));
+        Value xNew =
+            l.sub(a[0], l.mul(rAdjusted, l.div(vNew(a), l.add(sqrt(hNew(a)), c(attr("epsilon"))))));
         return l.mul(c(1 - attr("norm_coefficient_post")), xNew);
       });
       results[n + i] = result(vNew);
@@ -3326,8 +3333,10 @@ FailureOr<Value> lowerDet(DetOp op, Lowering &l) {
                          [&](ValueRange ij, Value acc) -> Value {
                            SmallVector<Value> coords(outer);
                            coords.append(ij.begin(), ij.end());
-                           return put(l.convert(b.create<tensor::ExtractOp>(l.loc, op.getX(), coords), f64),
-                                      acc, ij[0], ij[1]);
+                           return put(
+                               l.convert(b.create<tensor::ExtractOp>(l.loc, op.getX(), coords),
+                                         f64),
+                               acc, ij[0], ij[1]);
                          });
     SmallVector<Value> result = l.loopNest(
         {m}, ValueRange{a, c(1)}, [&](ValueRange ks, ValueRange state) -> SmallVector<Value> {
@@ -3414,11 +3423,12 @@ FailureOr<Value> lowerNonZero(NonZeroOp op, Lowering &l) {
                                                  l.constant(i64, 0)},
                     [&](ValueRange ivs, ValueRange acc) -> SmallVector<Value> {
                       Value x = b.create<tensor::ExtractOp>(l.loc, op.getX(), ivs);
-                      Value hit = isa<FloatType>(et)
-                                      ? b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::UNE, x, zero)
-                                            .getResult()
-                                      : b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::ne, x, zero)
-                                            .getResult();
+                      Value hit =
+                          isa<FloatType>(et)
+                              ? b.create<arith::CmpFOp>(l.loc, arith::CmpFPredicate::UNE, x, zero)
+                                    .getResult()
+                              : b.create<arith::CmpIOp>(l.loc, arith::CmpIPredicate::ne, x, zero)
+                                    .getResult();
                       Value slot = l.clampIndex(
                           b.create<arith::IndexCastOp>(l.loc, b.getIndexType(), acc[1]), count);
                       Value out = acc[0];
@@ -3452,7 +3462,7 @@ FailureOr<Value> lowerNonMaxSuppression(NonMaxSuppressionOp op, Lowering &l) {
   Value scoreLimit = present(op.getScoreThreshold())
                          ? l.convert(l.scalar(op.getScoreThreshold()), ft)
                          : l.lowest(ft);
-  auto c = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(l.loc, v); };
+  auto c = [&](int64_t v) { return l.index(v); };
   auto f = [&](double v) { return l.constant(ft, v); };
   auto cmpf = [&](arith::CmpFPredicate p, Value x, Value y) -> Value {
     return b.create<arith::CmpFOp>(l.loc, p, x, y);
@@ -3517,8 +3527,8 @@ FailureOr<Value> lowerNonMaxSuppression(NonMaxSuppressionOp op, Lowering &l) {
                   {count}, ValueRange{l.constant(i1, 0)},
                   [&](ValueRange ks, ValueRange acc) -> SmallVector<Value> {
                     Value isKept = b.create<tensor::ExtractOp>(l.loc, kept, ks[0]);
-                    Value overlaps =
-                        cmpf(arith::CmpFPredicate::OGT, iou(candidate, corners(n, ks[0])), iouLimit);
+                    Value overlaps = cmpf(arith::CmpFPredicate::OGT,
+                                          iou(candidate, corners(n, ks[0])), iouLimit);
                     return {b.create<arith::OrIOp>(l.loc, acc[0], andI(isKept, overlaps))};
                   })[0];
               Value take = andI(andI(found, notI(suppressed)),
@@ -3547,13 +3557,9 @@ FailureOr<Value> lowerMaxUnpool(MaxUnpoolOp op, Lowering &l) {
   auto type = resultType(op);
   auto xType = cast<RankedTensorType>(op.getX().getType());
   OpBuilder &b = l.b;
-  int64_t rank = xType.getRank(), spatial = rank - 2;
-  SmallVector<int64_t> natural(xType.getShape().take_front(2));
-  for (int64_t i = 0; i < spatial; ++i) {
-    int64_t stride = op.getStrides() ? (*op.getStrides())[i] : 1;
-    int64_t pads = op.getPads() ? (*op.getPads())[i] + (*op.getPads())[i + spatial] : 0;
-    natural.push_back((xType.getDimSize(i + 2) - 1) * stride + op.getKernelShape()[i] - pads);
-  }
+  int64_t rank = xType.getRank();
+  SmallVector<int64_t> natural =
+      unpooledShape(xType.getShape(), op.getKernelShape(), op.getStrides(), op.getPads());
   Type et = type.getElementType(), i64 = b.getI64Type();
   return l.loopNest(xType.getShape(), l.filled(type, l.constant(et, 0)),
                     [&](ValueRange ivs, Value acc) -> Value {
@@ -3937,9 +3943,10 @@ struct ConvertNNToLinalgPass
     SmallVector<std::pair<Operation *, Signedness>> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<NNDialect>(op->getDialect()) && !isa<NoneOp>(op))
-        ops.push_back({op, Signedness{computesUnsigned(op),
-                                      llvm::map_to_vector(op->getOperandTypes(), isUnsignedTensor),
-                                      llvm::map_to_vector(op->getResultTypes(), isUnsignedTensor)}});
+        ops.push_back(
+            {op, Signedness{computesUnsigned(op),
+                            llvm::map_to_vector(op->getOperandTypes(), isUnsignedTensor),
+                            llvm::map_to_vector(op->getResultTypes(), isUnsignedTensor)}});
     });
     getOperation().walk([](func::FuncOp func) { makeSignless(func); });
     IRRewriter rewriter(&getContext());

@@ -92,16 +92,19 @@ OpFoldResult foldView(Value input, Attribute data, Type resultType) {
 } // namespace
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                       [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x + y; });
+  return foldIntBinary(
+      *this, adaptor.getLhs(), adaptor.getRhs(),
+      [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x + y; });
 }
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                       [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x - y; });
+  return foldIntBinary(
+      *this, adaptor.getLhs(), adaptor.getRhs(),
+      [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x - y; });
 }
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  return foldIntBinary(*this, adaptor.getLhs(), adaptor.getRhs(),
-                       [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x * y; });
+  return foldIntBinary(
+      *this, adaptor.getLhs(), adaptor.getRhs(),
+      [](const APInt &x, const APInt &y) -> std::optional<APInt> { return x * y; });
 }
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   return foldIntBinary(*this, adaptor.getLhs(), adaptor.getRhs(),

@@ -594,7 +594,8 @@ static LogicalResult inferLoss(std::optional<Location> loc, Value input, Value t
     return failure();
   if (in.getRank() < 2 || t.getRank() != in.getRank() - 1)
     return emitOptionalError(loc, "input must be [N, C, d...] and target [N, d...]");
-  if (auto w = rankedType(weight); w && (w.getRank() != 1 || w.getElementType() != in.getElementType()))
+  if (auto w = rankedType(weight);
+      w && (w.getRank() != 1 || w.getElementType() != in.getElementType()))
     return emitOptionalError(loc, "weight must be a [C] vector of the input type");
   if (!llvm::is_contained({"none", "sum", "mean"}, reduction))
     return emitOptionalError(loc, "unknown reduction '", reduction, "'");
@@ -863,8 +864,9 @@ LogicalResult AveragePoolOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,
     DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,
     SmallVectorImpl<Type> &types) {
-  return inferPool(loc, Adaptor(operands, withDefaults(ctx, getOperationName(), attrs), props, regions), std::nullopt,
-                   types);
+  return inferPool(loc,
+                   Adaptor(operands, withDefaults(ctx, getOperationName(), attrs), props, regions),
+                   std::nullopt, types);
 }
 
 LogicalResult GlobalAveragePoolOp::inferReturnTypes(
@@ -1543,7 +1545,9 @@ LogicalResult ResizeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locatio
   if (coord == "tf_crop_and_resize" && isa<NoneType>(op.getRoi().getType()))
     return emitOptionalError(loc, "tf_crop_and_resize needs roi");
   SmallVector<int64_t> shape(x.getRank(), kDyn);
-  auto given = [](Value v) { return v && !isa<NoneType>(v.getType()) && staticNumElements(v) != 0; };
+  auto given = [](Value v) {
+    return v && !isa<NoneType>(v.getType()) && staticNumElements(v) != 0;
+  };
   if (given(op.getSizes())) {
     if (auto sizes = getConstantIntValues(op.getSizes())) {
       if ((int64_t)sizes->size() != x.getRank())
@@ -1705,7 +1709,8 @@ LogicalResult NonMaxSuppressionOp::inferReturnTypes(
   if (boxes.getRank() != 3 || boxes.getDimSize(2) != 4 || scores.getRank() != 3 ||
       scores.getDimSize(0) != boxes.getDimSize(0) || scores.getDimSize(2) != boxes.getDimSize(1) ||
       !isa<FloatType>(boxes.getElementType()))
-    return emitOptionalError(loc, "boxes must be [batch, boxes, 4] and scores [batch, classes, boxes]");
+    return emitOptionalError(loc,
+                             "boxes must be [batch, boxes, 4] and scores [batch, classes, boxes]");
   if (op.getCenterPointBox() != 0 && op.getCenterPointBox() != 1)
     return emitOptionalError(loc, "center_point_box must be 0 or 1");
   types.push_back(tensorOf({kDyn, 3}, IntegerType::get(ctx, 64)));
@@ -1731,12 +1736,7 @@ LogicalResult MaxUnpoolOp::inferReturnTypes(MLIRContext *ctx, std::optional<Loca
     else
       shape.assign(x.getRank(), kDyn);
   } else {
-    for (int64_t i = 0; i < spatial; ++i) {
-      int64_t stride = op.getStrides() ? (*op.getStrides())[i] : 1;
-      int64_t pads = op.getPads() ? (*op.getPads())[i] + (*op.getPads())[i + spatial] : 0;
-      if (shape[i + 2] != kDyn)
-        shape[i + 2] = (shape[i + 2] - 1) * stride + kernel[i] - pads;
-    }
+    shape = unpooledShape(x.getShape(), kernel, op.getStrides(), op.getPads());
   }
   types.push_back(tensorOf(shape, x.getElementType()));
   return success();
@@ -1801,7 +1801,7 @@ template <typename Adaptor>
 static LogicalResult inferWindow(MLIRContext *ctx, std::optional<Location> loc, Adaptor op,
                                  SmallVectorImpl<Type> &types) {
   Type element = onnxElementType(ctx, op.getOutputDatatype());
-  if (!element || isa<IntegerType>(element) && element.isInteger(1))
+  if (!element || element.isInteger(1))
     return emitOptionalError(loc, "unsupported output_datatype ", op.getOutputDatatype());
   types.push_back(tensorOf({constantScalarOrDynamic(op.getSize())}, element));
   return success();

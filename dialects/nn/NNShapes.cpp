@@ -335,6 +335,20 @@ std::optional<EinsumSpec> parseEinsum(StringRef equation, ArrayRef<SmallVector<i
   return spec;
 }
 
+SmallVector<int64_t> unpooledShape(ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
+                                   std::optional<ArrayRef<int64_t>> strides,
+                                   std::optional<ArrayRef<int64_t>> pads) {
+  SmallVector<int64_t> shape(input);
+  int64_t spatial = input.size() - 2;
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t stride = strides ? (*strides)[i] : 1;
+    int64_t padding = pads ? (*pads)[i] + (*pads)[i + spatial] : 0;
+    if (shape[i + 2] != ShapedType::kDynamic)
+      shape[i + 2] = (shape[i + 2] - 1) * stride + kernel[i] - padding;
+  }
+  return shape;
+}
+
 bool isRuntimeValue(Value v) {
   return v && !isa<NoneType>(v.getType()) && !matchPattern(v, m_Constant());
 }

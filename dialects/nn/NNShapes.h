@@ -49,6 +49,13 @@ std::optional<WindowGeometry> computeTransposedWindow(
     std::optional<llvm::ArrayRef<int64_t>> outputShape, llvm::StringRef autoPad,
     std::string &error);
 
+/// MaxUnpool's default output shape: each spatial dim of `input` (N, C,
+/// spatial...) becomes (in - 1) * stride + kernel - pad_begin - pad_end.
+llvm::SmallVector<int64_t>
+unpooledShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
+              std::optional<llvm::ArrayRef<int64_t>> strides,
+              std::optional<llvm::ArrayRef<int64_t>> pads);
+
 /// The integer contents of a constant tensor value (nn.constant with a dense
 /// or dense_resource integer attribute), or std::nullopt if not constant.
 std::optional<llvm::SmallVector<int64_t>> getConstantIntValues(mlir::Value v);

@@ -69,8 +69,9 @@ TEST_F(RuntimeTest, RejectsWrongShape) {
   const int64_t wrong[] = {3, 2};
   out.shape = wrong;
   EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
-  EXPECT_NE(std::strstr(lepton_last_error(), "output 0 ('y') has shape [3x2], the model expects [2x3]"),
-            nullptr);
+  EXPECT_NE(
+      std::strstr(lepton_last_error(), "output 0 ('y') has shape [3x2], the model expects [2x3]"),
+      nullptr);
   in.rank = 1;
   EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
 }

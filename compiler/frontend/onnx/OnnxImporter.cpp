@@ -146,7 +146,8 @@ bool dropoutHook(NodeContext &c) {
 }
 
 bool batchNormHook(NodeContext &c) {
-  if (Attribute spatial = c.attrs.erase("spatial"); spatial && cast<IntegerAttr>(spatial).getInt() != 1) {
+  if (Attribute spatial = c.attrs.erase("spatial");
+      spatial && cast<IntegerAttr>(spatial).getInt() != 1) {
     c.error = "attribute spatial=0";
     return false;
   }
@@ -557,7 +558,9 @@ bool Importer::load(::onnx::ModelProto &model) {
 /// fixes must keep its value.
 bool Importer::pinShapes(::onnx::ModelProto &model) {
   auto *inputs = model.mutable_graph()->mutable_input();
-  for (const auto &[name, dims] : shapes) {
+  for (const auto &pinned : shapes) {
+    const std::string &name = pinned.first;
+    const std::vector<int64_t> &dims = pinned.second;
     auto input = llvm::find_if(*inputs, [&](const auto &in) { return in.name() == name; });
     if (input == inputs->end() || !input->type().has_tensor_type()) {
       emitError(fileLoc()) << "--shape names '" << name << "', which is not a tensor input";
