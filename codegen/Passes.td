@@ -87,4 +87,29 @@ def InnermostParallelLoop : Pass<"lepton-innermost-parallel-loop", "mlir::Module
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleOp"> {
+  let summary = "Register-tiled vector kernels for float matmul-like linalg.generic ops";
+  let description = [{
+    Runs after bufferization on linalg.generic ops computing
+    C[..., m, n] += A[..., m, k] * B[..., k, n] (matmuls, batched matmuls,
+    convolutions in im2col form, Gemm): any number of outer loops, one
+    reduction loop, and an innermost output dim n that is contiguous in C and B.
+    Each becomes a register-blocked kernel: a tile of `rows` x 2 vectors of C
+    stays in registers while the reduction runs, each step loading one row of
+    B and broadcasting one element of A per row into a fused multiply-add
+    (the BLIS/MLAS microkernel shape). Tiles are ordered n-outer so a panel
+    of B stays in cache across all rows; a partial last column tile uses
+    masked loads and stores. Each output still sums its products in reduction
+    order. Other generics are left for convert-linalg-to-loops.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", "256",
+           "width of the target's vector registers in bits">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", "16",
+           "number of vector registers, which bounds the rows of a tile">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
+}
+
 #endif // LEPTON_CODEGEN_PASSES

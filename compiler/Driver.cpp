@@ -147,7 +147,7 @@ bool writeAtomically(llvm::StringRef path, llvm::StringRef contents) {
   return true;
 }
 
-bool runPipeline(ModuleOp module, const char *pipeline) {
+bool runPipeline(ModuleOp module, llvm::StringRef pipeline) {
   PassManager pm(module->getName());
   if (failed(parsePassPipeline(pipeline, pm)))
     return false;
@@ -261,7 +261,14 @@ int compileModel(const CompileOptions &options) {
     return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
 
   // Phase target: bufferize, plan the workspace, lower to LLVM.
-  if (!runPipeline(*module, cpu::kCpuLoweringPipeline))
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  std::string error;
+  auto machine = cpu::createTargetMachine(options.cpu, error);
+  if (!machine)
+    return reportError(error);
+  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine))))
     return 1;
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!lowered) {
@@ -272,13 +279,6 @@ int compileModel(const CompileOptions &options) {
   if (auto bytes = lowered->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
     signature->workspaceBytes = bytes.getInt();
 
-  llvm::InitializeAllTargets();
-  llvm::InitializeAllTargetMCs();
-  llvm::InitializeAllAsmPrinters();
-  std::string error;
-  auto machine = cpu::createTargetMachine(options.cpu, error);
-  if (!machine)
-    return reportError(error);
   llvm::LLVMContext llvmContext;
   auto llvmModule = cpu::translateToLLVMIR(*module, llvmContext, *signature, *machine,
                                            emit == EmitKind::SharedLibrary);

@@ -1513,33 +1513,85 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
   llvm::append_range(xs, padded.getShape().drop_front(2));
   llvm::append_range(ws, wType.getShape().drop_front(2));
   llvm::append_range(ys, outType.getShape().drop_front(2));
-  auto ysType = RankedTensorType::get(ys, et);
   Value xg = l.reshape(x, RankedTensorType::get(xs, et));
   Value wg = l.reshape(wv, RankedTensorType::get(ws, et));
-
-  Value init = groupedConvInit(l, bias, ysType);
-
-  // Loops: n, g, m, o_1..o_n | c, k_1..k_n.
-  int64_t loops = 3 + 2 * n + 1;
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
-  int64_t cDim = 3 + n, kDim0 = 4 + n;
-  SmallVector<AffineExpr> xe = {d(0), d(1), d(cDim)}, we = {d(1), d(2), d(cDim)},
-                          ye = {d(0), d(1), d(2)};
-  for (int64_t i = 0; i < n; ++i) {
-    xe.push_back(d(3 + i) * g->strides[i] + d(kDim0 + i) * g->dilations[i]);
-    we.push_back(d(kDim0 + i));
-    ye.push_back(d(3 + i));
+  auto par = utils::IteratorType::parallel, red = utils::IteratorType::reduction;
+  auto mac = [&](OpBuilder &nb, Location, ValueRange a) {
+    nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+  };
+
+  if (cg == 1) {
+    // Depthwise: one input channel per filter leaves no reduction worth a
+    // matmul; direct loops over n, g, m, o_1..o_n | c, k_1..k_n.
+    auto ysType = RankedTensorType::get(ys, et);
+    Value init = groupedConvInit(l, bias, ysType);
+    int64_t loops = 3 + 2 * n + 1;
+    int64_t cDim = 3 + n, kDim0 = 4 + n;
+    SmallVector<AffineExpr> xe = {d(0), d(1), d(cDim)}, we = {d(1), d(2), d(cDim)},
+                            ye = {d(0), d(1), d(2)};
+    for (int64_t i = 0; i < n; ++i) {
+      xe.push_back(d(3 + i) * g->strides[i] + d(kDim0 + i) * g->dilations[i]);
+      we.push_back(d(kDim0 + i));
+      ye.push_back(d(3 + i));
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
+                                   AffineMap::get(loops, 0, we, b.getContext()),
+                                   AffineMap::get(loops, 0, ye, b.getContext())};
+    SmallVector<utils::IteratorType> iters(3 + n, par);
+    iters.append(1 + n, red);
+    Value y = b.create<linalg::GenericOp>(l.loc, ysType, ValueRange{xg, wg}, init, maps,
+                                          iters, mac)
+                  .getResult(0);
+    return l.reshape(y, outType);
   }
-  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
-                                 AffineMap::get(loops, 0, we, b.getContext()),
-                                 AffineMap::get(loops, 0, ye, b.getContext())};
-  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
-  iters.append(1 + n, utils::IteratorType::reduction);
-  Value y = b.create<linalg::GenericOp>(
-                 l.loc, ysType, ValueRange{xg, wg}, init, maps, iters,
-                 [&](OpBuilder &nb, Location, ValueRange a) {
-                   nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
-                 })
+
+  // Otherwise a matmul per group over the window (im2col, as MLAS does):
+  // cols [N, G, Cg, k..., o...] holds every output position's window, so
+  // Y [N, G, Mg, P] = W [G, Mg, Cg*k...] x cols [N, G, Cg*k..., P] with P the
+  // output positions, which the CPU backend's contraction kernels handle.
+  int64_t window = cg, positions = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    window *= g->kernel[i];
+    positions *= g->outShape[i];
+  }
+  bool pointwise = llvm::all_of(g->kernel, [](int64_t k) { return k == 1; }) &&
+                   llvm::all_of(g->strides, [](int64_t s) { return s == 1; });
+  auto colsType = RankedTensorType::get({batch, groups, window, positions}, et);
+  Value cols;
+  if (pointwise) {
+    cols = l.reshape(xg, colsType);
+  } else {
+    SmallVector<int64_t> shape = {batch, groups, cg};
+    llvm::append_range(shape, g->kernel);
+    llvm::append_range(shape, g->outShape);
+    auto windowsType = RankedTensorType::get(shape, et);
+    // Loops: n, g, c, k_1..k_n, o_1..o_n.
+    int64_t loops = 3 + 2 * n;
+    SmallVector<AffineExpr> xe = {d(0), d(1), d(2)};
+    for (int64_t i = 0; i < n; ++i)
+      xe.push_back(d(3 + n + i) * g->strides[i] + d(3 + i) * g->dilations[i]);
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, b.getContext()),
+                                   b.getMultiDimIdentityMap(loops)};
+    Value windows =
+        b.create<linalg::GenericOp>(l.loc, windowsType, ValueRange{xg}, l.empty(windowsType),
+                                    maps, SmallVector<utils::IteratorType>(loops, par),
+                                    [&](OpBuilder &nb, Location, ValueRange a) {
+                                      nb.create<linalg::YieldOp>(l.loc, a[0]);
+                                    })
+            .getResult(0);
+    cols = l.reshape(windows, colsType);
+  }
+  Value wm = l.reshape(wg, RankedTensorType::get({groups, mg, window}, et));
+  auto ysType = RankedTensorType::get({batch, groups, mg, positions}, et);
+  // Loops: n, g, m, p | k.
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {d(1), d(2), d(4)}, b.getContext()),
+                                 AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, b.getContext()),
+                                 AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, b.getContext())};
+  Value y = b.create<linalg::GenericOp>(l.loc, ysType, ValueRange{wm, cols},
+                                        groupedConvInit(l, bias, ysType), maps,
+                                        ArrayRef<utils::IteratorType>{par, par, par, par, red},
+                                        mac)
                 .getResult(0);
   return l.reshape(y, outType);
 }

@@ -8,6 +8,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "lld/Common/Driver.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -29,17 +30,38 @@ const char *const kLinalgPipeline =
 // Every output is copied into its caller-owned buffer, so unlike the usual
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
-const char *const kCpuLoweringPipeline =
-    "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
-    "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
-    "func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
-    "convert-scf-to-cf,finalize-memref-to-llvm,convert-math-to-llvm,"
-    "convert-math-to-libm,convert-arith-to-llvm,"
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
+std::string cpuLoweringPipeline(const VectorShape &vectors) {
+  return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
+         "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
+         "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
+         "lepton-vectorize-contractions{vector-bits=" +
+         std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
+         "},func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
+         "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
+         "convert-math-to-libm,convert-arith-to-llvm,"
+         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
+         "reconcile-unrealized-casts";
+}
+
+VectorShape vectorShapeOf(const llvm::TargetMachine &machine) {
+  // TargetTransformInfo answers per function: ask about an empty one.
+  llvm::LLVMContext context;
+  llvm::Module module("probe", context);
+  auto *f = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(context), false),
+                                   llvm::GlobalValue::ExternalLinkage, "probe", module);
+  f->addFnAttr("target-cpu", machine.getTargetCPU());
+  f->addFnAttr("target-features", machine.getTargetFeatureString());
+  llvm::TargetTransformInfo tti = machine.getTargetTransformInfo(*f);
+  unsigned vectorClass = tti.getRegisterClassForType(/*Vector=*/true);
+  VectorShape shape;
+  shape.bits = std::max<int64_t>(
+      128, tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
+               .getFixedValue());
+  shape.registers = std::max<unsigned>(8, tti.getNumberOfRegisters(vectorClass));
+  return shape;
+}
 
 void registerPipelines() {
   auto add = [](const char *name, const char *summary, const char *pipeline) {
@@ -50,8 +72,9 @@ void registerPipelines() {
   };
   add("lepton-linalg-pipeline", "nn -> linalg on tensors (phase 'linalg')",
       kLinalgPipeline);
+  static const std::string cpu = cpuLoweringPipeline(VectorShape());
   add("lepton-cpu-pipeline", "linalg on tensors -> LLVM dialect (phase 'target', cpu)",
-      kCpuLoweringPipeline);
+      cpu.c_str());
 }
 
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &options,

@@ -24,7 +24,17 @@ struct CpuOptions {
 ///   linalg: nn on tensors -> linalg on tensors (shared by all targets)
 ///   cpu:    linalg on tensors -> bufferized, workspace-planned LLVM dialect
 extern const char *const kLinalgPipeline;
-extern const char *const kCpuLoweringPipeline;
+
+/// The vector registers the CPU kernels are shaped for.
+struct VectorShape {
+  int64_t bits = 256;
+  int64_t registers = 16;
+};
+std::string cpuLoweringPipeline(const VectorShape &vectors);
+
+/// The widest vector registers `machine` uses for fixed-width vectors, and
+/// how many there are.
+VectorShape vectorShapeOf(const llvm::TargetMachine &machine);
 
 /// Registers `lepton-linalg-pipeline` and `lepton-cpu-pipeline`.
 void registerPipelines();

@@ -13,20 +13,50 @@ func.func @add_broadcast(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf
 
 // -----
 
-// Grouped conv: the group is an explicit loop dim over reshaped views, and
-// the input is padded once.
+// Grouped conv: the group is an explicit dim over reshaped views, the input
+// is padded once, gathered into windows (im2col: [N, G, Cg, kh, kw, oh, ow])
+// and multiplied with the filters as one matmul per group.
 // CHECK-LABEL: func @grouped_conv
 func.func @grouped_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x3x3xf32> {
   // CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
   // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x2x7x7xf32>
-  // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x2x3x3xf32>
-  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+  // CHECK: linalg.generic {indexing_maps = [#[[WINDOW:.*]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+  // CHECK-SAME: outs(%{{.*}} : tensor<1x2x2x3x3x3x3xf32>)
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x18x9xf32>
+  // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x18xf32>
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+  // CHECK-SAME: outs(%{{.*}} : tensor<1x2x3x9xf32>)
   // CHECK: arith.mulf
   // CHECK: arith.addf
   // CHECK: tensor.expand_shape {{.*}} into tensor<1x6x3x3xf32>
   %0 = nn.conv %x, %w, %b {group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
       : (tensor<1x4x5x5xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x3x3xf32>
   return %0 : tensor<1x6x3x3xf32>
+}
+
+// -----
+
+// A 1x1 stride-1 conv reads the input as the matmul operand directly.
+// CHECK-LABEL: func @pointwise_conv
+func.func @pointwise_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<8x4x1x1xf32>) -> tensor<1x8x5x5xf32> {
+  // CHECK-NOT: tensor.pad
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x1x4x25xf32>
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+  %none = nn.none
+  %0 = nn.conv %x, %w, %none : (tensor<1x4x5x5xf32>, tensor<8x4x1x1xf32>, none) -> tensor<1x8x5x5xf32>
+  return %0 : tensor<1x8x5x5xf32>
+}
+
+// -----
+
+// Depthwise: direct loops, no window buffer.
+// CHECK-LABEL: func @depthwise_conv
+func.func @depthwise_conv(%x: tensor<1x4x5x5xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK-COUNT-1: linalg.generic
+  // CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+  %none = nn.none
+  %0 = nn.conv %x, %w, %none {group = 4 : i64} : (tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>, none) -> tensor<1x4x3x3xf32>
+  return %0 : tensor<1x4x3x3xf32>
 }
 
 // -----

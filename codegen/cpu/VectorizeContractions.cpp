@@ -1,0 +1,257 @@
+//===- VectorizeContractions.cpp - register-tiled matmul kernels ----------===//
+//
+// Upstream's route (tile_using_for + linalg::vectorize + lower_contraction)
+// needs static tiles: on a partial tile MLIR 19 masks the vector.contract and
+// then scalarizes it. Convolutions in im2col form have column counts like
+// 7 x 7 = 49, so this pass writes the kernel itself, on memrefs, where a
+// masked load and store are all a partial tile needs.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Passes.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace lepton {
+#define GEN_PASS_DEF_VECTORIZECONTRACTIONS
+#include "codegen/Passes.h.inc"
+} // namespace lepton
+
+using namespace mlir;
+
+namespace {
+
+/// A generic computing C[..., m, n] += A[..., m, k] * B[..., k, n], with the
+/// roles of its loops.
+struct Contraction {
+  linalg::GenericOp op;
+  unsigned a, b;                // input operand numbers of A and B
+  std::optional<unsigned> mDim; // the rows of a tile; none for vector x matrix
+  unsigned nDim, kDim;          // vectorized columns, reduction
+  SmallVector<unsigned> outerDims;
+  SmallVector<int64_t> sizes;
+};
+
+bool isDimOrZero(AffineExpr e) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue() == 0;
+  return isa<AffineDimExpr>(e);
+}
+
+/// The body is exactly `out + in0 * in1` (either operand order).
+bool isMultiplyAccumulate(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 3)
+    return false;
+  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value acc = body.getArgument(2);
+  Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : nullptr;
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !isMultiplyAccumulate(op))
+    return std::nullopt;
+  Type et = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (!et.isF32() && !et.isF64())
+    return std::nullopt;
+  Contraction c{op, 0, 1, std::nullopt, 0, 0, {}, op.getStaticLoopRanges()};
+  if (llvm::any_of(c.sizes, ShapedType::isDynamic))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (AffineMap map : maps)
+    if (!llvm::all_of(map.getResults(), isDimOrZero))
+      return std::nullopt;
+  auto innermost = [](AffineMap map) -> std::optional<unsigned> {
+    if (map.getNumResults() == 0)
+      return std::nullopt;
+    if (auto d = dyn_cast<AffineDimExpr>(map.getResults().back()))
+      return d.getPosition();
+    return std::nullopt;
+  };
+  // n: the output's innermost dim, which B must also walk innermost.
+  std::optional<unsigned> n = innermost(maps[2]);
+  if (!n)
+    return std::nullopt;
+  if (maps[0].isFunctionOfDim(*n))
+    std::swap(c.a, c.b);
+  AffineMap mapA = maps[c.a], mapB = maps[c.b], mapC = maps[2];
+  if (mapA.isFunctionOfDim(*n) || innermost(mapB) != n)
+    return std::nullopt;
+  c.nDim = *n;
+  std::optional<unsigned> k;
+  std::optional<int64_t> mPosition;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < c.sizes.size(); ++d) {
+    bool inA = mapA.isFunctionOfDim(d), inB = mapB.isFunctionOfDim(d), inC = mapC.isFunctionOfDim(d);
+    if (d == *n)
+      continue;
+    if (!inC) { // a reduction loop: the one k
+      if (k || !inA || !inB || iterators[d] != utils::IteratorType::reduction)
+        return std::nullopt;
+      k = d;
+      continue;
+    }
+    if (iterators[d] != utils::IteratorType::parallel)
+      return std::nullopt;
+    c.outerDims.push_back(d);
+    // m: the innermost output dim that only A reads.
+    if (inA && !inB) {
+      int64_t position = *mapC.getResultPosition(getAffineDimExpr(d, op.getContext()));
+      if (!mPosition || position > *mPosition) {
+        mPosition = position;
+        c.mDim = d;
+      }
+    }
+  }
+  if (!k)
+    return std::nullopt;
+  c.kDim = *k;
+  if (c.mDim)
+    llvm::erase(c.outerDims, *c.mDim);
+  // Vector loads and stores need unit stride along n.
+  for (unsigned operand : {c.b, 2u})
+    if (!isLastMemrefDimUnitStride(cast<MemRefType>(op->getOperand(operand).getType())))
+      return std::nullopt;
+  return c;
+}
+
+class KernelEmitter {
+public:
+  KernelEmitter(Contraction c, int64_t lanes, int64_t rows)
+      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()), rows(rows) {
+    Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
+    vectorType = VectorType::get({2 * lanes}, et);
+    maps = c.op.getIndexingMapsArray();
+  }
+
+  void emit() { outerLoops(0); }
+
+private:
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(v); }
+
+  void forLoop(int64_t lb, int64_t ub, int64_t step, function_ref<void(Value)> body) {
+    auto loop = b.create<scf::ForOp>(index(lb), index(ub), index(step));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    body(loop.getInductionVar());
+  }
+
+  SmallVector<Value> indices(AffineMap map) {
+    SmallVector<Value> result;
+    for (AffineExpr e : map.getResults())
+      result.push_back(isa<AffineDimExpr>(e) ? iv[cast<AffineDimExpr>(e).getPosition()]
+                                             : index(0));
+    return result;
+  }
+  Value operand(unsigned i) { return c.op->getOperand(i); }
+
+  void outerLoops(size_t depth) {
+    if (depth < c.outerDims.size()) {
+      unsigned d = c.outerDims[depth];
+      forLoop(0, c.sizes[d], 1, [&](Value v) {
+        iv[d] = v;
+        outerLoops(depth + 1);
+      });
+      return;
+    }
+    // Column tiles outermost, so one panel of B serves every row tile.
+    int64_t width = vectorType.getNumElements(), n = c.sizes[c.nDim];
+    int64_t fullColumns = n / width * width;
+    if (fullColumns > 0)
+      forLoop(0, fullColumns, width, [&](Value n0) { rowTiles(n0, nullptr); });
+    if (n % width) {
+      auto maskType = VectorType::get({width}, b.getI1Type());
+      Value mask = b.create<vector::CreateMaskOp>(maskType, ValueRange{index(n % width)});
+      rowTiles(index(fullColumns), mask);
+    }
+  }
+
+  void rowTiles(Value n0, Value mask) {
+    int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
+    int64_t tileRows = std::min(rows, m), fullRows = m / tileRows * tileRows;
+    forLoop(0, fullRows, tileRows, [&](Value m0) { tile(m0, tileRows, n0, mask); });
+    if (m % tileRows)
+      tile(index(fullRows), m % tileRows, n0, mask);
+  }
+
+  /// C[m0 .. m0 + count, n0 .. n0 + width] += A[m0.., :] * B[:, n0..] with the
+  /// tile in registers across the whole reduction.
+  void tile(Value m0, int64_t count, Value n0, Value mask) {
+    iv[c.nDim] = n0;
+    auto setRow = [&](int64_t r) {
+      if (c.mDim)
+        iv[*c.mDim] = b.create<arith::AddIOp>(m0, index(r));
+    };
+    Value zero = b.create<arith::ConstantOp>(
+        vectorType, DenseElementsAttr::get(vectorType, b.getZeroAttr(vectorType.getElementType())));
+    auto load = [&](Value memref, AffineMap map) -> Value {
+      if (mask)
+        return b.create<vector::MaskedLoadOp>(vectorType, memref, indices(map), mask, zero);
+      return b.create<vector::LoadOp>(vectorType, memref, indices(map));
+    };
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      acc.push_back(load(operand(2), maps[2]));
+    }
+    auto loop = b.create<scf::ForOp>(index(0), index(c.sizes[c.kDim]), index(1), acc);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      iv[c.kDim] = loop.getInductionVar();
+      Value row = load(operand(c.b), maps[c.b]);
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < count; ++r) {
+        setRow(r);
+        Value x = b.create<memref::LoadOp>(operand(c.a), indices(maps[c.a]));
+        Value splat = b.create<vector::BroadcastOp>(vectorType, x);
+        next.push_back(b.create<vector::FMAOp>(splat, row, loop.getRegionIterArg(r)));
+      }
+      b.create<scf::YieldOp>(next);
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      if (mask)
+        b.create<vector::MaskedStoreOp>(operand(2), indices(maps[2]), mask, loop.getResult(r));
+      else
+        b.create<vector::StoreOp>(loop.getResult(r), operand(2), indices(maps[2]));
+    }
+  }
+
+  Contraction c;
+  ImplicitLocOpBuilder b;
+  SmallVector<Value> iv; // the current value of every loop of the generic
+  SmallVector<AffineMap> maps;
+  VectorType vectorType;
+  int64_t rows;
+};
+
+struct VectorizeContractionsPass
+    : lepton::impl::VectorizeContractionsBase<VectorizeContractionsPass> {
+  using VectorizeContractionsBase::VectorizeContractionsBase;
+
+  void runOnOperation() override {
+    SmallVector<Contraction> found;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (auto c = matchContraction(op))
+        found.push_back(*c);
+    });
+    for (Contraction &c : found) {
+      int64_t bits = cast<ShapedType>(c.op.getDpsInits()[0].getType()).getElementTypeBitWidth();
+      int64_t lanes = std::max<int64_t>(1, vectorBits / bits);
+      // Two vectors per row; keep a few registers for B's row and the splat.
+      int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
+      KernelEmitter(c, lanes, rows).emit();
+      c.op.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,98 @@
+// RUN: lepton-opt %s --lepton-vectorize-contractions --split-input-file | FileCheck %s
+// RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32" --split-input-file | FileCheck %s --check-prefix=AVX512
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// 256-bit vectors, 16 registers: tiles of 6 rows x 16 columns (two vectors of
+// 8). 10 rows = one full row tile + a 4-row tile; 49 columns = three full
+// column tiles + one masked tile of 1.
+// CHECK-LABEL: func @matmul
+// CHECK-SAME: (%[[A:.*]]: memref<10x7xf32>, %[[B:.*]]: memref<7x49xf32>, %[[C:.*]]: memref<10x49xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[N0:.*]] = %c0 to %c48 step %c16
+// CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %c6{{.*}} step %c6
+// CHECK-COUNT-6: vector.load %[[C]]
+// CHECK:     scf.for %[[K:.*]] = %{{.*}} to %c7{{.*}} step %c1{{.*}} iter_args
+// CHECK:       %[[ROW:.*]] = vector.load %[[B]][%[[K]], %[[N0]]] : memref<7x49xf32>, vector<16xf32>
+// CHECK:       memref.load %[[A]]
+// CHECK:       vector.broadcast
+// CHECK:       vector.fma {{.*}}, %[[ROW]], {{.*}} : vector<16xf32>
+// CHECK-COUNT-6: vector.store {{.*}}, %[[C]]
+// CHECK:   scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: %[[MASK:.*]] = vector.create_mask %c1{{.*}} : vector<16xi1>
+// CHECK: vector.maskedload %[[B]]{{.*}}, %[[MASK]]
+// CHECK: vector.maskedstore %[[C]]{{.*}}, %[[MASK]]
+// AVX512-LABEL: func @matmul
+// AVX512: vector.fma {{.*}} : vector<32xf32>
+func.func @matmul(%A: memref<10x7xf32>, %B: memref<7x49xf32>, %C: memref<10x49xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<10x7xf32>, memref<7x49xf32>) outs(%C : memref<10x49xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A convolution in im2col form: batch and group dims become outer loops; B
+// (the windows) is the first input here, A (the filters) the second.
+// CHECK-LABEL: func @grouped
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.fma
+func.func @grouped(%cols: memref<1x2x18x9xf32>, %w: memref<2x3x18xf32>, %y: memref<1x2x3x9xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, g, m, k, p) -> (n, g, k, p)>,
+                                   affine_map<(n, g, m, k, p) -> (g, m, k)>,
+                                   affine_map<(n, g, m, k, p) -> (n, g, m, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}
+      ins(%cols, %w : memref<1x2x18x9xf32>, memref<2x3x18xf32>) outs(%y : memref<1x2x3x9xf32>) {
+  ^bb0(%x: f32, %f: f32, %z: f32):
+    %p = arith.mulf %f, %x : f32
+    %s = arith.addf %p, %z : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// Left alone: integer products, a column dim B reads with a stride, and a
+// body that is more than a multiply-accumulate.
+// CHECK-LABEL: func @not_kernels
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: vector.fma
+func.func @not_kernels(%A: memref<4x8xi32>, %B: memref<8x16xi32>, %C: memref<4x16xi32>,
+                       %F: memref<4x8xf32>, %T: memref<16x8xf32>, %G: memref<8x16xf32>, %H: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<4x8xi32>, memref<8x16xi32>) outs(%C : memref<4x16xi32>) {
+  ^bb0(%x: i32, %y: i32, %z: i32):
+    %p = arith.muli %x, %y : i32
+    %s = arith.addi %z, %p : i32
+    linalg.yield %s : i32
+  }
+  linalg.generic {indexing_maps = [#a, affine_map<(m, k, n) -> (n, k)>, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%F, %T : memref<4x8xf32>, memref<16x8xf32>) outs(%H : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%F, %G : memref<4x8xf32>, memref<8x16xf32>) outs(%H : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %e = math.exp %x : f32
+    %p = arith.mulf %e, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
