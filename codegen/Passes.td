@@ -112,4 +112,20 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }
 
+def InstrumentProfile : Pass<"lepton-instrument-profile", "mlir::ModuleOp"> {
+  let summary = "Time every operation of the model function (leptonc --profile)";
+  let description = [{
+    Runs after bufferization. Each top-level operation of a function that
+    does work (not a constant, view or allocation) is bracketed by two reads
+    of CLOCK_MONOTONIC, and the elapsed nanoseconds are added to its slot of
+    the global `lepton_profile_ns`. The function records, per slot, the ONNX
+    node names of the operation's location and what kind of operation it is
+    as `lepton.profile` (pairs of strings), from which the artifact writer
+    builds the lepton_profile table (lepton/abi.h) that `lepton-run --profile`
+    prints.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 #endif // LEPTON_CODEGEN_PASSES

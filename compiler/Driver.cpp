@@ -268,7 +268,7 @@ int compileModel(const CompileOptions &options) {
   auto machine = cpu::createTargetMachine(options.cpu, error);
   if (!machine)
     return reportError(error);
-  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine))))
+  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile)))
     return 1;
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!lowered) {
@@ -278,6 +278,9 @@ int compileModel(const CompileOptions &options) {
   }
   if (auto bytes = lowered->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
     signature->workspaceBytes = bytes.getInt();
+  if (auto slots = lowered->getAttrOfType<ArrayAttr>("lepton.profile"))
+    for (auto slot : slots.getAsRange<ArrayAttr>())
+      signature->profile.push_back({cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
 
   llvm::LLVMContext llvmContext;
   auto llvmModule = cpu::translateToLLVMIR(*module, llvmContext, *signature, *machine,

@@ -29,6 +29,7 @@ struct CompileOptions {
   cpu::CpuOptions cpu;
   bool writeHeader = true;        // <name>.h beside object and library outputs
   bool printLocations = false;    // textual IR shows each op's location
+  bool profile = false;           // time every operation (lepton_profile)
   std::vector<std::string> shapes; // --shape NAME:DxD...: pinned input shapes
 };
 

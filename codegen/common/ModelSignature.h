@@ -25,6 +25,8 @@ struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
   uint64_t workspaceBytes = 0;
   uint64_t workspaceAlign = 64;
+  /// For `leptonc --profile`: the ONNX nodes and kind of each timed operation.
+  std::vector<std::pair<std::string, std::string>> profile;
 };
 
 /// The ONNX data type code of an element type, or 0 if it has none.

@@ -30,12 +30,13 @@ const char *const kLinalgPipeline =
 // Every output is copied into its caller-owned buffer, so unlike the usual
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
-std::string cpuLoweringPipeline(const VectorShape &vectors) {
+std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile) {
   return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
-         "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
+         "lepton-plan-workspace,lepton-strided-copy-to-linalg," +
+         std::string(profile ? "lepton-instrument-profile," : "") +
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
          "},func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
@@ -72,7 +73,7 @@ void registerPipelines() {
   };
   add("lepton-linalg-pipeline", "nn -> linalg on tensors (phase 'linalg')",
       kLinalgPipeline);
-  static const std::string cpu = cpuLoweringPipeline(VectorShape());
+  static const std::string cpu = cpuLoweringPipeline(VectorShape(), /*profile=*/false);
   add("lepton-cpu-pipeline", "linalg on tensors -> LLVM dialect (phase 'target', cpu)",
       cpu.c_str());
 }
@@ -137,6 +138,14 @@ public:
     if (exportFixedDescriptor)
       llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage,
                                 "lepton_model_descriptor", desc);
+    if (!sig.profile.empty()) {
+      llvm::GlobalVariable *profile = emitProfile();
+      if (!profile)
+        return false;
+      if (exportFixedDescriptor)
+        llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage, "lepton_model_profile",
+                                  profile);
+    }
     return true;
   }
 
@@ -233,6 +242,30 @@ private:
                llvm::ConstantInt::get(i64(), sig.workspaceAlign), entry});
     return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::ExternalLinkage,
                                     init, sig.name + "_descriptor");
+  }
+
+  // struct lepton_profile over the counters lepton-instrument-profile added.
+  llvm::GlobalVariable *emitProfile() {
+    llvm::GlobalVariable *counters = m.getNamedGlobal("lepton_profile_ns");
+    if (!counters)
+      return nullptr;
+    auto strings = [&](auto field, const char *suffix) {
+      std::vector<llvm::Constant *> entries;
+      for (const auto &slot : sig.profile)
+        entries.push_back(string(slot.*field));
+      auto *type = llvm::ArrayType::get(ptr(), entries.size());
+      return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::PrivateLinkage,
+                                      llvm::ConstantArray::get(type, entries),
+                                      sig.name + suffix);
+    };
+    using Slot = std::pair<std::string, std::string>;
+    auto *type = llvm::StructType::get(ctx, {i32(), ptr(), ptr(), ptr()});
+    auto *init = llvm::ConstantStruct::get(
+        type, {llvm::ConstantInt::get(i32(), sig.profile.size()),
+               strings(&Slot::first, "_profile_nodes"), strings(&Slot::second, "_profile_kinds"),
+               counters});
+    return new llvm::GlobalVariable(m, type, false, llvm::GlobalValue::ExternalLinkage, init,
+                                    sig.name + "_profile");
   }
 
   llvm::Module &m;

@@ -30,7 +30,8 @@ struct VectorShape {
   int64_t bits = 256;
   int64_t registers = 16;
 };
-std::string cpuLoweringPipeline(const VectorShape &vectors);
+/// With `profile`, every operation of the model is timed (lepton_profile).
+std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile);
 
 /// The widest vector registers `machine` uses for fixed-width vectors, and
 /// how many there are.

@@ -16,6 +16,9 @@
 #include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <map>
+#include <string>
+#include <vector>
 
 using lepton::onnx::HostTensor;
 
@@ -129,6 +132,44 @@ void printTensor(const HostTensor &t, int64_t limit) {
   std::printf("%s\n", n > limit ? " ..." : "");
 }
 
+/// Prints where the time of `runs` runs went, per ONNX node, slowest first.
+void printProfile(const lepton_profile &profile, unsigned runs) {
+  struct Node {
+    std::string name;
+    int64_t ns = 0;
+    std::vector<std::pair<std::string, int64_t>> operations;
+  };
+  std::vector<Node> nodes;
+  std::map<std::string, size_t> index;
+  int64_t total = 0;
+  for (uint32_t i = 0; i < profile.count; ++i) {
+    auto [it, added] = index.try_emplace(profile.nodes[i], nodes.size());
+    if (added)
+      nodes.push_back({profile.nodes[i]});
+    nodes[it->second].ns += profile.nanoseconds[i];
+    nodes[it->second].operations.push_back({profile.kinds[i], profile.nanoseconds[i]});
+    total += profile.nanoseconds[i];
+  }
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [](const Node &a, const Node &b) { return a.ns > b.ns; });
+  auto ms = [&](int64_t ns) { return ns / 1e6 / runs; };
+  std::printf("profile: %u operations of %zu ONNX nodes, %.3f ms per run in all\n",
+              profile.count, nodes.size(), ms(total));
+  std::printf("%10s %6s %6s  %s\n", "ms/run", "%", "cum%", "node: operations with their ms/run");
+  int64_t cumulative = 0;
+  for (const Node &n : nodes) {
+    cumulative += n.ns;
+    std::string kinds;
+    for (const auto &[kind, ns] : n.operations) {
+      char time[32];
+      std::snprintf(time, sizeof time, " %.3f", ms(ns));
+      kinds += (kinds.empty() ? "" : ", ") + kind + time;
+    }
+    std::printf("%10.3f %6.1f %6.1f  %s: %s\n", ms(n.ns), 100.0 * n.ns / std::max<int64_t>(total, 1),
+                100.0 * cumulative / std::max<int64_t>(total, 1), n.name.c_str(), kinds.c_str());
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -136,6 +177,7 @@ int main(int argc, char **argv) {
   double rtol = 1e-3, atol = 1e-5;
   int64_t printLimit = 10;
   unsigned repeat = 1;
+  bool profile = false;
 
   CLI::App app{"lepton-run: run a model compiled by leptonc on ONNX .pb tensors.\n"};
   app.footer("Example:\n"
@@ -158,6 +200,9 @@ int main(int argc, char **argv) {
                  "and mean")
       ->default_val(1)
       ->check(CLI::PositiveNumber);
+  app.add_flag("--profile", profile,
+               "print the time per ONNX node over the --repeat runs (the model must be "
+               "compiled with leptonc --profile)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -222,8 +267,13 @@ int main(int argc, char **argv) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
   };
+  const lepton_profile *timers = profile ? lepton_profile_of(model) : nullptr;
+  if (profile && !timers)
+    return fail(modelPath + ": no per-operation timers; compile the model with leptonc --profile");
   if (repeat > 1 && runOnce() < 0) // warm-up: caches, page faults, lazy binding
     return fail(modelPath + ": " + lepton_last_error());
+  if (timers)
+    std::fill(timers->nanoseconds, timers->nanoseconds + timers->count, 0);
   std::vector<double> times;
   for (unsigned r = 0; r < repeat; ++r) {
     times.push_back(runOnce());
@@ -237,6 +287,8 @@ int main(int argc, char **argv) {
     std::printf("time: median %.3f ms, p90 %.3f ms, mean %.3f ms over %u runs\n", at(0.5),
                 at(0.9), mean, repeat);
   }
+  if (timers)
+    printProfile(*timers, repeat);
 
   if (printLimit > 0)
     for (const HostTensor &t : outputs)

@@ -49,6 +49,9 @@ int main(int argc, char **argv) {
   app.add_option("--shape", options.shapes,
                  "pin an input's shape, e.g. --shape input:1x3x224x224 (symbolic dims such "
                  "as the batch become those sizes; repeat per input)");
+  app.add_flag("--profile", options.profile,
+               "time every operation of the model; `lepton-run --profile` prints where the "
+               "time goes per ONNX node");
   app.add_flag("!--no-header", options.writeHeader,
                "do not write <name>.h beside an object or shared library");
 

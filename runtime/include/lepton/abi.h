@@ -67,6 +67,20 @@ typedef struct lepton_model_desc {
   lepton_entry_fn run;
 } lepton_model_desc;
 
+/* Artifacts compiled with `leptonc --profile` also define `<name>_profile`
+ * (a shared library exports it as LEPTON_PROFILE_SYMBOL too): the
+ * nanoseconds spent in each lowered operation of the model, summed over every
+ * run since load; callers may reset them. Operations of one ONNX node (a
+ * convolution's window copy and its matmul, say) have entries of their own. */
+#define LEPTON_PROFILE_SYMBOL "lepton_model_profile"
+
+typedef struct lepton_profile {
+  uint32_t count;
+  const char *const *nodes; /* ONNX node names of each operation ("a + b" when fused) */
+  const char *const *kinds; /* what each operation is */
+  int64_t *nanoseconds;
+} lepton_profile;
+
 #ifdef __cplusplus
 }
 #endif

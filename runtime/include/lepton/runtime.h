@@ -54,6 +54,10 @@ lepton_status lepton_run(lepton_model *model, const lepton_tensor *inputs,
                          uint32_t num_inputs, const lepton_tensor *outputs,
                          uint32_t num_outputs);
 
+/* The per-operation timers of a model compiled with `leptonc --profile` and
+ * loaded from a shared library; NULL otherwise. */
+const lepton_profile *lepton_profile_of(const lepton_model *model);
+
 /* Bytes per element, 0 for an unknown dtype. */
 size_t lepton_dtype_size(int32_t dtype);
 /* Number of elements of a tensor description. */

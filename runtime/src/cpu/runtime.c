@@ -121,6 +121,10 @@ void lepton_unload(lepton_model *model) {
   free(model);
 }
 
+const lepton_profile *lepton_profile_of(const lepton_model *model) {
+  return model && model->library ? dlsym(model->library, LEPTON_PROFILE_SYMBOL) : NULL;
+}
+
 const lepton_model_desc *lepton_descriptor(const lepton_model *model) {
   return model ? model->desc : NULL;
 }
