@@ -112,6 +112,19 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }
 
+def ApproximateMath : Pass<"lepton-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Inline polynomial approximations of f32 transcendental functions";
+  let description = [{
+    Applies upstream's math polynomial approximations to f32 exp, expm1, log,
+    log1p, log2, tanh and erf, so the loops that use them (softmax, GELU,
+    sigmoid and tanh gates) vectorize instead of calling libm once per
+    element. Other functions (asin's approximation is 2.5% off near 1), f64
+    and other types keep their libm calls.
+  }];
+  let dependentDialects = ["mlir::math::MathDialect", "mlir::arith::ArithDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def InstrumentProfile : Pass<"lepton-instrument-profile", "mlir::ModuleOp"> {
   let summary = "Time every operation of the model function (leptonc --profile)";
   let description = [{

@@ -17,9 +17,13 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <cstring>
 
 namespace lepton {
 #define GEN_PASS_DEF_CONVERTNNTOLINALG
@@ -313,7 +317,57 @@ struct Lowering {
     for (int64_t p : perm)
       shape.push_back(t.getDimSize(p));
     auto outType = RankedTensorType::get(shape, t.getElementType());
+    if (Value folded = transposeConstant(v, perm, outType))
+      return folded;
     return b.create<linalg::TransposeOp>(loc, v, empty(outType), perm).getResult()[0];
+  }
+
+  /// `v` transposed at compile time when it is a constant (weights), so a
+  /// kernel reads it in the order it wants at no run-time cost; null otherwise.
+  Value transposeConstant(Value v, ArrayRef<int64_t> perm, RankedTensorType outType) {
+    ElementsAttr attr;
+    Type et = outType.getElementType();
+    // Bits of i1 are packed: leave those to the run-time transpose.
+    if (!matchPattern(v, m_Constant(&attr)) || !et.isIntOrFloat() ||
+        et.getIntOrFloatBitWidth() % 8 != 0)
+      return nullptr;
+    auto dense = dyn_cast<DenseElementsAttr>(attr);
+    if (dense && dense.isSplat())
+      return b.create<arith::ConstantOp>(loc, dense.resizeSplat(outType));
+    ArrayRef<char> data;
+    if (dense) {
+      data = dense.getRawData();
+    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+      AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+      if (!blob)
+        return nullptr;
+      data = blob->getData();
+    } else {
+      return nullptr;
+    }
+    int64_t bytes = et.getIntOrFloatBitWidth() / 8, count = outType.getNumElements();
+    if (static_cast<int64_t>(data.size()) != count * bytes)
+      return nullptr;
+    SmallVector<int64_t> inStrides =
+        computeStrides(cast<RankedTensorType>(v.getType()).getShape());
+    SmallVector<int64_t> index(outType.getRank(), 0);
+    std::vector<char> out(data.size());
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t from = 0;
+      for (size_t d = 0; d < index.size(); ++d)
+        from += index[d] * inStrides[perm[d]];
+      std::memcpy(&out[i * bytes], &data[from * bytes], bytes);
+      for (int64_t d = index.size() - 1; d >= 0 && ++index[d] == outType.getDimSize(d); --d)
+        index[d] = 0;
+    }
+    // Keep the input's form: small constants inline, weights as blobs.
+    if (dense)
+      return b.create<arith::ConstantOp>(loc,
+                                         DenseElementsAttr::getFromRawBuffer(outType, out));
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(out), alignof(uint64_t));
+    return b.create<arith::ConstantOp>(
+        loc, DenseResourceElementsAttr::get(outType, "transposed", std::move(blob)));
   }
 
   /// The biased variance over `dims` (kept as size 1) of `x` whose mean there is `mean`.
@@ -1902,14 +1956,16 @@ FailureOr<Value> lowerGemm(GemmOp op, Lowering &l) {
   SmallVector<AffineMap> maps = {
       AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, i} : ArrayRef<AffineExpr>{i, k},
                      b.getContext()),
-      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{j, k} : ArrayRef<AffineExpr>{k, j},
-                     b.getContext()),
+      AffineMap::get(3, 0, {k, j}, b.getContext()),
       AffineMap::get(3, 0, {i, j}, b.getContext())};
   SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
                                             utils::IteratorType::parallel,
                                             utils::IteratorType::reduction};
+  // B is read along rows, as the matmul kernels want: a transposed B
+  // (usually weights, then transposed at compile time) is made so.
+  Value bv = op.getTransB() ? l.transpose(op.getB(), {1, 0}) : op.getB();
   Value product = b.create<linalg::GenericOp>(
-                       l.loc, type, ValueRange{op.getA(), op.getB()}, init, maps, iters,
+                       l.loc, type, ValueRange{op.getA(), bv}, init, maps, iters,
                        [&](OpBuilder &nb, Location, ValueRange a) {
                          nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
                        })

@@ -39,7 +39,7 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile) {
          std::string(profile ? "lepton-instrument-profile," : "") +
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
-         "},func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
+         "},lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
          "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
          "convert-math-to-libm,convert-arith-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"

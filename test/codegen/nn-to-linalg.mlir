@@ -80,19 +80,36 @@ func.func @pools(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x
 
 // -----
 
-// Gemm with alpha = 1 accumulates onto beta * C.
+// Gemm with alpha = 1 accumulates onto beta * C. A transposed B is
+// transposed first, so the product reads B along its rows.
 // CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
-// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func @gemm
 func.func @gemm(%a: tensor<3x2xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) -> tensor<2x4xf32> {
   // CHECK: %[[INIT:.*]] = linalg.generic
   // CHECK: %[[BETA:.*]] = arith.constant 5.000000e-01 : f32
   // CHECK: arith.mulf %{{.*}}, %[[BETA]]
+  // CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<4x3xf32>) outs(%{{.*}} : tensor<3x4xf32>) permutation = [1, 0]
   // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[B]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+  // CHECK-SAME: ins(%{{.*}}, %[[BT]] :
   // CHECK-SAME: outs(%[[INIT]]
   %0 = nn.gemm %a, %b, %c {beta = 0.5 : f32, transA = 1 : i64, transB = 1 : i64}
       : (tensor<3x2xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Constant weights are transposed at compile time.
+// CHECK-LABEL: func @gemm_constant_weights
+func.func @gemm_constant_weights(%a: tensor<1x3xf32>) -> tensor<1x2xf32> {
+  // CHECK: %[[W:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 4.000000e+00], [2.000000e+00, 5.000000e+00], [3.000000e+00, 6.000000e+00]]> : tensor<3x2xf32>
+  // CHECK-NOT: linalg.transpose
+  // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] :
+  %w = nn.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  %none = nn.none
+  %0 = nn.gemm %a, %w, %none {transB = 1 : i64} : (tensor<1x3xf32>, tensor<2x3xf32>, none) -> tensor<1x2xf32>
+  return %0 : tensor<1x2xf32>
 }
 
 // -----
