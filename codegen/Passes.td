@@ -101,15 +101,45 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     of B stays in cache across all rows; a partial last column tile uses
     masked loads and stores. Each output still sums its products in reduction
     order. Other generics are left for convert-linalg-to-loops.
+
+    With `threads`, a kernel of at least `parallel-min-flops` whose row (else
+    column) tiles number at least 8 is outlined into `<func>_kernel<i>_body`
+    (a range of those tiles) and replaced by a call of `<func>_kernel<i>_parallel`,
+    which the artifact writer defines as a call of lepton_parallel_for.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "256",
            "width of the target's vector registers in bits">,
     Option<"vectorRegisters", "vector-registers", "int64_t", "16",
-           "number of vector registers, which bounds the rows of a tile">
+           "number of vector registers, which bounds the rows of a tile">,
+    Option<"threads", "threads", "bool", "false",
+           "split kernels over the runtime's thread pool (lepton_parallel_for)">,
+    Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "2000000",
+           "smallest kernel, in floating-point operations, worth splitting">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
+}
+
+def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {
+  let summary = "Run large linalg.generic ops on the runtime's thread pool";
+  let description = [{
+    Runs after lepton-vectorize-contractions, on the generics it left (copies
+    such as im2col windows, elementwise ops, depthwise convolutions, pooling,
+    reductions). A generic in a function's top level with at least
+    `min-iterations` iterations, static shapes and operands that can cross a
+    function boundary is split over its leading parallel loops into at least
+    16 tasks; each task runs the generic on its operands' slices at one point
+    of those loops (which must index the operands only as themselves), in
+    `<func>_loop<i>_body`, which `<func>_loop<i>_parallel` hands to
+    lepton_parallel_for.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", "32768",
+           "smallest generic, in loop iterations, worth splitting">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
 }
 
 def ApproximateMath : Pass<"lepton-approximate-math", "mlir::ModuleOp"> {

@@ -268,7 +268,8 @@ int compileModel(const CompileOptions &options) {
   auto machine = cpu::createTargetMachine(options.cpu, error);
   if (!machine)
     return reportError(error);
-  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile)))
+  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
+                                               options.cpu.threads)))
     return 1;
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!lowered) {

@@ -30,7 +30,7 @@ const char *const kLinalgPipeline =
 // Every output is copied into its caller-owned buffer, so unlike the usual
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
-std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile) {
+std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool threads) {
   return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
@@ -39,7 +39,8 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile) {
          std::string(profile ? "lepton-instrument-profile," : "") +
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
-         "},lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
+         " threads=" + (threads ? "true" : "false") + "}," +
+         (threads ? "lepton-parallelize-loops," : "") + "lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
          "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
          "convert-math-to-libm,convert-arith-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"
@@ -73,7 +74,7 @@ void registerPipelines() {
   };
   add("lepton-linalg-pipeline", "nn -> linalg on tensors (phase 'linalg')",
       kLinalgPipeline);
-  static const std::string cpu = cpuLoweringPipeline(VectorShape(), /*profile=*/false);
+  static const std::string cpu = cpuLoweringPipeline(VectorShape(), /*profile=*/false, /*threads=*/false);
   add("lepton-cpu-pipeline", "linalg on tensors -> LLVM dialect (phase 'target', cpu)",
       cpu.c_str());
 }
@@ -273,6 +274,54 @@ private:
   const ModelSignature &sig;
 };
 
+/// Defines each `<kernel>_parallel(i64 tasks, captured...)` that
+/// codegen/cpu/ParallelOutline.cpp declared: it packs the captured values
+/// (bare pointers and scalars) into a context and has lepton_parallel_for
+/// (lepton/abi.h) call `<kernel>_task(ctx, begin, end)`, which unpacks them
+/// for `<kernel>_body(begin, end, captured...)`.
+void defineParallelKernels(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *voidType = llvm::Type::getVoidTy(ctx);
+  llvm::SmallVector<std::pair<llvm::Function *, llvm::Function *>> kernels;
+  for (llvm::Function &f : m)
+    if (f.isDeclaration() && f.getName().ends_with("_parallel"))
+      if (llvm::Function *body = m.getFunction(
+              (f.getName().drop_back(strlen("_parallel")) + "_body").str()))
+        kernels.push_back({&f, body});
+  if (kernels.empty())
+    return;
+  llvm::FunctionCallee parallelFor = m.getOrInsertFunction(
+      "lepton_parallel_for", llvm::FunctionType::get(voidType, {i64, ptr, ptr}, false));
+  for (auto [parallel, body] : kernels) {
+    unsigned operands = parallel->arg_size() - 1;
+    auto *contextType = llvm::StructType::get(
+        ctx, llvm::ArrayRef(parallel->getFunctionType()->param_begin() + 1,
+                            parallel->getFunctionType()->param_end()));
+    auto *task = llvm::Function::Create(
+        llvm::FunctionType::get(voidType, {ptr, i64, i64}, false),
+        llvm::GlobalValue::InternalLinkage,
+        body->getName().drop_back(strlen("_body")) + "_task", m);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", task));
+    llvm::SmallVector<llvm::Value *> args = {task->getArg(1), task->getArg(2)};
+    for (unsigned i = 0; i < operands; ++i)
+      args.push_back(b.CreateLoad(contextType->getElementType(i),
+                                  b.CreateStructGEP(contextType, task->getArg(0), i)));
+    b.CreateCall(body, args);
+    b.CreateRetVoid();
+
+    parallel->setLinkage(llvm::GlobalValue::InternalLinkage);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", parallel));
+    llvm::Value *context = b.CreateAlloca(contextType);
+    for (unsigned i = 0; i < operands; ++i)
+      b.CreateStore(parallel->getArg(i + 1), b.CreateStructGEP(contextType, context, i));
+    b.CreateCall(parallelFor, {parallel->getArg(0), task, context});
+    b.CreateRetVoid();
+    body->setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
+}
+
 } // namespace
 
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
@@ -288,6 +337,7 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
     return nullptr;
   llvmModule->setTargetTriple(machine.getTargetTriple().str());
   llvmModule->setDataLayout(machine.createDataLayout());
+  defineParallelKernels(*llvmModule);
   if (!AbiEmitter(*llvmModule, signature).emit(exportFixedDescriptor)) {
     mlir::emitError(module.getLoc()) << "internal error: the lowered model function '"
                                      << signature.name << "' has an unexpected signature";

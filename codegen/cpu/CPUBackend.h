@@ -17,6 +17,7 @@ struct CpuOptions {
   std::string cpu;      // empty: the host CPU when native, else "generic"
   std::string features; // empty: the host CPU's when native
   unsigned optLevel = 3;
+  bool threads = true; // kernels call lepton_parallel_for; false: single-threaded code
 };
 
 /// Textual pass pipelines of the codegen phases, so that lepton-opt and the
@@ -30,8 +31,9 @@ struct VectorShape {
   int64_t bits = 256;
   int64_t registers = 16;
 };
-/// With `profile`, every operation of the model is timed (lepton_profile).
-std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile);
+/// With `profile`, every operation of the model is timed (lepton_profile);
+/// with `threads`, large kernels run on lepton_parallel_for.
+std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool threads);
 
 /// The widest vector registers `machine` uses for fixed-width vectors, and
 /// how many there are.

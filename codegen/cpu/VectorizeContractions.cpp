@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
+#include "codegen/cpu/ParallelOutline.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -125,22 +126,76 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
 class KernelEmitter {
 public:
   KernelEmitter(Contraction c, int64_t lanes, int64_t rows)
-      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()), rows(rows) {
+      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()) {
     Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
     vectorType = VectorType::get({2 * lanes}, et);
     maps = c.op.getIndexingMapsArray();
+    operands = llvm::to_vector(c.op->getOperands());
+    int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
+    tileRows = std::min(rows, m);
+    rowTasks = llvm::divideCeil(m, tileRows);
+    columnTasks = llvm::divideCeil(c.sizes[c.nDim], 2 * lanes);
   }
 
-  void emit() { outerLoops(0); }
+  /// Emits the kernel in place of the generic, or, when `threads` and the
+  /// tiles allow, as function `name`_body over a range of row (or column)
+  /// tiles that `name`_parallel hands to lepton_parallel_for; the artifact
+  /// writer defines `name`_parallel (see CPUBackend.cpp).
+  void emit(bool threads, StringRef name) {
+    int64_t perThread = 4; // tiles per thread below which threads do not pay
+    split = !threads || !outlinable()    ? Split::None
+            : rowTasks >= 2 * perThread    ? Split::Rows
+            : columnTasks >= 2 * perThread ? Split::Columns
+                                           : Split::None;
+    int64_t tasks = split == Split::Rows ? rowTasks : columnTasks;
+    if (split == Split::None) {
+      taskBegin = index(0);
+      taskEnd = index(tasks);
+      outerLoops(0);
+      return;
+    }
+    lepton::cpu::outlineParallel(b, b.getLoc(), name, tasks, c.op->getOperands(),
+                         [&](OpBuilder &, Value begin, Value end, ValueRange captured) {
+                           taskBegin = begin;
+                           taskEnd = end;
+                           operands = llvm::to_vector(captured);
+                           outerLoops(0);
+                         });
+  }
 
 private:
+  enum class Split { None, Rows, Columns };
+
+  bool outlinable() { return llvm::all_of(c.op->getOperands(), lepton::cpu::canCapture); }
+
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(v); }
 
-  void forLoop(int64_t lb, int64_t ub, int64_t step, function_ref<void(Value)> body) {
-    auto loop = b.create<scf::ForOp>(index(lb), index(ub), index(step));
+  void forLoop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
+    auto loop = b.create<scf::ForOp>(lb, ub, index(step));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(loop.getBody()->getTerminator());
     body(loop.getInductionVar());
+  }
+
+  /// Runs `body` in the task range's last task only (always when serial).
+  void inLastTask(int64_t tasks, function_ref<void()> body) {
+    auto last = b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, taskEnd, index(tasks));
+    auto ifOp = b.create<scf::IfOp>(last, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  }
+
+  /// The loop bounds over full tiles of `size` elements `step` apart that
+  /// this task range covers when the split is along them.
+  std::pair<Value, Value> tileRange(bool split, int64_t size, int64_t step) {
+    int64_t full = size / step * step;
+    if (!split)
+      return {index(0), index(full)};
+    Value lb = b.create<arith::MulIOp>(taskBegin, index(step));
+    Value ub = b.create<arith::MinSIOp>(b.create<arith::MulIOp>(taskEnd, index(step)),
+                                        index(full));
+    return {lb, ub};
   }
 
   SmallVector<Value> indices(AffineMap map) {
@@ -150,12 +205,12 @@ private:
                                              : index(0));
     return result;
   }
-  Value operand(unsigned i) { return c.op->getOperand(i); }
+  Value operand(unsigned i) { return operands[i]; }
 
   void outerLoops(size_t depth) {
     if (depth < c.outerDims.size()) {
       unsigned d = c.outerDims[depth];
-      forLoop(0, c.sizes[d], 1, [&](Value v) {
+      forLoop(index(0), index(c.sizes[d]), 1, [&](Value v) {
         iv[d] = v;
         outerLoops(depth + 1);
       });
@@ -163,22 +218,26 @@ private:
     }
     // Column tiles outermost, so one panel of B serves every row tile.
     int64_t width = vectorType.getNumElements(), n = c.sizes[c.nDim];
-    int64_t fullColumns = n / width * width;
-    if (fullColumns > 0)
-      forLoop(0, fullColumns, width, [&](Value n0) { rowTiles(n0, nullptr); });
+    auto [lb, ub] = tileRange(split == Split::Columns, n, width);
+    forLoop(lb, ub, width, [&](Value n0) { rowTiles(n0, nullptr); });
     if (n % width) {
-      auto maskType = VectorType::get({width}, b.getI1Type());
-      Value mask = b.create<vector::CreateMaskOp>(maskType, ValueRange{index(n % width)});
-      rowTiles(index(fullColumns), mask);
+      auto tail = [&] {
+        auto maskType = VectorType::get({width}, b.getI1Type());
+        Value mask = b.create<vector::CreateMaskOp>(maskType, ValueRange{index(n % width)});
+        rowTiles(index(n / width * width), mask);
+      };
+      split == Split::Columns ? inLastTask(columnTasks, tail) : tail();
     }
   }
 
   void rowTiles(Value n0, Value mask) {
     int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
-    int64_t tileRows = std::min(rows, m), fullRows = m / tileRows * tileRows;
-    forLoop(0, fullRows, tileRows, [&](Value m0) { tile(m0, tileRows, n0, mask); });
-    if (m % tileRows)
-      tile(index(fullRows), m % tileRows, n0, mask);
+    auto [lb, ub] = tileRange(split == Split::Rows, m, tileRows);
+    forLoop(lb, ub, tileRows, [&](Value m0) { tile(m0, tileRows, n0, mask); });
+    if (m % tileRows) {
+      auto tail = [&] { tile(index(m / tileRows * tileRows), m % tileRows, n0, mask); };
+      split == Split::Rows ? inLastTask(rowTasks, tail) : tail();
+    }
   }
 
   /// C[m0 .. m0 + count, n0 .. n0 + width] += A[m0.., :] * B[:, n0..] with the
@@ -227,10 +286,13 @@ private:
 
   Contraction c;
   ImplicitLocOpBuilder b;
-  SmallVector<Value> iv; // the current value of every loop of the generic
+  SmallVector<Value> iv;       // the current value of every loop of the generic
+  SmallVector<Value> operands; // A, B, C as the kernel sees them
   SmallVector<AffineMap> maps;
   VectorType vectorType;
-  int64_t rows;
+  int64_t tileRows, rowTasks, columnTasks;
+  Split split = Split::None;
+  Value taskBegin, taskEnd; // the range of tiles along the split
 };
 
 struct VectorizeContractionsPass
@@ -243,12 +305,17 @@ struct VectorizeContractionsPass
       if (auto c = matchContraction(op))
         found.push_back(*c);
     });
-    for (Contraction &c : found) {
+    for (auto [i, c] : llvm::enumerate(found)) {
+      int64_t flops = 2;
+      for (int64_t size : c.sizes)
+        flops *= size;
+      std::string name =
+          (c.op->getParentOfType<func::FuncOp>().getSymName() + "_kernel" + Twine(i)).str();
       int64_t bits = cast<ShapedType>(c.op.getDpsInits()[0].getType()).getElementTypeBitWidth();
       int64_t lanes = std::max<int64_t>(1, vectorBits / bits);
       // Two vectors per row; keep a few registers for B's row and the splat.
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
-      KernelEmitter(c, lanes, rows).emit();
+      KernelEmitter(c, lanes, rows).emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
     }
   }

@@ -10,12 +10,17 @@ shape_clash (Add of 2x3 and 4x5), external (a Gemm whose weights live in
 OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input),
 dynamic_inner (a Relu over [2, M]), batch_mixing (a Softmax over the batch
 axis of [N, 3]), defined_twice (two nodes writing one value, at opset 20,
-which libonnx's checker does not cover).
+which libonnx's checker does not cover), big_matmul (y = x @ w with x 128x256
+and seeded weights w 256x128: large enough for the thread pool).
 
   make_onnx.py relu_data DIR N
 
 writes DIR/input_0.pb (N x 3 random floats) and DIR/output_0.pb (their Relu,
 from numpy) for the dynamic model.
+
+  make_onnx.py big_matmul_data DIR
+
+writes an input and numpy's float64 product (as float32) for big_matmul.
 """
 import os
 import sys
@@ -73,6 +78,10 @@ def build(kind):
         return model([helper.make_node("Relu", ["x"], ["y"], name="relu0"),
                       helper.make_node("Gelu", ["x"], ["y"], name="gelu0")],
                      [vi("x", [2, 3])], [vi("y", [2, 3])], opset=20)
+    if kind == "big_matmul":
+        return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul0")],
+                     [vi("x", [128, 256])], [vi("y", [128, 128])],
+                     [numpy_helper.from_array(big_matmul_weights(), "w")])
     if kind == "external":
         w = numpy_helper.from_array(
             np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), "w")
@@ -80,6 +89,19 @@ def build(kind):
         return model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="gemm0")],
                      [vi("x", [2, 3])], [vi("y", [2, 4])], [w, b])
     raise SystemExit(f"unknown kind {kind}")
+
+
+def big_matmul_weights():
+    return np.random.default_rng(1).standard_normal((256, 128)).astype(np.float32)
+
+
+def write_big_matmul_data(directory):
+    os.makedirs(directory, exist_ok=True)
+    x = np.random.default_rng(2).standard_normal((128, 256)).astype(np.float32)
+    y = (x.astype(np.float64) @ big_matmul_weights().astype(np.float64)).astype(np.float32)
+    for role, name, array in (("input", "x", x), ("output", "y", y)):
+        with open(os.path.join(directory, f"{role}_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(array, name).SerializeToString())
 
 
 def write_relu_data(directory, entries):
@@ -93,6 +115,9 @@ def write_relu_data(directory, entries):
 if __name__ == "__main__":
     if sys.argv[1] == "relu_data":
         write_relu_data(sys.argv[2], int(sys.argv[3]))
+        sys.exit(0)
+    if sys.argv[1] == "big_matmul_data":
+        write_big_matmul_data(sys.argv[2])
         sys.exit(0)
     m = build(sys.argv[1])
     if sys.argv[1] == "external":

@@ -1,5 +1,6 @@
 // RUN: lepton-opt %s --lepton-vectorize-contractions --split-input-file | FileCheck %s
 // RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32" --split-input-file | FileCheck %s --check-prefix=AVX512
+// RUN: lepton-opt %s --lepton-vectorize-contractions="threads=true parallel-min-flops=1000" --split-input-file | FileCheck %s --check-prefix=THREADS
 
 #a = affine_map<(m, k, n) -> (m, k)>
 #b = affine_map<(m, k, n) -> (k, n)>
@@ -11,7 +12,7 @@
 // CHECK-LABEL: func @matmul
 // CHECK-SAME: (%[[A:.*]]: memref<10x7xf32>, %[[B:.*]]: memref<7x49xf32>, %[[C:.*]]: memref<10x49xf32>)
 // CHECK-NOT: linalg.generic
-// CHECK: scf.for %[[N0:.*]] = %c0 to %c48 step %c16
+// CHECK: scf.for %[[N0:.*]] = %c0{{.*}} to %c48 step %c16
 // CHECK:   scf.for %[[M0:.*]] = %{{.*}} to %c6{{.*}} step %c6
 // CHECK-COUNT-6: vector.load %[[C]]
 // CHECK:     scf.for %[[K:.*]] = %{{.*}} to %c7{{.*}} step %c1{{.*}} iter_args
@@ -91,6 +92,50 @@ func.func @not_kernels(%A: memref<4x8xi32>, %B: memref<8x16xi32>, %C: memref<4x1
   ^bb0(%x: f32, %y: f32, %z: f32):
     %e = math.exp %x : f32
     %p = arith.mulf %e, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With threads, a kernel with enough row tiles (48 rows = 8 tiles of 6) runs
+// a range of them per task: the body function takes the range and the
+// operands, and a declared `_parallel` function (defined by the artifact
+// writer over lepton_parallel_for) replaces the generic. Small kernels stay
+// inline.
+// CHECK-LABEL: func @rows
+// THREADS-LABEL: func @rows
+// THREADS: %[[TASKS:.*]] = arith.constant 8 : index
+// THREADS: call @rows_kernel0_parallel(%[[TASKS]], %{{.*}}, %{{.*}}, %{{.*}}) : (index, memref<48x7xf32>, memref<7x16xf32>, memref<48x16xf32>) -> ()
+// THREADS-NOT: linalg.generic
+// THREADS-LABEL: func @small
+// THREADS-NOT: call
+// THREADS: vector.fma
+// THREADS: func.func private @rows_kernel0_body(%[[BEGIN:.*]]: index, %[[END:.*]]: index, %{{.*}}: memref<48x7xf32>, %{{.*}}: memref<7x16xf32>, %{{.*}}: memref<48x16xf32>)
+// THREADS: arith.muli %[[BEGIN]], %c6
+// THREADS: arith.muli %[[END]], %c6
+// THREADS: vector.fma
+// THREADS: func.func private @rows_kernel0_parallel(index, memref<48x7xf32>, memref<7x16xf32>, memref<48x16xf32>)
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+func.func @rows(%A: memref<48x7xf32>, %B: memref<7x16xf32>, %C: memref<48x16xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<48x7xf32>, memref<7x16xf32>) outs(%C : memref<48x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @small(%A: memref<4x2xf32>, %B: memref<2x16xf32>, %C: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<4x2xf32>, memref<2x16xf32>) outs(%C : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
     linalg.yield %s : f32
   }

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <vector>
 
 namespace {
 
@@ -150,3 +152,44 @@ TEST(Runtime, DtypeSizes) {
 }
 
 } // namespace
+
+namespace {
+struct Coverage {
+  std::vector<std::atomic<int>> hits;
+  explicit Coverage(int64_t n) : hits(n) {}
+};
+void countRange(void *ctx, int64_t begin, int64_t end) {
+  auto *c = static_cast<Coverage *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    c->hits[i]++;
+}
+struct Nested {
+  Coverage inner{100};
+};
+void nestedRange(void *ctx, int64_t begin, int64_t end) {
+  // A kernel that itself calls the pool runs its inner loop serially.
+  for (int64_t i = begin; i < end; ++i)
+    lepton_parallel_for(100, countRange, &static_cast<Nested *>(ctx)->inner);
+}
+} // namespace
+
+TEST(Runtime, ParallelForCoversEveryTaskOnce) {
+  for (int threads : {1, 2, 3, 8}) {
+    lepton_set_num_threads(threads);
+    EXPECT_EQ(lepton_get_num_threads(), threads);
+    for (int64_t n : {0, 1, 2, 7, 1000}) {
+      Coverage c(n);
+      for (int repeat = 0; repeat < 3; ++repeat)
+        lepton_parallel_for(n, countRange, &c);
+      for (int64_t i = 0; i < n; ++i)
+        EXPECT_EQ(c.hits[i].load(), 3) << "task " << i << " of " << n << ", " << threads
+                                       << " threads";
+    }
+    Nested nested;
+    lepton_parallel_for(4, nestedRange, &nested);
+    for (auto &h : nested.inner.hits)
+      EXPECT_EQ(h.load(), 4);
+  }
+  lepton_set_num_threads(0);
+  EXPECT_GE(lepton_get_num_threads(), 1);
+}

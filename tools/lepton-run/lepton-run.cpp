@@ -178,6 +178,7 @@ int main(int argc, char **argv) {
   int64_t printLimit = 10;
   unsigned repeat = 1;
   bool profile = false;
+  int threads = 0;
 
   CLI::App app{"lepton-run: run a model compiled by leptonc on ONNX .pb tensors.\n"};
   app.footer("Example:\n"
@@ -200,6 +201,10 @@ int main(int argc, char **argv) {
                  "and mean")
       ->default_val(1)
       ->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads,
+                 "threads of the runtime's pool for multi-threaded models (default: "
+                 "LEPTON_NUM_THREADS, else one per CPU)")
+      ->check(CLI::Range(1, 256));
   app.add_flag("--profile", profile,
                "print the time per ONNX node over the --repeat runs (the model must be "
                "compiled with leptonc --profile)");
@@ -209,6 +214,8 @@ int main(int argc, char **argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  if (threads > 0)
+    lepton_set_num_threads(threads);
   lepton_model *model = nullptr;
   if (lepton_load(modelPath.c_str(), &model) != LEPTON_OK)
     return fail(lepton_last_error());

@@ -49,6 +49,12 @@ int main(int argc, char **argv) {
   app.add_option("--shape", options.shapes,
                  "pin an input's shape, e.g. --shape input:1x3x224x224 (symbolic dims such "
                  "as the batch become those sizes; repeat per input)");
+  std::string threads = "pool";
+  app.add_option("--threads", threads,
+                 "pool: large kernels run on the runtime's thread pool (lepton_parallel_for); "
+                 "single: single-threaded code with no runtime calls, for firmware")
+      ->check(CLI::IsMember({"pool", "single"}))
+      ->default_val("pool");
   app.add_flag("--profile", options.profile,
                "time every operation of the model; `lepton-run --profile` prints where the "
                "time goes per ONNX node");
@@ -61,6 +67,7 @@ int main(int argc, char **argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.cpu.optLevel = optLevel;
+  options.cpu.threads = threads == "pool";
   if (!emit.empty())
     options.emit = lepton::parseEmitKind(emit);
   return lepton::compileModel(options);

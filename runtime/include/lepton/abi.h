@@ -67,6 +67,14 @@ typedef struct lepton_model_desc {
   lepton_entry_fn run;
 } lepton_model_desc;
 
+/* Multi-threaded artifacts (the default; `leptonc --threads=single` writes
+ * none) call this to run fn(ctx, begin, end) over disjoint ranges covering
+ * [0, n), in parallel, returning when all are done. The Lepton runtime
+ * provides it (a thread pool); a program without the runtime may define it,
+ * e.g. as a plain `fn(ctx, 0, n)`. */
+typedef void (*lepton_task_fn)(void *ctx, int64_t begin, int64_t end);
+void lepton_parallel_for(int64_t n, lepton_task_fn fn, void *ctx);
+
 /* Artifacts compiled with `leptonc --profile` also define `<name>_profile`
  * (a shared library exports it as LEPTON_PROFILE_SYMBOL too): the
  * nanoseconds spent in each lowered operation of the model, summed over every

@@ -58,6 +58,12 @@ lepton_status lepton_run(lepton_model *model, const lepton_tensor *inputs,
  * loaded from a shared library; NULL otherwise. */
 const lepton_profile *lepton_profile_of(const lepton_model *model);
 
+/* Threads of the pool lepton_parallel_for runs kernels on: by default the
+ * environment's LEPTON_NUM_THREADS, else one per online CPU. Setting it
+ * (at most 256; 0 restores the default) restarts the pool on the next run. */
+void lepton_set_num_threads(int threads);
+int lepton_get_num_threads(void);
+
 /* Bytes per element, 0 for an unknown dtype. */
 size_t lepton_dtype_size(int32_t dtype);
 /* Number of elements of a tensor description. */

@@ -1,0 +1,47 @@
+//===- ParallelOutline.cpp - run a range of tasks on the thread pool ------===//
+#include "codegen/cpu/ParallelOutline.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+
+namespace lepton::cpu {
+
+bool canCapture(Value v) {
+  Type type = v.getType();
+  if (auto memref = dyn_cast<MemRefType>(type))
+    return memref.hasStaticShape() && memref.getLayout().isIdentity();
+  return type.isIntOrIndexOrFloat();
+}
+
+void outlineParallel(OpBuilder &b, Location loc, StringRef name, int64_t tasks,
+                     ValueRange captured,
+                     function_ref<void(OpBuilder &, Value, Value, ValueRange)> emitBody) {
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  SmallVector<Type> types = {b.getIndexType(), b.getIndexType()};
+  llvm::append_range(types, captured.getTypes());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    auto body = b.create<func::FuncOp>(loc, (name + "_body").str(), b.getFunctionType(types, {}));
+    body.setPrivate();
+    b.setInsertionPointToStart(body.addEntryBlock());
+    emitBody(b, body.getArgument(0), body.getArgument(1), body.getArguments().drop_front(2));
+    b.create<func::ReturnOp>(loc);
+  }
+  func::FuncOp parallel;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    parallel = b.create<func::FuncOp>(loc, (name + "_parallel").str(),
+                                      b.getFunctionType(ArrayRef(types).drop_front(), {}));
+    parallel.setPrivate();
+  }
+  SmallVector<Value> args = {b.create<arith::ConstantIndexOp>(loc, tasks)};
+  llvm::append_range(args, captured);
+  b.create<func::CallOp>(loc, parallel, args);
+}
+
+} // namespace lepton::cpu

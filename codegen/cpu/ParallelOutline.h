@@ -1,0 +1,32 @@
+//===- ParallelOutline.h - run a range of tasks on the thread pool --*- C++ -*-===//
+//
+// Work split into equal tasks [0, n) becomes a function over a task range,
+// `<name>_body(index begin, index end, captured...)`, and a call of
+// `<name>_parallel(index n, captured...)`, a declaration that the artifact
+// writer defines as a call of lepton_parallel_for (lepton/abi.h) with a task
+// that unpacks the captured values (CPUBackend.cpp, defineParallelKernels).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LEPTON_CODEGEN_CPU_PARALLELOUTLINE_H
+#define LEPTON_CODEGEN_CPU_PARALLELOUTLINE_H
+
+#include "mlir/IR/Builders.h"
+
+namespace lepton::cpu {
+
+/// Whether `v` can cross the function boundary: a memref with a static shape
+/// and identity layout (a bare pointer), or an index, integer or float scalar.
+bool canCapture(mlir::Value v);
+
+/// Creates the body function, fills it with `emitBody(builder, begin, end,
+/// captured arguments)` and calls `name`_parallel(`tasks`, `captured`) at
+/// `b`'s insertion point.
+void outlineParallel(
+    mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name, int64_t tasks,
+    mlir::ValueRange captured,
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Value, mlir::Value, mlir::ValueRange)>
+        emitBody);
+
+} // namespace lepton::cpu
+
+#endif // LEPTON_CODEGEN_CPU_PARALLELOUTLINE_H
