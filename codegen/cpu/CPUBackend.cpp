@@ -35,12 +35,14 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool t
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
-         "lepton-plan-workspace,lepton-strided-copy-to-linalg," +
-         std::string(profile ? "lepton-instrument-profile," : "") +
+         "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
          " threads=" + (threads ? "true" : "false") + "}," +
-         (threads ? "lepton-parallelize-loops," : "") + "lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
+         (threads ? "lepton-parallelize-loops," : "") +
+         (profile ? "lepton-instrument-profile," : "") +
+         "lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,"
+         "lower-affine,"
          "convert-scf-to-cf,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
          "convert-math-to-libm,convert-arith-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},convert-cf-to-llvm,"

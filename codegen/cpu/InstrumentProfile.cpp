@@ -1,5 +1,6 @@
 //===- InstrumentProfile.cpp - per-operation timers (leptonc --profile) ---===//
 #include "codegen/Passes.h"
+#include "codegen/cpu/ParallelOutline.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -27,18 +28,6 @@ std::string nodeNames(Location loc) {
     return WalkResult::advance();
   });
   return names.empty() ? "(no node)" : llvm::join(names, " + ");
-}
-
-/// What an operation does, in a few words.
-std::string kindOf(Operation *op) {
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic)
-    return op->getName().getStringRef().str();
-  unsigned reductions = generic.getNumReductionLoops();
-  std::string shape;
-  llvm::raw_string_ostream os(shape);
-  llvm::interleave(generic.getStaticLoopRanges(), os, "x");
-  return (reductions ? "reduction " : "elementwise ") + shape;
 }
 
 bool isTimed(Operation *op) {
@@ -98,7 +87,7 @@ struct InstrumentProfilePass : lepton::impl::InstrumentProfileBase<InstrumentPro
         Value index = b.create<arith::ConstantIndexOp>(slot++);
         Value total = b.create<memref::LoadOp>(counters, index);
         b.create<memref::StoreOp>(b.create<arith::AddIOp>(total, elapsed), counters, index);
-        labels.push_back(b.getStrArrayAttr({nodeNames(op->getLoc()), kindOf(op)}));
+        labels.push_back(b.getStrArrayAttr({nodeNames(op->getLoc()), lepton::cpu::describe(op)}));
       }
       func->setAttr("lepton.profile", b.getArrayAttr(labels));
     }

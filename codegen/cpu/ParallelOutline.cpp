@@ -3,11 +3,24 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
 
 namespace lepton::cpu {
+
+std::string describe(Operation *op) {
+  if (auto kind = op->getAttrOfType<StringAttr>(kKindAttr))
+    return kind.str();
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic)
+    return op->getName().getStringRef().str();
+  std::string shape;
+  llvm::raw_string_ostream os(shape);
+  llvm::interleave(generic.getStaticLoopRanges(), os, "x");
+  return (generic.getNumReductionLoops() ? "reduction " : "elementwise ") + shape;
+}
 
 bool canCapture(Value v) {
   Type type = v.getType();
@@ -16,9 +29,9 @@ bool canCapture(Value v) {
   return type.isIntOrIndexOrFloat();
 }
 
-void outlineParallel(OpBuilder &b, Location loc, StringRef name, int64_t tasks,
-                     ValueRange captured,
-                     function_ref<void(OpBuilder &, Value, Value, ValueRange)> emitBody) {
+func::CallOp outlineParallel(OpBuilder &b, Location loc, StringRef name, int64_t tasks,
+                             ValueRange captured,
+                             function_ref<void(OpBuilder &, Value, Value, ValueRange)> emitBody) {
   auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
   SmallVector<Type> types = {b.getIndexType(), b.getIndexType()};
   llvm::append_range(types, captured.getTypes());
@@ -41,7 +54,7 @@ void outlineParallel(OpBuilder &b, Location loc, StringRef name, int64_t tasks,
   }
   SmallVector<Value> args = {b.create<arith::ConstantIndexOp>(loc, tasks)};
   llvm::append_range(args, captured);
-  b.create<func::CallOp>(loc, parallel, args);
+  return b.create<func::CallOp>(loc, parallel, args);
 }
 
 } // namespace lepton::cpu

@@ -10,9 +10,16 @@
 #ifndef LEPTON_CODEGEN_CPU_PARALLELOUTLINE_H
 #define LEPTON_CODEGEN_CPU_PARALLELOUTLINE_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace lepton::cpu {
+
+/// What an operation does, in a few words, for `leptonc --profile`: the
+/// `lepton.kind` attribute the CPU kernel passes leave on what they emit, or
+/// "elementwise|reduction <loop sizes>" for a linalg.generic, else its name.
+std::string describe(mlir::Operation *op);
+constexpr const char *kKindAttr = "lepton.kind";
 
 /// Whether `v` can cross the function boundary: a memref with a static shape
 /// and identity layout (a bare pointer), or an index, integer or float scalar.
@@ -20,8 +27,8 @@ bool canCapture(mlir::Value v);
 
 /// Creates the body function, fills it with `emitBody(builder, begin, end,
 /// captured arguments)` and calls `name`_parallel(`tasks`, `captured`) at
-/// `b`'s insertion point.
-void outlineParallel(
+/// `b`'s insertion point; returns the call.
+mlir::func::CallOp outlineParallel(
     mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name, int64_t tasks,
     mlir::ValueRange captured,
     llvm::function_ref<void(mlir::OpBuilder &, mlir::Value, mlir::Value, mlir::ValueRange)>

@@ -63,8 +63,18 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
       unsigned split = splitLoops(op, sizes);
       if (iterations < minIterations || split == 0)
         continue;
-      SetVector<Value> captured(op->getOperands().begin(), op->getOperands().end());
-      getUsedValuesDefinedAbove(op->getRegions(), captured);
+      // Constants the body uses are cloned into the task, where LLVM can
+      // fold them (a Clip's bounds); other values are captured.
+      SetVector<Value> captured(op->getOperands().begin(), op->getOperands().end()), above;
+      getUsedValuesDefinedAbove(op->getRegions(), above);
+      SmallVector<Operation *> constants;
+      for (Value v : above) {
+        Operation *def = v.getDefiningOp();
+        if (def && def->hasTrait<OpTrait::ConstantLike>())
+          constants.push_back(def);
+        else
+          captured.insert(v);
+      }
       if (!llvm::all_of(captured, lepton::cpu::canCapture))
         continue;
       int64_t tasks = 1;
@@ -73,12 +83,15 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
       std::string name =
           (op->getParentOfType<func::FuncOp>().getSymName() + "_loop" + Twine(i)).str();
       b.setInsertionPoint(op);
-      lepton::cpu::outlineParallel(
+      std::string kind = lepton::cpu::describe(op) + " (threads)";
+      func::CallOp call = lepton::cpu::outlineParallel(
           b, op.getLoc(), name, tasks, captured.getArrayRef(),
           [&](OpBuilder &nb, Value begin, Value end, ValueRange args) {
             Location loc = op.getLoc();
             IRMapping mapping;
             mapping.map(captured.getArrayRef(), args);
+            for (Operation *constant : constants)
+              nb.clone(*constant, mapping);
             auto loop = nb.create<scf::ForOp>(loc, begin, end,
                                               nb.create<arith::ConstantIndexOp>(loc, 1));
             OpBuilder::InsertionGuard guard(nb);
@@ -121,6 +134,7 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
               index.erase();
             }
           });
+      call->setAttr(lepton::cpu::kKindAttr, b.getStringAttr(kind));
       op.erase();
     }
   }

@@ -11,6 +11,8 @@
 #include "codegen/cpu/ParallelOutline.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace lepton {
 #define GEN_PASS_DEF_VECTORIZECONTRACTIONS
@@ -21,6 +23,12 @@ using namespace mlir;
 
 namespace {
 
+bool isDimOrZero(AffineExpr e) {
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue() == 0;
+  return isa<AffineDimExpr>(e);
+}
+
 /// A generic computing C[..., m, n] += A[..., m, k] * B[..., k, n], with the
 /// roles of its loops.
 struct Contraction {
@@ -30,12 +38,40 @@ struct Contraction {
   unsigned nDim, kDim;          // vectorized columns, reduction
   SmallVector<unsigned> outerDims;
   SmallVector<int64_t> sizes;
+  /// The op right before that only initializes C (a fill, or a broadcast
+  /// copy of a bias): the kernel starts its accumulators from its source
+  /// instead, saving a pass over C.
+  Operation *init = nullptr;
 };
 
-bool isDimOrZero(AffineExpr e) {
-  if (auto c = dyn_cast<AffineConstantExpr>(e))
-    return c.getValue() == 0;
-  return isa<AffineDimExpr>(e);
+/// `op` if it writes all of `c` from a scalar (linalg.fill) or from one input
+/// through a map the kernel can load a row from (a broadcast bias), and
+/// nothing else; null otherwise.
+Operation *fusableInit(Operation *op, Value c) {
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(op))
+    return fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == c ? op : nullptr;
+  auto copy = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!copy || !copy.hasPureBufferSemantics() || copy.getNumDpsInputs() != 1 ||
+      copy.getDpsInits()[0] != c || copy.getDpsInputs()[0] == c ||
+      copy.getNumParallelLoops() != copy.getNumLoops() ||
+      !copy.getMatchingIndexingMap(copy.getDpsInitOperand(0)).isIdentity())
+    return nullptr;
+  Block &body = copy.getRegion().front();
+  if (body.getOperations().size() != 1 ||
+      body.getTerminator()->getOperand(0) != body.getArgument(0))
+    return nullptr;
+  // Along C's innermost dim the source is read as a contiguous row or not at all.
+  AffineMap map = copy.getMatchingIndexingMap(copy.getDpsInputOperand(0));
+  unsigned inner = map.getNumDims() - 1;
+  auto source = cast<MemRefType>(copy.getDpsInputs()[0].getType());
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    if (!isDimOrZero(e))
+      return nullptr;
+    if (e.isFunctionOfDim(inner) &&
+        (i + 1 != map.getNumResults() || !isLastMemrefDimUnitStride(source)))
+      return nullptr;
+  }
+  return op;
 }
 
 /// The body is exactly `out + in0 * in1` (either operand order).
@@ -120,6 +156,11 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   for (unsigned operand : {c.b, 2u})
     if (!isLastMemrefDimUnitStride(cast<MemRefType>(op->getOperand(operand).getType())))
       return std::nullopt;
+  // The previous op, skipping constants and views, may only initialize C.
+  Operation *previous = op->getPrevNode();
+  while (previous && (isPure(previous) || isa<ViewLikeOpInterface>(previous)))
+    previous = previous->getPrevNode();
+  c.init = fusableInit(previous, op.getDpsInits()[0]);
   return c;
 }
 
@@ -131,6 +172,8 @@ public:
     vectorType = VectorType::get({2 * lanes}, et);
     maps = c.op.getIndexingMapsArray();
     operands = llvm::to_vector(c.op->getOperands());
+    if (c.init) // operand 3: the fill value or the copied source
+      operands.push_back(c.init->getOperand(0));
     int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
     tileRows = std::min(rows, m);
     rowTasks = llvm::divideCeil(m, tileRows);
@@ -148,25 +191,37 @@ public:
             : columnTasks >= 2 * perThread ? Split::Columns
                                            : Split::None;
     int64_t tasks = split == Split::Rows ? rowTasks : columnTasks;
+    std::string shape;
+    llvm::raw_string_ostream os(shape);
+    llvm::interleave(c.sizes, os, "x");
     if (split == Split::None) {
+      // One op, so that leptonc --profile times the kernel as a whole.
+      auto region = b.create<scf::ExecuteRegionOp>(TypeRange{});
+      region->setAttr(lepton::cpu::kKindAttr, b.getStringAttr("matmul kernel " + shape));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&region.getRegion().emplaceBlock());
       taskBegin = index(0);
       taskEnd = index(tasks);
       outerLoops(0);
+      b.create<scf::YieldOp>();
       return;
     }
-    lepton::cpu::outlineParallel(b, b.getLoc(), name, tasks, c.op->getOperands(),
-                         [&](OpBuilder &, Value begin, Value end, ValueRange captured) {
-                           taskBegin = begin;
-                           taskEnd = end;
-                           operands = llvm::to_vector(captured);
-                           outerLoops(0);
-                         });
+    func::CallOp call = lepton::cpu::outlineParallel(
+        b, b.getLoc(), name, tasks, SmallVector<Value>(operands),
+        [&](OpBuilder &, Value begin, Value end, ValueRange captured) {
+          taskBegin = begin;
+          taskEnd = end;
+          operands = llvm::to_vector(captured);
+          outerLoops(0);
+        });
+    call->setAttr(lepton::cpu::kKindAttr,
+                  b.getStringAttr("matmul kernel " + shape + " (threads)"));
   }
 
 private:
   enum class Split { None, Rows, Columns };
 
-  bool outlinable() { return llvm::all_of(c.op->getOperands(), lepton::cpu::canCapture); }
+  bool outlinable() { return llvm::all_of(operands, lepton::cpu::canCapture); }
 
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(v); }
 
@@ -240,6 +295,31 @@ private:
     }
   }
 
+  /// The accumulators' start for the current row: C, or what the fused
+  /// initialization would have written there.
+  Value initialRow(function_ref<Value(Value, AffineMap)> load) {
+    if (!c.init)
+      return load(operand(2), maps[2]);
+    if (auto fill = dyn_cast<linalg::FillOp>(c.init))
+      return b.create<vector::BroadcastOp>(vectorType, operand(3));
+    // The copy's loops are C's dims: compose its source map with C's indices.
+    AffineMap source = cast<linalg::GenericOp>(c.init).getIndexingMapsArray()[0];
+    SmallVector<Value> at = indices(maps[2]);
+    SmallVector<Value> where;
+    for (AffineExpr e : source.getResults())
+      where.push_back(isa<AffineDimExpr>(e) ? at[cast<AffineDimExpr>(e).getPosition()]
+                                            : index(0));
+    if (source.isFunctionOfDim(source.getNumDims() - 1)) {
+      AffineMap rowMap = AffineMap::getMultiDimIdentityMap(where.size(), b.getContext());
+      SmallVector<Value> saved = std::exchange(iv, where);
+      Value row = load(operand(3), rowMap);
+      iv = saved;
+      return row;
+    }
+    return b.create<vector::BroadcastOp>(vectorType,
+                                         b.create<memref::LoadOp>(operand(3), where));
+  }
+
   /// C[m0 .. m0 + count, n0 .. n0 + width] += A[m0.., :] * B[:, n0..] with the
   /// tile in registers across the whole reduction.
   void tile(Value m0, int64_t count, Value n0, Value mask) {
@@ -258,7 +338,7 @@ private:
     SmallVector<Value> acc;
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
-      acc.push_back(load(operand(2), maps[2]));
+      acc.push_back(initialRow(load));
     }
     auto loop = b.create<scf::ForOp>(index(0), index(c.sizes[c.kDim]), index(1), acc);
     {
@@ -317,6 +397,8 @@ struct VectorizeContractionsPass
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
       KernelEmitter(c, lanes, rows).emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
+      if (c.init)
+        c.init->erase();
     }
   }
 };

@@ -1,20 +1,22 @@
 // RUN: lepton-opt %s --lepton-parallelize-loops="min-iterations=64" | FileCheck %s
 
 // An elementwise op over 1x32x4 splits its leading loops (1 x 32 = 32 tasks,
-// at least 16): each task runs the generic on the tile at one point of them.
+// at least 16): each task runs the generic on the slices at one point of
+// them. Constants are cloned into the body, not captured.
 // A generic below the threshold stays.
 // CHECK-LABEL: func @relu
 // CHECK: %[[TASKS:.*]] = arith.constant 32 : index
-// CHECK: call @relu_loop0_parallel(%[[TASKS]], %{{.*}}, %{{.*}}, %{{.*}}) : (index, memref<1x32x4xf32>, memref<1x32x4xf32>, f32) -> ()
+// CHECK: call @relu_loop0_parallel(%[[TASKS]], %{{.*}}, %{{.*}}) {lepton.kind = "elementwise 1x32x4 (threads)"} : (index, memref<1x32x4xf32>, memref<1x32x4xf32>) -> ()
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : memref<2x2xf32>)
-// CHECK: func.func private @relu_loop0_body(%[[BEGIN:.*]]: index, %[[END:.*]]: index, %[[X:.*]]: memref<1x32x4xf32>, %[[Y:.*]]: memref<1x32x4xf32>, %[[ZERO:.*]]: f32)
+// CHECK: func.func private @relu_loop0_body(%[[BEGIN:.*]]: index, %[[END:.*]]: index, %[[X:.*]]: memref<1x32x4xf32>, %[[Y:.*]]: memref<1x32x4xf32>)
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK: scf.for %[[T:.*]] = %[[BEGIN]] to %[[END]]
 // CHECK: %[[C:.*]] = arith.remui %[[T]], %c32
 // CHECK: memref.subview %[[X]][%{{.*}}, %[[C]], 0] [1, 1, 4] [1, 1, 1]
 // CHECK: memref.subview %[[Y]][%{{.*}}, %[[C]], 0] [1, 1, 4] [1, 1, 1]
 // CHECK: linalg.generic
 // CHECK: arith.maximumf %{{.*}}, %[[ZERO]]
-// CHECK: func.func private @relu_loop0_parallel(index, memref<1x32x4xf32>, memref<1x32x4xf32>, f32)
+// CHECK: func.func private @relu_loop0_parallel(index, memref<1x32x4xf32>, memref<1x32x4xf32>)
 func.func @relu(%x: memref<1x32x4xf32>, %y: memref<1x32x4xf32>, %s: memref<2x2xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.generic {indexing_maps = [affine_map<(a, b, c) -> (a, b, c)>, affine_map<(a, b, c) -> (a, b, c)>],

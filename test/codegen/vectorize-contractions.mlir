@@ -108,7 +108,7 @@ func.func @not_kernels(%A: memref<4x8xi32>, %B: memref<8x16xi32>, %C: memref<4x1
 // CHECK-LABEL: func @rows
 // THREADS-LABEL: func @rows
 // THREADS: %[[TASKS:.*]] = arith.constant 8 : index
-// THREADS: call @rows_kernel0_parallel(%[[TASKS]], %{{.*}}, %{{.*}}, %{{.*}}) : (index, memref<48x7xf32>, memref<7x16xf32>, memref<48x16xf32>) -> ()
+// THREADS: call @rows_kernel0_parallel(%[[TASKS]], %{{.*}}, %{{.*}}, %{{.*}}) {lepton.kind = "matmul kernel 48x7x16 (threads)"} : (index, memref<48x7xf32>, memref<7x16xf32>, memref<48x16xf32>) -> ()
 // THREADS-NOT: linalg.generic
 // THREADS-LABEL: func @small
 // THREADS-NOT: call
@@ -134,6 +134,54 @@ func.func @rows(%A: memref<48x7xf32>, %B: memref<7x16xf32>, %C: memref<48x16xf32
 func.func @small(%A: memref<4x2xf32>, %B: memref<2x16xf32>, %C: memref<4x16xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
       ins(%A, %B : memref<4x2xf32>, memref<2x16xf32>) outs(%C : memref<4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// An initialization right before the kernel (a fill, or a bias broadcast
+// into C) is folded into the accumulators' start instead of a pass over C.
+// The serial kernel is one region, which leptonc --profile times whole.
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+// CHECK-LABEL: func @zero_init
+// CHECK-NOT: linalg.fill
+// CHECK: scf.execute_region
+// CHECK: %[[ZERO:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]]
+// CHECK: {lepton.kind = "matmul kernel 6x3x16"}
+func.func @zero_init(%A: memref<6x3xf32>, %B: memref<3x16xf32>, %C: memref<6x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%C : memref<6x16xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<6x3xf32>, memref<3x16xf32>) outs(%C : memref<6x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+// CHECK-LABEL: func @bias_init
+// CHECK-SAME: %[[BIAS:[^:]*]]: memref<6x1xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[B0:.*]] = memref.load %[[BIAS]]
+// CHECK: vector.broadcast %[[B0]] : f32 to vector<16xf32>
+func.func @bias_init(%A: memref<6x3xf32>, %B: memref<3x16xf32>, %bias: memref<6x1xf32>, %C: memref<6x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, 0)>, affine_map<(m, n) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%bias : memref<6x1xf32>) outs(%C : memref<6x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<6x3xf32>, memref<3x16xf32>) outs(%C : memref<6x16xf32>) {
   ^bb0(%x: f32, %y: f32, %z: f32):
     %p = arith.mulf %x, %y : f32
     %s = arith.addf %z, %p : f32
