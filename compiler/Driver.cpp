@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/BuryPointer.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -283,11 +284,18 @@ int compileModel(const CompileOptions &options) {
     for (auto slot : slots.getAsRange<ArrayAttr>())
       signature->profile.push_back({cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
 
-  llvm::LLVMContext llvmContext;
-  auto llvmModule = cpu::translateToLLVMIR(*module, llvmContext, *signature, *machine,
-                                           emit == EmitKind::SharedLibrary);
+  // The LLVM module holds every weight as a uniqued constant; tearing that
+  // down costs seconds for a large model and buys nothing in a compiler
+  // process that exits next, so the context and module are buried (clang's
+  // -disable-free does the same).
+  auto *llvmContext = new llvm::LLVMContext();
+  llvm::BuryPointer(llvmContext);
+  llvm::Module *llvmModule = cpu::translateToLLVMIR(*module, *llvmContext, *signature, *machine,
+                                                    emit == EmitKind::SharedLibrary)
+                                 .release();
   if (!llvmModule)
     return 1;
+  llvm::BuryPointer(llvmModule);
   cpu::optimize(*llvmModule, *machine, options.cpu.optLevel);
   if (emit == EmitKind::LLVM) {
     std::string text;

@@ -1,6 +1,8 @@
 //===- CPUBackend.cpp - linalg -> native code for CPUs --------------------===//
 #include "codegen/cpu/CPUBackend.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -324,6 +326,69 @@ void defineParallelKernels(llvm::Module &m) {
   }
 }
 
+/// A weight held as a blob, whose LLVM initializer is made from its bytes.
+struct BlobGlobal {
+  std::string name;
+  llvm::ArrayRef<char> bytes;
+  mlir::Type element;
+  mlir::LLVM::Linkage linkage;
+};
+
+/// Takes the blob initializers off the module's globals: MLIR's translation
+/// builds an LLVM constant per element, seconds for a model's weights, where
+/// ConstantDataArray::getRaw takes the bytes as they are.
+std::vector<BlobGlobal> detachBlobInitializers(mlir::ModuleOp module) {
+  std::vector<BlobGlobal> blobs;
+  module.walk([&](mlir::LLVM::GlobalOp global) {
+    auto resource = llvm::dyn_cast_or_null<mlir::DenseResourceElementsAttr>(
+        global.getValueOrNull());
+    if (!resource || !resource.getRawHandle().getBlob())
+      return;
+    mlir::Type element = resource.getType().getElementType();
+    if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
+      return;
+    blobs.push_back({global.getSymName().str(), resource.getRawHandle().getBlob()->getData(),
+                     element, global.getLinkage()});
+    global.removeValueAttr();
+    global.setLinkage(mlir::LLVM::Linkage::External); // a declaration until attached
+  });
+  return blobs;
+}
+
+llvm::Type *llvmElementType(mlir::Type element, llvm::LLVMContext &ctx) {
+  if (element.isF32())
+    return llvm::Type::getFloatTy(ctx);
+  if (element.isF64())
+    return llvm::Type::getDoubleTy(ctx);
+  if (element.isF16())
+    return llvm::Type::getHalfTy(ctx);
+  if (element.isBF16())
+    return llvm::Type::getBFloatTy(ctx);
+  return llvm::Type::getIntNTy(ctx, element.getIntOrFloatBitWidth());
+}
+
+/// Gives each detached global its initializer back, as one flat array.
+void attachBlobInitializers(llvm::Module &m, const std::vector<BlobGlobal> &blobs) {
+  for (const BlobGlobal &blob : blobs) {
+    llvm::GlobalVariable *old = m.getNamedGlobal(blob.name);
+    if (!old)
+      continue;
+    llvm::Type *element = llvmElementType(blob.element, m.getContext());
+    uint64_t count = blob.bytes.size() / (blob.element.getIntOrFloatBitWidth() / 8);
+    llvm::Constant *init = llvm::ConstantDataArray::getRaw(
+        llvm::StringRef(blob.bytes.data(), blob.bytes.size()), count, element);
+    bool internal = blob.linkage == mlir::LLVM::Linkage::Private ||
+                    blob.linkage == mlir::LLVM::Linkage::Internal;
+    auto *global = new llvm::GlobalVariable(
+        m, init->getType(), old->isConstant(),
+        internal ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage, init);
+    global->setAlignment(old->getAlign());
+    global->takeName(old);
+    old->replaceAllUsesWith(global);
+    old->eraseFromParent();
+  }
+}
+
 } // namespace
 
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
@@ -333,10 +398,12 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 bool exportFixedDescriptor) {
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
+  std::vector<BlobGlobal> blobs = detachBlobInitializers(module);
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, context, signature.name);
   if (!llvmModule)
     return nullptr;
+  attachBlobInitializers(*llvmModule, blobs);
   llvmModule->setTargetTriple(machine.getTargetTriple().str());
   llvmModule->setDataLayout(machine.createDataLayout());
   defineParallelKernels(*llvmModule);
