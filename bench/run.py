@@ -24,6 +24,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 
 import onnx
 
@@ -70,6 +71,25 @@ def model_flops(path):
     return 2 * total
 
 
+def compile_model(bin_dir, model, library):
+    """Runs leptonc; returns its wall time in seconds and peak memory in MB."""
+    start = time.monotonic()
+    proc = subprocess.Popen([os.path.join(bin_dir, "leptonc"), model, "-o", library, "-O3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"leptonc failed on {model}: {proc.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def header_bytes(library, macro):
+    """A byte count the artifact's header defines (WORKSPACE_BYTES, ...)."""
+    header = os.path.splitext(library)[0] + ".h"
+    with open(header) as f:
+        return int(re.search(rf"_{macro} (\d+)", f.read()).group(1))
+
+
 def lepton_time(bin_dir, library, case, runs, threads):
     out = run([os.path.join(bin_dir, "lepton-run"), library, "--inputs",
                os.path.join(case, "test_data_set_0"), "--print", "0", "--repeat", str(runs),
@@ -105,11 +125,12 @@ def main():
          os.path.join(ROOT, "bench", "peak_fma.c"), "-o", peak_bin])
     peak = float(run([peak_bin]).strip())
 
-    rows, ratios = [], {t: [] for t in threads}
+    rows, ratios, builds = [], {t: [] for t in threads}, []
     for name, case in zip(names, cases):
         library = os.path.join(args.work, f"{name}.so")
-        run([os.path.join(args.bin, "leptonc"), os.path.join(case, "model.onnx"), "-o", library,
-             "-O3"])
+        seconds, peak_mb = compile_model(args.bin, os.path.join(case, "model.onnx"), library)
+        builds.append((name, seconds, peak_mb, header_bytes(library, "WORKSPACE_BYTES"),
+                       header_bytes(library, "INTERMEDIATE_BYTES")))
         data = os.path.join(case, "test_data_set_0")
         agree = subprocess.run([os.path.join(args.bin, "lepton-run"), library, "--inputs", data,
                                 "--expect", data, "--print", "0", "--rtol", "1e-4",
@@ -157,10 +178,19 @@ def main():
         geomean = math.exp(sum(math.log(r) for r in ratios[t]) / len(ratios[t]))
         lines.append(f"Geometric mean of Lepton/ORT at {t} thread{'s' if t > 1 else ''}: "
                      f"{geomean:.2f}.")
-    if len(threads) > 1:
-        lines += ["", "Speed-up of Lepton from 1 to 2 threads: " + ", ".join(
-            f"{name} {one[2] / two[2]:.2f}x" for one, two in zip(rows[0::2], rows[1::2])
-            for name in [one[0]]) + "."] if threads == [1, 2] else []
+    lines += ["", "Compilation (`leptonc -O3`, wall time and peak resident memory) and the "
+              "workspace arena against the sum of all intermediate tensors (what the "
+              "liveness-based planner saves):", "",
+              "| model | compile s | leptonc peak MB | arena MB | intermediates MB |",
+              "| --- | --- | --- | --- | --- |"]
+    for name, seconds, peak_mb, arena, intermediates in builds:
+        lines.append(f"| {name} | {seconds:.1f} | {peak_mb:.0f} | {arena / 2**20:.2f} "
+                     f"| {intermediates / 2**20:.2f} |")
+    if threads[:2] == [1, 2]:
+        step = len(threads)
+        speedups = [f"{one[0]} {one[2] / two[2]:.2f}x"
+                    for one, two in zip(rows[0::step], rows[1::step])]
+        lines += ["", "Speed-up of Lepton from 1 to 2 threads: " + ", ".join(speedups) + "."]
     report = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(report)

@@ -38,7 +38,8 @@ def PlanWorkspace : Pass<"lepton-plan-workspace", "mlir::ModuleOp"> {
     function becomes a memref.view into a new trailing `workspace` argument
     (memref<?xi8>) at an offset chosen by liveness-based best-fit packing, so
     the generated code never calls malloc. The arena size in bytes is stored
-    as `lepton.workspace_bytes` on the function.
+    as `lepton.workspace_bytes` on the function, the sum of the buffers it
+    holds (the size without reuse) as `lepton.intermediate_bytes`.
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", "64",

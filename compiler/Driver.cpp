@@ -280,6 +280,8 @@ int compileModel(const CompileOptions &options) {
   }
   if (auto bytes = lowered->getAttrOfType<IntegerAttr>("lepton.workspace_bytes"))
     signature->workspaceBytes = bytes.getInt();
+  if (auto bytes = lowered->getAttrOfType<IntegerAttr>("lepton.intermediate_bytes"))
+    signature->intermediateBytes = bytes.getInt();
   if (auto slots = lowered->getAttrOfType<ArrayAttr>("lepton.profile"))
     for (auto slot : slots.getAsRange<ArrayAttr>())
       signature->profile.push_back({cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});

@@ -44,8 +44,11 @@ std::string renderHeader(const ModelSignature &sig, llvm::StringRef source) {
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "#define " << prefix << "_NUM_INPUTS " << sig.inputs.size() << "\n"
      << "#define " << prefix << "_NUM_OUTPUTS " << sig.outputs.size() << "\n"
-     << "/* The caller provides one arena of this size and alignment. */\n"
+     << "/* The caller provides one arena of this size and alignment. Buffers whose\n"
+     << " * lifetimes do not overlap share it: the intermediate tensors take\n"
+     << " * " << prefix << "_INTERMEDIATE_BYTES in all. */\n"
      << "#define " << prefix << "_WORKSPACE_BYTES " << sig.workspaceBytes << "\n"
+     << "#define " << prefix << "_INTERMEDIATE_BYTES " << sig.intermediateBytes << "\n"
      << "#define " << prefix << "_WORKSPACE_ALIGN " << sig.workspaceAlign << "\n\n";
   describeTensors(os, prefix, "input", sig.inputs);
   describeTensors(os, prefix, "output", sig.outputs);

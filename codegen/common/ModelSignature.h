@@ -25,6 +25,7 @@ struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
   uint64_t workspaceBytes = 0;
   uint64_t workspaceAlign = 64;
+  uint64_t intermediateBytes = 0; // all intermediate buffers, before reuse
   /// For `leptonc --profile`: the ONNX nodes and kind of each timed operation.
   std::vector<std::pair<std::string, std::string>> profile;
 };

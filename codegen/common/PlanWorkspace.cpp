@@ -132,6 +132,10 @@ struct PlanWorkspacePass : lepton::impl::PlanWorkspaceBase<PlanWorkspacePass> {
       buf.alloc.erase();
     }
     func->setAttr("lepton.workspace_bytes", b.getI64IntegerAttr(total));
+    int64_t unshared = 0; // what the buffers would take without reuse
+    for (const Buffer &buf : buffers)
+      unshared += buf.bytes;
+    func->setAttr("lepton.intermediate_bytes", b.getI64IntegerAttr(unshared));
     return success();
   }
 };

@@ -2,9 +2,10 @@
 
 // Buffers with disjoint lifetimes share arena bytes; live ones do not.
 // %a (4 KiB) dies when %c is born, so %c reuses offset 0; %b overlaps both.
+// Without reuse the three would take 12 KiB.
 // CHECK-LABEL: func @chain
 // CHECK-SAME: %[[WS:[a-z0-9]+]]: memref<8192xi8> {lepton.workspace}
-// CHECK-SAME: attributes {lepton.workspace_bytes = 8192 : i64}
+// CHECK-SAME: attributes {lepton.intermediate_bytes = 12288 : i64, lepton.workspace_bytes = 8192 : i64}
 func.func @chain(%in: memref<1024xf32>, %out: memref<1024xf32>) {
   // CHECK-NOT: memref.alloc
   // CHECK: %[[C0:.*]] = arith.constant 0 : index
