@@ -92,21 +92,26 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
   let summary = "Register-tiled vector kernels for float matmul-like linalg.generic ops";
   let description = [{
     Runs after bufferization on linalg.generic ops computing
-    C[..., m, n] += A[..., m, k] * B[..., k, n] (matmuls, batched matmuls,
-    convolutions in im2col form, Gemm): any number of outer loops, one
-    reduction loop, and an innermost output dim n that is contiguous in C and B.
-    Each becomes a register-blocked kernel: a tile of `rows` x 2 vectors of C
-    stays in registers while the reduction runs, each step loading one row of
-    B and broadcasting one element of A per row into a fused multiply-add
-    (the BLIS/MLAS microkernel shape). Tiles are ordered n-outer so a panel
-    of B stays in cache across all rows; a partial last column tile uses
-    masked loads and stores. Each output still sums its products in reduction
-    order. Other generics are left for convert-linalg-to-loops.
+    C[..., m, n] += A[...] * B[..., s * n + ...] (matmuls, batched matmuls,
+    convolutions in im2col form, Gemm, and depthwise convolutions, whose B
+    index is a window): any number of outer and reduction loops, and an
+    innermost output dim n that B reads along its contiguous innermost dim,
+    s elements apart. Each becomes a register-blocked kernel: a tile of
+    `rows` x 2 vectors of C stays in registers while the reductions run,
+    each step loading one row of B (for s > 1 a contiguous stretch of which a
+    shuffle keeps every s-th element) and broadcasting one element of A per
+    row into a fused multiply-add (the BLIS/MLAS microkernel shape). Tiles
+    are ordered n-outer so a panel of B stays in cache across all rows; a
+    partial last column tile uses masked loads and stores. A fill or bias
+    broadcast right before the kernel becomes its accumulators' start. Each
+    output still sums its products in reduction order. Other generics are
+    left for convert-linalg-to-loops.
 
-    With `threads`, a kernel of at least `parallel-min-flops` whose row (else
-    column) tiles number at least 8 is outlined into `<func>_kernel<i>_body`
-    (a range of those tiles) and replaced by a call of `<func>_kernel<i>_parallel`,
-    which the artifact writer defines as a call of lepton_parallel_for.
+    With `threads`, a kernel of at least `parallel-min-flops` whose row tiles,
+    else column tiles, else an outer loop number at least 8 is outlined into
+    `<func>_kernel<i>_body` (a range of those) and replaced by a call of
+    `<func>_kernel<i>_parallel`, which the artifact writer defines as a call
+    of lepton_parallel_for.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", "256",
@@ -119,7 +124,8 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
            "smallest kernel, in floating-point operations, worth splitting">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
-                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
+                           "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+                           "mlir::affine::AffineDialect"];
 }
 
 def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {

@@ -35,7 +35,9 @@ struct Contraction {
   linalg::GenericOp op;
   unsigned a, b;                // input operand numbers of A and B
   std::optional<unsigned> mDim; // the rows of a tile; none for vector x matrix
-  unsigned nDim, kDim;          // vectorized columns, reduction
+  unsigned nDim;                // vectorized columns
+  SmallVector<unsigned> kDims;  // reductions, outermost first
+  int64_t bStride = 1;          // B's innermost index is bStride * n + (no n)
   SmallVector<unsigned> outerDims;
   SmallVector<int64_t> sizes;
   /// The op right before that only initializes C (a fill, or a broadcast
@@ -91,6 +93,23 @@ bool isMultiplyAccumulate(linalg::GenericOp op) {
   return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
 }
 
+/// The coefficient s when `e` is s * d + (an expression without d), s > 0.
+std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned d, unsigned numDims) {
+  MLIRContext *ctx = e.getContext();
+  SmallVector<AffineExpr> at(numDims, getAffineConstantExpr(0, ctx));
+  auto valueAt = [&](int64_t x) -> std::optional<int64_t> {
+    at[d] = getAffineConstantExpr(x, ctx);
+    auto c = dyn_cast<AffineConstantExpr>(simplifyAffineExpr(e.replaceDims(at), 0, 0));
+    return c ? std::optional<int64_t>(c.getValue()) : std::nullopt;
+  };
+  std::optional<int64_t> v0 = valueAt(0), v1 = valueAt(1);
+  if (!v0 || !v1 || *v1 - *v0 <= 0)
+    return std::nullopt;
+  int64_t s = *v1 - *v0;
+  AffineExpr rest = simplifyAffineExpr(e - getAffineDimExpr(d, ctx) * s, numDims, 0);
+  return rest.isFunctionOfDim(d) ? std::nullopt : std::optional<int64_t>(s);
+}
+
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !isMultiplyAccumulate(op))
@@ -98,41 +117,43 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   Type et = getElementTypeOrSelf(op.getDpsInits()[0].getType());
   if (!et.isF32() && !et.isF64())
     return std::nullopt;
-  Contraction c{op, 0, 1, std::nullopt, 0, 0, {}, op.getStaticLoopRanges()};
+  Contraction c{op, 0, 1, std::nullopt, 0, {}, 1, {}, op.getStaticLoopRanges()};
   if (llvm::any_of(c.sizes, ShapedType::isDynamic))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  for (AffineMap map : maps)
-    if (!llvm::all_of(map.getResults(), isDimOrZero))
-      return std::nullopt;
-  auto innermost = [](AffineMap map) -> std::optional<unsigned> {
-    if (map.getNumResults() == 0)
-      return std::nullopt;
-    if (auto d = dyn_cast<AffineDimExpr>(map.getResults().back()))
-      return d.getPosition();
+  // C is indexed by loops; A and B by any affine function of them (windows).
+  if (!llvm::all_of(maps[2].getResults(), isDimOrZero))
     return std::nullopt;
-  };
-  // n: the output's innermost dim, which B must also walk innermost.
-  std::optional<unsigned> n = innermost(maps[2]);
+  std::optional<unsigned> n;
+  if (maps[2].getNumResults() > 0)
+    if (auto d = dyn_cast<AffineDimExpr>(maps[2].getResults().back()))
+      n = d.getPosition();
   if (!n)
     return std::nullopt;
   if (maps[0].isFunctionOfDim(*n))
     std::swap(c.a, c.b);
   AffineMap mapA = maps[c.a], mapB = maps[c.b], mapC = maps[2];
-  if (mapA.isFunctionOfDim(*n) || innermost(mapB) != n)
+  // n: the output's innermost dim, which B walks innermost (s elements apart).
+  if (mapA.isFunctionOfDim(*n) || mapB.getNumResults() == 0)
+    return std::nullopt;
+  for (AffineExpr e : mapB.getResults().drop_back())
+    if (e.isFunctionOfDim(*n))
+      return std::nullopt;
+  std::optional<int64_t> stride = linearCoefficient(mapB.getResults().back(), *n, c.sizes.size());
+  if (!stride)
     return std::nullopt;
   c.nDim = *n;
-  std::optional<unsigned> k;
+  c.bStride = *stride;
   std::optional<int64_t> mPosition;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (unsigned d = 0; d < c.sizes.size(); ++d) {
     bool inA = mapA.isFunctionOfDim(d), inB = mapB.isFunctionOfDim(d), inC = mapC.isFunctionOfDim(d);
     if (d == *n)
       continue;
-    if (!inC) { // a reduction loop: the one k
-      if (k || !inA || !inB || iterators[d] != utils::IteratorType::reduction)
+    if (!inC) { // a reduction loop
+      if (iterators[d] != utils::IteratorType::reduction)
         return std::nullopt;
-      k = d;
+      c.kDims.push_back(d);
       continue;
     }
     if (iterators[d] != utils::IteratorType::parallel)
@@ -147,9 +168,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       }
     }
   }
-  if (!k)
+  if (c.kDims.empty())
     return std::nullopt;
-  c.kDim = *k;
   if (c.mDim)
     llvm::erase(c.outerDims, *c.mDim);
   // Vector loads and stores need unit stride along n.
@@ -186,18 +206,27 @@ public:
   /// writer defines `name`_parallel (see CPUBackend.cpp).
   void emit(bool threads, StringRef name) {
     int64_t perThread = 4; // tiles per thread below which threads do not pay
-    split = !threads || !outlinable()    ? Split::None
+    // Failing rows and columns (a depthwise convolution has one row and
+    // few columns), an outer loop (its channels) is split.
+    auto outer =
+        llvm::find_if(c.outerDims, [&](unsigned d) { return c.sizes[d] >= 2 * perThread; });
+    split = !threads || !outlinable()      ? Split::None
             : rowTasks >= 2 * perThread    ? Split::Rows
             : columnTasks >= 2 * perThread ? Split::Columns
+            : outer != c.outerDims.end()   ? Split::Outer
                                            : Split::None;
-    int64_t tasks = split == Split::Rows ? rowTasks : columnTasks;
+    if (split == Split::Outer)
+      splitDim = *outer;
+    int64_t tasks = split == Split::Rows      ? rowTasks
+                    : split == Split::Columns ? columnTasks
+                                              : c.sizes[splitDim];
     std::string shape;
     llvm::raw_string_ostream os(shape);
     llvm::interleave(c.sizes, os, "x");
     if (split == Split::None) {
       // One op, so that leptonc --profile times the kernel as a whole.
       auto region = b.create<scf::ExecuteRegionOp>(TypeRange{});
-      region->setAttr(lepton::cpu::kKindAttr, b.getStringAttr("matmul kernel " + shape));
+      region->setAttr(lepton::cpu::kKindAttr, b.getStringAttr(kernelKind() + " " + shape));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&region.getRegion().emplaceBlock());
       taskBegin = index(0);
@@ -215,11 +244,19 @@ public:
           outerLoops(0);
         });
     call->setAttr(lepton::cpu::kKindAttr,
-                  b.getStringAttr("matmul kernel " + shape + " (threads)"));
+                  b.getStringAttr(kernelKind() + " " + shape + " (threads)"));
   }
 
 private:
-  enum class Split { None, Rows, Columns };
+  enum class Split { None, Rows, Columns, Outer };
+
+  /// A plain matmul reads B by row; a window kernel (a depthwise
+  /// convolution) reads shifted or strided rows.
+  std::string kernelKind() {
+    bool plain = c.kDims.size() == 1 && c.bStride == 1 &&
+                 isa<AffineDimExpr>(maps[c.b].getResults().back());
+    return plain ? "matmul kernel" : "window kernel";
+  }
 
   bool outlinable() { return llvm::all_of(operands, lepton::cpu::canCapture); }
 
@@ -253,19 +290,35 @@ private:
     return {lb, ub};
   }
 
+  /// The value of `e` at the current loop values (only the loops it uses
+  /// need to have one).
+  Value evaluate(AffineExpr e) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      return iv[d.getPosition()];
+    if (auto constant = dyn_cast<AffineConstantExpr>(e))
+      return index(constant.getValue());
+    SmallVector<AffineExpr> renamed;
+    SmallVector<Value> used;
+    for (unsigned d = 0; d < iv.size(); ++d) {
+      renamed.push_back(getAffineDimExpr(used.size(), b.getContext()));
+      if (e.isFunctionOfDim(d))
+        used.push_back(iv[d]);
+    }
+    return b.create<affine::AffineApplyOp>(
+        AffineMap::get(used.size(), 0, e.replaceDims(renamed)), used);
+  }
+
   SmallVector<Value> indices(AffineMap map) {
-    SmallVector<Value> result;
-    for (AffineExpr e : map.getResults())
-      result.push_back(isa<AffineDimExpr>(e) ? iv[cast<AffineDimExpr>(e).getPosition()]
-                                             : index(0));
-    return result;
+    return llvm::map_to_vector(map.getResults(), [&](AffineExpr e) { return evaluate(e); });
   }
   Value operand(unsigned i) { return operands[i]; }
 
   void outerLoops(size_t depth) {
     if (depth < c.outerDims.size()) {
       unsigned d = c.outerDims[depth];
-      forLoop(index(0), index(c.sizes[d]), 1, [&](Value v) {
+      bool splitHere = split == Split::Outer && d == splitDim;
+      forLoop(splitHere ? taskBegin : index(0), splitHere ? taskEnd : index(c.sizes[d]), 1,
+              [&](Value v) {
         iv[d] = v;
         outerLoops(depth + 1);
       });
@@ -340,27 +393,56 @@ private:
       setRow(r);
       acc.push_back(initialRow(load));
     }
-    auto loop = b.create<scf::ForOp>(index(0), index(c.sizes[c.kDim]), index(1), acc);
-    {
+    // B's row: contiguous, or every bStride-th element of a contiguous
+    // stretch (a strided window), picked by a shuffle (gathers are slow on
+    // many x86 cores). The stretch is masked to the end of B's row.
+    auto loadRow = [&]() -> Value {
+      if (c.bStride == 1)
+        return load(operand(c.b), maps[c.b]);
+      int64_t width = vectorType.getNumElements(), wide = width * c.bStride;
+      auto wideType = VectorType::get({wide}, vectorType.getElementType());
+      SmallVector<Value> at = indices(maps[c.b]);
+      auto bType = cast<MemRefType>(operand(c.b).getType());
+      Value available = b.create<arith::SubIOp>(index(bType.getShape().back()), at.back());
+      Value inRow = b.create<vector::CreateMaskOp>(VectorType::get({wide}, b.getI1Type()),
+                                                   ValueRange{available});
+      Value zeros = b.create<arith::ConstantOp>(
+          wideType, DenseElementsAttr::get(wideType, b.getZeroAttr(wideType.getElementType())));
+      Value stretch = b.create<vector::MaskedLoadOp>(wideType, operand(c.b), at, inRow, zeros);
+      SmallVector<int64_t> picks;
+      for (int64_t i = 0; i < width; ++i)
+        picks.push_back(i * c.bStride);
+      return b.create<vector::ShuffleOp>(stretch, stretch, picks);
+    };
+    // One loop per reduction dim, the accumulators carried through all.
+    std::function<SmallVector<Value>(size_t, ValueRange)> reduce =
+        [&](size_t depth, ValueRange current) -> SmallVector<Value> {
+      if (depth == c.kDims.size()) {
+        Value row = loadRow();
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < count; ++r) {
+          setRow(r);
+          Value x = b.create<memref::LoadOp>(operand(c.a), indices(maps[c.a]));
+          Value splat = b.create<vector::BroadcastOp>(vectorType, x);
+          next.push_back(b.create<vector::FMAOp>(splat, row, current[r]));
+        }
+        return next;
+      }
+      unsigned d = c.kDims[depth];
+      auto loop = b.create<scf::ForOp>(index(0), index(c.sizes[d]), index(1), current);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
-      iv[c.kDim] = loop.getInductionVar();
-      Value row = load(operand(c.b), maps[c.b]);
-      SmallVector<Value> next;
-      for (int64_t r = 0; r < count; ++r) {
-        setRow(r);
-        Value x = b.create<memref::LoadOp>(operand(c.a), indices(maps[c.a]));
-        Value splat = b.create<vector::BroadcastOp>(vectorType, x);
-        next.push_back(b.create<vector::FMAOp>(splat, row, loop.getRegionIterArg(r)));
-      }
-      b.create<scf::YieldOp>(next);
-    }
+      iv[d] = loop.getInductionVar();
+      b.create<scf::YieldOp>(reduce(depth + 1, loop.getRegionIterArgs()));
+      return loop.getResults();
+    };
+    SmallVector<Value> result = reduce(0, acc);
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
       if (mask)
-        b.create<vector::MaskedStoreOp>(operand(2), indices(maps[2]), mask, loop.getResult(r));
+        b.create<vector::MaskedStoreOp>(operand(2), indices(maps[2]), mask, result[r]);
       else
-        b.create<vector::StoreOp>(loop.getResult(r), operand(2), indices(maps[2]));
+        b.create<vector::StoreOp>(result[r], operand(2), indices(maps[2]));
     }
   }
 
@@ -372,7 +454,8 @@ private:
   VectorType vectorType;
   int64_t tileRows, rowTasks, columnTasks;
   Split split = Split::None;
-  Value taskBegin, taskEnd; // the range of tiles along the split
+  unsigned splitDim = 0;    // with Split::Outer
+  Value taskBegin, taskEnd; // the range of tiles (or outer indices) along the split
 };
 
 struct VectorizeContractionsPass

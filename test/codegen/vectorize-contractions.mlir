@@ -189,3 +189,35 @@ func.func @bias_init(%A: memref<6x3xf32>, %B: memref<3x16xf32>, %bias: memref<6x
   }
   return
 }
+
+// -----
+
+// A depthwise convolution (stride 2, 3x3 window) is a window kernel: one
+// loop per reduction dim carrying the accumulators, B's row read as a
+// contiguous stretch masked to the row's end, of which a shuffle keeps every
+// second element. With threads, its channels (an outer loop) are split.
+// CHECK-LABEL: func @depthwise
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: affine.apply
+// CHECK: %[[STRETCH:.*]] = vector.maskedload %{{.*}} : memref<1x8x9x9xf32>, vector<32xi1>, vector<32xf32> into vector<32xf32>
+// CHECK: vector.shuffle %[[STRETCH]], %[[STRETCH]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] : vector<32xf32>, vector<32xf32>
+// CHECK: vector.fma
+// CHECK: vector.maskedstore
+// CHECK: {lepton.kind = "window kernel 1x8x4x3x3x4"}
+// THREADS-LABEL: func @depthwise
+// THREADS: call @depthwise_kernel0_parallel(%c8
+func.func @depthwise(%x: memref<1x8x9x9xf32>, %w: memref<8x3x3xf32>, %y: memref<1x8x4x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh * 2 + kh, ow * 2 + kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (c, kh, kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%x, %w : memref<1x8x9x9xf32>, memref<8x3x3xf32>) outs(%y : memref<1x8x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
