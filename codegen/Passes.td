@@ -103,8 +103,11 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     row into a fused multiply-add (the BLIS/MLAS microkernel shape). Tiles
     are ordered n-outer so a panel of B stays in cache across all rows; a
     partial last column tile uses masked loads and stores. A fill or bias
-    broadcast right before the kernel becomes its accumulators' start. Each
-    output still sums its products in reduction order. Other generics are
+    broadcast right before the kernel becomes its accumulators' start; an
+    elementwise op right after that reads only C (an activation such as Relu
+    or Clip, through reshapes) is applied to the accumulators before they are
+    stored to its output, unless that output shares arena bytes with A or B.
+    Each output still sums its products in reduction order. Other generics are
     left for convert-linalg-to-loops.
 
     With `threads`, a kernel of at least `parallel-min-flops` whose row tiles,

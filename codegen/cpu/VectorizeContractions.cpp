@@ -10,6 +10,9 @@
 #include "codegen/Passes.h"
 #include "codegen/cpu/ParallelOutline.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -44,7 +47,97 @@ struct Contraction {
   /// copy of a bias): the kernel starts its accumulators from its source
   /// instead, saving a pass over C.
   Operation *init = nullptr;
+  /// The elementwise op right after that only transforms C (an activation):
+  /// the kernel applies it to its accumulators and stores the result to its
+  /// output, saving two passes; C itself is still written when `keepC`.
+  linalg::GenericOp epilogue;
+  bool keepC = true;
 };
+
+/// Whether every use of `v`, also through views of it, is one of `allowed`.
+bool onlyUsedBy(Value v, const SmallPtrSetImpl<Operation *> &allowed) {
+  for (Operation *user : v.getUsers()) {
+    if (allowed.contains(user))
+      continue;
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (!view || view.getViewSource() != v || !onlyUsedBy(user->getResult(0), allowed))
+      return false;
+  }
+  return true;
+}
+
+/// The buffer `v` is a whole view of: through reshapes up to an arena buffer
+/// (memref.view) or an argument.
+Value rootOf(Value v) {
+  while (auto reshape = v.getDefiningOp<ViewLikeOpInterface>()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(reshape))
+      break;
+    v = reshape.getViewSource();
+  }
+  return v;
+}
+
+/// Whether two buffers may share bytes: the same buffer, or arena views
+/// whose planned ranges overlap (arguments are distinct buffers).
+bool mayOverlap(Value x, Value y) {
+  x = rootOf(x);
+  y = rootOf(y);
+  if (x == y)
+    return true;
+  auto range = [](Value v) -> std::optional<std::pair<int64_t, int64_t>> {
+    auto view = v.getDefiningOp<memref::ViewOp>();
+    if (!view)
+      return std::nullopt;
+    std::optional<int64_t> shift = getConstantIntValue(view.getByteShift());
+    auto type = cast<MemRefType>(v.getType());
+    if (!shift || !type.hasStaticShape())
+      return std::pair<int64_t, int64_t>{0, INT64_MAX};
+    return std::pair<int64_t, int64_t>{
+        *shift, *shift + type.getNumElements() * type.getElementTypeBitWidth() / 8};
+  };
+  auto rx = range(x), ry = range(y);
+  if (!rx || !ry)
+    return false;
+  return rx->first < ry->second && ry->first < rx->second;
+}
+
+bool isContiguous(Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  return type.hasStaticShape() && type.getLayout().isIdentity();
+}
+
+/// `op` if it reads only `c` (or a reshape of it), all of it, and maps each
+/// element through elementwise arithmetic and constants into a contiguous
+/// output as large as C, element i to element i.
+linalg::GenericOp fusableEpilogue(Operation *op, Value c) {
+  auto g = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!g || !g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 ||
+      g.getNumDpsInits() != 1 || g.getNumParallelLoops() != g.getNumLoops() ||
+      !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+    return {};
+  Value in = g.getDpsInputs()[0], out = g.getDpsInits()[0];
+  if (!isContiguous(c) || !isContiguous(in) || !isContiguous(out) || rootOf(in) != rootOf(c) ||
+      cast<MemRefType>(in.getType()).getNumElements() !=
+          cast<MemRefType>(c.getType()).getNumElements() ||
+      cast<MemRefType>(out.getType()).getShape() != cast<MemRefType>(in.getType()).getShape())
+    return {};
+  Block &body = g.getRegion().front();
+  if (!body.getArgument(1).use_empty())
+    return {};
+  for (Operation &inner : body.without_terminator()) {
+    if (inner.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    if (!OpTrait::hasElementwiseMappableTraits(&inner) || inner.getNumResults() != 1)
+      return {};
+    for (Value v : inner.getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if (v != body.getArgument(0) && !(def && def->getBlock() == &body) &&
+          !(def && def->hasTrait<OpTrait::ConstantLike>()))
+        return {};
+    }
+  }
+  return g;
+}
 
 /// `op` if it writes all of `c` from a scalar (linalg.fill) or from one input
 /// through a map the kernel can load a row from (a broadcast bias), and
@@ -181,6 +274,34 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   while (previous && (isPure(previous) || isa<ViewLikeOpInterface>(previous)))
     previous = previous->getPrevNode();
   c.init = fusableInit(previous, op.getDpsInits()[0]);
+  Operation *next = op->getNextNode();
+  while (next && isPure(next))
+    next = next->getNextNode();
+  c.epilogue = fusableEpilogue(next, op.getDpsInits()[0]);
+  // Its output must be computable before the kernel (views only).
+  std::function<bool(Value)> available = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    return !def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op) ||
+           (isPure(def) && llvm::all_of(def->getOperands(), available));
+  };
+  // The kernel writes the epilogue's output while it still reads A and B
+  // (the planner may have given that output their bytes, as they die here).
+  if (c.epilogue &&
+      (!available(c.epilogue.getDpsInits()[0]) ||
+       llvm::any_of(op.getDpsInputs(), [&](Value in) {
+         return mayOverlap(in, c.epilogue.getDpsInits()[0]);
+       })))
+    c.epilogue = {};
+  if (c.epilogue) {
+    // C need not be written when the epilogue overwrites it in place, or
+    // when nothing else reads the arena buffer it lives in.
+    Value root = rootOf(op.getDpsInits()[0]);
+    SmallPtrSet<Operation *, 4> users = {op, c.epilogue};
+    if (c.init)
+      users.insert(c.init);
+    c.keepC = rootOf(c.epilogue.getDpsInits()[0]) != root &&
+              !(root.getDefiningOp<memref::ViewOp>() && onlyUsedBy(root, users));
+  }
   return c;
 }
 
@@ -194,6 +315,10 @@ public:
     operands = llvm::to_vector(c.op->getOperands());
     if (c.init) // operand 3: the fill value or the copied source
       operands.push_back(c.init->getOperand(0));
+    if (c.epilogue) { // the last operand: the epilogue's output
+      epilogueOutput = operands.size();
+      operands.push_back(c.epilogue.getDpsInits()[0]);
+    }
     int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
     tileRows = std::min(rows, m);
     rowTasks = llvm::divideCeil(m, tileRows);
@@ -437,13 +562,59 @@ private:
       return loop.getResults();
     };
     SmallVector<Value> result = reduce(0, acc);
+    auto store = [&](Value value, Value memref) {
+      if (mask)
+        b.create<vector::MaskedStoreOp>(memref, indices(maps[2]), mask, value);
+      else
+        b.create<vector::StoreOp>(value, memref, indices(maps[2]));
+    };
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
-      if (mask)
-        b.create<vector::MaskedStoreOp>(operand(2), indices(maps[2]), mask, result[r]);
-      else
-        b.create<vector::StoreOp>(result[r], operand(2), indices(maps[2]));
+      if (c.keepC)
+        store(result[r], operand(2));
+      if (c.epilogue)
+        store(applyEpilogue(result[r]), epilogueView());
     }
+  }
+
+  /// The epilogue's output seen with C's shape: element i of C lands on its
+  /// element i, both being contiguous.
+  Value epilogueView() {
+    Value out = operand(epilogueOutput);
+    auto cType = cast<MemRefType>(operand(2).getType());
+    if (cast<MemRefType>(out.getType()).getShape() == cType.getShape())
+      return out;
+    SmallVector<int64_t> strides = computeStrides(cType.getShape());
+    return b.create<memref::ReinterpretCastOp>(cType, out, 0, cType.getShape(), strides);
+  }
+
+  /// The epilogue's body on a vector of accumulators: each elementwise op on
+  /// vectors, constants broadcast.
+  Value applyEpilogue(Value acc) {
+    Block &body = c.epilogue.getRegion().front();
+    IRMapping mapping;
+    mapping.map(body.getArgument(0), acc);
+    auto vectorOf = [&](Value scalar) -> Value {
+      if (Value mapped = mapping.lookupOrNull(scalar))
+        return mapped;
+      // A constant, from inside the body or above it.
+      Operation *constant = b.clone(*scalar.getDefiningOp());
+      Value splat = b.create<vector::BroadcastOp>(
+          VectorType::get(vectorType.getShape(), scalar.getType()), constant->getResult(0));
+      mapping.map(scalar, splat);
+      return splat;
+    };
+    for (Operation &inner : body.without_terminator()) {
+      if (inner.hasTrait<OpTrait::ConstantLike>())
+        continue;
+      OperationState state(b.getLoc(), inner.getName());
+      for (Value v : inner.getOperands())
+        state.addOperands(vectorOf(v));
+      state.addTypes(VectorType::get(vectorType.getShape(), inner.getResult(0).getType()));
+      state.addAttributes(inner.getAttrs());
+      mapping.map(inner.getResult(0), b.create(state)->getResult(0));
+    }
+    return vectorOf(body.getTerminator()->getOperand(0));
   }
 
   Contraction c;
@@ -456,7 +627,19 @@ private:
   Split split = Split::None;
   unsigned splitDim = 0;    // with Split::Outer
   Value taskBegin, taskEnd; // the range of tiles (or outer indices) along the split
+  unsigned epilogueOutput = 0;
 };
+
+/// Moves the pure ops `v` is computed by (an epilogue output's reshapes)
+/// above `point` when they come after it in its block.
+void hoistAbove(Value v, Operation *point) {
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != point->getBlock() || def->isBeforeInBlock(point))
+    return;
+  for (Value operand : def->getOperands())
+    hoistAbove(operand, point);
+  def->moveBefore(point);
+}
 
 struct VectorizeContractionsPass
     : lepton::impl::VectorizeContractionsBase<VectorizeContractionsPass> {
@@ -478,10 +661,14 @@ struct VectorizeContractionsPass
       int64_t lanes = std::max<int64_t>(1, vectorBits / bits);
       // Two vectors per row; keep a few registers for B's row and the splat.
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
+      if (c.epilogue)
+        hoistAbove(c.epilogue.getDpsInits()[0], c.op);
       KernelEmitter(c, lanes, rows).emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
       if (c.init)
         c.init->erase();
+      if (c.epilogue)
+        c.epilogue.erase();
     }
   }
 };

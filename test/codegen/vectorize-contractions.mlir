@@ -221,3 +221,65 @@ func.func @depthwise(%x: memref<1x8x9x9xf32>, %w: memref<8x3x3xf32>, %y: memref<
   }
   return
 }
+
+// -----
+
+// An activation right after the kernel, reading C through a reshape, is
+// applied to the accumulators and stored straight to its output (seen with
+// C's shape); C, an arena buffer nothing else reads, is not written. An
+// activation whose output overlaps the kernel's inputs in the arena is left
+// alone: the kernel would overwrite B while reading it.
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+// CHECK-LABEL: func @relu_epilogue
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: %[[RELU:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[OUT:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [4, 16], strides: [16, 1]
+// CHECK: vector.store %[[RELU]], %[[OUT]]
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func @overlapping_epilogue
+// CHECK: scf.execute_region
+// CHECK: linalg.generic
+func.func @relu_epilogue(%A: memref<4x3xf32>, %B: memref<3x16xf32>, %arena: memref<1024xi8>, %y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %C = memref.view %arena[%c0][] : memref<1024xi8> to memref<4x16xf32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<4x3xf32>, memref<3x16xf32>) outs(%C : memref<4x16xf32>) {
+  ^bb0(%x: f32, %w: f32, %z: f32):
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  %flat = memref.collapse_shape %C [[0, 1]] : memref<4x16xf32> into memref<64xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%flat : memref<64xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @overlapping_epilogue(%A: memref<4x3xf32>, %arena: memref<1024xi8>) {
+  %c0 = arith.constant 0 : index
+  %c256 = arith.constant 256 : index
+  %B = memref.view %arena[%c0][] : memref<1024xi8> to memref<3x16xf32>
+  %C = memref.view %arena[%c256][] : memref<1024xi8> to memref<4x16xf32>
+  %Y = memref.view %arena[%c0][] : memref<1024xi8> to memref<4x16xf32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<4x3xf32>, memref<3x16xf32>) outs(%C : memref<4x16xf32>) {
+  ^bb0(%x: f32, %w: f32, %z: f32):
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%C : memref<4x16xf32>) outs(%Y : memref<4x16xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
