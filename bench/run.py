@@ -164,7 +164,10 @@ def main():
         f"(below 1: Lepton is faster). GFLOP/s counts the multiply-adds of Conv, Gemm, MatMul "
         f"and recurrent layers whose shapes ONNX shape inference knows (a lower bound where "
         f"an export's reshapes are not constant-folded, as in the BERT model); the FP32 FMA "
-        f"peak of one core, measured by `bench/peak_fma.c`, is {peak:.0f} GFLOP/s.",
+        f"peak of one core, measured by `bench/peak_fma.c`, is {peak:.0f} GFLOP/s (the "
+        f"percentage is of that times the thread count). Lepton runs with `lepton-run "
+        f"--threads N`; `leptonc --profile` and `lepton-run --profile` show where its time "
+        f"goes per ONNX node (docs/performance-analysis.md).",
         "",
         "| model | threads | Lepton median ms | Lepton p90 ms | ORT median ms | ORT p90 ms "
         "| Lepton/ORT | Lepton GFLOP/s (% of peak) | outputs agree |",
@@ -172,7 +175,7 @@ def main():
     ]
     for name, t, lm, lp, om, op, ratio, gflops, agree in rows:
         lines.append(f"| {name} | {t} | {lm:.3f} | {lp:.3f} | {om:.3f} | {op:.3f} | {ratio:.2f} "
-                     f"| {gflops:.1f} ({100 * gflops / peak:.1f}%) | {'yes' if agree else 'NO'} |")
+                     f"| {gflops:.1f} ({100 * gflops / (peak * t):.1f}%) | {'yes' if agree else 'NO'} |")
     lines.append("")
     for t in threads:
         geomean = math.exp(sum(math.log(r) for r in ratios[t]) / len(ratios[t]))

@@ -145,7 +145,7 @@ def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {
     lepton_parallel_for.
   }];
   let options = [
-    Option<"minIterations", "min-iterations", "int64_t", "32768",
+    Option<"minIterations", "min-iterations", "int64_t", "131072",
            "smallest generic, in loop iterations, worth splitting">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
