@@ -135,10 +135,12 @@ def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {
   let summary = "Run large linalg.generic ops on the runtime's thread pool";
   let description = [{
     Runs after lepton-vectorize-contractions, on the generics it left (copies
-    such as im2col windows, elementwise ops, depthwise convolutions, pooling,
-    reductions). A generic in a function's top level with at least
+    such as im2col windows and padding, elementwise ops, pooling, reductions;
+    named linalg ops are generalized first). A generic in a function's top level with at least
     `min-iterations` iterations, static shapes and operands that can cross a
-    function boundary is split over its leading parallel loops into at least
+    function boundary (views that cannot, such as the strided interior of a
+    padded buffer, are rebuilt inside over their captured source) is split
+    over its leading parallel loops into at least
     16 tasks; each task runs the generic on its operands' slices at one point
     of those loops (which must index the operands only as themselves), in
     `<func>_loop<i>_body`, which `<func>_loop<i>_parallel` hands to

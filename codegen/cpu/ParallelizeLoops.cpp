@@ -2,7 +2,10 @@
 #include "codegen/Passes.h"
 #include "codegen/cpu/ParallelOutline.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace lepton {
@@ -46,12 +49,23 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
   using ParallelizeLoopsBase::ParallelizeLoopsBase;
 
   void runOnOperation() override {
+    // Named ops (the fills and copies of padding, transposes) are split as
+    // their generic form.
     SmallVector<linalg::GenericOp> candidates;
+    IRRewriter rewriter(&getContext());
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (!func.isExternal() && !func.getSymName().ends_with("_body"))
-        for (Operation &op : func.getBody().front())
-          if (auto generic = dyn_cast<linalg::GenericOp>(&op))
-            candidates.push_back(generic);
+        for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
+          auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
+          if (!linalgOp)
+            continue;
+          rewriter.setInsertionPoint(&op);
+          FailureOr<linalg::GenericOp> generic =
+              isa<linalg::GenericOp>(op) ? cast<linalg::GenericOp>(op)
+                                         : linalg::generalizeNamedOp(rewriter, linalgOp);
+          if (succeeded(generic))
+            candidates.push_back(*generic);
+        }
     OpBuilder b(&getContext());
     for (auto [i, op] : llvm::enumerate(candidates)) {
       SmallVector<int64_t> sizes = op.getStaticLoopRanges();
@@ -64,18 +78,30 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
       if (iterations < minIterations || split == 0)
         continue;
       // Constants the body uses are cloned into the task, where LLVM can
-      // fold them (a Clip's bounds); other values are captured.
-      SetVector<Value> captured(op->getOperands().begin(), op->getOperands().end()), above;
-      getUsedValuesDefinedAbove(op->getRegions(), above);
-      SmallVector<Operation *> constants;
-      for (Value v : above) {
+      // fold them (a Clip's bounds), and so are views that cannot cross the
+      // boundary (the strided interior of a padded buffer) over their
+      // captured source; other values are captured.
+      SetVector<Value> captured;
+      SetVector<Operation *> cloned; // constants and views, operands first
+      std::function<bool(Value)> capture = [&](Value v) {
         Operation *def = v.getDefiningOp();
-        if (def && def->hasTrait<OpTrait::ConstantLike>())
-          constants.push_back(def);
-        else
+        if (def && def->hasTrait<OpTrait::ConstantLike>()) {
+          cloned.insert(def);
+          return true;
+        }
+        if (lepton::cpu::canCapture(v)) {
           captured.insert(v);
-      }
-      if (!llvm::all_of(captured, lepton::cpu::canCapture))
+          return true;
+        }
+        if (!def || !isa<ViewLikeOpInterface>(def) || !isPure(def) ||
+            !llvm::all_of(def->getOperands(), capture))
+          return false;
+        cloned.insert(def);
+        return true;
+      };
+      SetVector<Value> above;
+      getUsedValuesDefinedAbove(op->getRegions(), above);
+      if (!llvm::all_of(op->getOperands(), capture) || !llvm::all_of(above, capture))
         continue;
       int64_t tasks = 1;
       for (unsigned d = 0; d < split; ++d)
@@ -90,8 +116,8 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
             Location loc = op.getLoc();
             IRMapping mapping;
             mapping.map(captured.getArrayRef(), args);
-            for (Operation *constant : constants)
-              nb.clone(*constant, mapping);
+            for (Operation *def : cloned)
+              nb.clone(*def, mapping);
             auto loop = nb.create<scf::ForOp>(loc, begin, end,
                                               nb.create<arith::ConstantIndexOp>(loc, 1));
             OpBuilder::InsertionGuard guard(nb);
@@ -109,7 +135,11 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
             SmallVector<Value> slices;
             for (OpOperand &operand : op->getOpOperands()) {
               Value memref = mapping.lookup(operand.get());
-              auto type = cast<MemRefType>(memref.getType());
+              auto type = dyn_cast<MemRefType>(memref.getType());
+              if (!type) { // a scalar operand (a fill's value)
+                slices.push_back(memref);
+                continue;
+              }
               SmallVector<OpFoldResult> offsets, slice, strides;
               for (auto [r, e] : llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults())) {
                 auto dim = dyn_cast<AffineDimExpr>(e);

@@ -1,4 +1,4 @@
-// RUN: lepton-opt %s --lepton-parallelize-loops="min-iterations=64" | FileCheck %s
+// RUN: lepton-opt %s --lepton-parallelize-loops="min-iterations=64" --split-input-file | FileCheck %s
 
 // An elementwise op over 1x32x4 splits its leading loops (1 x 32 = 32 tasks,
 // at least 16): each task runs the generic on the slices at one point of
@@ -34,6 +34,8 @@ func.func @relu(%x: memref<1x32x4xf32>, %y: memref<1x32x4xf32>, %s: memref<2x2xf
   return
 }
 
+// -----
+
 // linalg.index of a split loop reads the task's point, not the index inside
 // the one-wide slice.
 // CHECK-LABEL: func.func private @iota_loop{{[0-9]+}}_body
@@ -50,5 +52,25 @@ func.func @iota(%y: memref<1x32x4xi64>) {
     %r = arith.index_cast %i : index to i64
     linalg.yield %r : i64
   }
+  return
+}
+
+// -----
+
+// A padding's named fill and its copy into the strided interior are split
+// too: the fill as its generic form (the value cloned in), the interior view
+// rebuilt inside the task over the captured buffer.
+// CHECK-LABEL: func @padding
+// CHECK: call @padding_loop{{[0-9]+}}_parallel(%c48, %{{.*}}) {{.*}} : (index, memref<1x8x6x6xf32>) -> ()
+// CHECK: call @padding_loop{{[0-9]+}}_parallel(%c32, %{{.*}}, %{{.*}}) {{.*}} : (index, memref<1x8x4x4xf32>, memref<1x8x6x6xf32>) -> ()
+// CHECK: func.func private @padding_loop{{[0-9]+}}_body(%{{.*}}: index, %{{.*}}: index, %[[BUF:.*]]: memref<1x8x6x6xf32>)
+// CHECK: arith.constant 0.000000e+00 : f32
+// CHECK: func.func private @padding_loop{{[0-9]+}}_body(%{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<1x8x4x4xf32>, %[[PADDED:.*]]: memref<1x8x6x6xf32>)
+// CHECK: memref.subview %[[PADDED]][0, 0, 1, 1] [1, 8, 4, 4] [1, 1, 1, 1]
+func.func @padding(%x: memref<1x8x4x4xf32>, %padded: memref<1x8x6x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%padded : memref<1x8x6x6xf32>)
+  %inner = memref.subview %padded[0, 0, 1, 1] [1, 8, 4, 4] [1, 1, 1, 1] : memref<1x8x6x6xf32> to memref<1x8x4x4xf32, strided<[288, 36, 6, 1], offset: 7>>
+  linalg.copy ins(%x : memref<1x8x4x4xf32>) outs(%inner : memref<1x8x4x4xf32, strided<[288, 36, 6, 1], offset: 7>>)
   return
 }
