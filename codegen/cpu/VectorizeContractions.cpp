@@ -32,7 +32,8 @@ bool isDimOrZero(AffineExpr e) {
   return isa<AffineDimExpr>(e);
 }
 
-/// A generic computing C[..., m, n] += A[..., m, k] * B[..., k, n], with the
+/// A generic computing C[..., m, n] += A[...] * B[..., s * n + ...] (a matmul, or a
+/// window for depthwise convolutions), with the
 /// roles of its loops.
 struct Contraction {
   linalg::GenericOp op;
