@@ -284,7 +284,8 @@ int compileModel(const CompileOptions &options) {
     signature->intermediateBytes = bytes.getInt();
   if (auto slots = lowered->getAttrOfType<ArrayAttr>("lepton.profile"))
     for (auto slot : slots.getAsRange<ArrayAttr>())
-      signature->profile.push_back({cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
+      signature->profile.push_back(
+          {cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
 
   // The LLVM module holds every weight as a uniqued constant; tearing that
   // down costs seconds for a large model and buys nothing in a compiler

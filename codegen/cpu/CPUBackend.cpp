@@ -78,7 +78,8 @@ void registerPipelines() {
   };
   add("lepton-linalg-pipeline", "nn -> linalg on tensors (phase 'linalg')",
       kLinalgPipeline);
-  static const std::string cpu = cpuLoweringPipeline(VectorShape(), /*profile=*/false, /*threads=*/false);
+  static const std::string cpu =
+      cpuLoweringPipeline(VectorShape(), /*profile=*/false, /*threads=*/false);
   add("lepton-cpu-pipeline", "linalg on tensors -> LLVM dialect (phase 'target', cpu)",
       cpu.c_str());
 }

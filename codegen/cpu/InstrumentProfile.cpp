@@ -71,7 +71,8 @@ struct InstrumentProfilePass : lepton::impl::InstrumentProfileBase<InstrumentPro
       Value counters = b.create<memref::GetGlobalOp>(countersType, "lepton_profile_ns");
       Value ts = b.create<memref::AllocaOp>(spec);
       auto now = [&]() -> Value {
-        b.create<func::CallOp>(clock, ValueRange{b.create<arith::ConstantIntOp>(kClockMonotonic, 32), ts});
+        b.create<func::CallOp>(clock,
+                               ValueRange{b.create<arith::ConstantIntOp>(kClockMonotonic, 32), ts});
         Value sec = b.create<memref::LoadOp>(ts, ValueRange{b.create<arith::ConstantIndexOp>(0)});
         Value ns = b.create<memref::LoadOp>(ts, ValueRange{b.create<arith::ConstantIndexOp>(1)});
         return b.create<arith::AddIOp>(

@@ -16,17 +16,24 @@ std::string describe(Operation *op) {
   auto generic = dyn_cast<linalg::GenericOp>(op);
   if (!generic)
     return op->getName().getStringRef().str();
-  std::string shape;
-  llvm::raw_string_ostream os(shape);
-  llvm::interleave(generic.getStaticLoopRanges(), os, "x");
-  return (generic.getNumReductionLoops() ? "reduction " : "elementwise ") + shape;
+  return (generic.getNumReductionLoops() ? "reduction " : "elementwise ") +
+         formatSizes(generic.getStaticLoopRanges());
+}
+
+std::string formatSizes(ArrayRef<int64_t> sizes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(sizes, os, "x");
+  return text;
+}
+
+bool isContiguous(Value v) {
+  auto memref = dyn_cast<MemRefType>(v.getType());
+  return memref && memref.hasStaticShape() && memref.getLayout().isIdentity();
 }
 
 bool canCapture(Value v) {
-  Type type = v.getType();
-  if (auto memref = dyn_cast<MemRefType>(type))
-    return memref.hasStaticShape() && memref.getLayout().isIdentity();
-  return type.isIntOrIndexOrFloat();
+  return isa<MemRefType>(v.getType()) ? isContiguous(v) : v.getType().isIntOrIndexOrFloat();
 }
 
 func::CallOp outlineParallel(OpBuilder &b, Location loc, StringRef name, int64_t tasks,

@@ -15,14 +15,21 @@
 
 namespace lepton::cpu {
 
+/// Loop sizes as "AxBxC", as the kernel descriptions give them.
+std::string formatSizes(llvm::ArrayRef<int64_t> sizes);
+
 /// What an operation does, in a few words, for `leptonc --profile`: the
 /// `lepton.kind` attribute the CPU kernel passes leave on what they emit, or
 /// "elementwise|reduction <loop sizes>" for a linalg.generic, else its name.
 std::string describe(mlir::Operation *op);
 constexpr const char *kKindAttr = "lepton.kind";
 
-/// Whether `v` can cross the function boundary: a memref with a static shape
-/// and identity layout (a bare pointer), or an index, integer or float scalar.
+/// Whether `v` is a memref with a static shape and identity layout: dense,
+/// row-major, and passed across functions as a bare pointer.
+bool isContiguous(mlir::Value v);
+
+/// Whether `v` can cross the function boundary: a contiguous memref, or an
+/// index, integer or float scalar.
 bool canCapture(mlir::Value v);
 
 /// Creates the body function, fills it with `emitBody(builder, begin, end,

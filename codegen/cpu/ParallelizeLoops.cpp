@@ -141,7 +141,8 @@ struct ParallelizeLoopsPass : lepton::impl::ParallelizeLoopsBase<ParallelizeLoop
                 continue;
               }
               SmallVector<OpFoldResult> offsets, slice, strides;
-              for (auto [r, e] : llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults())) {
+              for (auto [r, e] :
+                   llvm::enumerate(op.getMatchingIndexingMap(&operand).getResults())) {
                 auto dim = dyn_cast<AffineDimExpr>(e);
                 bool splitDim = dim && dim.getPosition() < split;
                 offsets.push_back(splitDim ? OpFoldResult(point[dim.getPosition()])

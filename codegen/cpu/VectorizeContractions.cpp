@@ -102,11 +102,6 @@ bool mayOverlap(Value x, Value y) {
   return rx->first < ry->second && ry->first < rx->second;
 }
 
-bool isContiguous(Value v) {
-  auto type = cast<MemRefType>(v.getType());
-  return type.hasStaticShape() && type.getLayout().isIdentity();
-}
-
 /// `op` if it reads only `c` (or a reshape of it), all of it, and maps each
 /// element through elementwise arithmetic and constants into a contiguous
 /// output as large as C, element i to element i.
@@ -117,6 +112,7 @@ linalg::GenericOp fusableEpilogue(Operation *op, Value c) {
       !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
     return {};
   Value in = g.getDpsInputs()[0], out = g.getDpsInits()[0];
+  using lepton::cpu::isContiguous;
   if (!isContiguous(c) || !isContiguous(in) || !isContiguous(out) || rootOf(in) != rootOf(c) ||
       cast<MemRefType>(in.getType()).getNumElements() !=
           cast<MemRefType>(c.getType()).getNumElements() ||
@@ -241,7 +237,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   std::optional<int64_t> mPosition;
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   for (unsigned d = 0; d < c.sizes.size(); ++d) {
-    bool inA = mapA.isFunctionOfDim(d), inB = mapB.isFunctionOfDim(d), inC = mapC.isFunctionOfDim(d);
+    bool inA = mapA.isFunctionOfDim(d), inB = mapB.isFunctionOfDim(d),
+         inC = mapC.isFunctionOfDim(d);
     if (d == *n)
       continue;
     if (!inC) { // a reduction loop
@@ -346,13 +343,11 @@ public:
     int64_t tasks = split == Split::Rows      ? rowTasks
                     : split == Split::Columns ? columnTasks
                                               : c.sizes[splitDim];
-    std::string shape;
-    llvm::raw_string_ostream os(shape);
-    llvm::interleave(c.sizes, os, "x");
+    std::string kind = kernelKind() + " " + lepton::cpu::formatSizes(c.sizes);
     if (split == Split::None) {
       // One op, so that leptonc --profile times the kernel as a whole.
       auto region = b.create<scf::ExecuteRegionOp>(TypeRange{});
-      region->setAttr(lepton::cpu::kKindAttr, b.getStringAttr(kernelKind() + " " + shape));
+      region->setAttr(lepton::cpu::kKindAttr, b.getStringAttr(kind));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&region.getRegion().emplaceBlock());
       taskBegin = index(0);
@@ -369,8 +364,7 @@ public:
           operands = llvm::to_vector(captured);
           outerLoops(0);
         });
-    call->setAttr(lepton::cpu::kKindAttr,
-                  b.getStringAttr(kernelKind() + " " + shape + " (threads)"));
+    call->setAttr(lepton::cpu::kKindAttr, b.getStringAttr(kind + " (threads)"));
   }
 
 private:
@@ -481,22 +475,15 @@ private:
       return load(operand(2), maps[2]);
     if (auto fill = dyn_cast<linalg::FillOp>(c.init))
       return b.create<vector::BroadcastOp>(vectorType, operand(3));
-    // The copy's loops are C's dims: compose its source map with C's indices.
+    // The copy's loops are C's dims: read its source map at C's indices.
     AffineMap source = cast<linalg::GenericOp>(c.init).getIndexingMapsArray()[0];
-    SmallVector<Value> at = indices(maps[2]);
-    SmallVector<Value> where;
-    for (AffineExpr e : source.getResults())
-      where.push_back(isa<AffineDimExpr>(e) ? at[cast<AffineDimExpr>(e).getPosition()]
-                                            : index(0));
-    if (source.isFunctionOfDim(source.getNumDims() - 1)) {
-      AffineMap rowMap = AffineMap::getMultiDimIdentityMap(where.size(), b.getContext());
-      SmallVector<Value> saved = std::exchange(iv, where);
-      Value row = load(operand(3), rowMap);
-      iv = saved;
-      return row;
-    }
-    return b.create<vector::BroadcastOp>(vectorType,
-                                         b.create<memref::LoadOp>(operand(3), where));
+    SmallVector<Value> loops = std::exchange(iv, indices(maps[2]));
+    Value row = source.isFunctionOfDim(source.getNumDims() - 1)
+                    ? load(operand(3), source)
+                    : b.create<vector::BroadcastOp>(
+                          vectorType, b.create<memref::LoadOp>(operand(3), indices(source)));
+    iv = loops;
+    return row;
   }
 
   /// C[m0 .. m0 + count, n0 .. n0 + width] += A[m0.., :] * B[:, n0..] with the
@@ -574,13 +561,13 @@ private:
       if (c.keepC)
         store(result[r], operand(2));
       if (c.epilogue)
-        store(applyEpilogue(result[r]), epilogueView());
+        store(applyEpilogue(result[r]), viewWithShapeOfC());
     }
   }
 
   /// The epilogue's output seen with C's shape: element i of C lands on its
   /// element i, both being contiguous.
-  Value epilogueView() {
+  Value viewWithShapeOfC() {
     Value out = operand(epilogueOutput);
     auto cType = cast<MemRefType>(operand(2).getType());
     if (cast<MemRefType>(out.getType()).getShape() == cType.getShape())
@@ -628,7 +615,7 @@ private:
   Split split = Split::None;
   unsigned splitDim = 0;    // with Split::Outer
   Value taskBegin, taskEnd; // the range of tiles (or outer indices) along the split
-  unsigned epilogueOutput = 0;
+  unsigned epilogueOutput = 0; // the epilogue's output's index in `operands`
 };
 
 /// Moves the pure ops `v` is computed by (an epilogue output's reshapes)

@@ -165,7 +165,8 @@ void printProfile(const lepton_profile &profile, unsigned runs) {
       std::snprintf(time, sizeof time, " %.3f", ms(ns));
       kinds += (kinds.empty() ? "" : ", ") + kind + time;
     }
-    std::printf("%10.3f %6.1f %6.1f  %s: %s\n", ms(n.ns), 100.0 * n.ns / std::max<int64_t>(total, 1),
+    std::printf("%10.3f %6.1f %6.1f  %s: %s\n", ms(n.ns),
+                100.0 * n.ns / std::max<int64_t>(total, 1),
                 100.0 * cumulative / std::max<int64_t>(total, 1), n.name.c_str(), kinds.c_str());
   }
 }
