@@ -3,6 +3,7 @@
 #include "codegen/Passes.h"
 #include "compiler/DynamicBatch.h"
 #include "compiler/HeaderWriter.h"
+#include "compiler/Report.h"
 #include "compiler/frontend/onnx/OnnxImporter.h"
 #include "dialects/nn/NNDialect.h"
 
@@ -23,6 +24,8 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
 
 using namespace mlir;
 
@@ -204,6 +207,39 @@ int compileModel(const CompileOptions &options) {
   if (emit >= EmitKind::Object && options.output == "-")
     return reportError("binary output needs an output file (-o)");
 
+  // Each phase's time, and the report written when all went well.
+  CompileReport report;
+  report.emit = emit == EmitKind::NN       ? "nn"
+                : emit == EmitKind::Linalg ? "linalg"
+                : emit == EmitKind::LLVM   ? "llvm"
+                : emit == EmitKind::Object ? "obj"
+                                           : "so";
+  report.triple = options.cpu.triple;
+  report.cpu = options.cpu.cpu;
+  report.features = options.cpu.features;
+  auto mark = std::chrono::steady_clock::now();
+  auto phaseDone = [&](const char *phase) {
+    auto now = std::chrono::steady_clock::now();
+    report.phaseSeconds.push_back({phase, std::chrono::duration<double>(now - mark).count()});
+    mark = now;
+  };
+  std::optional<ModelSignature> finalSignature;
+  auto finish = [&]() -> int {
+    if (options.output != "-") {
+      report.files.insert(report.files.begin(), options.output);
+      uint64_t bytes = 0;
+      if (!llvm::sys::fs::file_size(options.output, bytes))
+        report.outputBytes = bytes;
+    }
+    if (options.report.empty() ||
+        writeAtomically(options.report, renderReport(options, *finalSignature, report)))
+      return 0;
+    llvm::sys::fs::remove(options.output);
+    for (const std::string &file : report.files)
+      llvm::sys::fs::remove(file);
+    return 1;
+  };
+
   registerLeptonPasses();
   DialectRegistry registry;
   registerLeptonDialects(registry);
@@ -249,8 +285,11 @@ int compileModel(const CompileOptions &options) {
   FailureOr<ModelSignature> signature = signatureOf(func);
   if (failed(signature))
     return 1;
+  finalSignature = *signature;
+  phaseDone("import");
   if (emit == EmitKind::NN)
-    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
+                                                                                      : 1;
   if (!checkSupportedShapes(func, *signature))
     return 1;
   Location modelLoc = func.getLoc(); // func itself is replaced by lowering
@@ -258,8 +297,10 @@ int compileModel(const CompileOptions &options) {
   // Phase linalg.
   if (!runPipeline(*module, cpu::kLinalgPipeline))
     return 1;
+  phaseDone("linalg");
   if (emit == EmitKind::Linalg)
-    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? 0 : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
+                                                                                      : 1;
 
   // Phase target: bufferize, plan the workspace, lower to LLVM.
   llvm::InitializeAllTargets();
@@ -269,6 +310,9 @@ int compileModel(const CompileOptions &options) {
   auto machine = cpu::createTargetMachine(options.cpu, error);
   if (!machine)
     return reportError(error);
+  report.triple = machine->getTargetTriple().str();
+  report.cpu = machine->getTargetCPU().str();
+  report.features = machine->getTargetFeatureString().str();
   if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
                                                options.cpu.threads)))
     return 1;
@@ -286,6 +330,8 @@ int compileModel(const CompileOptions &options) {
     for (auto slot : slots.getAsRange<ArrayAttr>())
       signature->profile.push_back(
           {cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
+  finalSignature = *signature;
+  phaseDone("target");
 
   // The LLVM module holds every weight as a uniqued constant; tearing that
   // down costs seconds for a large model and buys nothing in a compiler
@@ -300,11 +346,12 @@ int compileModel(const CompileOptions &options) {
     return 1;
   llvm::BuryPointer(llvmModule);
   cpu::optimize(*llvmModule, *machine, options.cpu.optLevel);
+  phaseDone("llvm");
   if (emit == EmitKind::LLVM) {
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
-    return writeAtomically(options.output, text) ? 0 : 1;
+    return writeAtomically(options.output, text) ? finish() : 1;
   }
 
   // Phase artifact.
@@ -339,8 +386,10 @@ int compileModel(const CompileOptions &options) {
       llvm::sys::fs::remove(options.output);
       return 1;
     }
+    report.files.push_back(headerPath.str().str());
   }
-  return 0;
+  phaseDone("artifact");
+  return finish();
 }
 
 } // namespace lepton

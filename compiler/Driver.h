@@ -31,6 +31,7 @@ struct CompileOptions {
   bool printLocations = false;    // textual IR shows each op's location
   bool profile = false;           // time every operation (lepton_profile)
   std::vector<std::string> shapes; // --shape NAME:DxD...: pinned input shapes
+  std::string report;              // --report: where to write the JSON report
 };
 
 /// A C identifier derived from `text` (non-alphanumerics become '_').

@@ -5,7 +5,9 @@
 #   tools/setup.sh           compiler toolchain only
 #   tools/setup.sh --tests   also what the test suite needs: the ONNX backend
 #                            test data, python3-onnx/torch/torchvision, Node.js
-#                            and ONNX Runtime (npm onnxruntime-node, CPU)
+#                            and ONNX Runtime (npm onnxruntime-node, CPU), and
+#                            the aarch64 cross compiler and qemu-user that the
+#                            firmware test runs its cross build with
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ packages=(cmake ninja-build clang-19 lld-19 liblld-19-dev llvm-19-dev llvm-19-to
           libcli11-dev)
 if [ "$with_tests" = 1 ]; then
   packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
-            libgtest-dev)
+            libgtest-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 fi
 missing=()

@@ -85,6 +85,24 @@ TEST_F(RuntimeTest, RejectsNulls) {
   EXPECT_EQ(lepton_run(nullptr, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
 }
 
+// The firmware path: the same checks on a caller-owned workspace, which
+// must be present and aligned as the descriptor says.
+TEST_F(RuntimeTest, RunsOnTheCallersWorkspace) {
+  alignas(64) unsigned char workspace[64 + 24];
+  ASSERT_EQ(lepton_run_desc(&desc, workspace, &in, 1, &out, 1), LEPTON_OK);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(y[i], x[i] + 1);
+  EXPECT_EQ(lepton_run_desc(&desc, nullptr, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(lepton_run_desc(&desc, workspace + 4, &in, 1, &out, 1),
+            LEPTON_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::strstr(lepton_last_error(), "aligned to 64 bytes"), nullptr);
+  in.dtype = LEPTON_INT32;
+  EXPECT_EQ(lepton_run_desc(&desc, workspace, &in, 1, &out, 1), LEPTON_ERROR_INVALID_ARGUMENT);
+  lepton_model_desc foreign = desc;
+  foreign.abi_version = 99;
+  EXPECT_EQ(lepton_run_desc(&foreign, workspace, &in, 1, &out, 1), LEPTON_ERROR_INVALID_MODEL);
+}
+
 TEST(Runtime, ReportsEntryPointFailure) {
   lepton_model_desc desc = descriptor(failing);
   lepton_model *model;

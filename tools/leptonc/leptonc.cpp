@@ -14,7 +14,8 @@ int main(int argc, char **argv) {
              "  leptonc mlp.onnx -o mlp.o --mtriple=aarch64-linux-gnu\n"
              "  leptonc mlp.onnx --emit=linalg -o -     # print the linalg IR\n\n"
              "Exit codes: 0 success, 1 invalid or unsupported input (all problems are\n"
-             "listed as 'error:' lines; no output file is written), 2 bad command line.");
+             "listed as 'error:' lines; no output file is written), 2 bad command line.\n"
+             "The same model and flags always give byte-identical artifacts.");
   app.add_option("model", options.input, "ONNX model to compile (.onnx)")
       ->required();
   app.add_option("-o,--output", options.output,
@@ -58,6 +59,10 @@ int main(int argc, char **argv) {
   app.add_flag("--profile", options.profile,
                "time every operation of the model; `lepton-run --profile` prints where the "
                "time goes per ONNX node");
+  app.add_option("--report", options.report,
+                 "write a JSON report of what was compiled and how (model, target, resolved "
+                 "CPU and flags, files written and their size, inputs, outputs, workspace "
+                 "bytes, seconds per phase), for build systems");
   app.add_flag("!--no-header", options.writeHeader,
                "do not write <name>.h beside an object or shared library");
 

@@ -1,8 +1,11 @@
 /*===- lepton/runtime.h - load and run Lepton artifacts -------------------===*
  *
- * A thin C runtime over the artifact ABI (lepton/abi.h). It depends on libc,
- * libm, libdl and pthreads only. Firmware that links a model object directly
- * may skip it and call `<name>_run` with its own buffers.
+ * A thin C runtime over the artifact ABI (lepton/abi.h), in two libraries:
+ * liblepton_runtime (shared and static) loads models, owns their workspace
+ * and runs the thread pool (libc, libm, libdl and pthreads); its core,
+ * liblepton_runtime_core.a, is what firmware links: lepton_run_desc and the
+ * helpers marked below, with no heap, threads or dynamic loading. Firmware
+ * may also skip both and call `<name>_run` with its own buffers.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef LEPTON_RUNTIME_H
@@ -47,6 +50,13 @@ uint32_t lepton_num_outputs(const lepton_model *model);
 const lepton_tensor_desc *lepton_input_info(const lepton_model *model, uint32_t index);
 const lepton_tensor_desc *lepton_output_info(const lepton_model *model, uint32_t index);
 
+/* Core: checks every tensor against the descriptor, then runs the model on
+ * the caller's workspace of desc->workspace_bytes (aligned to
+ * desc->workspace_align; the header's <NAME>_WORKSPACE_BYTES). */
+lepton_status lepton_run_desc(const lepton_model_desc *desc, void *workspace,
+                              const lepton_tensor *inputs, uint32_t num_inputs,
+                              const lepton_tensor *outputs, uint32_t num_outputs);
+
 /* Checks every tensor against the descriptor, then runs the model. The
  * workspace is allocated at load time and reused; one model must not run on
  * two threads at once. */
@@ -64,7 +74,7 @@ const lepton_profile *lepton_profile_of(const lepton_model *model);
 void lepton_set_num_threads(int threads);
 int lepton_get_num_threads(void);
 
-/* Bytes per element, 0 for an unknown dtype. */
+/* Core from here on. Bytes per element, 0 for an unknown dtype. */
 size_t lepton_dtype_size(int32_t dtype);
 /* Number of elements of a tensor description. */
 int64_t lepton_num_elements(const lepton_tensor_desc *desc);

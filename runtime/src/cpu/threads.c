@@ -8,7 +8,9 @@
  * model on another thread) runs serially instead of waiting.
  *
  *===----------------------------------------------------------------------===*/
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "lepton/runtime.h"
 
 #include <pthread.h>
