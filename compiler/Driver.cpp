@@ -15,17 +15,21 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <sys/resource.h>
 
 using namespace mlir;
 
@@ -151,10 +155,62 @@ bool writeAtomically(llvm::StringRef path, llvm::StringRef contents) {
   return true;
 }
 
-bool runPipeline(ModuleOp module, llvm::StringRef pipeline) {
+/// Times the phases for the report, prints one progress line per phase on a
+/// terminal (unless -q), and with --timings collects MLIR's per-pass times and
+/// prints them with each phase's time and the peak memory at its end.
+class PhaseClock {
+public:
+  PhaseClock(const CompileOptions &options, CompileReport &report)
+      : report(report), progress(!options.quiet && llvm::sys::Process::StandardErrIsDisplayed()),
+        timings(options.timings) {
+    manager.setEnabled(timings);
+    root = manager.getRootScope();
+  }
+
+  ~PhaseClock() {
+    if (!timings)
+      return;
+    // MLIR's tree of each phase's passes follows when the manager goes.
+    llvm::errs() << "phase       seconds  peak memory\n";
+    for (auto [name, seconds, megabytes] : rows)
+      llvm::errs() << llvm::format("%-10s %8.3f  %6.0f MB\n", name.c_str(), seconds, megabytes);
+  }
+
+  /// A scope for the passes of phase `name` to report into.
+  TimingScope &scope(const char *name) {
+    phase = root.nest(name);
+    return phase;
+  }
+
+  /// Ends phase `name`, which ran since the previous phase ended.
+  void done(const char *name) {
+    phase.stop();
+    auto now = std::chrono::steady_clock::now();
+    double seconds = std::chrono::duration<double>(now - mark).count();
+    mark = now;
+    report.phaseSeconds.push_back({name, seconds});
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    rows.push_back({name, seconds, usage.ru_maxrss / 1024.0});
+    if (progress)
+      llvm::errs() << llvm::format("leptonc: %-8s %7.2f s\n", name, seconds);
+  }
+
+private:
+  CompileReport &report;
+  bool progress, timings;
+  DefaultTimingManager manager;
+  TimingScope root, phase;
+  std::chrono::steady_clock::time_point mark = std::chrono::steady_clock::now();
+  std::vector<std::tuple<std::string, double, double>> rows;
+};
+
+bool runPipeline(ModuleOp module, llvm::StringRef pipeline, TimingScope *timing = nullptr) {
   PassManager pm(module->getName());
   if (failed(parsePassPipeline(pipeline, pm)))
     return false;
+  if (timing)
+    pm.enableTiming(*timing);
   return succeeded(pm.run(module));
 }
 
@@ -217,12 +273,7 @@ int compileModel(const CompileOptions &options) {
   report.triple = options.cpu.triple;
   report.cpu = options.cpu.cpu;
   report.features = options.cpu.features;
-  auto mark = std::chrono::steady_clock::now();
-  auto phaseDone = [&](const char *phase) {
-    auto now = std::chrono::steady_clock::now();
-    report.phaseSeconds.push_back({phase, std::chrono::duration<double>(now - mark).count()});
-    mark = now;
-  };
+  PhaseClock clock(options, report);
   std::optional<ModelSignature> finalSignature;
   auto finish = [&]() -> int {
     if (options.output != "-") {
@@ -271,7 +322,7 @@ int compileModel(const CompileOptions &options) {
   // compiled for one entry, once it is proven that entries never mix.
   OwningOpRef<ModuleOp> module =
       onnx::importModel(context, options.input, name, shapes, /*batch=*/1);
-  if (!module || !runPipeline(*module, "canonicalize,cse"))
+  if (!module || !runPipeline(*module, "canonicalize,cse", &clock.scope("import")))
     return 1;
   auto func = module->lookupSymbol<func::FuncOp>(name);
   if (llvm::any_of(llvm::seq(func.getNumArguments()),
@@ -286,7 +337,7 @@ int compileModel(const CompileOptions &options) {
   if (failed(signature))
     return 1;
   finalSignature = *signature;
-  phaseDone("import");
+  clock.done("import");
   if (emit == EmitKind::NN)
     return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
                                                                                       : 1;
@@ -295,9 +346,9 @@ int compileModel(const CompileOptions &options) {
   Location modelLoc = func.getLoc(); // func itself is replaced by lowering
 
   // Phase linalg.
-  if (!runPipeline(*module, cpu::kLinalgPipeline))
+  if (!runPipeline(*module, cpu::kLinalgPipeline, &clock.scope("linalg")))
     return 1;
-  phaseDone("linalg");
+  clock.done("linalg");
   if (emit == EmitKind::Linalg)
     return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
                                                                                       : 1;
@@ -313,8 +364,10 @@ int compileModel(const CompileOptions &options) {
   report.triple = machine->getTargetTriple().str();
   report.cpu = machine->getTargetCPU().str();
   report.features = machine->getTargetFeatureString().str();
-  if (!runPipeline(*module, cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
-                                               options.cpu.threads)))
+  if (!runPipeline(*module,
+                   cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
+                                            options.cpu.threads),
+                   &clock.scope("target")))
     return 1;
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!lowered) {
@@ -331,7 +384,7 @@ int compileModel(const CompileOptions &options) {
       signature->profile.push_back(
           {cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
   finalSignature = *signature;
-  phaseDone("target");
+  clock.done("target");
 
   // The LLVM module holds every weight as a uniqued constant; tearing that
   // down costs seconds for a large model and buys nothing in a compiler
@@ -346,7 +399,7 @@ int compileModel(const CompileOptions &options) {
     return 1;
   llvm::BuryPointer(llvmModule);
   cpu::optimize(*llvmModule, *machine, options.cpu.optLevel);
-  phaseDone("llvm");
+  clock.done("llvm");
   if (emit == EmitKind::LLVM) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -388,7 +441,7 @@ int compileModel(const CompileOptions &options) {
     }
     report.files.push_back(headerPath.str().str());
   }
-  phaseDone("artifact");
+  clock.done("artifact");
   return finish();
 }
 

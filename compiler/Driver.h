@@ -32,6 +32,8 @@ struct CompileOptions {
   bool profile = false;           // time every operation (lepton_profile)
   std::vector<std::string> shapes; // --shape NAME:DxD...: pinned input shapes
   std::string report;              // --report: where to write the JSON report
+  bool timings = false;            // --timings: per-phase and per-pass time and memory
+  bool quiet = false;              // -q: no progress lines on a terminal
 };
 
 /// A C identifier derived from `text` (non-alphanumerics become '_').

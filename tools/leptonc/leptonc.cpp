@@ -63,6 +63,12 @@ int main(int argc, char **argv) {
                  "write a JSON report of what was compiled and how (model, target, resolved "
                  "CPU and flags, files written and their size, inputs, outputs, workspace "
                  "bytes, seconds per phase), for build systems");
+  app.add_flag("--timings", options.timings,
+               "print the time of every phase and pass (MLIR's pass timing) and the peak "
+               "memory at the end of each phase, on stderr");
+  app.add_flag("-q,--quiet", options.quiet,
+               "no progress lines (they are printed, one per phase, only when stderr is a "
+               "terminal)");
   app.add_flag("!--no-header", options.writeHeader,
                "do not write <name>.h beside an object or shared library");
 
