@@ -34,7 +34,8 @@ KNOWN_INVALID = {
 def run_one(test_dir, args):
     name = os.path.basename(test_dir.rstrip("/"))
     work = os.path.join(args.work, os.path.basename(os.path.dirname(test_dir)), name)
-    os.makedirs(work, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # a fresh directory: what is left is ours
+    os.makedirs(work)
     lib = os.path.join(work, "model.so")
     compile_cmd = [os.path.join(args.bin, "leptonc"), os.path.join(test_dir, "model.onnx"),
                    "-o", lib, "--name", "model", "-O2"]
@@ -43,6 +44,10 @@ def run_one(test_dir, args):
     except subprocess.TimeoutExpired:
         return name, "compile-error", "leptonc timed out"
     if proc.returncode != 0:
+        # A failed compile leaves nothing behind: no library, header or temporary.
+        left = sorted(os.listdir(work))
+        if left:
+            return name, "compile-error", f"exit {proc.returncode} left {left} behind"
         if proc.returncode == 1 and "unsupported" in proc.stderr and "error:" in proc.stderr:
             first = next(l for l in proc.stderr.splitlines() if "unsupported" in l)
             return name, "unsupported", first

@@ -484,6 +484,7 @@ private:
   }
 
   bool load(::onnx::ModelProto &model);
+  bool checkGraphOutputs(const ::onnx::GraphProto &graph, const llvm::StringSet<> &outer = {});
   bool pinShapes(::onnx::ModelProto &model);
   Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
   std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
@@ -530,7 +531,7 @@ bool Importer::load(::onnx::ModelProto &model) {
                          << StringRef(what).split('\n').first;
     return false;
   }
-  if (!pinShapes(model))
+  if (!checkGraphOutputs(model.graph()) || !pinShapes(model))
     return false;
   if (declared > 0 && declared < kMinOpset) {
     // Older models are upgraded by libonnx's version converter, which needs
@@ -552,6 +553,37 @@ bool Importer::load(::onnx::ModelProto &model) {
     return false;
   }
   return true;
+}
+
+/// Every graph output must be an input, an initializer or a node's output
+/// (of this graph or, in a subgraph, an enclosing one): libonnx 1.12's
+/// checker lets an unproduced output through, and its version converter then
+/// dereferences a null producer (found by fuzzing).
+bool Importer::checkGraphOutputs(const ::onnx::GraphProto &graph,
+                                 const llvm::StringSet<> &outer) {
+  llvm::StringSet<> defined = outer;
+  for (const auto &input : graph.input())
+    defined.insert(input.name());
+  for (const auto &initializer : graph.initializer())
+    defined.insert(initializer.name());
+  for (const auto &node : graph.node())
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  bool ok = true;
+  for (const auto &output : graph.output())
+    if (!defined.contains(output.name())) {
+      emitError(fileLoc()) << "invalid model: graph output '" << output.name()
+                           << "' is not produced by any node, input or initializer";
+      ok = false;
+    }
+  for (const auto &node : graph.node())
+    for (const auto &attribute : node.attribute()) {
+      if (attribute.has_g())
+        ok &= checkGraphOutputs(attribute.g(), defined);
+      for (const auto &subgraph : attribute.graphs())
+        ok &= checkGraphOutputs(subgraph, defined);
+    }
+  return ok;
 }
 
 /// Applies --shape: the named inputs take the given dims; a dim the model
