@@ -3,6 +3,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MathExtras.h"
 #include "dialects/nn/NNDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -76,15 +77,25 @@ computeWindow(ArrayRef<int64_t> spatialIn, ArrayRef<int64_t> kernel,
       !fill(dilations, n, 1, g.dilations, "dilations") ||
       !fill(pads, 2 * n, 0, allPads, "pads"))
     return std::nullopt;
+  // Bounded so that the window arithmetic below cannot overflow.
+  constexpr int64_t kLimit = int64_t(1) << 31;
   for (size_t i = 0; i < n; ++i) {
     if (g.kernel[i] <= 0 || g.strides[i] <= 0 || g.dilations[i] <= 0) {
       error = "kernel_shape, strides and dilations must be positive";
+      return std::nullopt;
+    }
+    if (g.kernel[i] >= kLimit || g.strides[i] >= kLimit || g.dilations[i] >= kLimit ||
+        spatialIn[i] >= kLimit) {
+      error = "kernel_shape, strides, dilations and spatial sizes must be below 2^31";
       return std::nullopt;
     }
   }
   for (int64_t p : allPads)
     if (p < 0) {
       error = "negative pads are not supported";
+      return std::nullopt;
+    } else if (p >= kLimit) {
+      error = "pads must be below 2^31";
       return std::nullopt;
     }
   g.padBegin.assign(allPads.begin(), allPads.begin() + n);
@@ -388,18 +399,22 @@ std::optional<SmallVector<int64_t>> resolveReshape(ArrayRef<int64_t> input,
     }
   }
   bool inputStatic = llvm::none_of(input, [](int64_t d) { return d == kDyn; });
-  int64_t inCount = 1;
+  int64_t inCount = 1, known = 1;
+  bool overflow = false;
   for (int64_t d : input)
-    inCount *= d == kDyn ? 1 : d;
-  int64_t known = 1;
+    overflow |= llvm::MulOverflow(inCount, d == kDyn ? 1 : d, inCount);
   bool knownStatic = true;
   for (auto [i, d] : llvm::enumerate(out))
     if ((int64_t)i != inferred) {
       if (d == kDyn)
         knownStatic = false;
       else
-        known *= d;
+        overflow |= llvm::MulOverflow(known, d, known);
     }
+  if (overflow) {
+    error = "the shape has more elements than a 64-bit count holds";
+    return std::nullopt;
+  }
   if (inferred >= 0) {
     if (inputStatic && knownStatic) {
       if (known == 0 || inCount % known != 0) {

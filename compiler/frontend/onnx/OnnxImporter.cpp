@@ -570,6 +570,27 @@ bool Importer::checkGraphOutputs(const ::onnx::GraphProto &graph,
     for (const std::string &output : node.output())
       defined.insert(output);
   bool ok = true;
+  // libonnx 1.12's MaxUnpool shape inference crashes on indices of rank 1:
+  // the indices must have X's rank (ONNX: X's shape), checked where declared.
+  llvm::StringMap<int> ranks;
+  auto declare = [&](const ::onnx::ValueInfoProto &value) {
+    if (value.type().has_tensor_type() && value.type().tensor_type().has_shape())
+      ranks[value.name()] = value.type().tensor_type().shape().dim_size();
+  };
+  llvm::for_each(graph.input(), declare);
+  llvm::for_each(graph.value_info(), declare);
+  for (const auto &initializer : graph.initializer())
+    ranks[initializer.name()] = initializer.dims_size();
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (node.op_type() == "MaxUnpool" && node.input_size() >= 2 &&
+        ranks.contains(node.input(0)) && ranks.contains(node.input(1)) &&
+        ranks[node.input(0)] != ranks[node.input(1)]) {
+      emitError(nodeLoc(node, index))
+          << "invalid model: MaxUnpool indices '" << node.input(1) << "' have rank "
+          << ranks[node.input(1)] << ", X has rank " << ranks[node.input(0)]
+          << " (ONNX requires X's shape)";
+      ok = false;
+    }
   for (const auto &output : graph.output())
     if (!defined.contains(output.name())) {
       emitError(fileLoc()) << "invalid model: graph output '" << output.name()
