@@ -22,6 +22,7 @@
 #include "llvm/Support/Path.h"
 
 #include <onnx/checker.h>
+#include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 #include <onnx/version_converter/convert.h>
 
@@ -484,7 +485,7 @@ private:
   }
 
   bool load(::onnx::ModelProto &model);
-  bool checkGraphOutputs(const ::onnx::GraphProto &graph, const llvm::StringSet<> &outer = {});
+  bool checkBeforeLibonnx(const ::onnx::GraphProto &graph, const llvm::StringSet<> &outer = {});
   bool pinShapes(::onnx::ModelProto &model);
   Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
   std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
@@ -531,7 +532,7 @@ bool Importer::load(::onnx::ModelProto &model) {
                          << StringRef(what).split('\n').first;
     return false;
   }
-  if (!checkGraphOutputs(model.graph()) || !pinShapes(model))
+  if (!checkBeforeLibonnx(model.graph()) || !pinShapes(model))
     return false;
   if (declared > 0 && declared < kMinOpset) {
     // Older models are upgraded by libonnx's version converter, which needs
@@ -555,55 +556,67 @@ bool Importer::load(::onnx::ModelProto &model) {
   return true;
 }
 
-/// Every graph output must be an input, an initializer or a node's output
-/// (of this graph or, in a subgraph, an enclosing one): libonnx 1.12's
-/// checker lets an unproduced output through, and its version converter then
-/// dereferences a null producer (found by fuzzing).
-bool Importer::checkGraphOutputs(const ::onnx::GraphProto &graph,
-                                 const llvm::StringSet<> &outer) {
+/// What libonnx 1.12 assumes without checking, checked before it reads the
+/// graph (each rule from a crash the fuzzer found; docs/reliability.md):
+/// every graph output is produced (in subgraphs, possibly by an enclosing
+/// graph), window attributes are positive, and inputs whose rank is declared
+/// have the rank the op requires.
+bool Importer::checkBeforeLibonnx(const ::onnx::GraphProto &graph,
+                                  const llvm::StringSet<> &outer) {
   llvm::StringSet<> defined = outer;
-  for (const auto &input : graph.input())
-    defined.insert(input.name());
-  for (const auto &initializer : graph.initializer())
-    defined.insert(initializer.name());
-  for (const auto &node : graph.node())
-    for (const std::string &output : node.output())
-      defined.insert(output);
-  bool ok = true;
-  // libonnx 1.12's MaxUnpool shape inference crashes on indices of rank 1:
-  // the indices must have X's rank (ONNX: X's shape), checked where declared.
-  llvm::StringMap<int> ranks;
+  llvm::StringMap<int> ranks; // declared ones
   auto declare = [&](const ::onnx::ValueInfoProto &value) {
     if (value.type().has_tensor_type() && value.type().tensor_type().has_shape())
       ranks[value.name()] = value.type().tensor_type().shape().dim_size();
   };
-  llvm::for_each(graph.input(), declare);
+  for (const auto &input : graph.input()) {
+    defined.insert(input.name());
+    declare(input);
+  }
   llvm::for_each(graph.value_info(), declare);
-  for (const auto &initializer : graph.initializer())
+  for (const auto &initializer : graph.initializer()) {
+    defined.insert(initializer.name());
     ranks[initializer.name()] = initializer.dims_size();
-  for (auto [index, node] : llvm::enumerate(graph.node()))
-    if (node.op_type() == "MaxUnpool" && node.input_size() >= 2 &&
-        ranks.contains(node.input(0)) && ranks.contains(node.input(1)) &&
-        ranks[node.input(0)] != ranks[node.input(1)]) {
-      emitError(nodeLoc(node, index))
-          << "invalid model: MaxUnpool indices '" << node.input(1) << "' have rank "
-          << ranks[node.input(1)] << ", X has rank " << ranks[node.input(0)]
-          << " (ONNX requires X's shape)";
-      ok = false;
-    }
+  }
+  for (const auto &node : graph.node())
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  bool ok = true;
   for (const auto &output : graph.output())
     if (!defined.contains(output.name())) {
       emitError(fileLoc()) << "invalid model: graph output '" << output.name()
                            << "' is not produced by any node, input or initializer";
       ok = false;
     }
-  for (const auto &node : graph.node())
+  auto rankOf = [&](const NodeProto &node, int i) -> std::optional<int> {
+    if (i >= node.input_size() || !ranks.contains(node.input(i)))
+      return std::nullopt;
+    return ranks[node.input(i)];
+  };
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    auto fail = [&, &node = node, index = index]() -> InFlightDiagnostic {
+      ok = false;
+      return emitError(nodeLoc(node, index)) << "invalid model: " << node.op_type() << " ";
+    };
+    // Pooling and convolution shape inference divides by these.
+    for (const auto &attribute : node.attribute())
+      if ((attribute.name() == "strides" || attribute.name() == "dilations" ||
+           attribute.name() == "kernel_shape") &&
+          llvm::any_of(attribute.ints(), [](int64_t v) { return v <= 0; }))
+        fail() << attribute.name() << " must be positive";
+    std::optional<int> x = rankOf(node, 0), second = rankOf(node, 1);
+    if (node.op_type() == "MaxUnpool" && x && second && *x != *second)
+      fail() << "indices '" << node.input(1) << "' have rank " << *second << ", X has rank "
+             << *x << " (ONNX requires X's shape)";
+    if (node.op_type() == "Gemm" && ((x && *x != 2) || (second && *second != 2)))
+      fail() << "inputs A and B must be matrices (rank 2)";
     for (const auto &attribute : node.attribute()) {
       if (attribute.has_g())
-        ok &= checkGraphOutputs(attribute.g(), defined);
+        ok &= checkBeforeLibonnx(attribute.g(), defined);
       for (const auto &subgraph : attribute.graphs())
-        ok &= checkGraphOutputs(subgraph, defined);
+        ok &= checkBeforeLibonnx(subgraph, defined);
     }
+  }
   return ok;
 }
 
@@ -730,6 +743,26 @@ std::optional<NamedAttribute> Importer::convertAttribute(const AttributeProto &a
 bool Importer::importNode(const NodeProto &node, int index) {
   Location loc = nodeLoc(node, index);
   const OpEntry *entry = lookupOp(node);
+  // The checker covers arity up to opset 17 only; the schema knows it for all.
+  if (const auto *schema =
+          ::onnx::OpSchemaRegistry::Schema(node.op_type(), opset, node.domain())) {
+    int inputs = node.input_size(), outputs = node.output_size();
+    if (inputs < schema->min_input() || inputs > schema->max_input() ||
+        outputs < schema->min_output() || outputs > schema->max_output()) {
+      emitError(loc) << "invalid model: " << node.op_type() << " takes "
+                     << schema->min_input() << " to " << schema->max_input() << " inputs and "
+                     << schema->min_output() << " to " << schema->max_output()
+                     << " outputs, got " << inputs << " and " << outputs;
+      return false;
+    }
+    for (auto [i, formal] : llvm::enumerate(schema->inputs()))
+      if (formal.GetOption() == ::onnx::OpSchema::Single && (int)i < inputs &&
+          node.input(i).empty()) {
+        emitError(loc) << "invalid model: " << node.op_type() << " input " << i << " ('"
+                       << formal.GetName() << "') is required";
+        return false;
+      }
+  }
 
   SmallVector<Value> operands;
   for (const std::string &input : node.input()) {
