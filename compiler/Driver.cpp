@@ -274,8 +274,7 @@ int compileModel(const CompileOptions &options) {
   report.cpu = options.cpu.cpu;
   report.features = options.cpu.features;
   PhaseClock clock(options, report);
-  std::optional<ModelSignature> finalSignature;
-  auto finish = [&]() -> int {
+  auto finish = [&](const ModelSignature &signature) -> int {
     if (options.output != "-") {
       report.files.insert(report.files.begin(), options.output);
       uint64_t bytes = 0;
@@ -283,7 +282,7 @@ int compileModel(const CompileOptions &options) {
         report.outputBytes = bytes;
     }
     if (options.report.empty() ||
-        writeAtomically(options.report, renderReport(options, *finalSignature, report)))
+        writeAtomically(options.report, renderReport(options, signature, report)))
       return 0;
     llvm::sys::fs::remove(options.output);
     for (const std::string &file : report.files)
@@ -336,11 +335,11 @@ int compileModel(const CompileOptions &options) {
   FailureOr<ModelSignature> signature = signatureOf(func);
   if (failed(signature))
     return 1;
-  finalSignature = *signature;
   clock.done("import");
   if (emit == EmitKind::NN)
-    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
-                                                                                      : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations))
+               ? finish(*signature)
+               : 1;
   if (!checkSupportedShapes(func, *signature))
     return 1;
   Location modelLoc = func.getLoc(); // func itself is replaced by lowering
@@ -350,8 +349,9 @@ int compileModel(const CompileOptions &options) {
     return 1;
   clock.done("linalg");
   if (emit == EmitKind::Linalg)
-    return writeAtomically(options.output, printIR(*module, options.printLocations)) ? finish()
-                                                                                      : 1;
+    return writeAtomically(options.output, printIR(*module, options.printLocations))
+               ? finish(*signature)
+               : 1;
 
   // Phase target: bufferize, plan the workspace, lower to LLVM.
   llvm::InitializeAllTargets();
@@ -383,7 +383,6 @@ int compileModel(const CompileOptions &options) {
     for (auto slot : slots.getAsRange<ArrayAttr>())
       signature->profile.push_back(
           {cast<StringAttr>(slot[0]).str(), cast<StringAttr>(slot[1]).str()});
-  finalSignature = *signature;
   clock.done("target");
 
   // The LLVM module holds every weight as a uniqued constant; tearing that
@@ -404,7 +403,7 @@ int compileModel(const CompileOptions &options) {
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
-    return writeAtomically(options.output, text) ? finish() : 1;
+    return writeAtomically(options.output, text) ? finish(*signature) : 1;
   }
 
   // Phase artifact.
@@ -442,7 +441,7 @@ int compileModel(const CompileOptions &options) {
     report.files.push_back(headerPath.str().str());
   }
   clock.done("artifact");
-  return finish();
+  return finish(*signature);
 }
 
 } // namespace lepton
