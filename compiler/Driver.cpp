@@ -391,9 +391,14 @@ int compileModel(const CompileOptions &options) {
   // -disable-free does the same).
   auto *llvmContext = new llvm::LLVMContext();
   llvm::BuryPointer(llvmContext);
-  llvm::Module *llvmModule = cpu::translateToLLVMIR(*module, *llvmContext, *signature, *machine,
-                                                    emit == EmitKind::SharedLibrary)
-                                 .release();
+  // A shared library gets its weights written in after linking (see
+  // WeightPlacement.cpp); other outputs hold them as LLVM constants.
+  std::vector<cpu::WeightBlob> placedWeights;
+  llvm::Module *llvmModule =
+      cpu::translateToLLVMIR(*module, *llvmContext, *signature, *machine,
+                             emit == EmitKind::SharedLibrary,
+                             emit == EmitKind::SharedLibrary ? &placedWeights : nullptr)
+          .release();
   if (!llvmModule)
     return 1;
   llvm::BuryPointer(llvmModule);
@@ -425,7 +430,8 @@ int compileModel(const CompileOptions &options) {
     }
     std::string partial = options.output + ".tmp-link";
     llvm::FileRemover removePartial(partial);
-    if (!cpu::linkSharedLibrary(objectPath, partial, error))
+    if (!cpu::linkSharedLibrary(objectPath, partial, error) ||
+        !cpu::placeWeights(partial, placedWeights, error))
       return reportError(error);
     if (std::error_code ec = llvm::sys::fs::rename(partial, options.output))
       return reportError("cannot write '" + options.output + "': " + ec.message());

@@ -351,7 +351,9 @@ struct Lowering {
     SmallVector<int64_t> inStrides =
         computeStrides(cast<RankedTensorType>(v.getType()).getShape());
     SmallVector<int64_t> index(outType.getRank(), 0);
-    std::vector<char> out(data.size());
+    // Straight into the new blob: a weight is never held a third time.
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(data.size(), alignof(uint64_t));
+    MutableArrayRef<char> out = blob.getMutableData();
     for (int64_t i = 0; i < count; ++i) {
       int64_t from = 0;
       for (size_t d = 0; d < index.size(); ++d)
@@ -364,10 +366,29 @@ struct Lowering {
     if (dense)
       return b.create<arith::ConstantOp>(loc,
                                          DenseElementsAttr::getFromRawBuffer(outType, out));
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-        ArrayRef<char>(out), alignof(uint64_t));
+    releaseIfLastUse(v, cast<DenseResourceElementsAttr>(attr));
     return b.create<arith::ConstantOp>(
         loc, DenseResourceElementsAttr::get(outType, "transposed", std::move(blob)));
+  }
+
+  /// Frees the bytes of `weight`, which `v` holds, when the op being lowered
+  /// is their last reader: it has just made its own transposed copy. Blobs
+  /// live as long as the context, so a large model would otherwise hold
+  /// every transposed weight twice until the compiler exits.
+  void releaseIfLastUse(Value v, DenseResourceElementsAttr weight) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !v.hasOneUse())
+      return;
+    DenseResourceElementsHandle handle = weight.getRawHandle();
+    bool shared = false;
+    def->getParentOfType<ModuleOp>().walk([&](Operation *op) {
+      for (NamedAttribute a : op->getAttrs())
+        if (auto other = dyn_cast<DenseResourceElementsAttr>(a.getValue()))
+          shared |= op != def && other.getRawHandle() == handle;
+      return shared ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (!shared)
+      handle.getResource()->setBlob(AsmResourceBlob());
   }
 
   /// The biased variance over `dims` (kept as size 1) of `x` whose mean there is `mean`.

@@ -368,23 +368,35 @@ llvm::Type *llvmElementType(mlir::Type element, llvm::LLVMContext &ctx) {
   return llvm::Type::getIntNTy(ctx, element.getIntOrFloatBitWidth());
 }
 
-/// Gives each detached global its initializer back, as one flat array.
-void attachBlobInitializers(llvm::Module &m, const std::vector<BlobGlobal> &blobs) {
+/// Gives each detached global its initializer back, as one flat array; or,
+/// with `placed`, a zero initializer, the bytes going to `placed` instead.
+/// Placed weights are writable to the optimizer (a zero-filled constant would
+/// fold to zeros) and hidden with external linkage, so nothing assumes their
+/// contents and the library's code reaches them PC-relative.
+void attachBlobInitializers(llvm::Module &m, const std::vector<BlobGlobal> &blobs,
+                            std::vector<WeightBlob> *placed) {
   for (const BlobGlobal &blob : blobs) {
     llvm::GlobalVariable *old = m.getNamedGlobal(blob.name);
     if (!old)
       continue;
     llvm::Type *element = llvmElementType(blob.element, m.getContext());
     uint64_t count = blob.bytes.size() / (blob.element.getIntOrFloatBitWidth() / 8);
-    llvm::Constant *init = llvm::ConstantDataArray::getRaw(
-        llvm::StringRef(blob.bytes.data(), blob.bytes.size()), count, element);
-    bool internal = blob.linkage == mlir::LLVM::Linkage::Private ||
-                    blob.linkage == mlir::LLVM::Linkage::Internal;
+    llvm::Constant *init =
+        placed ? llvm::ConstantAggregateZero::get(llvm::ArrayType::get(element, count))
+               : llvm::ConstantDataArray::getRaw(
+                     llvm::StringRef(blob.bytes.data(), blob.bytes.size()), count, element);
+    bool internal = !placed && (blob.linkage == mlir::LLVM::Linkage::Private ||
+                                blob.linkage == mlir::LLVM::Linkage::Internal);
     auto *global = new llvm::GlobalVariable(
-        m, init->getType(), old->isConstant(),
+        m, init->getType(), !placed && old->isConstant(),
         internal ? llvm::GlobalValue::InternalLinkage : llvm::GlobalValue::ExternalLinkage, init);
     global->setAlignment(old->getAlign());
     global->takeName(old);
+    if (placed) {
+      global->setVisibility(llvm::GlobalValue::HiddenVisibility);
+      global->setDSOLocal(true);
+      placed->push_back({global->getName().str(), blob.bytes});
+    }
     old->replaceAllUsesWith(global);
     old->eraseFromParent();
   }
@@ -396,7 +408,8 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &context,
                                                 const ModelSignature &signature,
                                                 llvm::TargetMachine &machine,
-                                                bool exportFixedDescriptor) {
+                                                bool exportFixedDescriptor,
+                                                std::vector<WeightBlob> *placedWeights) {
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   std::vector<BlobGlobal> blobs = detachBlobInitializers(module);
@@ -404,7 +417,7 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
       mlir::translateModuleToLLVMIR(module, context, signature.name);
   if (!llvmModule)
     return nullptr;
-  attachBlobInitializers(*llvmModule, blobs);
+  attachBlobInitializers(*llvmModule, blobs, placedWeights);
   llvmModule->setTargetTriple(machine.getTargetTriple().str());
   llvmModule->setDataLayout(machine.createDataLayout());
   defineParallelKernels(*llvmModule);

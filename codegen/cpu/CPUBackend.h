@@ -2,6 +2,7 @@
 #ifndef LEPTON_CODEGEN_CPU_CPUBACKEND_H
 #define LEPTON_CODEGEN_CPU_CPUBACKEND_H
 
+#include "codegen/cpu/WeightPlacement.h"
 #include "codegen/common/ModelSignature.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -49,11 +50,15 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &optio
 /// Translates an LLVM-dialect module and adds the ABI: the entry point
 /// `<name>_run`, the descriptor `<name>_descriptor` and, when
 /// `exportFixedDescriptor`, the alias LEPTON_DESCRIPTOR_SYMBOL used by dlopen.
+/// Weights held as blobs become LLVM constants, unless `placedWeights` is
+/// given: then they are zero-filled hidden globals, listed there for
+/// placeWeights to write into the linked library.
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &context,
                                                 const ModelSignature &signature,
                                                 llvm::TargetMachine &machine,
-                                                bool exportFixedDescriptor);
+                                                bool exportFixedDescriptor,
+                                                std::vector<WeightBlob> *placedWeights = nullptr);
 
 /// Runs LLVM's new-pass-manager default pipeline at `optLevel` (0-3).
 void optimize(llvm::Module &module, llvm::TargetMachine &machine, unsigned optLevel);

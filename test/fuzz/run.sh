@@ -27,4 +27,22 @@ for name in ${fuzzers[@]}; do
       -ignore_crashes=1 -max_len=262144 corpus seeds 2>&1 | tee fuzz.log | grep -E "^#|crash|ERROR" | tail -3)
   echo "$name: $(grep -o 'exec/s: [0-9]*\|#[0-9]*' "$dir/fuzz.log" | tail -2 | tr '\n' ' ')"
   ls "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-* 2> /dev/null || echo "$name: no crash, timeout or oom"
+  # The import fuzzer runs libonnx in-process; leptonc runs it in a child
+  # process. A crash that leptonc turns into an error naming libonnx is
+  # libonnx's, contained; anything else is a finding to fix.
+  if [ "$name" = import ]; then
+    for input in "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-*; do
+      [ -e "$input" ] || continue
+      cp "$input" "$dir/replay.onnx"
+      status=0
+      ASAN_OPTIONS=detect_leaks=0 timeout 60 "$build/bin/leptonc" "$dir/replay.onnx" \
+        -o "$dir/replay.so" 2> "$dir/replay.err" || status=$?
+      if [ "$status" = 1 ] && grep -q "the ONNX library (libonnx) crashed" "$dir/replay.err"; then
+        echo "contained: $(basename "$input") crashes libonnx; leptonc reports it"
+      else
+        echo "FINDING: $(basename "$input") (leptonc exit status $status)"
+      fi
+    done
+    rm -f "$dir/replay.onnx" "$dir/replay.so" "$dir/replay.err"
+  fi
 done

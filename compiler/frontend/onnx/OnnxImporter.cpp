@@ -28,12 +28,19 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 using namespace mlir;
+
+namespace onnx::checker {
+// Exported by libonnx 1.12 but missing from its header: the in-memory check
+// with a context, which resolves external data against the model's directory
+// (the path form would parse the whole file, weights and all, a second time).
+void check_model(const ModelProto &model, CheckerContext &ctx);
+} // namespace onnx::checker
 
 namespace lepton::onnx {
 namespace {
@@ -66,24 +73,32 @@ struct OpEntry {
   NodeHook hook = nullptr;
 };
 
-/// An elements attribute holding `tensor`; large tensors become a dense
-/// resource blob so they are never printed or parsed as text.
-ElementsAttr elementsFor(MLIRContext *ctx, const HostTensor &tensor,
+/// An elements attribute of `tensor`'s type holding `bytes`: inline when
+/// small (readable, foldable), else a dense resource blob, never printed or
+/// parsed as text, that keeps the bytes where they are.
+ElementsAttr elementsFor(MLIRContext *ctx, const HostTensor &tensor, TensorBytes bytes,
                          StringRef resourceName) {
   Type element = nn::onnxElementType(ctx, tensor.dtype);
   auto type = RankedTensorType::get(tensor.shape, element);
+  ArrayRef<char> data(bytes.data, bytes.size);
   if (element.isInteger(1)) {
     SmallVector<bool> bits;
-    for (char c : tensor.data)
+    for (char c : data)
       bits.push_back(c != 0);
     return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
   }
-  if (tensor.numElements() <= kInlineElements)
-    return DenseElementsAttr::getFromRawBuffer(
-        type, ArrayRef<char>(tensor.data.data(), tensor.data.size()));
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(tensor.data.data(), tensor.data.size()), alignof(uint64_t));
+  if (type.getNumElements() <= kInlineElements ||
+      !llvm::isAddrAligned(llvm::Align(alignof(uint64_t)), data.data()))
+    return DenseElementsAttr::getFromRawBuffer(type, data);
+  AsmResourceBlob blob(
+      data, alignof(uint64_t), [owner = std::move(bytes.owner)](void *, size_t, size_t) {},
+      /*dataIsMutable=*/false);
   return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
+}
+
+ElementsAttr elementsFor(MLIRContext *ctx, HostTensor &tensor, StringRef resourceName) {
+  auto buffer = std::make_shared<std::vector<char>>(std::move(tensor.data));
+  return elementsFor(ctx, tensor, {buffer->data(), buffer->size(), buffer}, resourceName);
 }
 
 //===----------------------------------------------------------------------===//
@@ -474,8 +489,9 @@ const OpEntry *lookupOp(const NodeProto &node) {
 class Importer {
 public:
   Importer(MLIRContext &ctx, StringRef path, const InputShapes &shapes,
-           std::optional<int64_t> batch)
-      : ctx(ctx), path(path.str()), shapes(shapes), batch(batch), builder(&ctx) {}
+           std::optional<int64_t> batch, bool isolateLibonnx)
+      : ctx(ctx), path(path.str()), baseDir(llvm::sys::path::parent_path(path).str()),
+        shapes(shapes), batch(batch), isolateLibonnx(isolateLibonnx), builder(&ctx) {}
 
   OwningOpRef<ModuleOp> run(StringRef funcName);
 
@@ -491,6 +507,7 @@ private:
   bool load(::onnx::ModelProto &model);
   bool checkBeforeLibonnx(const ::onnx::GraphProto &graph, const llvm::StringSet<> &outer = {});
   bool runLibonnx(::onnx::ModelProto &model, int64_t declared);
+  bool acceptLibonnxReply(::onnx::ModelProto &model, const std::string &reply, bool convert);
   bool pinShapes(::onnx::ModelProto &model);
   Type tensorType(const ::onnx::TypeProto &type, const std::string &name, Location loc);
   std::optional<NamedAttribute> convertAttribute(const AttributeProto &attr, Location loc);
@@ -500,6 +517,7 @@ private:
   std::string path, baseDir;
   const InputShapes &shapes;
   std::optional<int64_t> batch;
+  bool isolateLibonnx;
   llvm::StringSet<> batchedInputs; // inputs whose symbolic leading dim took `batch`
   OpBuilder builder;
   int64_t opset = 0;
@@ -511,14 +529,18 @@ private:
 };
 
 bool Importer::load(::onnx::ModelProto &model) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Parsed from the file as it is read: no copy of the whole file is held,
+  // and the weights land once, in strings the initializers are moved from.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     emitError(fileLoc()) << "cannot open the model file";
     return false;
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (buffer.str().empty() || !model.ParseFromString(buffer.str())) {
+  struct stat status;
+  bool parsed = fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0 &&
+                model.ParseFromFileDescriptor(fd);
+  close(fd);
+  if (!parsed) {
     emitError(fileLoc()) << "not an ONNX model (the protobuf does not parse)";
     return false;
   }
@@ -531,17 +553,20 @@ bool Importer::load(::onnx::ModelProto &model) {
 
 /// libonnx 1.12's checker, version converter and shape inference trust the
 /// model they read, and malformed models crash them (docs/reliability.md has
-/// the ones the fuzzer found). They run in a child process, which sends back
-/// an error or the model with its inferred shapes; a crash there becomes an
-/// error here instead of taking the compiler down.
+/// the ones the fuzzer found). Unless `isolateLibonnx` is off (the fuzzer
+/// runs them in-process, a hundred times faster), they run in a child
+/// process, which sends back an error or the model with its inferred shapes;
+/// a crash there becomes an error here instead of taking the compiler down.
 bool Importer::runLibonnx(::onnx::ModelProto &model, int64_t declared) {
   bool convert = declared > 0 && declared < kMinOpset;
   auto passes = [&]() -> std::string {
-    // The path form re-reads the file, but only it resolves external data
-    // against the model's directory (libonnx 1.12 has no in-memory variant).
     try {
-      if (declared <= kMaxCheckedOpset)
-        ::onnx::checker::check_model(path);
+      if (declared <= kMaxCheckedOpset) {
+        // External data is checked against the model's directory.
+        ::onnx::checker::CheckerContext checkerContext;
+        checkerContext.set_model_dir(baseDir.empty() ? std::string() : baseDir + "/");
+        ::onnx::checker::check_model(model, checkerContext);
+      }
     } catch (const std::exception &e) {
       return "Ethe ONNX checker rejects the model: " + StringRef(e.what()).split('\n').first.str();
     }
@@ -570,6 +595,11 @@ bool Importer::runLibonnx(::onnx::ModelProto &model, int64_t declared) {
     return reply;
   };
 
+  std::string reply;
+  if (!isolateLibonnx) {
+    reply = passes();
+    return acceptLibonnxReply(model, reply, convert);
+  }
   int channel[2];
   if (pipe(channel) != 0) {
     emitError(fileLoc()) << "cannot create a pipe to run libonnx in: " << strerror(errno);
@@ -594,7 +624,6 @@ bool Importer::runLibonnx(::onnx::ModelProto &model, int64_t declared) {
     _exit(0);
   }
   close(channel[1]);
-  std::string reply;
   char chunk[1 << 16];
   for (ssize_t n; (n = read(channel[0], chunk, sizeof chunk)) != 0;) {
     if (n < 0 && errno == EINTR)
@@ -617,6 +646,13 @@ bool Importer::runLibonnx(::onnx::ModelProto &model, int64_t declared) {
                          << WEXITSTATUS(status) << ")";
     return false;
   }
+  return acceptLibonnxReply(model, reply, convert);
+}
+
+/// Takes libonnx's answer: an error, or the checked model with its inferred
+/// shapes (without the weights unless the version converter rewrote them).
+bool Importer::acceptLibonnxReply(::onnx::ModelProto &model, const std::string &reply,
+                                  bool convert) {
   if (reply[0] == 'E') {
     emitError(fileLoc()) << StringRef(reply).drop_front();
     return false;
@@ -918,7 +954,6 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
   ::onnx::ModelProto model;
   if (!load(model))
     return nullptr;
-  baseDir = llvm::sys::path::parent_path(path).str();
   const auto &graph = model.graph();
 
   for (const auto &imp : model.opset_import())
@@ -994,10 +1029,12 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
     if (!initializerNames.contains(input.name()))
       values[input.name()] = body->getArgument(argIndex++);
 
-  for (const auto &init : graph.initializer()) {
+  // Weights move from the proto into their attributes without a copy.
+  for (auto &init : *model.mutable_graph()->mutable_initializer()) {
     HostTensor tensor;
+    TensorBytes bytes;
     std::string error;
-    if (!decodeTensor(init, baseDir, tensor, error) ||
+    if (!takeTensorBytes(init, baseDir, tensor, bytes, error) ||
         !nn::onnxElementType(&ctx, tensor.dtype)) {
       emitError(fileLoc()) << "initializer '" << init.name() << "': "
                            << (error.empty() ? "unsupported element type" : error);
@@ -1005,7 +1042,7 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
     }
     values[init.name()] = builder.create<nn::ConstantOp>(
         NameLoc::get(builder.getStringAttr(init.name()), fileLoc()),
-        elementsFor(&ctx, tensor, "w" + std::to_string(resourceCounter++)));
+        elementsFor(&ctx, tensor, std::move(bytes), "w" + std::to_string(resourceCounter++)));
   }
 
   for (auto [i, node] : llvm::enumerate(graph.node()))
@@ -1042,9 +1079,9 @@ OwningOpRef<ModuleOp> Importer::run(StringRef funcName) {
 
 OwningOpRef<ModuleOp> importModel(MLIRContext &context, StringRef path,
                                   StringRef funcName, const InputShapes &shapes,
-                                  std::optional<int64_t> batch) {
+                                  std::optional<int64_t> batch, bool isolateLibonnx) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
-  return Importer(context, path, shapes, batch).run(funcName);
+  return Importer(context, path, shapes, batch, isolateLibonnx).run(funcName);
 }
 
 } // namespace lepton::onnx

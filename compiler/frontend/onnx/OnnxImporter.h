@@ -37,12 +37,16 @@ using InputShapes = std::map<std::string, std::vector<int64_t>>;
 /// `shapes` replaces the declared shapes of the named inputs (their symbolic
 /// dims, typically the batch) before ONNX shape inference runs. With `batch`,
 /// every other input whose only symbolic dim is the leading one takes that
-/// size and its argument is marked `lepton.batch`.
+/// size and its argument is marked `lepton.batch`. `isolateLibonnx` runs
+/// libonnx (checker, version converter, shape inference) in a child process,
+/// where a malformed model that crashes it cannot take the caller down; only
+/// the fuzzer turns it off, for speed.
 mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context,
                                               llvm::StringRef path,
                                               llvm::StringRef funcName,
                                               const InputShapes &shapes = {},
-                                              std::optional<int64_t> batch = {});
+                                              std::optional<int64_t> batch = {},
+                                              bool isolateLibonnx = true);
 
 } // namespace lepton::onnx
 

@@ -5,6 +5,10 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace lepton::onnx {
 
@@ -73,17 +77,19 @@ static void packField(const Field &field, std::vector<char> &out) {
   }
 }
 
-static bool readExternal(const TensorProto &proto, const std::string &baseDir,
-                         size_t expected, std::vector<char> &out,
-                         std::string &error) {
+/// Where a tensor's external data lies: the file (inside `baseDir`) and the
+/// byte offset, after checking the entries and the length the shape needs.
+static bool locateExternal(const TensorProto &proto, const std::string &baseDir,
+                           size_t expected, std::string &path, uint64_t &offset,
+                           std::string &error) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  int64_t start = 0, length = -1;
   for (const auto &kv : proto.external_data()) {
     try {
       if (kv.key() == "location")
         location = kv.value();
       else if (kv.key() == "offset")
-        offset = std::stoll(kv.value());
+        start = std::stoll(kv.value());
       else if (kv.key() == "length")
         length = std::stoll(kv.value());
     } catch (const std::exception &) {
@@ -97,17 +103,28 @@ static bool readExternal(const TensorProto &proto, const std::string &baseDir,
             "' must be a relative path inside the model's directory";
     return false;
   }
-  if (offset < 0 || (length >= 0 && static_cast<size_t>(length) != expected)) {
+  if (start < 0 || (length >= 0 && static_cast<size_t>(length) != expected)) {
     error = "external data of '" + proto.name() + "' has a wrong offset or length";
     return false;
   }
-  std::string path = baseDir.empty() ? location : baseDir + "/" + location;
+  path = baseDir.empty() ? location : baseDir + "/" + location;
+  offset = static_cast<uint64_t>(start);
+  return true;
+}
+
+static bool readExternal(const TensorProto &proto, const std::string &baseDir,
+                         size_t expected, std::vector<char> &out,
+                         std::string &error) {
+  std::string path;
+  uint64_t offset;
+  if (!locateExternal(proto, baseDir, expected, path, offset, error))
+    return false;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open external data file '" + path + "'";
     return false;
   }
-  in.seekg(offset);
+  in.seekg(static_cast<std::streamoff>(offset));
   out.resize(expected);
   if (!in.read(out.data(), static_cast<std::streamsize>(expected))) {
     error = "external data file '" + path + "' is too short for '" + proto.name() + "'";
@@ -116,8 +133,10 @@ static bool readExternal(const TensorProto &proto, const std::string &baseDir,
   return true;
 }
 
-bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
-                  HostTensor &out, std::string &error) {
+/// Name, type and shape of `proto` into `out`; `bytes` is the data size the
+/// shape needs.
+static bool decodeHeader(const TensorProto &proto, HostTensor &out, size_t &bytes,
+                         std::string &error) {
   out.name = proto.name();
   out.dtype = proto.data_type();
   size_t elemSize = dtypeSize(out.dtype);
@@ -137,8 +156,24 @@ bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
     }
     count *= static_cast<size_t>(d);
   }
-  size_t expected = count * elemSize;
+  bytes = count * elemSize;
+  return true;
+}
 
+static bool checkSize(const TensorProto &proto, size_t held, size_t expected,
+                      std::string &error) {
+  if (held == expected)
+    return true;
+  error = "tensor '" + proto.name() + "' holds " + std::to_string(held) +
+          " bytes but its shape needs " + std::to_string(expected);
+  return false;
+}
+
+bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
+                  HostTensor &out, std::string &error) {
+  size_t expected;
+  if (!decodeHeader(proto, out, expected, error))
+    return false;
   if (proto.data_location() == TensorProto::EXTERNAL) {
     if (!readExternal(proto, baseDir, expected, out.data, error))
       return false;
@@ -157,7 +192,7 @@ bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
       break;
     case TensorProto::UINT32:
     case TensorProto::UINT64:
-      if (elemSize == 4)
+      if (dtypeSize(out.dtype) == 4)
         packField<uint32_t>(proto.uint64_data(), out.data);
       else
         packField<uint64_t>(proto.uint64_data(), out.data);
@@ -176,11 +211,71 @@ bool decodeTensor(const TensorProto &proto, const std::string &baseDir,
       break;
     }
   }
-  if (out.data.size() != expected) {
-    error = "tensor '" + proto.name() + "' holds " + std::to_string(out.data.size()) +
-            " bytes but its shape needs " + std::to_string(expected);
-    return false;
+  return checkSize(proto, out.data.size(), expected, error);
+}
+
+/// A read-only mapping of `size` bytes at `offset` of `path`, with `data`
+/// pointing at them; null when the data cannot be mapped as it must be used
+/// (empty, or not aligned for every element type), or with `error` set when
+/// the file is unusable.
+static std::shared_ptr<const void> mapExternal(const std::string &path, uint64_t offset,
+                                               size_t size, const char *&data,
+                                               std::string &error) {
+  if (size == 0 || offset % alignof(uint64_t) != 0)
+    return nullptr;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot open external data file '" + path + "'";
+    return nullptr;
   }
+  struct stat status;
+  uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  uint64_t aligned = offset / page * page;
+  void *base = MAP_FAILED;
+  if (fstat(fd, &status) == 0 && offset + size > static_cast<uint64_t>(status.st_size))
+    error = "external data file '" + path + "' is too short";
+  else
+    base = mmap(nullptr, size + (offset - aligned), PROT_READ, MAP_PRIVATE, fd,
+                static_cast<off_t>(aligned));
+  ::close(fd);
+  if (base == MAP_FAILED) // e.g. a file system without mmap: read it instead
+    return nullptr;
+  data = static_cast<const char *>(base) + (offset - aligned);
+  size_t length = size + (offset - aligned);
+  return std::shared_ptr<const void>(base, [length](const void *p) {
+    munmap(const_cast<void *>(p), length);
+  });
+}
+
+bool takeTensorBytes(TensorProto &proto, const std::string &baseDir, HostTensor &out,
+                     TensorBytes &bytes, std::string &error) {
+  size_t expected;
+  if (!decodeHeader(proto, out, expected, error))
+    return false;
+  bytes.size = expected;
+  if (proto.data_location() == TensorProto::EXTERNAL) {
+    std::string path;
+    uint64_t offset;
+    if (!locateExternal(proto, baseDir, expected, path, offset, error))
+      return false;
+    if ((bytes.owner = mapExternal(path, offset, expected, bytes.data, error)))
+      return true;
+    if (!error.empty())
+      return false;
+  } else if (proto.has_raw_data()) {
+    if (!checkSize(proto, proto.raw_data().size(), expected, error))
+      return false;
+    std::shared_ptr<std::string> raw(proto.release_raw_data());
+    bytes.data = raw->data();
+    bytes.owner = std::move(raw);
+    return true;
+  }
+  HostTensor decoded;
+  if (!decodeTensor(proto, baseDir, decoded, error))
+    return false;
+  auto buffer = std::make_shared<std::vector<char>>(std::move(decoded.data));
+  bytes.data = buffer->data();
+  bytes.owner = std::move(buffer);
   return true;
 }
 
