@@ -183,4 +183,27 @@ def InstrumentProfile : Pass<"lepton-instrument-profile", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
+def MergeGpuModules : Pass<"lepton-merge-gpu-modules", "mlir::ModuleOp"> {
+  let summary = "Gather every outlined GPU kernel into one gpu.module";
+  let description = [{
+    Runs after gpu-kernel-outlining, which gives each kernel its own
+    gpu.module. Moves all kernels into the first one and retargets the
+    gpu.launch_func ops, so the model becomes one PTX module per GPU
+    architecture: one cuModuleLoad, one JIT, one text to check with ptxas.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def MathToLibdevice : Pass<"lepton-math-to-libdevice", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Call libdevice for the math ops convert-gpu-to-nvvm leaves alone";
+  let description = [{
+    convert-gpu-to-nvvm maps most math ops on f32/f64 to CUDA's libdevice
+    (__nv_expf, ...), but not asin, acos, sinh, cosh, asinh, acosh, atanh
+    and roundeven, which would then fail translation. This pass turns those
+    into calls of their libdevice functions (declared in the gpu.module), which
+    gpu-module-to-binary links from the CUDA toolkit like the others.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // LEPTON_CODEGEN_PASSES

@@ -1,5 +1,6 @@
 //===- Driver.cpp - the leptonc compilation driver ------------------------===//
 #include "compiler/Driver.h"
+#include "codegen/cuda/CUDABackend.h"
 #include "codegen/Passes.h"
 #include "compiler/DynamicBatch.h"
 #include "compiler/HeaderWriter.h"
@@ -10,6 +11,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/BuryPointer.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -40,6 +42,7 @@ std::optional<EmitKind> parseEmitKind(llvm::StringRef text) {
       .Case("nn", EmitKind::NN)
       .Case("linalg", EmitKind::Linalg)
       .Case("llvm", EmitKind::LLVM)
+      .Case("ptx", EmitKind::PTX)
       .Case("obj", EmitKind::Object)
       .Case("so", EmitKind::SharedLibrary)
       .Default(std::nullopt);
@@ -117,6 +120,8 @@ EmitKind defaultEmit(llvm::StringRef output) {
     return EmitKind::Object;
   if (ext == ".ll")
     return EmitKind::LLVM;
+  if (ext == ".ptx")
+    return EmitKind::PTX;
   if (ext == ".mlir")
     return EmitKind::Linalg;
   return EmitKind::SharedLibrary;
@@ -251,9 +256,27 @@ bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
 } // namespace
 
 int compileModel(const CompileOptions &options) {
-  if (options.target != "cpu")
-    return reportError("unknown target '" + options.target + "' (available: cpu)");
+  if (options.target != "cpu" && options.target != "cuda")
+    return reportError("unknown target '" + options.target + "' (available: cpu, cuda)");
+  bool cuda = options.target == "cuda";
   EmitKind emit = options.emit.value_or(defaultEmit(options.output));
+  std::vector<std::string> archs = options.gpuArchs;
+  if (cuda && archs.empty())
+    archs.push_back("sm_80");
+  for (const std::string &arch : archs)
+    if (!cuda::isSupportedArch(arch))
+      return reportError("--gpu-arch '" + arch + "' is not a GPU architecture (sm_50 or newer, "
+                         "e.g. sm_80, sm_90)");
+  if (cuda && (emit == EmitKind::LLVM || emit >= EmitKind::Object))
+    return reportError("--target=cuda writes PTX (--emit=ptx, or an output ending in .ptx) or "
+                       "IR; the host library with embedded PTX and the CUDA runtime are not "
+                       "built yet");
+  if (!cuda && emit == EmitKind::PTX)
+    return reportError("--emit=ptx needs --target=cuda");
+  if (emit == EmitKind::PTX && archs.size() != 1)
+    return reportError("--emit=ptx writes one architecture's PTX: give one --gpu-arch");
+  if (!cuda && !archs.empty())
+    return reportError("--gpu-arch needs --target=cuda");
   std::string name = options.name.empty()
                          ? cIdentifier(llvm::sys::path::stem(
                                options.output == "-" ? options.input : options.output))
@@ -268,6 +291,7 @@ int compileModel(const CompileOptions &options) {
   report.emit = emit == EmitKind::NN       ? "nn"
                 : emit == EmitKind::Linalg ? "linalg"
                 : emit == EmitKind::LLVM   ? "llvm"
+                : emit == EmitKind::PTX    ? "ptx"
                 : emit == EmitKind::Object ? "obj"
                                            : "so";
   report.triple = options.cpu.triple;
@@ -357,6 +381,17 @@ int compileModel(const CompileOptions &options) {
   llvm::InitializeAllTargets();
   llvm::InitializeAllTargetMCs();
   llvm::InitializeAllAsmPrinters();
+  if (cuda) {
+    // Kernels for the GPU, PTX by LLVM's NVPTX backend.
+    report.cpu = llvm::join(archs, ",");
+    if (!runPipeline(*module, cuda::cudaLoweringPipeline(archs), &clock.scope("target")))
+      return 1;
+    FailureOr<std::map<std::string, std::string>> ptx = cuda::collectPTX(*module);
+    if (failed(ptx))
+      return 1;
+    clock.done("target");
+    return writeAtomically(options.output, ptx->begin()->second) ? finish(*signature) : 1;
+  }
   std::string error;
   auto machine = cpu::createTargetMachine(options.cpu, error);
   if (!machine)

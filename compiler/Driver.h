@@ -16,7 +16,7 @@
 namespace lepton {
 
 /// What to stop after and write (`--emit=`).
-enum class EmitKind { NN, Linalg, LLVM, Object, SharedLibrary };
+enum class EmitKind { NN, Linalg, LLVM, PTX, Object, SharedLibrary };
 
 std::optional<EmitKind> parseEmitKind(llvm::StringRef text);
 
@@ -25,8 +25,9 @@ struct CompileOptions {
   std::string output;             // "-" writes textual IR to stdout
   std::string name;               // C symbol prefix; empty: from the output name
   std::optional<EmitKind> emit;   // empty: from the output's extension
-  std::string target = "cpu";
+  std::string target = "cpu";      // cpu | cuda
   cpu::CpuOptions cpu;
+  std::vector<std::string> gpuArchs; // --gpu-arch: sm_NN, for --target=cuda
   bool writeHeader = true;        // <name>.h beside object and library outputs
   bool printLocations = false;    // textual IR shows each op's location
   bool profile = false;           // time every operation (lepton_profile)

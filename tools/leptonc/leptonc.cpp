@@ -20,16 +20,23 @@ int main(int argc, char **argv) {
       ->required();
   app.add_option("-o,--output", options.output,
                  "output file; its extension picks the default --emit "
-                 "(.so shared library, .o object, .ll LLVM IR, .mlir linalg IR); "
+                 "(.so shared library, .o object, .ll LLVM IR, .mlir linalg IR, .ptx PTX); "
                  "'-' prints textual IR to stdout")
       ->required();
   app.add_option("--emit", emit,
                  "stop after a phase and write its result: nn (graph IR after "
                  "import), linalg (linalg on tensors), llvm (optimised LLVM IR), "
-                 "obj (object file), so (shared library)")
-      ->check(CLI::IsMember({"nn", "linalg", "llvm", "obj", "so"}));
-  app.add_option("--target", options.target, "code generation target: cpu")
+                 "obj (object file), so (shared library), ptx (the GPU kernels, "
+                 "--target=cuda)")
+      ->check(CLI::IsMember({"nn", "linalg", "llvm", "ptx", "obj", "so"}));
+  app.add_option("--target", options.target,
+                 "code generation target: cpu, or cuda (PTX kernels for NVIDIA GPUs; so "
+                 "far --emit=ptx only)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->default_val("cpu");
+  app.add_option("--gpu-arch", options.gpuArchs,
+                 "with --target=cuda: the GPU architecture, e.g. sm_80, sm_90 (default sm_80)")
+      ->delimiter(',');
   app.add_option("-O", optLevel, "optimisation level 0-3 (LLVM pipeline and codegen)")
       ->check(CLI::Range(0, 3))
       ->default_val(3);
