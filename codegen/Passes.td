@@ -56,8 +56,13 @@ def StridedCopyToLinalg : Pass<"lepton-strided-copy-to-linalg", "mlir::ModuleOp"
     bufferized tensor.pad and tensor.insert_slice produce) to a call of the
     `memrefCopy` runtime function, which generated code cannot link against.
     As linalg.copy it becomes plain loops; contiguous copies stay memref.copy
-    and become memcpy.
+    and become memcpy, unless `all-copies` is set (the CUDA target, where
+    every copy must become a kernel).
   }];
+  let options = [
+    Option<"allCopies", "all-copies", "bool", /*default=*/"false",
+           "turn contiguous copies into linalg.copy too">
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
@@ -190,6 +195,19 @@ def MergeGpuModules : Pass<"lepton-merge-gpu-modules", "mlir::ModuleOp"> {
     gpu.module. Moves all kernels into the first one and retargets the
     gpu.launch_func ops, so the model becomes one PTX module per GPU
     architecture: one cuModuleLoad, one JIT, one text to check with ptxas.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def SerialKernels : Pass<"lepton-serial-kernels", "mlir::func::FuncOp"> {
+  let summary = "Run the host code left after GPU mapping as one-thread kernels";
+  let description = [{
+    Runs after convert-parallel-loops-to-gpu. Loop nests the mapping to
+    blocks and threads leaves alone (a reduction over a whole tensor, a loop
+    whose parallel dims folded away) would read and write device memory from
+    the host. Each top-level op of the function that touches memory, has no
+    results and launches no kernel itself is moved into a gpu.launch of one
+    block of one thread: slow, but every byte of tensor data stays on the GPU.
   }];
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }

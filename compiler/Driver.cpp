@@ -386,6 +386,8 @@ int compileModel(const CompileOptions &options) {
     report.cpu = llvm::join(archs, ",");
     if (!runPipeline(*module, cuda::cudaLoweringPipeline(archs), &clock.scope("target")))
       return 1;
+    if (failed(cuda::checkHostCode(*module)))
+      return 1;
     FailureOr<std::map<std::string, std::string>> ptx = cuda::collectPTX(*module);
     if (failed(ptx))
       return 1;

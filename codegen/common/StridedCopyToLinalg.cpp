@@ -20,9 +20,11 @@ bool isContiguous(Value v) {
 
 struct StridedCopyToLinalgPass
     : lepton::impl::StridedCopyToLinalgBase<StridedCopyToLinalgPass> {
+  using StridedCopyToLinalgBase::StridedCopyToLinalgBase;
+
   void runOnOperation() override {
-    getOperation().walk([](memref::CopyOp copy) {
-      if (isContiguous(copy.getSource()) && isContiguous(copy.getTarget()))
+    getOperation().walk([&](memref::CopyOp copy) {
+      if (!allCopies && isContiguous(copy.getSource()) && isContiguous(copy.getTarget()))
         return;
       OpBuilder b(copy);
       b.create<linalg::CopyOp>(copy.getLoc(), copy.getSource(), copy.getTarget());

@@ -27,13 +27,13 @@ namespace lepton::cpu {
 
 const char *const kLinalgPipeline =
     "lepton-convert-nn-to-linalg,canonicalize,cse,"
-    "lepton-fuse-elementwise,canonicalize,cse,lepton-innermost-parallel-loop";
+    "lepton-fuse-elementwise,canonicalize,cse";
 
 // Every output is copied into its caller-owned buffer, so unlike the usual
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
 std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool threads) {
-  return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
+  return "lepton-innermost-parallel-loop,lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"

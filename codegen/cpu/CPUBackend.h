@@ -24,7 +24,8 @@ struct CpuOptions {
 /// Textual pass pipelines of the codegen phases, so that lepton-opt and the
 /// driver run exactly the same passes.
 ///   linalg: nn on tensors -> linalg on tensors (shared by all targets)
-///   cpu:    linalg on tensors -> bufferized, workspace-planned LLVM dialect
+///   cpu:    linalg on tensors -> loop order for vectorizing CPU kernels,
+///           bufferized, workspace-planned LLVM dialect
 extern const char *const kLinalgPipeline;
 
 /// The vector registers the CPU kernels are shaped for.

@@ -1,6 +1,7 @@
 //===- CUDABackend.cpp - linalg -> GPU kernels -> PTX ---------------------===//
 #include "codegen/cuda/CUDABackend.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "llvm/ADT/StringExtras.h"
@@ -18,19 +19,26 @@ std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs) {
   std::string attach;
   for (const std::string &arch : archs)
     attach += "nvvm-attach-target{chip=" + arch + "},";
-  // Every parallel loop nest becomes a grid of 16x16-thread blocks (one
-  // thread per output element of 2-D nests, the leading dims across
-  // blocks); reductions stay sequential loops inside each thread.
+  // Every parallel loop nest becomes a grid of 16x16-thread blocks over
+  // its two leading dims (one thread per element, the other dims across
+  // blocks); reductions stay sequential loops inside each thread. Loop
+  // nests left on the host become one-thread kernels.
   return "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "canonicalize,cse,"
+         // Copies too must run as kernels: the host never touches tensor data.
+         "lepton-strided-copy-to-linalg{all-copies=true},"
          "convert-linalg-to-parallel-loops,"
-         "func.func(scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16}),"
-         // Folds the tile bounds to constants, which the mapping to blocks and
-         // threads needs; it leaves loops with other bounds on the host.
-         "canonicalize,"
+         // Tiles of constant size with in-bounds checks inside, folded to
+         // constants by sccp: the mapping to blocks and threads needs
+         // constant thread loops (canonicalize would merge the tile loops
+         // back into one and leave one thread per block).
+         "func.func(scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 "
+         "no-min-max-bounds=true}),"
+         "sccp,"
          "func.func(gpu-map-parallel-loops),"
          "func.func(convert-parallel-loops-to-gpu),"
+         "func.func(lepton-serial-kernels),"
          "lower-affine,"
          "gpu-kernel-outlining,"
          "lepton-merge-gpu-modules," +
@@ -39,6 +47,24 @@ std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs) {
          "cse),"
          "reconcile-unrealized-casts,"
          "gpu-module-to-binary{format=isa}";
+}
+
+mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
+  bool ok = true;
+  for (auto func : module.getOps<mlir::func::FuncOp>())
+    func.walk([&](mlir::Operation *op) {
+      auto effects = llvm::dyn_cast<mlir::MemoryEffectOpInterface>(op);
+      if (!effects || llvm::isa<mlir::gpu::LaunchFuncOp>(op))
+        return;
+      if (effects.hasEffect<mlir::MemoryEffects::Read>() ||
+          effects.hasEffect<mlir::MemoryEffects::Write>()) {
+        mlir::emitError(op->getLoc())
+            << "unsupported on the CUDA target: '" << op->getName()
+            << "' was not mapped to a GPU kernel and would run on the host";
+        ok = false;
+      }
+    });
+  return mlir::success(ok);
 }
 
 mlir::FailureOr<std::map<std::string, std::string>> collectPTX(mlir::ModuleOp module) {

@@ -26,6 +26,11 @@ bool isSupportedArch(llvm::StringRef arch);
 /// gpu.binary holding one PTX text per architecture in `archs`.
 std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs);
 
+/// Fails, naming each op, where the host functions still read or write
+/// tensor data after the pipeline (a loop nest the GPU mapping left alone):
+/// on the CUDA target all data lives in device memory.
+mlir::LogicalResult checkHostCode(mlir::ModuleOp module);
+
 /// The PTX of the module's kernels by architecture, after the pipeline; an
 /// error is emitted when the module holds no kernel binary.
 mlir::FailureOr<std::map<std::string, std::string>> collectPTX(mlir::ModuleOp module);

@@ -26,7 +26,8 @@ for name in ${fuzzers[@]}; do
       -fork="$jobs" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -ignore_crashes=1 -max_len=262144 corpus seeds 2>&1 | tee fuzz.log | grep -E "^#|crash|ERROR" | tail -3)
   echo "$name: $(grep -o 'exec/s: [0-9]*\|#[0-9]*' "$dir/fuzz.log" | tail -2 | tr '\n' ' ')"
-  ls "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-* 2> /dev/null || echo "$name: no crash, timeout or oom"
+  found=$(ls "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-* 2> /dev/null || true)
+  echo "${found:-$name: no crash, timeout or oom}"
   # The import fuzzer runs libonnx in-process; leptonc runs it in a child
   # process. A crash that leptonc turns into an error naming libonnx is
   # libonnx's, contained (a sanitized child reports a crash and exits with
