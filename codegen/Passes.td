@@ -212,6 +212,37 @@ def SerialKernels : Pass<"lepton-serial-kernels", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def TileParallelLoops : Pass<"lepton-tile-parallel-loops", "mlir::func::FuncOp"> {
+  let summary = "Shape each parallel loop nest into blocks and threads for the GPU";
+  let description = [{
+    Runs after convert-linalg-to-parallel-loops, before gpu-map-parallel-loops
+    (which maps loop dims 0, 1, 2 to x, y, z). Each outermost scf.parallel of
+    static bounds is collapsed into up to three dims -- its innermost
+    (contiguous) dims, until they span 64 elements, first, for coalesced
+    accesses on thread x; the next dim; all outer dims -- and the first two
+    are tiled into blocks of up to 256 threads (powers of two sized to the
+    dims), with in-bounds checks inside rather than min bounds. Where grid y
+    or z would exceed CUDA's 65535 blocks, all dims become one on x.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def SinkScalarLoads : Pass<"lepton-sink-scalar-loads", "mlir::func::FuncOp"> {
+  let summary = "Move host reads of tensor data into the kernels that use them";
+  let description = [{
+    Runs after convert-parallel-loops-to-gpu. A scalar read on the host (a
+    Clip's min and max, an 0-d input) would read device memory there. Each
+    top-level memref.load, and each pure op computed from such values, whose
+    every use is inside gpu.launch bodies is cloned into those bodies and
+    removed from the host, when the kernels read the same value: the memref
+    is a read-only input, or no launch lies between the load and the kernel.
+    Values the host itself needs (loop bounds, grid sizes, offsets of views)
+    stay, and lepton's host-code check reports them.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def MathToLibdevice : Pass<"lepton-math-to-libdevice", "mlir::gpu::GPUModuleOp"> {
   let summary = "Call libdevice for the math ops convert-gpu-to-nvvm leaves alone";
   let description = [{
@@ -222,6 +253,43 @@ def MathToLibdevice : Pass<"lepton-math-to-libdevice", "mlir::gpu::GPUModuleOp">
     gpu-module-to-binary links from the CUDA toolkit like the others.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def DeviceWeights : Pass<"lepton-device-weights", "mlir::ModuleOp"> {
+  let summary = "Give the weights a place in the workspace arena (CUDA target)";
+  let description = [{
+    Runs after lepton-plan-workspace. On the CUDA target the workspace is
+    device memory and the weights must be there too: each constant
+    memref.global the entry function reads gets an aligned offset after the
+    intermediate buffers, recorded as `lepton.workspace_offset` on the
+    global, and its memref.get_global becomes a memref.view of the workspace
+    at that offset. The workspace argument and `lepton.workspace_bytes` grow
+    to cover them. The globals stay on the host: the runtime copies their
+    bytes to their offsets when it loads the model.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "256",
+           "byte alignment of every weight in the arena">
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect"];
+}
+
+def LowerKernelLaunches : Pass<"lepton-lower-kernel-launches", "mlir::ModuleOp"> {
+  let summary = "Turn gpu.launch_func into calls of the runtime's lepton_cuda_launch";
+  let description = [{
+    Runs after convert-gpu-to-nvvm, when each kernel is an llvm.func whose
+    parameters are final: a memref argument is expanded as MLIR's default
+    calling convention does (allocated and aligned pointer, offset, sizes,
+    strides), scalars are one parameter each. Every launch in the host
+    functions becomes a call of `lepton_cuda_launch(kernel index, grid,
+    block, dynamic shared memory, slots, slot count)` (lepton/abi.h) with one
+    8-byte slot per kernel parameter, filled in the same order, in a stack
+    buffer of the calling function. The kernels' names, in index order, are
+    stored as the module's `lepton.cuda_kernels`. A launch whose operands do
+    not expand to its kernel's parameter count is an error.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
 }
 
 #endif // LEPTON_CODEGEN_PASSES

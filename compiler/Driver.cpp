@@ -267,10 +267,9 @@ int compileModel(const CompileOptions &options) {
     if (!cuda::isSupportedArch(arch))
       return reportError("--gpu-arch '" + arch + "' is not a GPU architecture (sm_50 or newer, "
                          "e.g. sm_80, sm_90)");
-  if (cuda && (emit == EmitKind::LLVM || emit >= EmitKind::Object))
-    return reportError("--target=cuda writes PTX (--emit=ptx, or an output ending in .ptx) or "
-                       "IR; the host library with embedded PTX and the CUDA runtime are not "
-                       "built yet");
+  if (cuda && options.profile)
+    return reportError("--profile times the CPU target's operations; it has no CUDA "
+                       "counterpart yet");
   if (!cuda && emit == EmitKind::PTX)
     return reportError("--emit=ptx needs --target=cuda");
   if (emit == EmitKind::PTX && archs.size() != 1)
@@ -381,19 +380,6 @@ int compileModel(const CompileOptions &options) {
   llvm::InitializeAllTargets();
   llvm::InitializeAllTargetMCs();
   llvm::InitializeAllAsmPrinters();
-  if (cuda) {
-    // Kernels for the GPU, PTX by LLVM's NVPTX backend.
-    report.cpu = llvm::join(archs, ",");
-    if (!runPipeline(*module, cuda::cudaLoweringPipeline(archs), &clock.scope("target")))
-      return 1;
-    if (failed(cuda::checkHostCode(*module)))
-      return 1;
-    FailureOr<std::map<std::string, std::string>> ptx = cuda::collectPTX(*module);
-    if (failed(ptx))
-      return 1;
-    clock.done("target");
-    return writeAtomically(options.output, ptx->begin()->second) ? finish(*signature) : 1;
-  }
   std::string error;
   auto machine = cpu::createTargetMachine(options.cpu, error);
   if (!machine)
@@ -401,11 +387,31 @@ int compileModel(const CompileOptions &options) {
   report.triple = machine->getTargetTriple().str();
   report.cpu = machine->getTargetCPU().str();
   report.features = machine->getTargetFeatureString().str();
-  if (!runPipeline(*module,
-                   cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
-                                            options.cpu.threads),
-                   &clock.scope("target")))
+  TimingScope &targetScope = clock.scope("target");
+  if (cuda) {
+    // Kernels for the GPU, PTX by LLVM's NVPTX backend; the host code that
+    // launches them is compiled like a CPU model's.
+    if (!runPipeline(*module, cuda::cudaKernelPipeline(archs), &targetScope) ||
+        failed(cuda::checkHostCode(*module)) ||
+        !runPipeline(*module, cuda::kLaunchPipeline, &targetScope))
+      return 1;
+    FailureOr<CudaImage> image = cuda::takeImage(*module);
+    if (failed(image))
+      return 1;
+    if (emit == EmitKind::PTX) {
+      clock.done("target");
+      return writeAtomically(options.output, image->ptx.begin()->second) ? finish(*signature)
+                                                                         : 1;
+    }
+    signature->cuda = std::move(*image);
+    if (!runPipeline(*module, cuda::kHostPipeline, &targetScope))
+      return 1;
+  } else if (!runPipeline(*module,
+                          cpu::cpuLoweringPipeline(cpu::vectorShapeOf(*machine), options.profile,
+                                                   options.cpu.threads),
+                          &targetScope)) {
     return 1;
+  }
   auto lowered = module->lookupSymbol<LLVM::LLVMFuncOp>(name);
   if (!lowered) {
     emitError(modelLoc) << "unsupported: the model function could not be lowered to "

@@ -44,6 +44,11 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
       json.attribute("opt_level", static_cast<int64_t>(options.cpu.optLevel));
       json.attribute("threads", options.cpu.threads ? "pool" : "single");
       json.attribute("profile", options.profile);
+      if (signature.cuda)
+        json.attributeArray("gpu_archs", [&] {
+          for (const auto &[arch, text] : signature.cuda->ptx)
+            json.value(arch);
+        });
       json.attributeArray("shapes", [&] {
         for (const std::string &shape : options.shapes)
           json.value(shape);
@@ -59,6 +64,18 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
     json.attribute("workspace_bytes", static_cast<int64_t>(signature.workspaceBytes));
     json.attribute("workspace_align", static_cast<int64_t>(signature.workspaceAlign));
     json.attribute("intermediate_bytes", static_cast<int64_t>(signature.intermediateBytes));
+    if (signature.cuda)
+      json.attributeObject("cuda", [&] {
+        json.attribute("kernels", static_cast<int64_t>(signature.cuda->kernels.size()));
+        uint64_t weightBytes = 0;
+        for (const CudaImage::Weight &weight : signature.cuda->weights)
+          weightBytes += weight.bytes;
+        json.attribute("weight_bytes", static_cast<int64_t>(weightBytes));
+        json.attributeObject("ptx_bytes", [&] {
+          for (const auto &[arch, text] : signature.cuda->ptx)
+            json.attribute(arch, static_cast<int64_t>(text.size()));
+        });
+      });
     json.attributeObject("seconds", [&] {
       double total = 0;
       for (const auto &[phase, seconds] : report.phaseSeconds) {

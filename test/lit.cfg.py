@@ -16,6 +16,7 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%python", config.python_with_onnx))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%lepton_bin", config.lepton_tools_dir))
+config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
 config.substitutions.append(("%examples", os.path.join(config.lepton_src_root, "examples")))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/SmallVector.h"
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,18 @@ struct TensorSignature {
   uint64_t entryBytes = 0;
 };
 
+/// What a CUDA artifact's descriptor adds (lepton_cuda_image in lepton/abi.h).
+struct CudaImage {
+  std::map<std::string, std::string> ptx; // PTX text by architecture (sm_NN)
+  std::vector<std::string> kernels;       // entry names, in launch-index order
+  struct Weight {
+    std::string global; // the host global holding the bytes
+    uint64_t offset;    // where they go in the device workspace
+    uint64_t bytes;
+  };
+  std::vector<Weight> weights;
+};
+
 /// The descriptor contents of one compiled model (see runtime lepton/abi.h).
 struct ModelSignature {
   std::string name;
@@ -28,6 +42,7 @@ struct ModelSignature {
   uint64_t intermediateBytes = 0; // all intermediate buffers, before reuse
   /// For `leptonc --profile`: the ONNX nodes and kind of each timed operation.
   std::vector<std::pair<std::string, std::string>> profile;
+  std::optional<CudaImage> cuda; // --target=cuda
 };
 
 /// The ONNX data type code of an element type, or 0 if it has none.

@@ -124,7 +124,9 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const CpuOptions &optio
 namespace {
 
 /// LEPTON_ABI_VERSION of lepton/abi.h, which the descriptor records.
-constexpr uint32_t kAbiVersion = 2;
+constexpr uint32_t kAbiVersion = 3;
+/// lepton_target of lepton/abi.h.
+constexpr uint32_t kTargetCPU = 1, kTargetCUDA = 2;
 
 /// Builds the descriptor and entry point of the artifact ABI (lepton/abi.h)
 /// directly in LLVM IR, where C struct layout is simplest to express.
@@ -141,6 +143,8 @@ public:
     impl->setLinkage(llvm::GlobalValue::InternalLinkage);
     llvm::Function *entry = emitEntry(impl);
     llvm::GlobalVariable *desc = emitDescriptor(entry);
+    if (!desc)
+      return false;
     if (exportFixedDescriptor)
       llvm::GlobalAlias::create(llvm::GlobalValue::ExternalLinkage,
                                 "lepton_model_descriptor", desc);
@@ -228,24 +232,71 @@ private:
           descType, {string(t.name), llvm::ConstantInt::get(i32(), t.dtype),
                      llvm::ConstantInt::get(i32(), t.shape.size()), shape}));
     }
+    return privateArray(descType, entries, llvm::Twine("_") + role + "s");
+  }
+
+  llvm::Constant *privateArray(llvm::Type *element, llvm::ArrayRef<llvm::Constant *> entries,
+                               const llvm::Twine &suffix) {
     if (entries.empty())
       return llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0));
-    auto *arrayType = llvm::ArrayType::get(descType, entries.size());
-    return new llvm::GlobalVariable(m, arrayType, true, llvm::GlobalValue::PrivateLinkage,
-                                    llvm::ConstantArray::get(arrayType, entries),
-                                    sig.name + "_" + role + "s");
+    auto *type = llvm::ArrayType::get(element, entries.size());
+    return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(type, entries), sig.name + suffix);
+  }
+
+  // struct lepton_cuda_image, or NULL for a CPU model.
+  llvm::Constant *cudaImage() {
+    if (!sig.cuda)
+      return llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx, 0));
+    const CudaImage &image = *sig.cuda;
+    // Oldest architecture first, by number (sm_100 after sm_90).
+    std::vector<std::pair<unsigned, const std::string *>> archs;
+    for (const auto &[arch, text] : image.ptx) {
+      unsigned version = 0;
+      llvm::StringRef(arch).drop_front(3).getAsInteger(10, version);
+      archs.push_back({version, &arch});
+    }
+    llvm::sort(archs);
+    auto *ptxType = llvm::StructType::get(ctx, {ptr(), ptr()});
+    std::vector<llvm::Constant *> ptx, kernels, weights;
+    for (auto [version, arch] : archs)
+      ptx.push_back(llvm::ConstantStruct::get(ptxType, {string(*arch), string(image.ptx.at(*arch))}));
+    for (const std::string &kernel : image.kernels)
+      kernels.push_back(string(kernel));
+    auto *weightType = llvm::StructType::get(ctx, {ptr(), i64(), i64()});
+    for (const CudaImage::Weight &weight : image.weights) {
+      llvm::GlobalVariable *global = m.getNamedGlobal(weight.global);
+      if (!global)
+        return nullptr;
+      weights.push_back(llvm::ConstantStruct::get(
+          weightType, {global, llvm::ConstantInt::get(i64(), weight.offset),
+                       llvm::ConstantInt::get(i64(), weight.bytes)}));
+    }
+    auto *type = llvm::StructType::get(ctx, {i32(), ptr(), i32(), ptr(), i32(), ptr()});
+    auto *init = llvm::ConstantStruct::get(
+        type, {llvm::ConstantInt::get(i32(), ptx.size()), privateArray(ptxType, ptx, "_ptx"),
+               llvm::ConstantInt::get(i32(), kernels.size()),
+               privateArray(ptr(), kernels, "_kernels"),
+               llvm::ConstantInt::get(i32(), weights.size()),
+               privateArray(weightType, weights, "_weights")});
+    return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::PrivateLinkage, init,
+                                    sig.name + "_cuda");
   }
 
   llvm::GlobalVariable *emitDescriptor(llvm::Function *entry) {
+    llvm::Constant *cuda = cudaImage();
+    if (!cuda)
+      return nullptr;
     auto *type = llvm::StructType::get(
-        ctx, {i32(), i32(), ptr(), i32(), i32(), ptr(), ptr(), i64(), i64(), ptr()});
+        ctx, {i32(), i32(), ptr(), i32(), i32(), ptr(), ptr(), i64(), i64(), ptr(), ptr()});
     auto *init = llvm::ConstantStruct::get(
-        type, {llvm::ConstantInt::get(i32(), kAbiVersion), llvm::ConstantInt::get(i32(), 1),
+        type, {llvm::ConstantInt::get(i32(), kAbiVersion),
+               llvm::ConstantInt::get(i32(), sig.cuda ? kTargetCUDA : kTargetCPU),
                string(sig.name), llvm::ConstantInt::get(i32(), sig.inputs.size()),
                llvm::ConstantInt::get(i32(), sig.outputs.size()),
                tensorArray(sig.inputs, "input"), tensorArray(sig.outputs, "output"),
                llvm::ConstantInt::get(i64(), sig.workspaceBytes),
-               llvm::ConstantInt::get(i64(), sig.workspaceAlign), entry});
+               llvm::ConstantInt::get(i64(), sig.workspaceAlign), entry, cuda});
     return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::ExternalLinkage,
                                     init, sig.name + "_descriptor");
   }

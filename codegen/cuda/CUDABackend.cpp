@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/StringExtras.h"
 
 namespace lepton::cuda {
@@ -15,17 +16,21 @@ bool isSupportedArch(llvm::StringRef arch) {
   return arch.consume_front("sm_") && !arch.getAsInteger(10, version) && version >= 50;
 }
 
-std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs) {
+std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs) {
   std::string attach;
   for (const std::string &arch : archs)
     attach += "nvvm-attach-target{chip=" + arch + "},";
-  // Every parallel loop nest becomes a grid of 16x16-thread blocks over
-  // its two leading dims (one thread per element, the other dims across
-  // blocks); reductions stay sequential loops inside each thread. Loop
-  // nests left on the host become one-thread kernels.
-  return "one-shot-bufferize{bufferize-function-boundaries "
+  // The artifact ABI's function boundary and workspace, as on the CPU
+  // (lepton-device-weights adds the weights to the workspace). Every
+  // parallel loop nest becomes a grid of blocks of up to 256 threads, one
+  // thread per element, contiguous elements on neighbouring threads;
+  // reductions stay sequential loops inside each thread. Loop nests left on
+  // the host become one-thread kernels.
+  return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
+         "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
-         "canonicalize,cse,"
+         "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
+         "lepton-plan-workspace,lepton-device-weights,"
          // Copies too must run as kernels: the host never touches tensor data.
          "lepton-strided-copy-to-linalg{all-copies=true},"
          "convert-linalg-to-parallel-loops,"
@@ -33,21 +38,28 @@ std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs) {
          // constants by sccp: the mapping to blocks and threads needs
          // constant thread loops (canonicalize would merge the tile loops
          // back into one and leave one thread per block).
-         "func.func(scf-parallel-loop-tiling{parallel-loop-tile-sizes=16,16 "
-         "no-min-max-bounds=true}),"
+         "func.func(lepton-tile-parallel-loops),"
          "sccp,"
          "func.func(gpu-map-parallel-loops),"
          "func.func(convert-parallel-loops-to-gpu),"
-         "func.func(lepton-serial-kernels),"
+         "func.func(lepton-serial-kernels,lepton-sink-scalar-loads),"
          "lower-affine,"
          "gpu-kernel-outlining,"
          "lepton-merge-gpu-modules," +
          attach +
          "gpu.module(convert-scf-to-cf,lepton-math-to-libdevice,convert-gpu-to-nvvm,canonicalize,"
          "cse),"
-         "reconcile-unrealized-casts,"
-         "gpu-module-to-binary{format=isa}";
+         "reconcile-unrealized-casts";
 }
+
+const char *const kLaunchPipeline =
+    "lepton-lower-kernel-launches,gpu-module-to-binary{format=isa}";
+
+// The entry's memrefs are bare pointers, as on the CPU (lepton/abi.h).
+const char *const kHostPipeline =
+    "expand-strided-metadata,lower-affine,convert-scf-to-cf,finalize-memref-to-llvm,"
+    "convert-arith-to-llvm,convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+    "convert-cf-to-llvm,reconcile-unrealized-casts";
 
 mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
   bool ok = true;
@@ -67,23 +79,34 @@ mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
   return mlir::success(ok);
 }
 
-mlir::FailureOr<std::map<std::string, std::string>> collectPTX(mlir::ModuleOp module) {
-  std::map<std::string, std::string> ptx;
-  module.walk([&](mlir::gpu::BinaryOp binary) {
+mlir::FailureOr<CudaImage> takeImage(mlir::ModuleOp module) {
+  CudaImage image;
+  for (auto binary : llvm::make_early_inc_range(module.getOps<mlir::gpu::BinaryOp>())) {
     for (mlir::Attribute attr : binary.getObjects()) {
       auto object = llvm::cast<mlir::gpu::ObjectAttr>(attr);
       auto target = llvm::dyn_cast<mlir::NVVM::NVVMTargetAttr>(object.getTarget());
       if (!target)
         continue;
       // The NVPTX backend's text ends in a NUL byte.
-      ptx[target.getChip().str()] = object.getObject().getValue().rtrim('\0').str();
+      image.ptx[target.getChip().str()] = object.getObject().getValue().rtrim('\0').str();
     }
-  });
-  if (ptx.empty()) {
+    binary.erase();
+  }
+  if (auto kernels = module->getAttrOfType<mlir::ArrayAttr>("lepton.cuda_kernels"))
+    for (auto name : kernels.getAsRange<mlir::StringAttr>())
+      image.kernels.push_back(name.str());
+  if (image.ptx.empty() || image.kernels.empty()) {
     mlir::emitError(module.getLoc()) << "unsupported: the model has no work to run on a GPU";
     return mlir::failure();
   }
-  return ptx;
+  for (auto global : module.getOps<mlir::memref::GlobalOp>())
+    if (auto offset = global->getAttrOfType<mlir::IntegerAttr>("lepton.workspace_offset")) {
+      mlir::MemRefType type = global.getType();
+      int64_t bits = type.getElementType().getIntOrFloatBitWidth();
+      image.weights.push_back({global.getSymName().str(), uint64_t(offset.getInt()),
+                               uint64_t(type.getNumElements() * ((bits + 7) / 8))});
+    }
+  return image;
 }
 
 } // namespace lepton::cuda

@@ -10,30 +10,40 @@
 #ifndef LEPTON_CODEGEN_CUDA_CUDABACKEND_H
 #define LEPTON_CODEGEN_CUDA_CUDABACKEND_H
 
+#include "codegen/common/ModelSignature.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/ArrayRef.h"
 
-#include <map>
 #include <string>
-#include <vector>
 
 namespace lepton::cuda {
 
 /// Whether `arch` names an architecture the target compiles for (sm_NN).
 bool isSupportedArch(llvm::StringRef arch);
 
-/// The pass pipeline from linalg on tensors to a module whose kernels are a
-/// gpu.binary holding one PTX text per architecture in `archs`.
-std::string cudaLoweringPipeline(llvm::ArrayRef<std::string> archs);
+/// The pass pipeline from linalg on tensors to host functions that launch
+/// the kernels of one gpu.module, lowered to NVVM for each architecture in
+/// `archs`; the workspace (device memory) holds intermediates and weights.
+std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs);
+
+/// After cudaKernelPipeline and checkHostCode: launches become calls of the
+/// runtime, the gpu.module becomes a gpu.binary of PTX texts.
+extern const char *const kLaunchPipeline;
+
+/// After takeImage: the host functions to the LLVM dialect (the CPU
+/// backend's translation and linking then build the artifact).
+extern const char *const kHostPipeline;
 
 /// Fails, naming each op, where the host functions still read or write
 /// tensor data after the pipeline (a loop nest the GPU mapping left alone):
 /// on the CUDA target all data lives in device memory.
 mlir::LogicalResult checkHostCode(mlir::ModuleOp module);
 
-/// The PTX of the module's kernels by architecture, after the pipeline; an
-/// error is emitted when the module holds no kernel binary.
-mlir::FailureOr<std::map<std::string, std::string>> collectPTX(mlir::ModuleOp module);
+/// After kLaunchPipeline: takes the PTX of each architecture off the module
+/// (erasing the gpu.binary) with the kernel names and the weights' workspace
+/// offsets; an error is emitted when the module holds no kernel.
+mlir::FailureOr<CudaImage> takeImage(mlir::ModuleOp module);
 
 } // namespace lepton::cuda
 

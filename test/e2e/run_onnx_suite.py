@@ -9,6 +9,8 @@ skipped silently; any other compile failure or any wrong output fails the run.
 
 --report writes a Markdown conformance report: counts per suite, per ONNX op
 (over the models that contain the op) and per reason a model is unsupported.
+--target=cuda compiles for the GPU and runs there (needs the NVIDIA driver and
+a GPU; how a session with one checks the CUDA target, docs/cuda.md).
 """
 import argparse
 import collections
@@ -38,7 +40,9 @@ def run_one(test_dir, args):
     os.makedirs(work)
     lib = os.path.join(work, "model.so")
     compile_cmd = [os.path.join(args.bin, "leptonc"), os.path.join(test_dir, "model.onnx"),
-                   "-o", lib, "--name", "model", "-O2"]
+                   "-o", lib, "--name", "model", "-O2", f"--target={args.target}"]
+    if args.gpu_arch:
+        compile_cmd.append(f"--gpu-arch={args.gpu_arch}")
     try:
         proc = subprocess.run(compile_cmd, capture_output=True, text=True, timeout=args.timeout)
     except subprocess.TimeoutExpired:
@@ -58,7 +62,7 @@ def run_one(test_dir, args):
     for data in sets:
         data_dir = os.path.join(test_dir, data)
         run_cmd = [os.path.join(args.bin, "lepton-run"), lib, "--inputs", data_dir,
-                   "--expect", data_dir, "--print", "0",
+                   "--expect", data_dir, "--print", "0", f"--device={args.target}",
                    "--rtol", str(args.rtol), "--atol", str(args.atol)]
         try:
             proc = subprocess.run(run_cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -144,6 +148,10 @@ def main():
     parser.add_argument("--work", required=True, help="scratch directory")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--target", choices=("cpu", "cuda"), default="cpu",
+                        help="compile for this target and run there (cuda: on the GPU "
+                             "LEPTON_CUDA_DEVICE through the NVIDIA driver)")
+    parser.add_argument("--gpu-arch", default="", help="with --target=cuda: leptonc --gpu-arch")
     parser.add_argument("--rtol", type=float, default=1e-3)
     parser.add_argument("--atol", type=float, default=1e-5)
     parser.add_argument("--filter", default="", help="only tests whose name matches this regex")

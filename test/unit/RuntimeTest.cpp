@@ -211,3 +211,73 @@ TEST(Runtime, ParallelForCoversEveryTaskOnce) {
   lepton_set_num_threads(0);
   EXPECT_GE(lepton_get_num_threads(), 1);
 }
+
+// CUDA models over the fake driver (test/unit/FakeCudaDriver.c), whose
+// "device memory" is host memory: a hand-written entry point can compute on
+// it, which shows what the runtime copied where. y = x + w, with w a weight
+// the runtime places at its workspace offset, then one launch of `add`.
+namespace {
+const char kFakePtx[] = ".version 8.0\n.target sm_80\n.address_size 64\n"
+                        ".visible .entry add(.param .u64 add_param_0, .param .u32 add_param_1)\n"
+                        "{\n\tret;\n}\n";
+const lepton_cuda_ptx kPtx[] = {{"sm_80", kFakePtx}};
+const char *const kKernels[] = {"add"};
+const float kWeight[6] = {10, 20, 30, 40, 50, 60};
+const lepton_cuda_weight kWeights[] = {{kWeight, 256, sizeof kWeight}};
+const lepton_cuda_image kImage = {1, kPtx, 1, kKernels, 1, kWeights};
+int32_t launchKernel = 0;
+
+int32_t addOnDevice(const void *const *inputs, void *const *outputs, void *workspace, int64_t) {
+  auto *x = static_cast<const float *>(inputs[0]);
+  auto *y = static_cast<float *>(outputs[0]);
+  auto *w = reinterpret_cast<const float *>(static_cast<char *>(workspace) + 256);
+  for (int i = 0; i < 6; ++i)
+    y[i] = x[i] + w[i];
+  int64_t args[2] = {reinterpret_cast<int64_t>(y), 6};
+  lepton_cuda_launch(launchKernel, 1, 1, 1, 32, 1, 1, 0, args, 2);
+  return 0;
+}
+
+lepton_model_desc cudaDescriptor() {
+  lepton_model_desc desc = {LEPTON_ABI_VERSION, LEPTON_TARGET_CUDA, "add_on_gpu", 1, 1,
+                            &kInput, &kOutput, 512, 256, addOnDevice, &kImage};
+  return desc;
+}
+} // namespace
+
+TEST(Runtime, RunsCudaModelsThroughTheDriver) {
+  setenv("LEPTON_CUDA_DRIVER", LEPTON_FAKE_CUDA_DRIVER, 1);
+  lepton_model_desc desc = cudaDescriptor();
+  lepton_model *model;
+  ASSERT_EQ(lepton_wrap(&desc, &model), LEPTON_OK) << lepton_last_error();
+  float x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {};
+  lepton_tensor in = {x, LEPTON_FLOAT32, 2, kShape}, out = {y, LEPTON_FLOAT32, 2, kShape};
+  launchKernel = 0;
+  ASSERT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_OK) << lepton_last_error();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(y[i], x[i] + kWeight[i]);
+  // A bad launch fails the run, naming the kernel; the model stays usable.
+  launchKernel = 7;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_ERROR_EXECUTION);
+  EXPECT_NE(std::strstr(lepton_last_error(), "launching kernel 7 of 1: CUDA_ERROR_INVALID_VALUE"),
+            nullptr)
+      << lepton_last_error();
+  launchKernel = 0;
+  EXPECT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_OK);
+  // The core (firmware) has no driver: it refuses GPU models.
+  char workspace[512];
+  EXPECT_EQ(lepton_run_desc(&desc, workspace, &in, 1, &out, 1), LEPTON_ERROR_INVALID_MODEL);
+  EXPECT_NE(std::strstr(lepton_last_error(), "runs on a GPU"), nullptr);
+  lepton_unload(model);
+}
+
+TEST(Runtime, RejectsCudaModelsWithoutTheirImage) {
+  lepton_model_desc desc = cudaDescriptor();
+  desc.cuda = nullptr;
+  lepton_model *model;
+  EXPECT_EQ(lepton_wrap(&desc, &model), LEPTON_ERROR_INVALID_MODEL);
+  desc = cudaDescriptor();
+  desc.target = 9;
+  EXPECT_EQ(lepton_wrap(&desc, &model), LEPTON_ERROR_INVALID_MODEL);
+  EXPECT_NE(std::strstr(lepton_last_error(), "unknown target 9"), nullptr);
+}

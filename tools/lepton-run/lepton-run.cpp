@@ -180,6 +180,7 @@ int main(int argc, char **argv) {
   unsigned repeat = 1;
   bool profile = false;
   int threads = 0;
+  std::string device;
 
   CLI::App app{"lepton-run: run a model compiled by leptonc on ONNX .pb tensors.\n"};
   app.footer("Example:\n"
@@ -206,6 +207,11 @@ int main(int argc, char **argv) {
                  "threads of the runtime's pool for multi-threaded models (default: "
                  "LEPTON_NUM_THREADS, else one per CPU)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--device", device,
+                 "where the model must run: cpu, or cuda (a model compiled with leptonc "
+                 "--target=cuda, on GPU LEPTON_CUDA_DEVICE, default 0); default: where it "
+                 "was compiled for")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_flag("--profile", profile,
                "print the time per ONNX node over the --repeat runs (the model must be "
                "compiled with leptonc --profile)");
@@ -224,6 +230,11 @@ int main(int argc, char **argv) {
     lepton_model *m;
     ~Unload() { lepton_unload(m); }
   } unload{model};
+  const char *compiledFor =
+      lepton_descriptor(model)->target == LEPTON_TARGET_CUDA ? "cuda" : "cpu";
+  if (!device.empty() && device != compiledFor)
+    return fail(modelPath + " was compiled for " + compiledFor + ", not " + device +
+                " (leptonc --target=" + device + ")");
 
   std::vector<HostTensor> inputs(lepton_num_inputs(model));
   std::vector<lepton_tensor> inputViews;

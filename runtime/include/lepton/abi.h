@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define LEPTON_ABI_VERSION 2u
+#define LEPTON_ABI_VERSION 3u
 #define LEPTON_DESCRIPTOR_SYMBOL "lepton_model_descriptor"
 
 /* Element types use the ONNX TensorProto.DataType codes. */
@@ -36,7 +36,7 @@ typedef enum lepton_dtype {
   LEPTON_BFLOAT16 = 16
 } lepton_dtype;
 
-typedef enum lepton_target { LEPTON_TARGET_CPU = 1 } lepton_target;
+typedef enum lepton_target { LEPTON_TARGET_CPU = 1, LEPTON_TARGET_CUDA = 2 } lepton_target;
 
 typedef struct lepton_tensor_desc {
   const char *name;     /* the ONNX value name */
@@ -54,6 +54,42 @@ typedef int32_t (*lepton_entry_fn)(const void *const *inputs,
                                    void *const *outputs, void *workspace,
                                    int64_t batch);
 
+/* What a CUDA artifact (`leptonc --target=cuda -o model.so`) carries beside
+ * its host code. Its entry point takes *device* pointers (inputs, outputs and
+ * a workspace of workspace_bytes in GPU memory) and launches the kernels of
+ * the loaded PTX through lepton_cuda_launch, on the legacy default stream,
+ * without waiting for them. The workspace holds the weights too: before the
+ * first run, each weight's bytes go to its offset in the workspace (the
+ * runtime does this at load). */
+typedef struct lepton_cuda_ptx {
+  const char *arch; /* "sm_80": the PTX runs on this and newer GPUs */
+  const char *text; /* NUL-terminated PTX of every kernel */
+} lepton_cuda_ptx;
+
+typedef struct lepton_cuda_weight {
+  const void *data; /* host copy */
+  uint64_t offset;  /* its place in the device workspace */
+  uint64_t bytes;
+} lepton_cuda_weight;
+
+typedef struct lepton_cuda_image {
+  uint32_t num_ptx;
+  const lepton_cuda_ptx *ptx;  /* oldest architecture first */
+  uint32_t num_kernels;
+  const char *const *kernels;  /* PTX entry names; launches name them by index */
+  uint32_t num_weights;
+  const lepton_cuda_weight *weights;
+} lepton_cuda_image;
+
+/* Called by a CUDA artifact's entry point for each kernel launch: `args`
+ * holds num_args 8-byte slots, one per kernel parameter (pointers, sizes,
+ * smaller scalars zero-extended). The Lepton runtime provides it; it launches
+ * on the GPU of the model being run and records the first failure, after
+ * which the run's remaining launches are skipped. */
+void lepton_cuda_launch(int32_t kernel, int64_t grid_x, int64_t grid_y, int64_t grid_z,
+                        int64_t block_x, int64_t block_y, int64_t block_z,
+                        int32_t shared_bytes, int64_t *args, int32_t num_args);
+
 typedef struct lepton_model_desc {
   uint32_t abi_version; /* LEPTON_ABI_VERSION */
   uint32_t target;      /* lepton_target */
@@ -65,6 +101,7 @@ typedef struct lepton_model_desc {
   uint64_t workspace_bytes;
   uint64_t workspace_align;
   lepton_entry_fn run;
+  const lepton_cuda_image *cuda; /* LEPTON_TARGET_CUDA only, else NULL */
 } lepton_model_desc;
 
 /* Multi-threaded artifacts (the default; `leptonc --threads=single` writes

@@ -1,8 +1,8 @@
 /*===- lepton/runtime.h - load and run Lepton artifacts -------------------===*
  *
  * A thin C runtime over the artifact ABI (lepton/abi.h), in two libraries:
- * liblepton_runtime (shared and static) loads models, owns their workspace
- * and runs the thread pool (libc, libm, libdl and pthreads); its core,
+ * liblepton_runtime (shared and static) loads models, owns their workspace,
+ * runs the thread pool and CUDA models (libc, libm, libdl and pthreads); its core,
  * liblepton_runtime_core.a, is what firmware links: lepton_run_desc and the
  * helpers marked below, with no heap, threads or dynamic loading. Firmware
  * may also skip both and call `<name>_run` with its own buffers.
@@ -24,7 +24,8 @@ typedef enum lepton_status {
   LEPTON_ERROR_INVALID_MODEL = 2,    /* no descriptor, or a foreign ABI */
   LEPTON_ERROR_INVALID_ARGUMENT = 3, /* wrong count, type, shape or a null */
   LEPTON_ERROR_OUT_OF_MEMORY = 4,
-  LEPTON_ERROR_EXECUTION = 5         /* the model's entry point failed */
+  LEPTON_ERROR_EXECUTION = 5,        /* the model's entry point failed */
+  LEPTON_ERROR_DEVICE = 6            /* no usable GPU or driver for a CUDA model */
 } lepton_status;
 
 /* A caller-owned tensor: dense row-major data of `dtype` and `shape`. */
@@ -37,7 +38,11 @@ typedef struct lepton_tensor {
 
 typedef struct lepton_model lepton_model;
 
-/* Opens a shared library written by `leptonc -o model.so`. */
+/* Opens a shared library written by `leptonc -o model.so`. A CUDA model
+ * (`--target=cuda`) is loaded onto GPU LEPTON_CUDA_DEVICE (default 0) through
+ * the NVIDIA driver, which the runtime opens with dlopen (libcuda.so.1, or
+ * the library LEPTON_CUDA_DRIVER names); its runs copy the caller's host
+ * tensors to the GPU and back. */
 lepton_status lepton_load(const char *path, lepton_model **model);
 /* Wraps a descriptor linked into the program (from a `.o` artifact). */
 lepton_status lepton_wrap(const lepton_model_desc *desc, lepton_model **model);

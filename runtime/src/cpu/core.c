@@ -24,6 +24,8 @@ lepton_status lepton_fail(lepton_status status, const char *format, ...) {
 
 const char *lepton_last_error(void) { return last_error; }
 
+void lepton_clear_error(void) { last_error[0] = '\0'; }
+
 const char *lepton_status_string(lepton_status status) {
   switch (status) {
   case LEPTON_OK: return "ok";
@@ -32,6 +34,7 @@ const char *lepton_status_string(lepton_status status) {
   case LEPTON_ERROR_INVALID_ARGUMENT: return "invalid argument";
   case LEPTON_ERROR_OUT_OF_MEMORY: return "out of memory";
   case LEPTON_ERROR_EXECUTION: return "execution failed";
+  case LEPTON_ERROR_DEVICE: return "device unavailable";
   }
   return "unknown status";
 }
@@ -85,28 +88,22 @@ lepton_status lepton_check_descriptor(const lepton_model_desc *desc) {
   if (!desc || desc->abi_version != LEPTON_ABI_VERSION || !desc->run)
     return lepton_fail(LEPTON_ERROR_INVALID_MODEL, "descriptor ABI version %u, runtime expects %u",
                        desc ? desc->abi_version : 0u, LEPTON_ABI_VERSION);
+  if (desc->target != LEPTON_TARGET_CPU && (desc->target != LEPTON_TARGET_CUDA || !desc->cuda))
+    return lepton_fail(LEPTON_ERROR_INVALID_MODEL, "model '%s' has unknown target %u",
+                       desc->name, desc->target);
   return LEPTON_OK;
 }
 
-lepton_status lepton_run_desc(const lepton_model_desc *desc, void *workspace,
-                              const lepton_tensor *inputs, uint32_t num_inputs,
-                              const lepton_tensor *outputs, uint32_t num_outputs) {
-  lepton_status valid = lepton_check_descriptor(desc);
-  if (valid != LEPTON_OK)
-    return valid;
-  if (desc->workspace_bytes &&
-      (!workspace || (uintptr_t)workspace % (desc->workspace_align ? desc->workspace_align : 1)))
-    return lepton_fail(LEPTON_ERROR_INVALID_ARGUMENT,
-                       "the workspace is NULL or not aligned to %llu bytes",
-                       (unsigned long long)desc->workspace_align);
+lepton_status lepton_bind_tensors(const lepton_model_desc *desc, const lepton_tensor *inputs,
+                                  uint32_t num_inputs, const lepton_tensor *outputs,
+                                  uint32_t num_outputs, const void **in_ptrs, void **out_ptrs,
+                                  int64_t *batch_out) {
   if (num_inputs != desc->num_inputs || num_outputs != desc->num_outputs)
     return lepton_fail(LEPTON_ERROR_INVALID_ARGUMENT,
                        "got %u inputs and %u outputs, the model has %u and %u", num_inputs,
                        num_outputs, desc->num_inputs, desc->num_outputs);
   if ((num_inputs && !inputs) || (num_outputs && !outputs))
     return lepton_fail(LEPTON_ERROR_INVALID_ARGUMENT, "tensor array is NULL");
-  const void *in_ptrs[num_inputs ? num_inputs : 1];
-  void *out_ptrs[num_outputs ? num_outputs : 1];
   /* Every dynamic leading dim is the batch: they must agree. */
   int64_t batch = -1;
   for (uint32_t i = 0; i < num_inputs + num_outputs; ++i) {
@@ -129,8 +126,34 @@ lepton_status lepton_run_desc(const lepton_model_desc *desc, void *workspace,
     else
       out_ptrs[k] = got->data;
   }
-  if (desc->run(in_ptrs, out_ptrs, workspace, batch < 0 ? 1 : batch) != 0)
+  *batch_out = batch < 0 ? 1 : batch;
+  return LEPTON_OK;
+}
+
+lepton_status lepton_run_desc(const lepton_model_desc *desc, void *workspace,
+                              const lepton_tensor *inputs, uint32_t num_inputs,
+                              const lepton_tensor *outputs, uint32_t num_outputs) {
+  lepton_status valid = lepton_check_descriptor(desc);
+  if (valid != LEPTON_OK)
+    return valid;
+  if (desc->target != LEPTON_TARGET_CPU)
+    return lepton_fail(LEPTON_ERROR_INVALID_MODEL,
+                       "model '%s' runs on a GPU: load it with lepton_load or lepton_wrap",
+                       desc->name);
+  if (desc->workspace_bytes &&
+      (!workspace || (uintptr_t)workspace % (desc->workspace_align ? desc->workspace_align : 1)))
+    return lepton_fail(LEPTON_ERROR_INVALID_ARGUMENT,
+                       "the workspace is NULL or not aligned to %llu bytes",
+                       (unsigned long long)desc->workspace_align);
+  const void *in_ptrs[desc->num_inputs ? desc->num_inputs : 1];
+  void *out_ptrs[desc->num_outputs ? desc->num_outputs : 1];
+  int64_t batch;
+  lepton_status bound = lepton_bind_tensors(desc, inputs, num_inputs, outputs, num_outputs,
+                                            in_ptrs, out_ptrs, &batch);
+  if (bound != LEPTON_OK)
+    return bound;
+  if (desc->run(in_ptrs, out_ptrs, workspace, batch) != 0)
     return lepton_fail(LEPTON_ERROR_EXECUTION, "the model's entry point failed");
-  last_error[0] = '\0';
+  lepton_clear_error();
   return LEPTON_OK;
 }

@@ -1,4 +1,4 @@
-/*===- runtime.c - loading CPU artifacts and owning their workspace -------===*/
+/*===- runtime.c - loading artifacts and owning their workspace -----------===*/
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* aligned_alloc */
 #endif
@@ -12,7 +12,8 @@
 struct lepton_model {
   const lepton_model_desc *desc;
   void *library; /* dlopen handle, NULL for wrapped descriptors */
-  void *workspace;
+  void *workspace;           /* CPU models */
+  lepton_cuda_model *cuda;   /* CUDA models: device memory, module, kernels */
 };
 
 lepton_status lepton_wrap(const lepton_model_desc *desc, lepton_model **model) {
@@ -26,6 +27,14 @@ lepton_status lepton_wrap(const lepton_model_desc *desc, lepton_model **model) {
   if (!m)
     return lepton_fail(LEPTON_ERROR_OUT_OF_MEMORY, "cannot allocate the model");
   m->desc = desc;
+  if (desc->target == LEPTON_TARGET_CUDA) {
+    lepton_status opened = lepton_cuda_open(desc, &m->cuda);
+    if (opened != LEPTON_OK)
+      free(m);
+    else
+      *model = m;
+    return opened;
+  }
   if (desc->workspace_bytes) {
     size_t align = desc->workspace_align ? desc->workspace_align : 64;
     size_t bytes = (desc->workspace_bytes + align - 1) / align * align;
@@ -73,6 +82,7 @@ void lepton_unload(lepton_model *model) {
   if (!model)
     return;
   free(model->workspace);
+  lepton_cuda_close(model->cuda);
   if (model->library)
     dlclose(model->library);
   free(model);
@@ -103,5 +113,18 @@ lepton_status lepton_run(lepton_model *model, const lepton_tensor *inputs,
                          uint32_t num_outputs) {
   if (!model)
     return lepton_fail(LEPTON_ERROR_INVALID_ARGUMENT, "model is NULL");
-  return lepton_run_desc(model->desc, model->workspace, inputs, num_inputs, outputs, num_outputs);
+  if (!model->cuda)
+    return lepton_run_desc(model->desc, model->workspace, inputs, num_inputs, outputs,
+                           num_outputs);
+  const lepton_model_desc *desc = model->desc;
+  const void *in_ptrs[desc->num_inputs ? desc->num_inputs : 1];
+  void *out_ptrs[desc->num_outputs ? desc->num_outputs : 1];
+  int64_t batch;
+  lepton_status status = lepton_bind_tensors(desc, inputs, num_inputs, outputs, num_outputs,
+                                             in_ptrs, out_ptrs, &batch);
+  if (status == LEPTON_OK)
+    status = lepton_cuda_run(model->cuda, inputs, outputs, batch);
+  if (status == LEPTON_OK)
+    lepton_clear_error();
+  return status;
 }

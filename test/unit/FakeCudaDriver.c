@@ -1,0 +1,253 @@
+/*===- FakeCudaDriver.c - a stand-in for libcuda.so.1 in tests ------------===*
+ *
+ * Tests without a GPU load CUDA models through this library
+ * (LEPTON_CUDA_DRIVER=.../libfake-cuda-driver.so): it keeps "device" memory
+ * on the host and runs no kernels, so outputs are meaningless, but it checks
+ * what the runtime asks of a driver: PTX that names its target and entries,
+ * kernels that exist, launches with sane dimensions on memory it allocated,
+ * balanced context pushes, every allocation freed at unload. Each call it
+ * checks is logged to FAKE_CUDA_LOG, if set, and the PTX loaded is written to
+ * FAKE_CUDA_PTX, if set (for ptxas). The GPU it reports is sm_80,
+ * or FAKE_CUDA_ARCH (e.g. 90); FAKE_CUDA_DEVICES=0 makes cuInit report no GPU.
+ *
+ *===----------------------------------------------------------------------===*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int CUresult;
+enum {
+  OK = 0,
+  INVALID_VALUE = 1,
+  NOT_INITIALIZED = 3,
+  NO_DEVICE = 100,
+  INVALID_CONTEXT = 201,
+  INVALID_PTX = 218,
+  NOT_FOUND = 500,
+  LAUNCH_OUT_OF_RESOURCES = 701,
+};
+
+typedef struct {
+  char name[256];
+  int params;
+} Function;
+
+typedef struct {
+  char *text;
+  int arch;
+} Module;
+
+static int initialized, pushed, allocations;
+static FILE *log_file;
+
+static void note(const char *format, ...) {
+  if (!log_file) {
+    const char *path = getenv("FAKE_CUDA_LOG");
+    if (!path || !(log_file = fopen(path, "a")))
+      return;
+  }
+  va_list args;
+  va_start(args, format);
+  vfprintf(log_file, format, args);
+  va_end(args);
+  fputc('\n', log_file);
+  fflush(log_file);
+}
+
+static int arch(void) {
+  const char *value = getenv("FAKE_CUDA_ARCH");
+  return value && *value ? atoi(value) : 80;
+}
+
+CUresult cuInit(unsigned flags) {
+  const char *devices = getenv("FAKE_CUDA_DEVICES");
+  if (flags != 0)
+    return INVALID_VALUE;
+  if (devices && atoi(devices) == 0)
+    return NO_DEVICE;
+  initialized = 1;
+  return OK;
+}
+
+CUresult cuDeviceGetCount(int *count) {
+  if (!initialized)
+    return NOT_INITIALIZED;
+  *count = 1;
+  return OK;
+}
+
+CUresult cuDeviceGet(int *device, int ordinal) {
+  if (!initialized || ordinal != 0)
+    return INVALID_VALUE;
+  *device = 0;
+  return OK;
+}
+
+CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
+  if (device != 0)
+    return INVALID_VALUE;
+  if (attribute == 75) /* compute capability major */
+    *value = arch() / 10;
+  else if (attribute == 76)
+    *value = arch() % 10;
+  else
+    return INVALID_VALUE;
+  return OK;
+}
+
+CUresult cuDeviceGetName(char *name, int length, int device) {
+  snprintf(name, length, "Fake GPU %d", device);
+  return OK;
+}
+
+static int context;
+CUresult cuDevicePrimaryCtxRetain(void **ctx, int device) {
+  *ctx = &context;
+  return device == 0 ? OK : INVALID_VALUE;
+}
+CUresult cuDevicePrimaryCtxRelease_v2(int device) {
+  note("release context, pushes outstanding: %d", pushed);
+  return device == 0 ? OK : INVALID_VALUE;
+}
+CUresult cuCtxPushCurrent_v2(void *ctx) {
+  ++pushed;
+  return ctx == &context ? OK : INVALID_CONTEXT;
+}
+CUresult cuCtxPopCurrent_v2(void **ctx) {
+  if (pushed == 0)
+    return INVALID_CONTEXT;
+  --pushed;
+  *ctx = &context;
+  return OK;
+}
+CUresult cuCtxSynchronize(void) { return pushed ? OK : INVALID_CONTEXT; }
+
+CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned options, int *keys,
+                            void **values) {
+  const char *text = image, *target = strstr(text, ".target sm_");
+  char *log = NULL;
+  size_t log_size = 0;
+  for (unsigned i = 0; i < options; ++i) {
+    if (keys[i] == 5)
+      log = values[i];
+    else if (keys[i] == 6)
+      log_size = (size_t)values[i];
+  }
+  if (!pushed)
+    return INVALID_CONTEXT;
+  if (!strstr(text, ".version") || !target || !strstr(text, ".entry")) {
+    if (log && log_size)
+      snprintf(log, log_size, "not PTX");
+    return INVALID_PTX;
+  }
+  int version = atoi(target + strlen(".target sm_"));
+  if (version > arch()) {
+    if (log && log_size)
+      snprintf(log, log_size, "PTX for sm_%d cannot run on sm_%d", version, arch());
+    return INVALID_PTX;
+  }
+  const char *copy = getenv("FAKE_CUDA_PTX");
+  FILE *out = copy && *copy ? fopen(copy, "w") : NULL;
+  if (out) {
+    fputs(text, out);
+    fclose(out);
+  }
+  Module *m = malloc(sizeof *m);
+  m->text = strdup(text);
+  m->arch = version;
+  *module = m;
+  note("load PTX for sm_%d on sm_%d", version, arch());
+  return OK;
+}
+
+CUresult cuModuleUnload(void *module) {
+  Module *m = module;
+  free(m->text);
+  free(m);
+  note("unload");
+  return OK;
+}
+
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
+  Module *m = module;
+  char entry[300];
+  snprintf(entry, sizeof entry, ".entry %s(", name);
+  const char *at = strstr(m->text, entry);
+  if (!at)
+    return NOT_FOUND;
+  Function *f = calloc(1, sizeof *f);
+  snprintf(f->name, sizeof f->name, "%s", name);
+  const char *end = strchr(at, ')');
+  for (const char *p = strstr(at, ".param"); p && p < end; p = strstr(p + 1, ".param"))
+    ++f->params;
+  *function = f; /* owned by the module in a real driver; leaked here */
+  return OK;
+}
+
+CUresult cuMemAlloc_v2(unsigned long long *pointer, size_t bytes) {
+  if (!pushed || bytes == 0)
+    return INVALID_VALUE;
+  void *p = calloc(1, bytes);
+  if (!p)
+    return INVALID_VALUE;
+  ++allocations;
+  *pointer = (unsigned long long)(size_t)p;
+  return OK;
+}
+
+CUresult cuMemFree_v2(unsigned long long pointer) {
+  free((void *)(size_t)pointer);
+  if (--allocations == 0)
+    note("all device memory freed");
+  return OK;
+}
+
+CUresult cuMemcpyHtoD_v2(unsigned long long to, const void *from, size_t bytes) {
+  memcpy((void *)(size_t)to, from, bytes);
+  return pushed ? OK : INVALID_CONTEXT;
+}
+
+CUresult cuMemcpyDtoH_v2(void *to, unsigned long long from, size_t bytes) {
+  memcpy(to, (const void *)(size_t)from, bytes);
+  return pushed ? OK : INVALID_CONTEXT;
+}
+
+CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned shared, void *stream, void **params,
+                        void **extra) {
+  Function *f = function;
+  if (!pushed)
+    return INVALID_CONTEXT;
+  if (!gx || !gy || !gz || !bx || !by || !bz || gy > 65535 || gz > 65535 || bz > 64 ||
+      (unsigned long long)bx * by * bz > 1024 || stream || extra || (f->params && !params))
+    return INVALID_VALUE;
+  if (shared > 48 * 1024)
+    return LAUNCH_OUT_OF_RESOURCES;
+  unsigned long long checksum = 0; /* reads every parameter the kernel takes */
+  for (int i = 0; i < f->params; ++i)
+    checksum += *(const unsigned long long *)params[i];
+  note("launch %s grid %ux%ux%u block %ux%ux%u params %d", f->name, gx, gy, gz, bx, by, bz,
+       f->params);
+  (void)checksum;
+  return OK;
+}
+
+CUresult cuGetErrorName(CUresult error, const char **name) {
+  switch (error) {
+  case INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
+  case NO_DEVICE: *name = "CUDA_ERROR_NO_DEVICE"; break;
+  case INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
+  case NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
+  default: *name = NULL; return INVALID_VALUE;
+  }
+  return OK;
+}
+
+CUresult cuGetErrorString(CUresult error, const char **text) {
+  const char *name;
+  if (cuGetErrorName(error, &name) != OK)
+    return INVALID_VALUE;
+  *text = "reported by the fake driver";
+  return OK;
+}
