@@ -212,6 +212,19 @@ def SerialKernels : Pass<"lepton-serial-kernels", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def FuseParallelLoops : Pass<"lepton-fuse-parallel-loops", "mlir::func::FuncOp"> {
+  let summary = "Fuse adjacent parallel loop nests over the same elements (CUDA target)";
+  let description = [{
+    Runs after convert-linalg-to-parallel-loops. Adjacent scf.parallel ops
+    with the same bounds whose dependences are element-wise (what the second
+    reads of the first's writes is the same element) become one, so a bias,
+    the products and the activation of a Gemm run in one kernel. Upstream's
+    fusion, with an alias oracle that knows the workspace plan: views at
+    constant, disjoint byte ranges of one buffer do not alias, nor do
+    distinct function arguments.
+  }];
+}
+
 def TileParallelLoops : Pass<"lepton-tile-parallel-loops", "mlir::func::FuncOp"> {
   let summary = "Shape each parallel loop nest into blocks and threads for the GPU";
   let description = [{

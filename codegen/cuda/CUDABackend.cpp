@@ -33,7 +33,7 @@ std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs) {
          "lepton-plan-workspace,lepton-device-weights,"
          // Copies too must run as kernels: the host never touches tensor data.
          "lepton-strided-copy-to-linalg{all-copies=true},"
-         "convert-linalg-to-parallel-loops,"
+         "convert-linalg-to-parallel-loops,func.func(lepton-fuse-parallel-loops),"
          // Tiles of constant size with in-bounds checks inside, folded to
          // constants by sccp: the mapping to blocks and threads needs
          // constant thread loops (canonicalize would merge the tile loops

@@ -28,14 +28,16 @@ enum {
   LAUNCH_OUT_OF_RESOURCES = 701,
 };
 
-typedef struct {
+typedef struct Function {
   char name[256];
   int params;
+  struct Function *next; /* the module's other functions */
 } Function;
 
 typedef struct {
   char *text;
   int arch;
+  Function *functions; /* freed with the module, as a driver does */
 } Module;
 
 static int initialized, pushed, allocations;
@@ -153,7 +155,7 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned options, 
     fputs(text, out);
     fclose(out);
   }
-  Module *m = malloc(sizeof *m);
+  Module *m = calloc(1, sizeof *m);
   m->text = strdup(text);
   m->arch = version;
   *module = m;
@@ -163,6 +165,11 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned options, 
 
 CUresult cuModuleUnload(void *module) {
   Module *m = module;
+  while (m->functions) {
+    Function *next = m->functions->next;
+    free(m->functions);
+    m->functions = next;
+  }
   free(m->text);
   free(m);
   note("unload");
@@ -181,7 +188,9 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   const char *end = strchr(at, ')');
   for (const char *p = strstr(at, ".param"); p && p < end; p = strstr(p + 1, ".param"))
     ++f->params;
-  *function = f; /* owned by the module in a real driver; leaked here */
+  f->next = m->functions;
+  m->functions = f;
+  *function = f;
   return OK;
 }
 
