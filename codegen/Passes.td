@@ -256,6 +256,21 @@ def SinkScalarLoads : Pass<"lepton-sink-scalar-loads", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
 
+def LowerHostAccesses : Pass<"lepton-lower-host-accesses", "mlir::ModuleOp"> {
+  let summary = "Host reads and writes of tensor elements as copies through the runtime";
+  let description = [{
+    Runs after kernel outlining, when the host functions hold only host code.
+    A memref.load or memref.store there (a Slice's start, a loop bound the
+    host needs, a value lepton-sink-scalar-loads could not move into a
+    kernel) touches device memory: it becomes a call of the runtime's
+    lepton_cuda_read / lepton_cuda_write (lepton/abi.h), which copy the
+    element between the device and a host staging slot once the launches
+    before it are done. Accesses to host allocas are left alone.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
+}
+
 def MathToLibdevice : Pass<"lepton-math-to-libdevice", "mlir::gpu::GPUModuleOp"> {
   let summary = "Call libdevice for the math ops convert-gpu-to-nvvm leaves alone";
   let description = [{

@@ -395,15 +395,17 @@ int compileModel(const CompileOptions &options) {
         failed(cuda::checkHostCode(*module)) ||
         !runPipeline(*module, cuda::kLaunchPipeline, &targetScope))
       return 1;
-    FailureOr<CudaImage> image = cuda::takeImage(*module);
-    if (failed(image))
-      return 1;
+    CudaImage image = cuda::takeImage(*module);
     if (emit == EmitKind::PTX) {
+      if (image.ptx.empty()) {
+        emitError(modelLoc) << "unsupported: --emit=ptx, but the model has no GPU work (its "
+                               "outputs are empty); its artifact (-o model.so) launches nothing";
+        return 1;
+      }
       clock.done("target");
-      return writeAtomically(options.output, image->ptx.begin()->second) ? finish(*signature)
-                                                                         : 1;
+      return writeAtomically(options.output, image.ptx.begin()->second) ? finish(*signature) : 1;
     }
-    signature->cuda = std::move(*image);
+    signature->cuda = std::move(image);
     if (!runPipeline(*module, cuda::kHostPipeline, &targetScope))
       return 1;
   } else if (!runPipeline(*module,

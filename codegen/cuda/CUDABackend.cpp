@@ -49,16 +49,19 @@ std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs) {
          attach +
          "gpu.module(convert-scf-to-cf,lepton-math-to-libdevice,convert-gpu-to-nvvm,canonicalize,"
          "cse),"
-         "reconcile-unrealized-casts";
+         "reconcile-unrealized-casts,"
+         "lepton-lower-host-accesses";
 }
 
 const char *const kLaunchPipeline =
     "lepton-lower-kernel-launches,gpu-module-to-binary{format=isa}";
 
-// The entry's memrefs are bare pointers, as on the CPU (lepton/abi.h).
+// The entry's memrefs are bare pointers, as on the CPU (lepton/abi.h). Math
+// on the host: values the host computes from tensor elements it read.
 const char *const kHostPipeline =
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,finalize-memref-to-llvm,"
-    "convert-arith-to-llvm,convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+    "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
     "convert-cf-to-llvm,reconcile-unrealized-casts";
 
 mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
@@ -66,7 +69,15 @@ mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
   for (auto func : module.getOps<mlir::func::FuncOp>())
     func.walk([&](mlir::Operation *op) {
       auto effects = llvm::dyn_cast<mlir::MemoryEffectOpInterface>(op);
-      if (!effects || llvm::isa<mlir::gpu::LaunchFuncOp>(op))
+      if (!effects || llvm::isa<mlir::gpu::LaunchFuncOp, mlir::memref::AllocaOp>(op))
+        return;
+      // Host staging slots (lepton-lower-host-accesses) are host memory.
+      mlir::Value memref;
+      if (auto load = llvm::dyn_cast<mlir::memref::LoadOp>(op))
+        memref = load.getMemRef();
+      else if (auto store = llvm::dyn_cast<mlir::memref::StoreOp>(op))
+        memref = store.getMemRef();
+      if (memref && memref.getDefiningOp<mlir::memref::AllocaOp>())
         return;
       if (effects.hasEffect<mlir::MemoryEffects::Read>() ||
           effects.hasEffect<mlir::MemoryEffects::Write>()) {
@@ -79,7 +90,7 @@ mlir::LogicalResult checkHostCode(mlir::ModuleOp module) {
   return mlir::success(ok);
 }
 
-mlir::FailureOr<CudaImage> takeImage(mlir::ModuleOp module) {
+CudaImage takeImage(mlir::ModuleOp module) {
   CudaImage image;
   for (auto binary : llvm::make_early_inc_range(module.getOps<mlir::gpu::BinaryOp>())) {
     for (mlir::Attribute attr : binary.getObjects()) {
@@ -95,10 +106,6 @@ mlir::FailureOr<CudaImage> takeImage(mlir::ModuleOp module) {
   if (auto kernels = module->getAttrOfType<mlir::ArrayAttr>("lepton.cuda_kernels"))
     for (auto name : kernels.getAsRange<mlir::StringAttr>())
       image.kernels.push_back(name.str());
-  if (image.ptx.empty() || image.kernels.empty()) {
-    mlir::emitError(module.getLoc()) << "unsupported: the model has no work to run on a GPU";
-    return mlir::failure();
-  }
   for (auto global : module.getOps<mlir::memref::GlobalOp>())
     if (auto offset = global->getAttrOfType<mlir::IntegerAttr>("lepton.workspace_offset")) {
       mlir::MemRefType type = global.getType();

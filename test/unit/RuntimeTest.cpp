@@ -233,6 +233,10 @@ int32_t addOnDevice(const void *const *inputs, void *const *outputs, void *works
   auto *w = reinterpret_cast<const float *>(static_cast<char *>(workspace) + 256);
   for (int i = 0; i < 6; ++i)
     y[i] = x[i] + w[i];
+  // What host code does with a value it needs: read x[5], write it to y[0].
+  float value = 0;
+  lepton_cuda_read(&value, &x[5], sizeof value);
+  lepton_cuda_write(&y[0], &value, sizeof value);
   int64_t args[2] = {reinterpret_cast<int64_t>(y), 6};
   lepton_cuda_launch(launchKernel, 1, 1, 1, 32, 1, 1, 0, args, 2);
   return 0;
@@ -254,7 +258,8 @@ TEST(Runtime, RunsCudaModelsThroughTheDriver) {
   lepton_tensor in = {x, LEPTON_FLOAT32, 2, kShape}, out = {y, LEPTON_FLOAT32, 2, kShape};
   launchKernel = 0;
   ASSERT_EQ(lepton_run(model, &in, 1, &out, 1), LEPTON_OK) << lepton_last_error();
-  for (int i = 0; i < 6; ++i)
+  EXPECT_EQ(y[0], x[5]);
+  for (int i = 1; i < 6; ++i)
     EXPECT_EQ(y[i], x[i] + kWeight[i]);
   // A bad launch fails the run, naming the kernel; the model stays usable.
   launchKernel = 7;

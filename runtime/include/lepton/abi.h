@@ -90,6 +90,12 @@ void lepton_cuda_launch(int32_t kernel, int64_t grid_x, int64_t grid_y, int64_t 
                         int64_t block_x, int64_t block_y, int64_t block_z,
                         int32_t shared_bytes, int64_t *args, int32_t num_args);
 
+/* Called by a CUDA artifact's entry point where its host code needs a value
+ * of a tensor (a Slice's start, a loop bound) or sets one: copy `bytes`
+ * between device and host memory once the launches before are done. */
+void lepton_cuda_read(void *host, const void *device, int64_t bytes);
+void lepton_cuda_write(void *device, const void *host, int64_t bytes);
+
 typedef struct lepton_model_desc {
   uint32_t abi_version; /* LEPTON_ABI_VERSION */
   uint32_t target;      /* lepton_target */

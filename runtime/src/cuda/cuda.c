@@ -140,7 +140,8 @@ struct lepton_cuda_model {
   /* Device buffers of the inputs, then the outputs, grown as batches grow. */
   CUdeviceptr *buffers;
   size_t *capacity;
-  /* The first failed launch of the run in progress. */
+  /* The first failed launch (or, at kernel -1, host read or write of a
+   * tensor) of the run in progress. */
   CUresult launch_error;
   int32_t failed_kernel;
 };
@@ -187,7 +188,7 @@ static lepton_status open_on_device(lepton_cuda_model *m) {
       (r = cu.DeviceGetName(name, sizeof name, m->device)))
     return cuda_fail(LEPTON_ERROR_DEVICE, r, "querying the GPU");
   const lepton_cuda_ptx *ptx = pick_ptx(image, major * 10 + minor);
-  if (!ptx) {
+  if (!ptx && image->num_kernels) {
     char archs[256] = "";
     for (uint32_t i = 0; i < image->num_ptx; ++i)
       snprintf(archs + strlen(archs), sizeof archs - strlen(archs), "%s%s", i ? ", " : "",
@@ -197,10 +198,11 @@ static lepton_status open_on_device(lepton_cuda_model *m) {
                        "--gpu-arch=sm_%d%d",
                        desc->name, archs, name, major, minor, major, minor);
   }
+  /* A model whose outputs are empty has no kernels, and no PTX. */
   char log[4096] = "";
   int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {log, (void *)(uintptr_t)sizeof log};
-  if ((r = cu.ModuleLoadDataEx(&m->module, ptx->text, 2, options, values))) {
+  if (ptx && (r = cu.ModuleLoadDataEx(&m->module, ptx->text, 2, options, values))) {
     cuda_fail(LEPTON_ERROR_DEVICE, r, "loading the PTX");
     char what[512];
     snprintf(what, sizeof what, "%s", lepton_last_error());
@@ -320,7 +322,9 @@ static lepton_status run_on_device(lepton_cuda_model *m, const lepton_tensor *in
   running = NULL;
   if (m->launch_error) {
     char what[256];
-    if (m->failed_kernel >= 0 && (uint32_t)m->failed_kernel < desc->cuda->num_kernels)
+    if (m->failed_kernel == -1)
+      snprintf(what, sizeof what, "copying a tensor element the host code needs");
+    else if (m->failed_kernel >= 0 && (uint32_t)m->failed_kernel < desc->cuda->num_kernels)
       snprintf(what, sizeof what, "launching kernel '%s'",
                desc->cuda->kernels[m->failed_kernel]);
     else
@@ -377,4 +381,29 @@ void lepton_cuda_launch(int32_t kernel, int64_t grid_x, int64_t grid_y, int64_t 
                                (unsigned)block_z, (unsigned)shared_bytes, NULL, params, NULL);
   if (r)
     m->launch_error = r;
+}
+
+void lepton_cuda_read(void *host, const void *device, int64_t bytes) {
+  lepton_cuda_model *m = running;
+  CUresult r = m && !m->launch_error
+                   ? cu.MemcpyDtoH(host, (CUdeviceptr)(uintptr_t)device, (size_t)bytes)
+                   : CUDA_ERROR_INVALID_VALUE;
+  if (r == CUDA_SUCCESS)
+    return;
+  memset(host, 0, (size_t)bytes); /* the run fails; the host code goes on harmlessly */
+  if (m && !m->launch_error) {
+    m->launch_error = r;
+    m->failed_kernel = -1;
+  }
+}
+
+void lepton_cuda_write(void *device, const void *host, int64_t bytes) {
+  lepton_cuda_model *m = running;
+  if (!m || m->launch_error)
+    return;
+  CUresult r = cu.MemcpyHtoD((CUdeviceptr)(uintptr_t)device, host, (size_t)bytes);
+  if (r) {
+    m->launch_error = r;
+    m->failed_kernel = -1;
+  }
 }
