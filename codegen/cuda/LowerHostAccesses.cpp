@@ -1,5 +1,6 @@
 //===- LowerHostAccesses.cpp - host reads of device memory as copies ------===//
 #include "codegen/Passes.h"
+#include "codegen/cuda/HostDescriptor.h"
 
 namespace lepton {
 #define GEN_PASS_DEF_LOWERHOSTACCESSES
@@ -16,20 +17,12 @@ int64_t elementBytes(Type element) {
   return element.isIndex() ? 8 : llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
 }
 
-/// The device address of element `indices` of `memref`, from its descriptor
-/// (see LowerKernelLaunches.cpp for why not extract_aligned_pointer).
+/// The device address of element `indices` of `memref`.
 Value elementAddress(OpBuilder &b, Location loc, Value memref, ValueRange indices) {
-  MLIRContext *ctx = b.getContext();
   auto type = cast<MemRefType>(memref.getType());
   Type i64 = b.getI64Type();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  SmallVector<Type> fields = {ptr, ptr, i64};
-  if (type.getRank())
-    fields.append(2, LLVM::LLVMArrayType::get(i64, type.getRank()));
-  Value descriptor =
-      b.create<UnrealizedConversionCastOp>(loc, LLVM::LLVMStructType::getLiteral(ctx, fields),
-                                           memref)
-          .getResult(0);
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Value descriptor = lepton::cuda::hostDescriptor(b, loc, memref);
   Value element = b.create<LLVM::ExtractValueOp>(loc, descriptor, 2);
   for (auto [i, index] : llvm::enumerate(indices)) {
     Value stride = b.create<LLVM::ExtractValueOp>(loc, descriptor, ArrayRef<int64_t>{4, int64_t(i)});

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
+#include "codegen/cuda/HostDescriptor.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -42,19 +43,8 @@ void appendSlots(OpBuilder &b, Location loc, Value operand, SmallVectorImpl<Valu
     slots.push_back(v);
     return;
   }
-  // The descriptor's fields as the memref lowering builds them, read through
-  // a cast that reconcile-unrealized-casts resolves. (Not
-  // memref.extract_aligned_pointer_as_index: expand-strided-metadata in
-  // MLIR 19 folds it through a memref.view to the view's source, dropping
-  // the byte shift, which would hand every kernel the workspace's start.)
-  MLIRContext *ctx = b.getContext();
-  auto ptr = LLVM::LLVMPointerType::get(ctx);
-  SmallVector<Type> fields = {ptr, ptr, i64};
-  if (int64_t rank = memref.getRank())
-    fields.append(2, LLVM::LLVMArrayType::get(i64, rank));
-  auto descriptorType = LLVM::LLVMStructType::getLiteral(ctx, fields);
-  Value descriptor =
-      b.create<UnrealizedConversionCastOp>(loc, descriptorType, operand).getResult(0);
+  Value descriptor = lepton::cuda::hostDescriptor(b, loc, operand);
+  // The kernel's parameters are these fields, in this order.
   auto field = [&](ArrayRef<int64_t> position) -> Value {
     Value v = b.create<LLVM::ExtractValueOp>(loc, descriptor, position);
     return isa<LLVM::LLVMPointerType>(v.getType()) ? b.create<LLVM::PtrToIntOp>(loc, i64, v)
