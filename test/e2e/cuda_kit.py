@@ -34,17 +34,22 @@ def test_dirs(dirs, pattern):
                 yield path
 
 
-def pack(args):
-    os.makedirs(os.path.join(args.out, "lib"), exist_ok=True)
-    runner = os.path.join(args.bin, "lepton-run")
-    shutil.copy(runner, args.out)
-    shutil.copy(__file__, args.out)
-    # lepton-run's libraries beyond the C runtime (protobuf, onnx_proto).
+def copy_runner(bin_dir, out):
+    """lepton-run, this script and lepton-run's libraries beyond the C
+    runtime (protobuf, onnx_proto) into `out`, `out`/lib."""
+    os.makedirs(os.path.join(out, "lib"), exist_ok=True)
+    runner = os.path.join(bin_dir, "lepton-run")
+    shutil.copy(runner, out)
+    shutil.copy(__file__, out)
     for line in subprocess.run(["ldd", runner], capture_output=True, text=True).stdout.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[1] == "=>" and not re.match(r"lib(c|m|gcc_s|stdc\+\+)\.so",
                                                                  parts[0]):
-            shutil.copy(parts[2], os.path.join(args.out, "lib"))
+            shutil.copy(parts[2], os.path.join(out, "lib"))
+
+
+def pack(args):
+    copy_runner(args.bin, args.out)
 
     def one(test):
         name = os.path.join(os.path.basename(os.path.dirname(test)), os.path.basename(test))

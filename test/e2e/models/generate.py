@@ -17,8 +17,6 @@ import argparse
 import os
 
 import numpy as np
-import onnx
-import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torchvision
@@ -189,6 +187,8 @@ MODELS = {
 def export(name, out_dir, opset):
     """Exports one model at one opset (constant folding off, as exporters are
     often run) with seeded weights and inputs, to OUT/<name>_opset<N>/."""
+    import onnx  # here: bench/cuda_vs_torch.py builds the models where onnx may be missing
+    import onnx.numpy_helper
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     factory, inputs, _, *symbolic = MODELS[name]
