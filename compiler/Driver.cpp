@@ -1,6 +1,7 @@
 //===- Driver.cpp - the leptonc compilation driver ------------------------===//
 #include "compiler/Driver.h"
 #include "codegen/cuda/CUDABackend.h"
+#include "codegen/cuda/KernelEmulation.h"
 #include "codegen/Passes.h"
 #include "compiler/DynamicBatch.h"
 #include "compiler/HeaderWriter.h"
@@ -297,7 +298,11 @@ int compileModel(const CompileOptions &options) {
   report.cpu = options.cpu.cpu;
   report.features = options.cpu.features;
   PhaseClock clock(options, report);
+  // Files written before the artifact (the kernel emulation library) go
+  // when the compile fails after them.
+  llvm::FileRemover removeOnFailure;
   auto finish = [&](const ModelSignature &signature) -> int {
+    removeOnFailure.releaseFile();
     if (options.output != "-") {
       report.files.insert(report.files.begin(), options.output);
       uint64_t bytes = 0;
@@ -391,7 +396,15 @@ int compileModel(const CompileOptions &options) {
   if (cuda) {
     // Kernels for the GPU, PTX by LLVM's NVPTX backend; the host code that
     // launches them is compiled like a CPU model's.
-    if (!runPipeline(*module, cuda::cudaKernelPipeline(archs), &targetScope) ||
+    if (!runPipeline(*module, cuda::kKernelPipeline, &targetScope))
+      return 1;
+    if (!options.cudaEmulation.empty()) {
+      if (!cuda::writeEmulationLibrary(*module, *machine, options.cudaEmulation))
+        return 1;
+      removeOnFailure.setFile(options.cudaEmulation);
+      report.files.push_back(options.cudaEmulation);
+    }
+    if (!runPipeline(*module, cuda::nvvmPipeline(archs), &targetScope) ||
         failed(cuda::checkHostCode(*module)) ||
         !runPipeline(*module, cuda::kLaunchPipeline, &targetScope))
       return 1;

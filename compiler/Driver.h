@@ -28,6 +28,9 @@ struct CompileOptions {
   std::string target = "cpu";      // cpu | cuda
   cpu::CpuOptions cpu;
   std::vector<std::string> gpuArchs; // --gpu-arch: sm_NN, for --target=cuda
+  /// --cuda-emulation-library: also write the kernels compiled for the host
+  /// (a test aid, codegen/cuda/KernelEmulation.h).
+  std::string cudaEmulation;
   bool writeHeader = true;        // <name>.h beside object and library outputs
   bool printLocations = false;    // textual IR shows each op's location
   bool profile = false;           // time every operation (lepton_profile)

@@ -16,37 +16,39 @@ bool isSupportedArch(llvm::StringRef arch) {
   return arch.consume_front("sm_") && !arch.getAsInteger(10, version) && version >= 50;
 }
 
-std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs) {
+// The artifact ABI's function boundary and workspace, as on the CPU
+// (lepton-device-weights adds the weights to the workspace). Every parallel
+// loop nest becomes a grid of blocks of up to 256 threads, one thread per
+// element, contiguous elements on neighbouring threads; reductions stay
+// sequential loops inside each thread. Loop nests left on the host become
+// one-thread kernels.
+const char *const kKernelPipeline =
+    "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
+    "lepton-plan-workspace,lepton-device-weights,"
+    // Copies too must run as kernels: the host never touches tensor data.
+    "lepton-strided-copy-to-linalg{all-copies=true},"
+    "convert-linalg-to-parallel-loops,func.func(lepton-fuse-parallel-loops),"
+    // Tiles of constant size with in-bounds checks inside, folded to
+    // constants by sccp: the mapping to blocks and threads needs constant
+    // thread loops (canonicalize would merge the tile loops back into one and
+    // leave one thread per block).
+    "func.func(lepton-tile-parallel-loops),"
+    "sccp,"
+    "func.func(gpu-map-parallel-loops),"
+    "func.func(convert-parallel-loops-to-gpu),"
+    "func.func(lepton-serial-kernels,lepton-sink-scalar-loads),"
+    "lower-affine,"
+    "gpu-kernel-outlining,"
+    "lepton-merge-gpu-modules";
+
+std::string nvvmPipeline(llvm::ArrayRef<std::string> archs) {
   std::string attach;
   for (const std::string &arch : archs)
     attach += "nvvm-attach-target{chip=" + arch + "},";
-  // The artifact ABI's function boundary and workspace, as on the CPU
-  // (lepton-device-weights adds the weights to the workspace). Every
-  // parallel loop nest becomes a grid of blocks of up to 256 threads, one
-  // thread per element, contiguous elements on neighbouring threads;
-  // reductions stay sequential loops inside each thread. Loop nests left on
-  // the host become one-thread kernels.
-  return "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
-         "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
-         "lepton-plan-workspace,lepton-device-weights,"
-         // Copies too must run as kernels: the host never touches tensor data.
-         "lepton-strided-copy-to-linalg{all-copies=true},"
-         "convert-linalg-to-parallel-loops,func.func(lepton-fuse-parallel-loops),"
-         // Tiles of constant size with in-bounds checks inside, folded to
-         // constants by sccp: the mapping to blocks and threads needs
-         // constant thread loops (canonicalize would merge the tile loops
-         // back into one and leave one thread per block).
-         "func.func(lepton-tile-parallel-loops),"
-         "sccp,"
-         "func.func(gpu-map-parallel-loops),"
-         "func.func(convert-parallel-loops-to-gpu),"
-         "func.func(lepton-serial-kernels,lepton-sink-scalar-loads),"
-         "lower-affine,"
-         "gpu-kernel-outlining,"
-         "lepton-merge-gpu-modules," +
-         attach +
+  return attach +
          "gpu.module(convert-scf-to-cf,lepton-math-to-libdevice,convert-gpu-to-nvvm,canonicalize,"
          "cse),"
          "reconcile-unrealized-casts,"

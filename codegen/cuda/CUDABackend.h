@@ -23,11 +23,15 @@ namespace lepton::cuda {
 bool isSupportedArch(llvm::StringRef arch);
 
 /// The pass pipeline from linalg on tensors to host functions that launch
-/// the kernels of one gpu.module, lowered to NVVM for each architecture in
-/// `archs`; the workspace (device memory) holds intermediates and weights.
-std::string cudaKernelPipeline(llvm::ArrayRef<std::string> archs);
+/// the kernels of one gpu.module (gpu dialect); the workspace (device
+/// memory) holds intermediates and weights.
+extern const char *const kKernelPipeline;
 
-/// After cudaKernelPipeline and checkHostCode: launches become calls of the
+/// After kKernelPipeline: the kernels lowered to NVVM for each architecture
+/// in `archs`, and the host's reads of tensor elements made copies.
+std::string nvvmPipeline(llvm::ArrayRef<std::string> archs);
+
+/// After nvvmPipeline and checkHostCode: launches become calls of the
 /// runtime, the gpu.module becomes a gpu.binary of PTX texts.
 extern const char *const kLaunchPipeline;
 

@@ -10,7 +10,14 @@
  * FAKE_CUDA_PTX, if set (for ptxas). The GPU it reports is sm_80,
  * or FAKE_CUDA_ARCH (e.g. 90); FAKE_CUDA_DEVICES=0 makes cuInit report no GPU.
  *
+ * With FAKE_CUDA_EMULATION naming the library `leptonc
+ * --cuda-emulation-library` wrote beside the model (its kernels compiled for
+ * the host, codegen/cuda/KernelEmulation.h), launches do run: each kernel is
+ * called for every thread of the grid, one after another, so outputs can be
+ * compared with the expected ones.
+ *
  *===----------------------------------------------------------------------===*/
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,7 @@ enum {
 typedef struct Function {
   char name[256];
   int params;
+  void (*emulation)(void **params); /* the kernel compiled for the host */
   struct Function *next; /* the module's other functions */
 } Function;
 
@@ -41,6 +49,7 @@ typedef struct {
 } Module;
 
 static int initialized, pushed, allocations;
+static long long *emulation_ids; /* thread, block, block dims, grid dims */
 static FILE *log_file;
 
 static void note(const char *format, ...) {
@@ -188,6 +197,22 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   const char *end = strchr(at, ')');
   for (const char *p = strstr(at, ".param"); p && p < end; p = strstr(p + 1, ".param"))
     ++f->params;
+  const char *emulation = getenv("FAKE_CUDA_EMULATION");
+  if (emulation && *emulation) {
+    static void *library;
+    if (!library && !(library = dlopen(emulation, RTLD_NOW | RTLD_LOCAL))) {
+      note("cannot load %s: %s", emulation, dlerror());
+      free(f);
+      return NOT_FOUND;
+    }
+    char symbol[300];
+    snprintf(symbol, sizeof symbol, "%s_emu", name);
+    emulation_ids = dlsym(library, "lepton_emu_ids");
+    if (!emulation_ids || !(f->emulation = (void (*)(void **))dlsym(library, symbol))) {
+      free(f);
+      return NOT_FOUND;
+    }
+  }
   f->next = m->functions;
   m->functions = f;
   *function = f;
@@ -238,6 +263,21 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, u
     checksum += *(const unsigned long long *)params[i];
   note("launch %s grid %ux%ux%u block %ux%ux%u params %d", f->name, gx, gy, gz, bx, by, bz,
        f->params);
+  if (f->emulation) {
+    unsigned grid[3] = {gx, gy, gz}, block[3] = {bx, by, bz};
+    long long *ids = emulation_ids;
+    for (int d = 0; d < 3; ++d) {
+      ids[6 + d] = block[d];
+      ids[9 + d] = grid[d];
+    }
+    for (ids[5] = 0; ids[5] < gz; ++ids[5])
+      for (ids[4] = 0; ids[4] < gy; ++ids[4])
+        for (ids[3] = 0; ids[3] < gx; ++ids[3])
+          for (ids[2] = 0; ids[2] < bz; ++ids[2])
+            for (ids[1] = 0; ids[1] < by; ++ids[1])
+              for (ids[0] = 0; ids[0] < bx; ++ids[0])
+                f->emulation(params);
+  }
   (void)checksum;
   return OK;
 }

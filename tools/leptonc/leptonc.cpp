@@ -30,13 +30,16 @@ int main(int argc, char **argv) {
                  "--target=cuda)")
       ->check(CLI::IsMember({"nn", "linalg", "llvm", "ptx", "obj", "so"}));
   app.add_option("--target", options.target,
-                 "code generation target: cpu, or cuda (PTX kernels for NVIDIA GPUs; so "
-                 "far --emit=ptx only)")
+                 "code generation target: cpu, or cuda (a host library with PTX kernels "
+                 "for NVIDIA GPUs, run by the runtime through the driver)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->default_val("cpu");
   app.add_option("--gpu-arch", options.gpuArchs,
                  "with --target=cuda: the GPU architecture, e.g. sm_80, sm_90 (default sm_80)")
       ->delimiter(',');
+  // A test aid, hidden from --help: the kernels compiled for the host, which
+  // the stand-in driver of the tests runs (codegen/cuda/KernelEmulation.h).
+  app.add_option("--cuda-emulation-library", options.cudaEmulation)->group("");
   app.add_option("-O", optLevel, "optimisation level 0-3 (LLVM pipeline and codegen)")
       ->check(CLI::Range(0, 3))
       ->default_val(3);
