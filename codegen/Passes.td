@@ -225,6 +225,30 @@ def FuseParallelLoops : Pass<"lepton-fuse-parallel-loops", "mlir::func::FuncOp">
   }];
 }
 
+def RegisterTileReductions : Pass<"lepton-register-tile-reductions", "mlir::func::FuncOp"> {
+  let summary = "Reductions as parallel loops that accumulate in registers (CUDA target)";
+  let description = [{
+    Runs on buffers, before convert-linalg-to-parallel-loops. Each linalg op
+    with parallel and reduction dims, static bounds and one output indexed by
+    the parallel dims becomes an scf.parallel over output tiles whose
+    reduction loops carry the tile's sums as iter_args: one load and one
+    store of each output element instead of one per reduction step. Tiles
+    (up to 4 x 4) step along the output's contiguous dim and one other
+    parallel dim, each only where some input does not depend on it (that
+    input's value then serves the whole tile row or column); they shrink
+    while the grid would have fewer than `min-threads` threads. Partial tiles
+    compute on clamped indices and store only their points in bounds. A
+    fill or broadcast of the output right before the op starts the sums
+    instead of running on its own; float ops get `contract` (fma, as nvcc).
+  }];
+  let options = [
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
+           "smallest number of threads (tiles) worth trading for register reuse">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
+                           "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];
+}
+
 def TileParallelLoops : Pass<"lepton-tile-parallel-loops", "mlir::func::FuncOp"> {
   let summary = "Shape each parallel loop nest into blocks and threads for the GPU";
   let description = [{

@@ -30,6 +30,7 @@ const char *const kKernelPipeline =
     "lepton-plan-workspace,lepton-device-weights,"
     // Copies too must run as kernels: the host never touches tensor data.
     "lepton-strided-copy-to-linalg{all-copies=true},"
+    "func.func(lepton-register-tile-reductions),"
     "convert-linalg-to-parallel-loops,func.func(lepton-fuse-parallel-loops),"
     // Tiles of constant size with in-bounds checks inside, folded to
     // constants by sccp: the mapping to blocks and threads needs constant
@@ -41,6 +42,9 @@ const char *const kKernelPipeline =
     "func.func(convert-parallel-loops-to-gpu),"
     "func.func(lepton-serial-kernels,lepton-sink-scalar-loads),"
     "lower-affine,"
+    // Constants into the kernels: outlined, they would be kernel parameters
+    // (a tile size as a runtime divisor costs a 64-bit division per thread).
+    "gpu-launch-sink-index-computations,"
     "gpu-kernel-outlining,"
     "lepton-merge-gpu-modules";
 

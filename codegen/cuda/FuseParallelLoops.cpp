@@ -3,17 +3,15 @@
 // After bufferization a Gemm is three loop nests over the same output (bias
 // copied in, products accumulated, activation applied in place), each its own
 // kernel. Upstream's scf-parallel-loop-fusion would fuse them, but its alias
-// analysis sees every intermediate as a view of the one workspace and so
-// never proves two of them apart. This pass runs the same fusion with an
-// oracle that knows the workspace plan: views of one buffer at constant,
-// non-overlapping byte ranges are disjoint, and so are distinct arguments
-// (the runtime gives each input and output its own device buffer).
+// analysis never proves two views of the one workspace apart. This pass runs
+// the same fusion with an oracle that knows the workspace plan
+// (WorkspaceAliasing.h).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
+#include "codegen/cuda/WorkspaceAliasing.h"
 
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace lepton {
 #define GEN_PASS_DEF_FUSEPARALLELLOOPS
@@ -24,63 +22,11 @@ using namespace mlir;
 
 namespace {
 
-/// Where a memref's elements lie: a function argument, and within it a byte
-/// range when known (a memref.view at a constant offset; whatever is derived
-/// from it stays inside it).
-struct Extent {
-  Value root;
-  std::optional<std::pair<int64_t, int64_t>> bytes;
-};
-
-std::optional<Extent> extentOf(Value v) {
-  std::optional<std::pair<int64_t, int64_t>> bytes;
-  while (true) {
-    if (isa<BlockArgument>(v))
-      return Extent{v, bytes};
-    Operation *op = v.getDefiningOp();
-    if (auto view = dyn_cast<memref::ViewOp>(op)) {
-      std::optional<int64_t> offset = getConstantIntValue(view.getByteShift());
-      MemRefType type = view.getType();
-      if (offset && type.hasStaticShape() && type.getElementType().isIntOrFloat()) {
-        int64_t size = type.getNumElements() *
-                       llvm::divideCeil(type.getElementType().getIntOrFloatBitWidth(), 8);
-        // An outer view's range holds the inner one's.
-        if (!bytes)
-          bytes = {*offset, *offset + size};
-        else
-          bytes = {bytes->first + *offset, bytes->second + *offset};
-      } else {
-        bytes.reset();
-      }
-      v = view.getSource();
-      continue;
-    }
-    if (auto viewLike = dyn_cast_or_null<ViewLikeOpInterface>(op)) {
-      v = viewLike.getViewSource(); // a subview or reshape stays in its source's range
-      continue;
-    }
-    return std::nullopt;
-  }
-}
-
-bool mayAlias(Value a, Value b) {
-  if (a == b)
-    return true;
-  std::optional<Extent> x = extentOf(a), y = extentOf(b);
-  if (!x || !y)
-    return true;
-  if (x->root != y->root)
-    return false;
-  if (!x->bytes || !y->bytes)
-    return true;
-  return x->bytes->first < y->bytes->second && y->bytes->first < x->bytes->second;
-}
-
 struct FuseParallelLoopsPass : lepton::impl::FuseParallelLoopsBase<FuseParallelLoopsPass> {
   void runOnOperation() override {
     getOperation().walk([](Operation *op) {
       for (Region &region : op->getRegions())
-        scf::naivelyFuseParallelOps(region, mayAlias);
+        scf::naivelyFuseParallelOps(region, lepton::cuda::mayAlias);
     });
   }
 };
