@@ -225,6 +225,27 @@ def FuseParallelLoops : Pass<"lepton-fuse-parallel-loops", "mlir::func::FuncOp">
   }];
 }
 
+def SplitReductions : Pass<"lepton-split-reductions", "mlir::func::FuncOp"> {
+  let summary = "Split long reductions with few outputs over more threads (CUDA target)";
+  let description = [{
+    Runs on tensors, before bufferization. A linalg op with one reduction
+    dim of at least 256 steps, static shapes and fewer than `min-threads`
+    outputs has its
+    reduction split into equal chunks of at least 32 steps, as many as keep
+    the threads (outputs x chunks) within `min-threads`, by upstream's
+    linalg::splitReduction: the chunks' partial results go to a temporary
+    with the chunk as its outermost dim, and a second op combines them into
+    the output with the reduction's combiner. Reductions whose combiner
+    upstream does not recognize stay whole.
+  }];
+  let options = [
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
+           "threads below which a reduction is split">,
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def RegisterTileReductions : Pass<"lepton-register-tile-reductions", "mlir::func::FuncOp"> {
   let summary = "Reductions as parallel loops that accumulate in registers (CUDA target)";
   let description = [{

@@ -23,6 +23,7 @@ bool isSupportedArch(llvm::StringRef arch) {
 // sequential loops inside each thread. Loop nests left on the host become
 // one-thread kernels.
 const char *const kKernelPipeline =
+    "func.func(lepton-split-reductions),"
     "lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"

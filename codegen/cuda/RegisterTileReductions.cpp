@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/bit.h"
 
 namespace lepton {
@@ -154,21 +155,63 @@ Value computePayload(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims, Va
   return mapping.lookupOrDefault(payload->getTerminator()->getOperand(0));
 }
 
-/// The op right before `op` when all it does is give `op`'s output its
-/// starting values (a fill, a bias broadcast): element-wise over that whole
-/// output, not reading it, its inputs apart from it. Its payload then starts
-/// the sums, and its loop nest (a kernel of its own) goes.
+/// Whether `op`, and what it holds, neither touches `out` nor writes any of
+/// `inputs` (as far as the workspace plan tells).
+bool independent(Operation *op, Value out, ValueRange inputs) {
+  WalkResult walk = op->walk([&](Operation *nested) {
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance();
+    auto interface = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!interface)
+      return WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    interface.getEffects(effects);
+    for (MemoryEffects::EffectInstance &effect : effects) {
+      Value touched = effect.getValue();
+      if (!touched || lepton::cuda::mayAlias(touched, out))
+        return WalkResult::interrupt();
+      if (isa<MemoryEffects::Write>(effect.getEffect()) &&
+          llvm::any_of(inputs, [&](Value in) { return lepton::cuda::mayAlias(touched, in); }))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return !walk.wasInterrupted();
+}
+
+/// The op before `op` that writes its output, when all it does is give that
+/// output its starting values (a fill, a bias broadcast): element-wise over
+/// the whole output, not reading it, its inputs apart from it, and nothing
+/// in between touching the output or writing those inputs (a split
+/// reduction's partial sums run there). Its payload then starts the sums,
+/// and its loop nest (a kernel of its own) goes.
 linalg::LinalgOp fusableInit(linalg::LinalgOp op) {
-  auto init = dyn_cast_or_null<linalg::LinalgOp>(op->getPrevNode());
   Value out = op.getDpsInitOperand(0)->get();
-  if (!init || !init.hasPureBufferSemantics() || init.getNumDpsInits() != 1 ||
-      init.getDpsInitOperand(0)->get() != out ||
+  SmallVector<Operation *> between;
+  Operation *prev = op->getPrevNode();
+  for (; prev; prev = prev->getPrevNode()) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(prev);
+    if (linalgOp && linalgOp.getNumDpsInits() == 1 &&
+        linalgOp.getDpsInitOperand(0)->get() == out)
+      break;
+    between.push_back(prev);
+  }
+  auto init = dyn_cast_or_null<linalg::LinalgOp>(prev);
+  if (!init || !init.hasPureBufferSemantics() ||
       init.getNumParallelLoops() != init.getNumLoops() || init->getNumRegions() != 1 ||
       !init.getMatchingIndexingMap(init.getDpsInitOperand(0)).isPermutation() ||
       init.payloadUsesValueFromOperand(init.getDpsInitOperand(0)))
     return nullptr;
-  for (OpOperand *in : init.getDpsInputOperands())
-    if (isa<MemRefType>(in->get().getType()) && lepton::cuda::mayAlias(in->get(), out))
+  SmallVector<Value> inputs;
+  for (OpOperand *in : init.getDpsInputOperands()) {
+    if (!isa<MemRefType>(in->get().getType()))
+      continue;
+    if (lepton::cuda::mayAlias(in->get(), out))
+      return nullptr;
+    inputs.push_back(in->get());
+  }
+  for (Operation *other : between)
+    if (!independent(other, out, inputs))
       return nullptr;
   return init;
 }
