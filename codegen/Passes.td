@@ -251,8 +251,8 @@ def RegisterTileReductions : Pass<"lepton-register-tile-reductions", "mlir::func
   let description = [{
     Runs on buffers, before convert-linalg-to-parallel-loops. Each linalg op
     with parallel and reduction dims, static bounds and one output indexed by
-    the parallel dims becomes an scf.parallel over output tiles whose
-    reduction loops carry the tile's sums as iter_args: one load and one
+    the parallel dims (and zeros for kept dims) becomes an scf.parallel over
+    output tiles whose reduction loops carry the tile's sums as iter_args: one load and one
     store of each output element instead of one per reduction step. Tiles
     (up to 4 x 4) step along the output's contiguous dim and one other
     parallel dim, each only where some input does not depend on it (that

@@ -44,8 +44,19 @@ namespace {
 
 constexpr int64_t kMaxTile = 4;
 
-/// The op this pass rewrites: on buffers, one output indexed by parallel
-/// dims alone, static bounds, at least one parallel and one reduction dim.
+/// The output's dims, outermost first (a kept dim of a reduction, indexed
+/// by a constant 0, has none).
+SmallVector<int64_t> outputDims(AffineMap outMap) {
+  SmallVector<int64_t> dims;
+  for (AffineExpr expr : outMap.getResults())
+    if (auto dim = dyn_cast<AffineDimExpr>(expr))
+      dims.push_back(dim.getPosition());
+  return dims;
+}
+
+/// The op this pass rewrites: on buffers, one output indexed by every
+/// parallel dim once (and constant zeros for kept dims), static bounds, at
+/// least one parallel and one reduction dim.
 bool isCandidate(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() == 0 || op.getNumParallelLoops() == 0 ||
@@ -53,11 +64,14 @@ bool isCandidate(linalg::LinalgOp op) {
     return false;
   OpOperand *out = op.getDpsInitOperand(0);
   AffineMap outMap = op.getMatchingIndexingMap(out);
-  if (!outMap.isProjectedPermutation() || outMap.getNumResults() != op.getNumParallelLoops())
+  if (!outMap.isProjectedPermutation(/*allowZeroInResults=*/true) ||
+      outputDims(outMap).size() != op.getNumParallelLoops())
     return false;
-  // An input that is the output itself would see the partial sums.
-  return llvm::none_of(op.getDpsInputOperands(),
-                       [&](OpOperand *in) { return in->get() == out->get(); });
+  // An input that shares elements with the output would see the partial sums.
+  return llvm::none_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+    return isa<MemRefType>(in->get().getType()) &&
+           lepton::cuda::mayAlias(in->get(), out->get());
+  });
 }
 
 struct TileShape {
@@ -80,21 +94,21 @@ TileShape chooseTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t min
   TileShape shape;
   // Columns: the dim of the output's contiguous dim, so neighbouring threads
   // touch neighbouring elements.
-  int64_t contiguous = cast<AffineDimExpr>(outMap.getResults().back()).getPosition();
+  SmallVector<int64_t> dims = outputDims(outMap);
+  int64_t contiguous = dims.back();
   if (reused(contiguous)) {
     shape.colDim = contiguous;
     shape.colTile = tileFor(contiguous);
   }
-  for (AffineExpr expr : outMap.getResults().drop_back()) {
-    int64_t dim = cast<AffineDimExpr>(expr).getPosition();
+  for (int64_t dim : ArrayRef(dims).drop_back()) {
     if (reused(dim) && (shape.rowDim < 0 || ranges[dim] > ranges[shape.rowDim]))
       shape.rowDim = dim;
   }
   if (shape.rowDim >= 0)
     shape.rowTile = tileFor(shape.rowDim);
   int64_t points = 1;
-  for (AffineExpr expr : outMap.getResults())
-    points *= ranges[cast<AffineDimExpr>(expr).getPosition()];
+  for (int64_t dim : dims)
+    points *= ranges[dim];
   while (shape.rowTile * shape.colTile > 1 &&
          points / (shape.rowTile * shape.colTile) < minThreads) {
     if (shape.rowTile >= shape.colTile)
@@ -105,12 +119,15 @@ TileShape chooseTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t min
   return shape;
 }
 
-/// `map`'s results at `dims`, as index values.
+/// `map`'s results at `dims`, as index values (`dims` may lack the dims the
+/// map does not use: the output's map and the reduction dims).
 SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ArrayRef<Value> dims) {
   SmallVector<Value> indices;
   for (AffineExpr expr : map.getResults()) {
     if (auto dim = dyn_cast<AffineDimExpr>(expr))
       indices.push_back(dims[dim.getPosition()]);
+    else if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+      indices.push_back(b.create<arith::ConstantIndexOp>(loc, constant.getValue()));
     else
       indices.push_back(b.create<affine::AffineApplyOp>(
           loc, AffineMap::get(map.getNumDims(), map.getNumSymbols(), expr), dims));

@@ -85,6 +85,27 @@ func.func @row_sum(%x: memref<16x32xf32>, %y: memref<16xf32>) {
 
 // -----
 
+// A mean with the reduced dim kept (index 0 in the output's map), as
+// LayerNorm and global pooling write it.
+// CHECK-LABEL: func @kept_dim
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK:         scf.parallel (%[[I:.*]]) =
+// CHECK:           %[[START:.*]] = memref.load %[[Y:.*]][%[[I]], %[[C0]]]
+// CHECK:           %[[SUM:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[START]]) -> (f32)
+// CHECK:           memref.store %[[SUM]], %[[Y]][%[[I]], %[[C0]]]
+func.func @kept_dim(%x: memref<16x32xf32>, %y: memref<16x1xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i, k)>, affine_map<(i, k) -> (i, 0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<16x32xf32>) outs(%y : memref<16x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %out : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // Left alone: a reduction over everything (no parallel dim: a one-thread
 // kernel later), and one that reads its own output.
 // CHECK-LABEL: func @left_alone
