@@ -2,7 +2,8 @@
  *
  * Tests without a GPU load CUDA models through this library
  * (LEPTON_CUDA_DRIVER=.../libfake-cuda-driver.so): it keeps "device" memory
- * on the host and runs no kernels, so outputs are meaningless, but it checks
+ * on the host and, unless FAKE_CUDA_EMULATION is set (below), runs no
+ * kernels, so outputs are meaningless; either way it checks
  * what the runtime asks of a driver: PTX that names its target and entries,
  * kernels that exist, launches with sane dimensions on memory it allocated,
  * balanced context pushes, every allocation freed at unload. Each call it
