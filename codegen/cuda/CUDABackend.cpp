@@ -18,9 +18,10 @@ bool isSupportedArch(llvm::StringRef arch) {
 
 // The artifact ABI's function boundary and workspace, as on the CPU
 // (lepton-device-weights adds the weights to the workspace). Every parallel
-// loop nest becomes a grid of blocks of up to 256 threads, one thread per
-// element, contiguous elements on neighbouring threads; reductions stay
-// sequential loops inside each thread. Loop nests left on the host become
+// loop nest becomes a grid of blocks of up to 256 threads, contiguous
+// elements on neighbouring threads; reductions are sequential loops whose
+// sums stay in registers (up to 4 x 4 outputs per thread), long ones with
+// few outputs split into chunks first. Loop nests left on the host become
 // one-thread kernels.
 const char *const kKernelPipeline =
     "func.func(lepton-split-reductions),"

@@ -120,7 +120,7 @@ TileShape chooseTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t min
 }
 
 /// `map`'s results at `dims`, as index values (`dims` may lack the dims the
-/// map does not use: the output's map and the reduction dims).
+/// map does not use, as the reduction dims for the output's map).
 SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ArrayRef<Value> dims) {
   SmallVector<Value> indices;
   for (AffineExpr expr : map.getResults()) {
@@ -296,6 +296,7 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
   struct Point {
     SmallVector<Value> dims;
     Value inBounds; // null: always in bounds
+    SmallVector<Value> outIndices;
   };
   SmallVector<Point> points;
   for (const Shifted &row : rows)
@@ -316,14 +317,14 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
   // would have written there.
   SmallVector<Value> accumulators;
   for (Point &point : points) {
-    SmallVector<Value> indices = applyMap(b, loc, outMap, point.dims);
+    point.outIndices = applyMap(b, loc, outMap, point.dims);
     if (!init) {
-      accumulators.push_back(b.create<memref::LoadOp>(loc, out->get(), indices));
+      accumulators.push_back(b.create<memref::LoadOp>(loc, out->get(), point.outIndices));
       continue;
     }
     AffineMap initMap = init.getMatchingIndexingMap(init.getDpsInitOperand(0));
     SmallVector<Value> initDims(initMap.getNumDims());
-    for (auto [expr, index] : llvm::zip(initMap.getResults(), indices))
+    for (auto [expr, index] : llvm::zip(initMap.getResults(), point.outIndices))
       initDims[cast<AffineDimExpr>(expr).getPosition()] = index;
     accumulators.push_back(computePayload(b, init, initDims, /*outValue=*/nullptr));
   }
@@ -332,19 +333,18 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
 
   // The reduction loops, outermost first, carrying every point's sum; the
   // innermost body runs the payload once per point.
+  // (Loop bounds are built by `constant`, before the outermost loop.)
   std::function<SmallVector<Value>(OpBuilder &, size_t, ValueRange)> reduce =
-      [&](OpBuilder &b, size_t level, ValueRange sums) -> SmallVector<Value> {
+      [&](OpBuilder &at, size_t level, ValueRange sums) -> SmallVector<Value> {
     if (level == reductionDims.size()) {
       SmallVector<Value> results;
       for (auto [point, sum] : llvm::zip(points, sums))
-        results.push_back(computePayload(b, op, point.dims, sum));
+        results.push_back(computePayload(at, op, point.dims, sum));
       return results;
     }
     int64_t dim = reductionDims[level];
-    auto loop = b.create<scf::ForOp>(
-        loc, b.create<arith::ConstantIndexOp>(loc, 0),
-        b.create<arith::ConstantIndexOp>(loc, ranges[dim]),
-        b.create<arith::ConstantIndexOp>(loc, 1), sums,
+    auto loop = at.create<scf::ForOp>(
+        loc, constant(0), constant(ranges[dim]), constant(1), sums,
         [&](OpBuilder &nested, Location, Value iv, ValueRange iterSums) {
           for (Point &point : points)
             point.dims[dim] = iv;
@@ -360,7 +360,7 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
       auto inside = b.create<scf::IfOp>(loc, point.inBounds, /*withElseRegion=*/false);
       b.setInsertionPointToStart(inside.thenBlock());
     }
-    b.create<memref::StoreOp>(loc, sum, out->get(), applyMap(b, loc, outMap, point.dims));
+    b.create<memref::StoreOp>(loc, sum, out->get(), point.outIndices);
   }
   op->erase();
 }
