@@ -5,11 +5,12 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertNNToLinalg : Pass<"lepton-convert-nn-to-linalg", "mlir::ModuleOp"> {
-  let summary = "Lower the nn dialect to linalg, tensor and arith on tensors";
+  let summary = "Lower the nn and compress dialects to linalg, tensor and arith on tensors";
   let description = [{
-    Shared by all targets. Every nn op becomes linalg ops on tensors; an op
-    this lowering cannot handle is reported with its ONNX node location, all
-    of them in one run, and the pass fails.
+    Shared by all targets. Every nn and compress op becomes linalg ops on
+    tensors, and every unsigned or quantized tensor its signless storage
+    integers; an op this lowering cannot handle is reported with its ONNX
+    node location, all of them in one run, and the pass fails.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",

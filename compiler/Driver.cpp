@@ -3,10 +3,15 @@
 #include "codegen/cuda/CUDABackend.h"
 #include "codegen/cuda/KernelEmulation.h"
 #include "codegen/Passes.h"
+#include "passes/compress/Passes.h"
+#include "passes/compress/Quantize.h"
+#include "compiler/CalibrationCache.h"
 #include "compiler/DynamicBatch.h"
+#include "compiler/Evaluator.h"
 #include "compiler/HeaderWriter.h"
 #include "compiler/Report.h"
 #include "compiler/frontend/onnx/OnnxImporter.h"
+#include "dialects/compress/CompressDialect.h"
 #include "dialects/nn/NNDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,6 +46,7 @@ namespace lepton {
 std::optional<EmitKind> parseEmitKind(llvm::StringRef text) {
   return llvm::StringSwitch<std::optional<EmitKind>>(text)
       .Case("nn", EmitKind::NN)
+      .Case("compressed", EmitKind::Compressed)
       .Case("linalg", EmitKind::Linalg)
       .Case("llvm", EmitKind::LLVM)
       .Case("ptx", EmitKind::PTX)
@@ -59,7 +65,7 @@ std::string cIdentifier(llvm::StringRef text) {
 }
 
 void registerLeptonDialects(DialectRegistry &registry) {
-  registry.insert<nn::NNDialect>();
+  registry.insert<nn::NNDialect, compress::CompressDialect>();
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
@@ -69,6 +75,13 @@ void registerLeptonPasses() {
   static bool once = [] {
     registerAllPasses();
     registerCodegenPasses();
+    registerCompressPasses();
+    PassPipelineRegistration<>("lepton-compress-pipeline",
+                               "quantized ONNX forms -> compress ops (phase 'compress')",
+                               [](OpPassManager &pm) {
+                                 if (failed(parsePassPipeline(kCompressPipeline, pm)))
+                                   llvm::report_fatal_error("invalid built-in pipeline");
+                               });
     cpu::registerPipelines();
     return true;
   }();
@@ -285,11 +298,24 @@ int compileModel(const CompileOptions &options) {
     return reportError("--name '" + name + "' is not a C identifier");
   if (emit >= EmitKind::Object && options.output == "-")
     return reportError("binary output needs an output file (-o)");
+  std::optional<compress::CalibrationMethod> calibration =
+      compress::parseCalibrationMethod(options.calibration);
+  if (!calibration)
+    return reportError("--calibration '" + options.calibration +
+                       "' is not minmax, percentile, entropy or mse");
+  if (!options.quantize.empty() && options.quantize != "int8")
+    return reportError("--quantize '" + options.quantize + "' is not a precision (int8)");
+  if (options.quantize.empty() != options.calibrationData.empty())
+    return reportError(options.quantize.empty()
+                           ? "--calibration-data needs --quantize"
+                           : "--quantize needs --calibration-data DIR (input sets to calibrate "
+                             "with)");
 
   // Each phase's time, and the report written when all went well.
   CompileReport report;
-  report.emit = emit == EmitKind::NN       ? "nn"
-                : emit == EmitKind::Linalg ? "linalg"
+  report.emit = emit == EmitKind::NN           ? "nn"
+                : emit == EmitKind::Compressed ? "compressed"
+                : emit == EmitKind::Linalg     ? "linalg"
                 : emit == EmitKind::LLVM   ? "llvm"
                 : emit == EmitKind::PTX    ? "ptx"
                 : emit == EmitKind::Object ? "obj"
@@ -371,6 +397,41 @@ int compileModel(const CompileOptions &options) {
   if (!checkSupportedShapes(func, *signature))
     return 1;
   Location modelLoc = func.getLoc(); // func itself is replaced by lowering
+
+  // Phase compress.
+  if (!runPipeline(*module, kCompressPipeline, &clock.scope("compress")))
+    return 1;
+  if (!options.quantize.empty()) {
+    std::string error;
+    std::vector<InputSet> sets;
+    if (!readInputSets(options.calibrationData, *signature, sets, error))
+      return reportError(error);
+    // The teacher runs here, whatever the target.
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    auto host = cpu::createTargetMachine(cpu::CpuOptions(), error);
+    if (!host)
+      return reportError(error);
+    std::optional<FileCalibrationCache> cache;
+    if (options.calibrationCache != "none")
+      cache.emplace(options.calibrationCache.empty() ? defaultCacheDirectory()
+                                                      : options.calibrationCache,
+                    options.input, sets, options.calibration);
+    CpuEvaluator teacher(name, *host, std::move(sets));
+    compress::FidelityReport fidelity;
+    fidelity.method = options.calibration;
+    if (failed(compress::quantizeInt8(*module, func, teacher, *calibration,
+                                      cache ? &*cache : nullptr, fidelity)))
+      return 1;
+    if (!options.quiet)
+      llvm::errs() << renderFidelityTable(fidelity);
+    report.compression = std::move(fidelity);
+  }
+  clock.done("compress");
+  if (emit == EmitKind::Compressed)
+    return writeAtomically(options.output, printIR(*module, options.printLocations))
+               ? finish(*signature)
+               : 1;
 
   // Phase linalg.
   if (!runPipeline(*module, cpu::kLinalgPipeline, &clock.scope("linalg")))
@@ -477,19 +538,9 @@ int compileModel(const CompileOptions &options) {
     if (!writeAtomically(options.output, llvm::StringRef(object.data(), object.size())))
       return 1;
   } else {
-    llvm::SmallString<128> objectPath;
-    int fd;
-    if (llvm::sys::fs::createTemporaryFile("lepton", "o", fd, objectPath))
-      return reportError("cannot create a temporary object file");
-    llvm::FileRemover removeObject(objectPath);
-    {
-      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-      os.write(object.data(), object.size());
-    }
     std::string partial = options.output + ".tmp-link";
     llvm::FileRemover removePartial(partial);
-    if (!cpu::linkSharedLibrary(objectPath, partial, error) ||
-        !cpu::placeWeights(partial, placedWeights, error))
+    if (!cpu::linkSharedLibrary(object, placedWeights, partial, error))
       return reportError(error);
     if (std::error_code ec = llvm::sys::fs::rename(partial, options.output))
       return reportError("cannot write '" + options.output + "': " + ec.message());

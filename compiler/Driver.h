@@ -1,6 +1,6 @@
 //===- Driver.h - the leptonc compilation driver ------------------*- C++ -*-===//
 //
-// Runs the named phases (import, graph, linalg, target, artifact) and writes
+// Runs the named phases (import, graph, compress, linalg, target, artifact) and writes
 // the requested output. All diagnostics go to stderr as `error: FILE: node
 // 'NAME': message`; no output file is left behind on failure.
 //
@@ -16,7 +16,7 @@
 namespace lepton {
 
 /// What to stop after and write (`--emit=`).
-enum class EmitKind { NN, Linalg, LLVM, PTX, Object, SharedLibrary };
+enum class EmitKind { NN, Compressed, Linalg, LLVM, PTX, Object, SharedLibrary };
 
 std::optional<EmitKind> parseEmitKind(llvm::StringRef text);
 
@@ -38,6 +38,12 @@ struct CompileOptions {
   std::string report;              // --report: where to write the JSON report
   bool timings = false;            // --timings: per-phase and per-pass time and memory
   bool quiet = false;              // -q: no progress lines on a terminal
+  std::string quantize;            // --quantize: "" (none) or int8
+  std::string calibrationData;     // --calibration-data: input sets for the teacher
+  std::string calibration = "mse"; // --calibration: how activation ranges are chosen
+  /// --calibration-cache: where calibration results are kept ("" the
+  /// default directory, "none" no cache).
+  std::string calibrationCache;
 };
 
 /// A C identifier derived from `text` (non-alphanumerics become '_').

@@ -1,6 +1,10 @@
 //===- Report.cpp - leptonc --report: what was compiled and how -----------===//
 #include "compiler/Report.h"
 
+#include "llvm/Support/Format.h"
+
+#include <cmath>
+
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -76,6 +80,34 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
             json.attribute(arch, static_cast<int64_t>(text.size()));
         });
       });
+    if (report.compression) {
+      const compress::FidelityReport &c = *report.compression;
+      json.attributeObject("compression", [&] {
+        json.attribute("quantize", options.quantize);
+        json.attribute("calibration", c.method);
+        json.attribute("calibration_sets", static_cast<int64_t>(c.inputSets));
+        json.attribute("calibration_cached", c.calibrationCached);
+        json.attribute("quantized_ops", static_cast<int64_t>(c.quantizedOps));
+        json.attribute("candidate_ops", static_cast<int64_t>(c.candidateOps));
+        json.attribute("weight_bytes_before", static_cast<int64_t>(c.weightBytesBefore));
+        json.attribute("weight_bytes_after", static_cast<int64_t>(c.weightBytesAfter));
+        if (c.top1Agreement)
+          json.attribute("top1_agreement", *c.top1Agreement);
+        json.attributeArray("outputs", [&] {
+          for (const compress::FidelityReport::Output &o : c.outputs)
+            json.object([&] {
+              json.attribute("name", o.name);
+              // JSON has no infinity: an exact output has no SQNR value.
+              if (std::isfinite(o.sqnrDb))
+                json.attribute("sqnr_db", o.sqnrDb);
+              else
+                json.attribute("sqnr_db", nullptr);
+              json.attribute("max_abs_error", o.maxAbsError);
+              json.attribute("mean_abs_error", o.meanAbsError);
+            });
+        });
+      });
+    }
     json.attributeObject("seconds", [&] {
       double total = 0;
       for (const auto &[phase, seconds] : report.phaseSeconds) {
@@ -86,6 +118,25 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
     });
   });
   os << "\n";
+  return text;
+}
+
+std::string renderFidelityTable(const compress::FidelityReport &c) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized; "
+                     "weights %.1f KiB -> %.1f KiB\n",
+                     c.quantizedOps, c.candidateOps, c.weightBytesBefore / 1024.0,
+                     c.weightBytesAfter / 1024.0);
+  os << llvm::format("against the float model on %zu calibration input sets (%s ranges%s):\n",
+                     c.inputSets, c.method.c_str(),
+                     c.calibrationCached ? ", calibration from the cache" : "");
+  os << "  output                     SQNR dB   max |error|  mean |error|\n";
+  for (const compress::FidelityReport::Output &o : c.outputs)
+    os << llvm::format("  %-24s %9.1f %13.4g %13.4g\n", o.name.c_str(), o.sqnrDb, o.maxAbsError,
+                       o.meanAbsError);
+  if (c.top1Agreement)
+    os << llvm::format("  top-1 agreement: %.2f%%\n", 100 * *c.top1Agreement);
   return text;
 }
 

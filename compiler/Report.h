@@ -4,6 +4,9 @@
 
 #include "codegen/common/ModelSignature.h"
 #include "compiler/Driver.h"
+#include "passes/compress/Quantize.h"
+
+#include <optional>
 
 #include <string>
 #include <utility>
@@ -18,7 +21,11 @@ struct CompileReport {
   std::vector<std::string> files;    // everything written: the output, its header
   uint64_t outputBytes = 0;
   std::vector<std::pair<std::string, double>> phaseSeconds; // in order
+  std::optional<compress::FidelityReport> compression;       // with --quantize
 };
+
+/// The human-readable table of a compression's fidelity (stderr).
+std::string renderFidelityTable(const compress::FidelityReport &fidelity);
 
 /// The JSON document (docs/pipelines.md describes its fields).
 std::string renderReport(const CompileOptions &options, const ModelSignature &signature,

@@ -19,6 +19,7 @@ packages=(cmake ninja-build clang-19 lld-19 liblld-19-dev llvm-19-dev llvm-19-to
           libcli11-dev)
 if [ "$with_tests" = 1 ]; then
   packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
+            dataset-fashion-mnist
             libgtest-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 fi

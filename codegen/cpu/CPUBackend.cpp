@@ -18,6 +18,8 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -523,11 +525,22 @@ bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
   return true;
 }
 
-bool linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                       std::string &error) {
-  std::string object = objectPath.str(), output = outputPath.str();
+bool linkSharedLibrary(llvm::ArrayRef<char> object, llvm::ArrayRef<WeightBlob> weights,
+                       llvm::StringRef outputPath, std::string &error) {
+  llvm::SmallString<128> objectPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("lepton", "o", fd, objectPath)) {
+    error = "cannot create a temporary object file";
+    return false;
+  }
+  llvm::FileRemover removeObject(objectPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.write(object.data(), object.size());
+  }
+  std::string objectFile = objectPath.str().str(), output = outputPath.str();
   const char *args[] = {"ld.lld", "-shared", "--build-id=none", "-o",
-                        output.c_str(), object.c_str()};
+                        output.c_str(), objectFile.c_str()};
   std::string messages;
   llvm::raw_string_ostream os(messages);
   lld::Result result = lld::lldMain(args, os, os, {{lld::Gnu, &lld::elf::link}});
@@ -535,7 +548,7 @@ bool linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
     error = "linking the shared library failed: " + messages;
     return false;
   }
-  return true;
+  return placeWeights(outputPath, weights, error);
 }
 
 } // namespace lepton::cpu

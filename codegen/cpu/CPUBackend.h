@@ -68,9 +68,10 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine, unsigned optLe
 bool emitObject(llvm::Module &module, llvm::TargetMachine &machine,
                 llvm::SmallVectorImpl<char> &out, std::string &error);
 
-/// Links one object into a shared library with the in-process lld.
-bool linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                       std::string &error);
+/// Links `object` into the shared library `outputPath` with the in-process
+/// lld and writes `weights` (translateToLLVMIR's placed weights) into it.
+bool linkSharedLibrary(llvm::ArrayRef<char> object, llvm::ArrayRef<WeightBlob> weights,
+                       llvm::StringRef outputPath, std::string &error);
 
 } // namespace lepton::cpu
 

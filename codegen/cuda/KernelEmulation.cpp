@@ -129,20 +129,8 @@ bool writeEmulationLibrary(ModuleOp module, llvm::TargetMachine &machine,
   cpu::optimize(*llvmModule, machine, /*optLevel=*/1);
   llvm::SmallVector<char> object;
   std::string error;
-  llvm::SmallString<128> objectPath;
-  int fd;
   if (!cpu::emitObject(*llvmModule, machine, object, error) ||
-      llvm::sys::fs::createTemporaryFile("lepton-emulation", "o", fd, objectPath)) {
-    emitError(module.getLoc()) << "kernel emulation: "
-                               << (error.empty() ? "no temporary file" : error);
-    return false;
-  }
-  llvm::FileRemover removeObject(objectPath);
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os.write(object.data(), object.size());
-  }
-  if (!cpu::linkSharedLibrary(objectPath, path, error)) {
+      !cpu::linkSharedLibrary(object, /*weights=*/{}, path, error)) {
     emitError(module.getLoc()) << "kernel emulation: " << error;
     return false;
   }

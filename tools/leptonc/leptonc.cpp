@@ -25,10 +25,10 @@ int main(int argc, char **argv) {
       ->required();
   app.add_option("--emit", emit,
                  "stop after a phase and write its result: nn (graph IR after "
-                 "import), linalg (linalg on tensors), llvm (optimised LLVM IR), "
+                 "import), compressed (after the compress phase: quantized ops), linalg (linalg on tensors), llvm (optimised LLVM IR), "
                  "obj (object file), so (shared library), ptx (the GPU kernels, "
                  "--target=cuda)")
-      ->check(CLI::IsMember({"nn", "linalg", "llvm", "ptx", "obj", "so"}));
+      ->check(CLI::IsMember({"nn", "compressed", "linalg", "llvm", "ptx", "obj", "so"}));
   app.add_option("--target", options.target,
                  "code generation target: cpu, or cuda (a host library with PTX kernels "
                  "for NVIDIA GPUs, run by the runtime through the driver)")
@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
                  "C symbol prefix of the artifact: <name>_run, <name>_descriptor, "
                  "<name>.h (default: the output file's stem)");
   app.add_flag("--print-locations", options.printLocations,
-               "with --emit=nn|linalg: show each op's location (ONNX node name and "
+               "with --emit=nn|compressed|linalg: show each op's location (ONNX node name and "
                "model file)");
   app.add_option("--shape", options.shapes,
                  "pin an input's shape, e.g. --shape input:1x3x224x224 (symbolic dims such "
@@ -69,6 +69,23 @@ int main(int argc, char **argv) {
   app.add_flag("--profile", options.profile,
                "time every operation of the model; `lepton-run --profile` prints where the "
                "time goes per ONNX node");
+  app.add_option("--quantize", options.quantize,
+                 "int8: quantize convolutions, matrix products and adds to int8 "
+                 "(per-channel int8 weights, uint8 activations calibrated by running the float "
+                 "model on --calibration-data) and report the fidelity against the float model")
+      ->check(CLI::IsMember({"int8"}));
+  app.add_option("--calibration-data", options.calibrationData,
+                 "directory of calibration input sets (subdirectories with input_0.pb ... in "
+                 "the ONNX backend-test layout, or input_N.npy) for --quantize");
+  app.add_option("--calibration", options.calibration,
+                 "how --quantize chooses activation ranges: minmax, percentile (99.99%), "
+                 "entropy (KL divergence) or mse (default)")
+      ->check(CLI::IsMember({"minmax", "percentile", "entropy", "mse"}))
+      ->default_val("mse");
+  app.add_option("--calibration-cache", options.calibrationCache,
+                 "directory keeping calibration results between compiles, keyed by the model, "
+                 "the data and the method (default: $XDG_CACHE_HOME/lepton or ~/.cache/lepton; "
+                 "none: no cache)");
   app.add_option("--report", options.report,
                  "write a JSON report of what was compiled and how (model, target, resolved "
                  "CPU and flags, files written and their size, inputs, outputs, workspace "

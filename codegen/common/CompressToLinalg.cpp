@@ -1,0 +1,229 @@
+//===- CompressToLinalg.cpp - compress ops -> linalg on tensors -----------===//
+//
+// The integer semantics of docs/quantization.md as linalg on the storage
+// integers. Runs inside lepton-convert-nn-to-linalg, after the function's
+// tensors were made signless: the quantized types' parameters come from the
+// op's original operand and result types.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/common/LinalgLowering.h"
+#include "dialects/compress/CompressDialect.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace lepton::compress;
+
+namespace lepton::lowering {
+namespace {
+
+/// Per-tensor or per-axis parameters of an elementwise body: one value (or
+/// several equal ones) is a constant inside the body, several a constant
+/// tensor input broadcast along the axis.
+class BodyParams {
+public:
+  BodyParams(Lowering &l, int64_t rank, SmallVector<Value> &inputs)
+      : l(l), rank(rank), inputs(inputs) {}
+
+  using Getter = std::function<Value(ValueRange)>;
+
+  Getter ints(ArrayRef<int64_t> values, Type type, std::optional<int32_t> axis) {
+    SmallVector<Attribute> attrs;
+    for (int64_t v : values)
+      attrs.push_back(IntegerAttr::get(type, v));
+    return add(attrs, type, axis);
+  }
+
+  Getter floats(ArrayRef<double> values, Type type, std::optional<int32_t> axis) {
+    SmallVector<Attribute> attrs;
+    for (double v : values)
+      attrs.push_back(FloatAttr::get(type, v));
+    return add(attrs, type, axis);
+  }
+
+private:
+  Getter add(ArrayRef<Attribute> values, Type type, std::optional<int32_t> axis) {
+    if (llvm::all_equal(values)) {
+      Attribute value = values[0];
+      return [this, value](ValueRange) -> Value {
+        return l.b.create<arith::ConstantOp>(l.loc, cast<TypedAttr>(value));
+      };
+    }
+    auto tensorType = RankedTensorType::get({int64_t(values.size())}, type);
+    Value tensor = l.b.create<arith::ConstantOp>(l.loc, DenseElementsAttr::get(tensorType, values));
+    inputs.push_back(alongAxis(l, tensor, rank, *axis));
+    size_t index = inputs.size() - 1;
+    return [index](ValueRange args) { return args[index]; };
+  }
+
+  Lowering &l;
+  int64_t rank;
+  SmallVector<Value> &inputs;
+};
+
+/// Storage integer `v` widened to `to` by its signedness.
+Value widen(Lowering &l, Value v, Type to, bool isSigned) {
+  if (v.getType() == to)
+    return v;
+  return isSigned ? l.b.create<arith::ExtSIOp>(l.loc, to, v).getResult()
+                  : l.b.create<arith::ExtUIOp>(l.loc, to, v).getResult();
+}
+
+/// The parameters of rescale(v, M, n) (IntegerSemantics.h): M, the rounding
+/// term 2^(n-1) and n, one each or one per index of an axis.
+struct Rescale {
+  SmallVector<int64_t> multipliers, roundings, shifts;
+
+  Rescale(ArrayRef<int32_t> m, ArrayRef<int32_t> n) : multipliers(m.begin(), m.end()) {
+    for (int32_t shift : n) {
+      roundings.push_back(int64_t(1) << (shift - 1));
+      shifts.push_back(shift);
+    }
+  }
+
+  /// Adds them to `params`; returns a function of the body's arguments that
+  /// rescales an i64 value.
+  std::function<Value(ValueRange, Value)> in(Lowering &l, BodyParams &params,
+                                             std::optional<int32_t> axis) const {
+    Type i64 = l.b.getI64Type();
+    auto m = params.ints(multipliers, i64, axis), r = params.ints(roundings, i64, axis),
+         n = params.ints(shifts, i64, axis);
+    return [&l, m, r, n](ValueRange a, Value v) -> Value {
+      return l.b.create<arith::ShRSIOp>(l.loc, l.add(l.mul(v, m(a)), r(a)), n(a));
+    };
+  }
+};
+
+/// zp + v clamped to [lo, hi] and truncated to `storage`.
+Value saturate(Lowering &l, Value v, int64_t zeroPoint, int64_t lo, int64_t hi, Type storage) {
+  Type i64 = l.b.getI64Type();
+  Value y = l.add(v, l.constant(i64, zeroPoint));
+  y = l.b.create<arith::MaxSIOp>(l.loc, y, l.constant(i64, lo));
+  y = l.b.create<arith::MinSIOp>(l.loc, y, l.constant(i64, hi));
+  return l.b.create<arith::TruncIOp>(l.loc, storage, y);
+}
+
+/// `x` minus its zero points, as i32 (the operand of an integer product).
+Value centered(Lowering &l, Value x, const QuantParams &p) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Type i32 = l.b.getI32Type();
+  SmallVector<Value> inputs = {x};
+  BodyParams params(l, type.getRank(), inputs);
+  auto zeroPoint = params.ints(p.zeroPoints, i32, p.axis);
+  return l.elementwise(RankedTensorType::get(type.getShape(), i32), inputs,
+                       [&](ValueRange a) {
+                         return l.sub(widen(l, a[0], i32, p.isSigned), zeroPoint(a));
+                       });
+}
+
+Value lowerQuantize(QuantizeOp op, Lowering &l, const QuantParams &out) {
+  auto type = resultType(op);
+  Type ft = op.getInput().getType().getElementType();
+  SmallVector<Value> inputs = {op.getInput()};
+  BodyParams params(l, type.getRank(), inputs);
+  auto scale = params.floats(out.scales, ft, out.axis);
+  SmallVector<double> zeroPoints(out.zeroPoints.begin(), out.zeroPoints.end());
+  auto zeroPoint = params.floats(zeroPoints, ft, out.axis);
+  return l.elementwise(type, inputs, [&](ValueRange a) {
+    return saturateRound(l, l.div(a[0], scale(a)), zeroPoint(a), type.getElementType(),
+                         !out.isSigned);
+  });
+}
+
+Value lowerDequantize(DequantizeOp op, Lowering &l, const QuantParams &in) {
+  auto type = resultType(op);
+  Type ft = type.getElementType(), i32 = l.b.getI32Type();
+  SmallVector<Value> inputs = {op.getInput()};
+  BodyParams params(l, type.getRank(), inputs);
+  auto zeroPoint = params.ints(in.zeroPoints, i32, in.axis);
+  auto scale = params.floats(in.scales, ft, in.axis);
+  return l.elementwise(type, inputs, [&](ValueRange a) {
+    Value v = l.sub(widen(l, a[0], i32, in.isSigned), zeroPoint(a));
+    return l.mul(l.b.create<arith::SIToFPOp>(l.loc, ft, v).getResult(), scale(a));
+  });
+}
+
+Value lowerRequantize(RequantizeOp op, Lowering &l, const QuantParams &in,
+                      const QuantParams &out) {
+  auto type = resultType(op);
+  Type i64 = l.b.getI64Type();
+  SmallVector<Value> inputs = {op.getInput()};
+  BodyParams params(l, type.getRank(), inputs);
+  auto zeroPoint = params.ints(in.zeroPoints, i64, in.axis);
+  auto rescale = Rescale(op.getMultipliers(), op.getShifts()).in(l, params, in.axis);
+  int64_t lo = op.getClampMin() ? int64_t(*op.getClampMin()) : out.storageMin;
+  int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
+  return l.elementwise(type, inputs, [&](ValueRange a) {
+    Value v = l.sub(widen(l, a[0], i64, in.isSigned), zeroPoint(a));
+    return saturate(l, rescale(a, v), out.zeroPoints[0], lo, hi, type.getElementType());
+  });
+}
+
+Value lowerAdd(AddOp op, Lowering &l, const QuantParams &lhs, const QuantParams &rhs,
+               const QuantParams &out) {
+  auto type = resultType(op);
+  Type i64 = l.b.getI64Type();
+  SmallVector<Value> inputs = {op.getLhs(), op.getRhs()};
+  BodyParams params(l, type.getRank(), inputs);
+  auto m = op.getMultipliers();
+  auto n = op.getShifts();
+  auto rescaleLhs = Rescale(m.take_front(1), n.take_front(1)).in(l, params, std::nullopt);
+  auto rescaleRhs = Rescale(m.slice(1, 1), n.slice(1, 1)).in(l, params, std::nullopt);
+  auto rescaleSum = Rescale(m.take_back(1), n.take_back(1)).in(l, params, std::nullopt);
+  int64_t lo = op.getClampMin() ? int64_t(*op.getClampMin()) : out.storageMin;
+  int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
+  return l.elementwise(type, inputs, [&](ValueRange a) {
+    auto shifted = [&](Value q, const QuantParams &p) {
+      Value v = l.sub(widen(l, q, i64, p.isSigned), l.constant(i64, p.zeroPoints[0]));
+      return l.b.create<arith::ShLIOp>(l.loc, v, l.constant(i64, kAddLeftShift));
+    };
+    Value sum = l.add(rescaleLhs(a, shifted(a[0], lhs)), rescaleRhs(a, shifted(a[1], rhs)));
+    return saturate(l, rescaleSum(a, sum), out.zeroPoints[0], lo, hi, type.getElementType());
+  });
+}
+
+/// The int32 `bias` (one per index of the last axis) added to `acc`.
+Value plusBias(Lowering &l, Value acc, Value bias) {
+  if (!bias)
+    return acc;
+  return l.elementwise(cast<RankedTensorType>(acc.getType()), {acc, bias},
+                       [&](ValueRange a) { return l.add(a[0], a[1]); });
+}
+
+} // namespace
+
+FailureOr<SmallVector<Value>> lowerCompressOp(Operation *op, Lowering &l,
+                                              ArrayRef<Type> originalOperands,
+                                              ArrayRef<Type> originalResults) {
+  auto params = [](Type t) { return *quantParams(elementTypeOf(t)); };
+  using Results = FailureOr<SmallVector<Value>>;
+  auto one = [](Value v) -> Results { return SmallVector<Value>{v}; };
+  return llvm::TypeSwitch<Operation *, Results>(op)
+      .Case([&](QuantizeOp o) { return one(lowerQuantize(o, l, params(originalResults[0]))); })
+      .Case([&](DequantizeOp o) {
+        return one(lowerDequantize(o, l, params(originalOperands[0])));
+      })
+      .Case([&](RequantizeOp o) {
+        return one(lowerRequantize(o, l, params(originalOperands[0]), params(originalResults[0])));
+      })
+      .Case([&](AddOp o) {
+        return one(lowerAdd(o, l, params(originalOperands[0]), params(originalOperands[1]),
+                            params(originalResults[0])));
+      })
+      .Case([&](ConvOp o) -> Results {
+        Value x = centered(l, o.getInput(), params(originalOperands[0]));
+        Value w = centered(l, o.getWeight(), params(originalOperands[1]));
+        FailureOr<Value> acc = convOf(o, l, x, w, o.getBias(), resultType(o));
+        if (failed(acc))
+          return failure();
+        return one(*acc);
+      })
+      .Case([&](MatMulOp o) {
+        Value a = centered(l, o.getA(), params(originalOperands[0]));
+        Value b = centered(l, o.getB(), params(originalOperands[1]));
+        return one(plusBias(l, matMulOf(l, a, b, resultType(o)), o.getBias()));
+      })
+      .Default([&](Operation *o) -> Results { return unsupported(o, "no lowering"); });
+}
+
+} // namespace lepton::lowering

@@ -1,0 +1,25 @@
+//===- Constants.h - reading constant tensors ----------------------*- C++ -*-===//
+#ifndef LEPTON_PASSES_COMPRESS_CONSTANTS_H
+#define LEPTON_PASSES_COMPRESS_CONSTANTS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+
+namespace lepton::compress {
+
+/// The values of a constant tensor (inline or a resource blob) as doubles,
+/// integers read with their signedness; none when `v` is not a constant.
+std::optional<llvm::SmallVector<double>> constantNumbers(mlir::Value v);
+
+/// A bias of `real` values as an int32 constant (nn.constant) in the scale of
+/// the accumulator element type `accumulator` (one scale, or one per value),
+/// rounded half to even; none when a value does not fit in int32.
+std::optional<mlir::Value> int32BiasConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                             llvm::ArrayRef<double> real, mlir::Type accumulator);
+
+} // namespace lepton::compress
+
+#endif // LEPTON_PASSES_COMPRESS_CONSTANTS_H

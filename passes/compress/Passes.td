@@ -1,0 +1,60 @@
+//===- Passes.td - compression passes ----------------------*- tablegen -*-===//
+#ifndef LEPTON_PASSES_COMPRESS_PASSES
+#define LEPTON_PASSES_COMPRESS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertOnnxQuantization : Pass<"lepton-convert-onnx-quantization", "mlir::func::FuncOp"> {
+  let summary = "Imported quantized ONNX ops and QDQ patterns to compress ops";
+  let description = [{
+    QLinearConv and QLinearMatMul, and the QDQ form quantization tools write
+    (DequantizeLinear of the activation and of a constant weight into Conv,
+    MatMul or Gemm, an optional Relu, then QuantizeLinear; and Add between
+    DequantizeLinear and QuantizeLinear), become compress ops on upstream
+    quant types when their scales and zero points are constants, so an
+    imported int8 model runs the same integer code as one Lepton quantized.
+    The result then follows the requantization rule of
+    docs/quantization.md (fixed-point multiplier, round half up) instead of
+    ONNX's float rescale (round half to even): outputs may differ from ONNX
+    Runtime's by one step where the scaled value lies within a rounding
+    error of a tie. Ops with run-time scales keep ONNX's float semantics.
+  }];
+  let dependentDialects = ["::lepton::compress::CompressDialect",
+                           "::mlir::quant::QuantizationDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FoldBatchNorm : Pass<"lepton-fold-batch-norm", "mlir::func::FuncOp"> {
+  let summary = "Inference batch normalization folded into the convolution before it";
+  let description = [{
+    Conv(X, W, B) followed by an inference-mode BatchNormalization with
+    constant parameters, the Conv's only user, becomes one Conv with
+    W'[m] = W[m] * g[m] and B'[m] = (B[m] - mean[m]) * g[m] + beta[m], where
+    g = scale / sqrt(var + epsilon), computed in double and rounded to f32
+    once (f32 weights only). Run before quantization, so the folded weights
+    are what gets quantized per channel.
+  }];
+}
+
+def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
+  let summary = "Float convolutions, matrix products and adds to int8 compress ops";
+  let description = [{
+    Reads the activation ranges calibration left as `compress.range`
+    attributes (array<f64: lo, hi>) on the ops defining them (function
+    arguments: argument attributes). Each Conv, MatMul and Gemm with a
+    constant float weight whose input and output (after a Relu) have ranges,
+    and each Add whose inputs and output do, becomes a compress op: uint8
+    activations quantized asymmetrically per tensor over their range, int8
+    weights symmetric per output channel (scale max|w| / 127, values in
+    [-127, 127]), an int32 bias in the accumulator's scale, requantization
+    (the Relu as a clamp) and a dequantize for float consumers. A quantized
+    value is reused by every consumer, so chains stay in integers; MaxPool,
+    Flatten and Reshape of a quantized value run on its integers (exact).
+    Ops without ranges, or whose scales cannot be encoded, stay float.
+  }];
+  let dependentDialects = ["::lepton::compress::CompressDialect",
+                           "::mlir::quant::QuantizationDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // LEPTON_PASSES_COMPRESS_PASSES

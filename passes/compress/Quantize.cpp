@@ -1,0 +1,558 @@
+//===- Quantize.cpp - int8 quantization measured against the teacher ------===//
+//
+// lepton-quantize-int8 (the IR rewrite from calibrated ranges) and
+// quantizeInt8, which calibrates with the teacher, runs the rewrite and
+// measures the result. Scheme and rules: docs/quantization.md.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/compress/Quantize.h"
+#include "passes/compress/Constants.h"
+#include "passes/compress/Passes.h"
+#include "passes/compress/Storage.h"
+#include "dialects/nn/NNDialect.h"
+
+#include "dialects/nn/NNShapes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+#include <cmath>
+#include <limits>
+
+namespace lepton {
+#define GEN_PASS_DEF_QUANTIZEINT8
+#include "passes/compress/Passes.h.inc"
+} // namespace lepton
+
+using namespace mlir;
+using namespace lepton;
+using namespace lepton::compress;
+
+namespace {
+
+constexpr llvm::StringLiteral kRangeAttr = "compress.range";
+
+RankedTensorType floatTensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getElementType().isF32() && type.hasStaticShape() ? type : nullptr;
+}
+
+/// A Relu, or a Clip with constant bounds (ReLU6), that is the only user of
+/// a value: the bounds it clamps to.
+struct Activation {
+  Value output;
+  std::optional<double> lower, upper;
+};
+
+std::optional<Activation> soleActivation(Value v) {
+  if (!v.hasOneUse())
+    return std::nullopt;
+  Operation *user = *v.getUsers().begin();
+  if (auto relu = dyn_cast<nn::ReluOp>(user))
+    return Activation{relu.getOutput(), 0.0, std::nullopt};
+  auto clip = dyn_cast<nn::ClipOp>(user);
+  if (!clip)
+    return std::nullopt;
+  auto bound = [](Value b, std::optional<double> &out) {
+    if (isa<NoneType>(b.getType()))
+      return true;
+    std::optional<SmallVector<double>> values = constantNumbers(b);
+    if (!values || values->size() != 1)
+      return false;
+    out = values->front();
+    return true;
+  };
+  Activation a{clip.getOutput(), std::nullopt, std::nullopt};
+  if (!bound(clip.getMin(), a.lower) || !bound(clip.getMax(), a.upper))
+    return std::nullopt;
+  return a;
+}
+
+/// The ops the rewrite quantizes, with their activation inputs and the value
+/// their (requantized) output replaces.
+struct Candidate {
+  Operation *op;
+  SmallVector<Value, 2> inputs;
+  Value output;  // the op's result, or the activation after it
+  std::optional<double> lower, upper; // the activation's bounds
+};
+
+std::optional<Candidate> candidateOf(Operation *op) {
+  SmallVector<Value, 2> inputs;
+  if (auto conv = dyn_cast<nn::ConvOp>(op))
+    inputs = {conv.getX()};
+  else if (auto matmul = dyn_cast<nn::MatMulOp>(op))
+    inputs = {matmul.getA()};
+  else if (auto gemm = dyn_cast<nn::GemmOp>(op))
+    inputs = {gemm.getA()};
+  else if (auto add = dyn_cast<nn::AddOp>(op))
+    inputs = {add.getLhs(), add.getRhs()};
+  else
+    return std::nullopt;
+  if (!floatTensor(op->getResult(0)) || !llvm::all_of(inputs, floatTensor))
+    return std::nullopt;
+  Value output = op->getResult(0);
+  if (std::optional<Activation> a = soleActivation(output))
+    return Candidate{op, inputs, a->output, a->lower, a->upper};
+  return Candidate{op, inputs, output, std::nullopt, std::nullopt};
+}
+
+/// The per-tensor uint8 type for values in [lo, hi] (which contains 0).
+RankedTensorType activationType(RankedTensorType floatType, double lo, double hi) {
+  hi = std::max(hi, lo + 1e-6);
+  // Scales representable in float32, as ONNX and the HLS types hold them.
+  double scale = double(float((hi - lo) / 255));
+  int64_t zero = std::clamp<int64_t>(std::llround(-lo / scale), 0, 255);
+  MLIRContext *ctx = floatType.getContext();
+  auto element = quant::UniformQuantizedType::get(0, IntegerType::get(ctx, 8),
+                                                  floatType.getElementType(), scale, zero, 0, 255);
+  return floatType.clone(element);
+}
+
+std::optional<std::pair<double, double>> rangeOf(Value v) {
+  DenseF64ArrayAttr attr;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      attr = func.getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(), kRangeAttr);
+  } else if (v.getDefiningOp()->getNumResults() == 1) {
+    attr = v.getDefiningOp()->getAttrOfType<DenseF64ArrayAttr>(kRangeAttr);
+  }
+  if (!attr || attr.size() != 2)
+    return std::nullopt;
+  return std::make_pair(attr[0], attr[1]);
+}
+
+/// Symmetric int8 weights per output channel: `values` holds `channels`
+/// rows of `perChannel` values. Returns the scales; `q` the integers.
+SmallVector<double> quantizeWeights(ArrayRef<double> values, int64_t channels,
+                                    SmallVectorImpl<int8_t> &q) {
+  int64_t perChannel = values.size() / channels;
+  SmallVector<double> scales;
+  q.resize(values.size());
+  for (int64_t c = 0; c < channels; ++c) {
+    double maxAbs = 0;
+    for (int64_t i = 0; i < perChannel; ++i)
+      maxAbs = std::max(maxAbs, std::fabs(values[c * perChannel + i]));
+    double scale = maxAbs > 0 ? maxAbs / 127 : 1.0 / 127;
+    // Exactly representable in float32, like an imported model's scale.
+    scale = double(float(scale));
+    scales.push_back(scale);
+    for (int64_t i = 0; i < perChannel; ++i)
+      q[c * perChannel + i] =
+          int8_t(std::clamp(std::nearbyint(values[c * perChannel + i] / scale), -127.0, 127.0));
+  }
+  return scales;
+}
+
+struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (candidateOf(op) || isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp>(op))
+        ops.push_back(op);
+    });
+    // In order, each seeing the inputs the rewrites before it left: a
+    // dequantize whose integers it takes directly.
+    for (Operation *op : ops) {
+      if (std::optional<Candidate> c = candidateOf(op))
+        rewrite(*c);
+      else
+        onIntegers(op);
+    }
+  }
+
+  /// A MaxPool, Flatten or Reshape of a dequantized per-tensor value runs
+  /// on its integers instead and keeps their type: taking maxima and moving
+  /// elements commute with dequantizing (scale > 0), so this is exact and
+  /// saves a dequantize/quantize pair around it.
+  void onIntegers(Operation *op) {
+    auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
+    if (!dq || op->getNumResults() != 1 || !floatTensor(op->getResult(0)))
+      return;
+    auto qType = dq.getInput().getType();
+    std::optional<QuantParams> p = quantParams(qType.getElementType());
+    if (!p || p->axis)
+      return;
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Type storage = IntegerType::get(b.getContext(), p->bits,
+                                    p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+    Value raw = toRaw(b, loc, dq.getInput(), qType.clone(storage));
+    Operation *clone = b.clone(*op);
+    clone->setOperand(0, raw);
+    auto resultType = floatTensor(op->getResult(0));
+    clone->getResult(0).setType(resultType.clone(storage));
+    Value q = toQuantized(b, loc, clone->getResult(0), qType.getElementType());
+    op->getResult(0).replaceAllUsesWith(b.create<DequantizeOp>(loc, resultType, q));
+  }
+
+  /// The quantized form of float `v`: the integers a dequantize was made
+  /// from, or a quantize over its calibrated range; null without a range.
+  Value quantized(OpBuilder &b, Value v) {
+    if (auto dq = v.getDefiningOp<DequantizeOp>())
+      if (!quantParams(elementTypeOf(dq.getInput().getType()))->axis)
+        return dq.getInput();
+    std::optional<std::pair<double, double>> range = rangeOf(v);
+    if (!range)
+      return nullptr;
+    return b.create<QuantizeOp>(v.getLoc(),
+                                activationType(floatTensor(v), range->first, range->second), v);
+  }
+
+  /// A constant int8 weight quantized per channel (`channelAxis` of `shape`,
+  /// which is 0 or the last axis), the values of `weight` laid out as
+  /// `shape` (transposed first when `transpose`).
+  Value quantizedWeight(OpBuilder &b, Location loc, Value weight, ArrayRef<int64_t> shape,
+                        int32_t channelAxis, bool transpose) {
+    std::optional<SmallVector<double>> values = constantNumbers(weight);
+    if (!values)
+      return nullptr;
+    int64_t channels = shape[channelAxis];
+    // Rows of one channel each: [M, ...] as it is, [K, N] (channel last)
+    // transposed to [N, K], unless the source already is [N, K].
+    SmallVector<double> rows = *values;
+    int64_t k = values->size() / channels;
+    if (channelAxis != 0 && !transpose)
+      for (int64_t n = 0; n < channels; ++n)
+        for (int64_t i = 0; i < k; ++i)
+          rows[n * k + i] = (*values)[i * channels + n];
+    SmallVector<int8_t> q;
+    SmallVector<double> scales = quantizeWeights(rows, channels, q);
+    SmallVector<int8_t> laidOut = q;
+    if (channelAxis != 0)
+      for (int64_t n = 0; n < channels; ++n)
+        for (int64_t i = 0; i < k; ++i)
+          laidOut[i * channels + n] = q[n * k + i];
+    auto storage = RankedTensorType::get(shape, b.getI8Type());
+    Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, ArrayRef(laidOut)));
+    auto element = quant::UniformQuantizedPerAxisType::get(
+        quant::QuantizationFlags::Signed, b.getI8Type(), b.getF32Type(), scales,
+        SmallVector<int64_t>(channels, 0), channelAxis, -127, 127);
+    return b.create<quant::StorageCastOp>(loc, storage.clone(element), raw);
+  }
+
+  /// The float bias as int32 in the scale of accumulator element `acc`.
+  std::optional<Value> int32Bias(OpBuilder &b, Location loc, Value bias, Type acc,
+                                 int64_t count) {
+    if (!bias || isa<NoneType>(bias.getType()))
+      return Value();
+    std::optional<SmallVector<double>> values = constantNumbers(bias);
+    if (!values || int64_t(values->size()) != count)
+      return std::nullopt;
+    return int32BiasConstant(b, loc, *values, acc);
+  }
+
+  void rewrite(const Candidate &c) {
+    std::optional<std::pair<double, double>> outRange = rangeOf(c.output);
+    if (!outRange)
+      return;
+    OpBuilder b(c.output.getContext());
+    b.setInsertionPointAfterValue(c.output);
+    Location loc = c.op->getLoc();
+    auto outType = activationType(floatTensor(c.output), outRange->first, outRange->second);
+    // The activation's bounds as integers of the output; only where they
+    // narrow its storage range.
+    QuantParams out = *quantParams(outType.getElementType());
+    auto integer = [&](std::optional<double> v) -> std::optional<int64_t> {
+      if (!v)
+        return std::nullopt;
+      double q = std::nearbyint(*v / out.scales[0]) + out.zeroPoints[0];
+      if (q <= out.storageMin || q >= out.storageMax)
+        return std::nullopt;
+      return int64_t(q);
+    };
+    std::optional<int64_t> clampMin = integer(c.lower), clampMax = integer(c.upper);
+
+    // Everything built goes again if the op turns out not to fit.
+    Block *block = b.getInsertionBlock();
+    auto firstNew = b.getInsertionPoint();
+    Operation *before = firstNew == block->begin() ? nullptr : &*std::prev(firstNew);
+    auto undo = [&](Operation *end) {
+      auto it = before ? std::next(before->getIterator()) : block->begin();
+      SmallVector<Operation *> built;
+      for (; &*it != end; ++it)
+        built.push_back(&*it);
+      for (Operation *op : llvm::reverse(built))
+        op->erase();
+    };
+
+    SmallVector<Value, 2> inputs;
+    for (Value in : c.inputs)
+      inputs.push_back(quantized(b, in));
+    Value result;
+    if (llvm::all_of(inputs, [](Value v) { return bool(v); }))
+      result = build(b, loc, c, inputs, outType, clampMin, clampMax);
+    if (!result) {
+      undo(&*b.getInsertionPoint());
+      return;
+    }
+    Value dequantized = b.create<DequantizeOp>(loc, floatTensor(c.output), result);
+    Value(c.output).replaceAllUsesWith(dequantized);
+  }
+
+  /// The quantized op producing `outType`; null when it does not fit.
+  Value build(OpBuilder &b, Location loc, const Candidate &c, ArrayRef<Value> inputs,
+              RankedTensorType outType, std::optional<int64_t> clampMin,
+              std::optional<int64_t> clampMax) {
+    QuantParams x = *quantParams(elementTypeOf(inputs[0].getType()));
+    auto resultType = floatTensor(c.op->getResult(0));
+    Value acc;
+    if (isa<nn::AddOp>(c.op)) {
+      AddOp sum = AddOp::create(b, loc, inputs[0], inputs[1], outType, clampMin, clampMax);
+      return sum && verifiesSilently(sum) ? sum.getResult() : Value();
+    }
+    if (auto conv = dyn_cast<nn::ConvOp>(c.op)) {
+      auto wType = floatTensor(conv.getW());
+      auto xType = floatTensor(conv.getX());
+      if (!wType)
+        return nullptr;
+      std::string error;
+      auto window = nn::computeWindow(xType.getShape().drop_front(2),
+                                      wType.getShape().drop_front(2), conv.getStrides(),
+                                      conv.getDilations(), conv.getPads(), conv.getAutoPad(),
+                                      false, error);
+      if (!window)
+        return nullptr;
+      Value w = quantizedWeight(b, loc, conv.getW(), wType.getShape(), 0, false);
+      if (!w)
+        return nullptr;
+      Type accElement = accumulatorType(x, *quantParams(elementTypeOf(w.getType())), 1);
+      auto bias = int32Bias(b, loc, conv.getB(), accElement, wType.getDimSize(0));
+      if (!bias)
+        return nullptr;
+      SmallVector<int64_t> pads(window->padBegin);
+      llvm::append_range(pads, window->padEnd);
+      acc = b.create<ConvOp>(loc, resultType.clone(accElement), inputs[0], w, *bias,
+                             b.getDenseI64ArrayAttr(window->strides),
+                             b.getDenseI64ArrayAttr(window->dilations),
+                             b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(conv.getGroup()));
+    } else {
+      Value weight, bias;
+      bool transposed = false;
+      if (auto gemm = dyn_cast<nn::GemmOp>(c.op)) {
+        if (gemm.getAlpha().convertToDouble() != 1 || gemm.getBeta().convertToDouble() != 1 ||
+            gemm.getTransA())
+          return nullptr;
+        weight = gemm.getB();
+        bias = gemm.getC();
+        transposed = gemm.getTransB();
+      } else {
+        weight = cast<nn::MatMulOp>(c.op).getB();
+      }
+      auto wType = floatTensor(weight);
+      if (!wType || wType.getRank() != 2 || floatTensor(c.inputs[0]).getRank() < 2)
+        return nullptr;
+      SmallVector<int64_t> shape(wType.getShape());
+      if (transposed)
+        std::swap(shape[0], shape[1]);
+      Value w = quantizedWeight(b, loc, weight, shape, 1, transposed);
+      if (!w)
+        return nullptr;
+      Type accElement =
+          accumulatorType(x, *quantParams(elementTypeOf(w.getType())), resultType.getRank() - 1);
+      auto b32 = int32Bias(b, loc, bias, accElement, shape[1]);
+      if (!b32)
+        return nullptr;
+      acc = b.create<MatMulOp>(loc, resultType.clone(accElement), inputs[0], w, *b32);
+    }
+    if (!verifiesSilently(acc.getDefiningOp()))
+      return nullptr;
+    RequantizeOp y = RequantizeOp::create(b, loc, acc, outType, clampMin, clampMax);
+    return y ? y.getResult() : Value();
+  }
+
+};
+
+} // namespace
+
+namespace lepton::compress {
+
+std::vector<Value> calibrationTaps(func::FuncOp func) {
+  llvm::SetVector<Value> taps;
+  func.walk([&](Operation *op) {
+    if (std::optional<Candidate> c = candidateOf(op)) {
+      taps.insert(c->inputs.begin(), c->inputs.end());
+      taps.insert(c->output);
+    }
+  });
+  return std::vector<Value>(taps.begin(), taps.end());
+}
+
+namespace {
+
+/// Bytes of every constant tensor in `func`.
+uint64_t constantBytes(func::FuncOp func) {
+  uint64_t bytes = 0;
+  func.walk([&](nn::ConstantOp op) {
+    auto type = cast<RankedTensorType>(op.getType());
+    bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  });
+  return bytes;
+}
+
+/// The function's f32 results, with their names.
+std::vector<std::pair<Value, std::string>> floatOutputs(func::FuncOp func) {
+  std::vector<std::pair<Value, std::string>> outputs;
+  Operation *ret = func.getBody().back().getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    if (!floatTensor(v))
+      continue;
+    auto name = func.getResultAttrOfType<StringAttr>(i, "lepton.name");
+    outputs.push_back({v, name ? name.str() : "output_" + std::to_string(i)});
+  }
+  return outputs;
+}
+
+/// Runs the teacher on every input set: the tensors' ranges, then (unless
+/// minmax) histograms over them, and the ranges `method` chooses.
+FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
+                                       ArrayRef<Value> outputs, Evaluator &evaluator,
+                                       CalibrationMethod method) {
+  std::vector<Value> all(taps.begin(), taps.end());
+  all.insert(all.end(), outputs.begin(), outputs.end());
+  FailureOr<std::unique_ptr<Evaluation>> teacher = evaluator.compile(module, all);
+  if (failed(teacher))
+    return failure();
+  size_t sets = (*teacher)->numInputSets();
+  std::vector<TensorStatistics> stats(taps.size());
+  CalibrationResult result;
+  result.teacherOutputs.resize(sets);
+  std::vector<std::vector<float>> values;
+  for (size_t set = 0; set < sets; ++set) {
+    if (failed((*teacher)->run(set, values)))
+      return failure();
+    for (size_t t = 0; t < taps.size(); ++t)
+      stats[t].observeRange(values[t]);
+    result.teacherOutputs[set].assign(values.begin() + taps.size(), values.end());
+  }
+  if (method != CalibrationMethod::MinMax)
+    for (size_t set = 0; set < sets; ++set) {
+      if (failed((*teacher)->run(set, values)))
+        return failure();
+      for (size_t t = 0; t < taps.size(); ++t)
+        stats[t].observeHistogram(values[t]);
+    }
+  for (const TensorStatistics &stat : stats)
+    result.ranges.push_back(stat.choose(method));
+  return result;
+}
+
+} // namespace
+
+LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
+                           CalibrationMethod method, CalibrationCache *cache,
+                           FidelityReport &report) {
+  // Batch norms go into the weights first: the folded weights are what is
+  // quantized per channel, and the teacher is the folded model.
+  PassManager fold(module.getContext());
+  fold.addNestedPass<func::FuncOp>(createFoldBatchNorm());
+  fold.addPass(createCanonicalizerPass());
+  if (failed(fold.run(module)))
+    return failure();
+  std::vector<Value> taps = calibrationTaps(func);
+  std::vector<std::pair<Value, std::string>> outputs = floatOutputs(func);
+  std::vector<Value> outputValues;
+  for (auto &output : outputs)
+    outputValues.push_back(output.first);
+  size_t sets = evaluator.numInputSets();
+  report.inputSets = sets;
+  std::optional<CalibrationResult> calibration;
+  if (cache)
+    calibration = cache->load();
+  // A result of another shape (a different model with a colliding key, a
+  // damaged file) is not used.
+  if (calibration && (calibration->ranges.size() != taps.size() ||
+                      calibration->teacherOutputs.size() != sets ||
+                      llvm::any_of(calibration->teacherOutputs, [&](const auto &set) {
+                        return set.size() != outputs.size();
+                      })))
+    calibration.reset();
+  report.calibrationCached = calibration.has_value();
+  if (!calibration) {
+    FailureOr<CalibrationResult> fresh = calibrate(module, taps, outputValues, evaluator, method);
+    if (failed(fresh))
+      return failure();
+    calibration = std::move(*fresh);
+    if (cache)
+      cache->store(*calibration);
+  }
+  const std::vector<std::vector<std::vector<float>>> &teacherOutputs =
+      calibration->teacherOutputs;
+  std::vector<std::vector<float>> values;
+
+  // Annotate the ranges and rewrite.
+  Builder b(module.getContext());
+  for (auto [tap, range] : llvm::zip(taps, calibration->ranges)) {
+    auto attr = b.getDenseF64ArrayAttr({range.first, range.second});
+    if (auto arg = dyn_cast<BlockArgument>(tap))
+      func.setArgAttr(arg.getArgNumber(), kRangeAttr, attr);
+    else if (tap.getDefiningOp()->getNumResults() == 1)
+      tap.getDefiningOp()->setAttr(kRangeAttr, attr);
+  }
+  report.weightBytesBefore = constantBytes(func);
+  func.walk([&](Operation *op) { report.candidateOps += candidateOf(op).has_value(); });
+  PassManager pm(module.getContext());
+  pm.addNestedPass<func::FuncOp>(createQuantizeInt8());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(module)))
+    return failure();
+  // The ranges live on in the quantized types.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    func.removeArgAttr(i, kRangeAttr);
+  func.walk([&](Operation *op) {
+    op->removeAttr(kRangeAttr);
+    report.quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
+  });
+  report.weightBytesAfter = constantBytes(func);
+
+  // The student against the teacher.
+  std::vector<std::pair<Value, std::string>> studentOutputs = floatOutputs(func);
+  std::vector<Value> studentValues;
+  for (auto &output : studentOutputs)
+    studentValues.push_back(output.first);
+  FailureOr<std::unique_ptr<Evaluation>> student = evaluator.compile(module, studentValues);
+  if (failed(student))
+    return failure();
+  std::vector<double> signal(outputs.size()), noise(outputs.size()), maxError(outputs.size()),
+      sumError(outputs.size());
+  std::vector<size_t> count(outputs.size());
+  size_t agree = 0, rows = 0;
+  int64_t classes = studentOutputs.empty()
+                        ? 0
+                        : floatTensor(studentOutputs[0].first).getShape().back();
+  for (size_t set = 0; set < sets; ++set) {
+    if (failed((*student)->run(set, values)))
+      return failure();
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const std::vector<float> &t = teacherOutputs[set][o], &q = values[o];
+      for (size_t i = 0; i < t.size(); ++i) {
+        double d = double(q[i]) - double(t[i]);
+        signal[o] += double(t[i]) * t[i];
+        noise[o] += d * d;
+        maxError[o] = std::max(maxError[o], std::fabs(d));
+        sumError[o] += std::fabs(d);
+      }
+      count[o] += t.size();
+    }
+    if (classes >= 2) {
+      const std::vector<float> &t = teacherOutputs[set][0], &q = values[0];
+      for (size_t row = 0; row + classes <= t.size(); row += classes, ++rows) {
+        auto tBegin = t.begin() + row, qBegin = q.begin() + row;
+        agree += std::max_element(tBegin, tBegin + classes) - tBegin ==
+                 std::max_element(qBegin, qBegin + classes) - qBegin;
+      }
+    }
+  }
+  for (size_t o = 0; o < outputs.size(); ++o)
+    report.outputs.push_back(
+        {outputs[o].second,
+         noise[o] > 0 ? 10 * std::log10(signal[o] / noise[o])
+                      : std::numeric_limits<double>::infinity(),
+         maxError[o], count[o] ? sumError[o] / count[o] : 0});
+  if (rows)
+    report.top1Agreement = double(agree) / rows;
+  return success();
+}
+
+} // namespace lepton::compress

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Real accuracy through compiled code: the Fashion-MNIST CNN in float and int8.
+
+Uses the model examples/fashion-mnist/train.py trained (run it first, or pass
+--train to train into DIR when DIR has no model yet), compiles it with
+leptonc in float and with --quantize=int8 (calibrated on 512 training
+images), runs both on the 10,000 test images with lepton-run and measures
+top-1 accuracy. Checks that Lepton's float accuracy is PyTorch's (within
+0.05 points) and that int8 loses at most 0.3 points. With --fake-cuda-driver,
+the int8 model is also compiled for the CUDA target and its kernels run
+emulated on the host (as in cuda_ptx_suite.py): its logits must be the CPU's
+bit for bit.
+
+  fashion_mnist.py --bin build/bin --model-dir DIR [--train] [--fake-cuda-driver LIB]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN = os.path.join(HERE, "..", "..", "..", "examples", "fashion-mnist", "train.py")
+
+
+def logits(args, so, name, flags=(), env=None):
+    out = os.path.join(args.model_dir, f"{name}_out")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([os.path.join(args.bin, "lepton-run"), so, "--inputs",
+                    os.path.join(args.model_dir, "test"), "--outputs", out, *flags],
+                   check=True, capture_output=True, env=env)
+    t = onnx.TensorProto()
+    with open(os.path.join(out, "output_0.pb"), "rb") as f:
+        t.ParseFromString(f.read())
+    return numpy_helper.to_array(t)
+
+
+def accuracy(args, values):
+    labels = np.load(os.path.join(args.model_dir, "test", "labels.npy"))
+    return float((values.argmax(1) == labels).mean())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--model-dir", required=True)
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--fake-cuda-driver", help="the stand-in libcuda of test/unit")
+    parser.add_argument("--json", help="write the measured numbers here")
+    args = parser.parse_args()
+    model = os.path.join(args.model_dir, "model.onnx")
+    if not os.path.exists(os.path.join(args.model_dir, "teacher.json")):
+        if not args.train:
+            print(f"no trained model in {args.model_dir}: run {TRAIN} or pass --train")
+            return 1
+        subprocess.run([sys.executable, TRAIN, args.model_dir], check=True)
+    teacher = json.load(open(os.path.join(args.model_dir, "teacher.json")))
+
+    leptonc = os.path.join(args.bin, "leptonc")
+    float_so = os.path.join(args.model_dir, "float.so")
+    subprocess.run([leptonc, model, "-o", float_so, "-q"], check=True)
+    int8_so = os.path.join(args.model_dir, "int8.so")
+    report = os.path.join(args.model_dir, "int8.json")
+    subprocess.run([leptonc, model, "-o", int8_so, "-q", "--quantize=int8", "--calibration-data",
+                    os.path.join(args.model_dir, "calibration"), "--report", report,
+                    "--calibration-cache", os.path.join(args.model_dir, "cache")], check=True)
+    compression = json.load(open(report))["compression"]
+
+    pytorch = teacher["pytorch_test_accuracy"]
+    lepton_float = accuracy(args, logits(args, float_so, "float"))
+    int8_logits = logits(args, int8_so, "int8")
+    lepton_int8 = accuracy(args, int8_logits)
+    numbers = {"pytorch_float": pytorch, "lepton_float": lepton_float, "lepton_int8": lepton_int8,
+               "int8_loss_points": 100 * (lepton_float - lepton_int8),
+               "int8_sqnr_db_calibration": compression["outputs"][0]["sqnr_db"],
+               "int8_top1_agreement_calibration": compression.get("top1_agreement"),
+               "weight_bytes": [compression["weight_bytes_before"],
+                                compression["weight_bytes_after"]]}
+    print(f"test accuracy (10,000 images): PyTorch float {100 * pytorch:.2f}%, "
+          f"Lepton float {100 * lepton_float:.2f}%, Lepton int8 {100 * lepton_int8:.2f}% "
+          f"(loss {numbers['int8_loss_points']:.2f} points; weights "
+          f"{numbers['weight_bytes'][0] / 1024:.0f} -> {numbers['weight_bytes'][1] / 1024:.0f} KiB)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(numbers, f, indent=2)
+    failures = []
+    if args.fake_cuda_driver:
+        gpu_so = os.path.join(args.model_dir, "int8_cuda.so")
+        emulation = os.path.join(os.path.abspath(args.model_dir), "int8_kernels.so")
+        subprocess.run([leptonc, model, "-o", gpu_so, "-q", "--quantize=int8",
+                        "--calibration-data", os.path.join(args.model_dir, "calibration"),
+                        "--calibration-cache", os.path.join(args.model_dir, "cache"),
+                        "--target=cuda", "--gpu-arch=sm_80", "--cuda-emulation-library",
+                        emulation], check=True)
+        env = dict(os.environ, LEPTON_CUDA_DRIVER=os.path.abspath(args.fake_cuda_driver),
+                   FAKE_CUDA_ARCH="80", FAKE_CUDA_EMULATION=emulation)
+        gpu_logits = logits(args, gpu_so, "int8_cuda", ["--device=cuda"], env)
+        same = np.array_equal(gpu_logits, int8_logits)
+        print(f"int8 on the (emulated) CUDA target: logits {'bit-identical to' if same else 'DIFFER from'}"
+              f" the CPU's for all {len(int8_logits)} images")
+        if not same:
+            failures.append("the CUDA target's int8 logits differ from the CPU's")
+    if abs(lepton_float - pytorch) > 0.0005:
+        failures.append("Lepton's float accuracy differs from PyTorch's by more than 0.05 points")
+    if numbers["int8_loss_points"] > 0.3:
+        failures.append("int8 loses more than 0.3 points")
+    for failure in failures:
+        print("FAIL " + failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

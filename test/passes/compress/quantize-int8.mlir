@@ -1,0 +1,121 @@
+// RUN: lepton-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lepton-quantize-int8),canonicalize)' | FileCheck %s
+
+// Gemm (transB) + Relu with calibrated ranges: the input is quantized to
+// uint8 over [-1, 1] (scale 2/255 rounded to float32, zero point 127), the weight per output
+// channel to int8 in [-127, 127] and transposed to [K, N] (per column), the
+// bias to int32 in the accumulator's scale; the Relu needs no clamp: the
+// output's range [0, 2] puts real 0 at the storage minimum.
+// CHECK-LABEL: func.func @gemm_relu
+// CHECK-DAG: %[[W:.*]] = nn.constant dense<{{\[\[}}64, 32, -127], [-32, 64, 0], [16, 95, 64], [127, 127, 32]]> : tensor<4x3xi8>
+// CHECK-DAG: %[[B:.*]] = nn.constant dense<[1619, -8096, 4858]> : tensor<3xi32>
+// CHECK-DAG: %[[X:.*]] = compress.quantize %arg0 : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<u8:f32, 0.0078431377187371254:127>>
+// CHECK: %[[WQ:.*]] = "quant.scast"(%[[W]]) : (tensor<4x3xi8>) -> tensor<4x3x!quant.uniform<i8<-127:127>:f32:1, {0.0078740157186985015,0.0031496062874794006,0.0078740157186985015}>>
+// CHECK: %[[ACC:.*]] = compress.matmul %[[X]], %[[WQ]], %[[B]]
+// CHECK: %[[Y:.*]] = compress.requantize %[[ACC]] {multipliers
+// CHECK: %[[F:.*]] = compress.dequantize %[[Y]]
+// CHECK: return %[[F]]
+// CHECK-NOT: nn.gemm
+func.func @gemm_relu(%x: tensor<1x4xf32> {compress.range = array<f64: -1.0, 1.0>}) -> tensor<1x3xf32> {
+  %w = nn.constant dense<[[0.5, -0.25, 0.125, 1.0], [0.1, 0.2, 0.3, 0.4], [-1.0, 0.0, 0.5, 0.25]]> : tensor<3x4xf32>
+  %b = nn.constant dense<[0.1, -0.2, 0.3]> : tensor<3xf32>
+  %y = nn.gemm %x, %w, %b {transB = 1 : i64} : (tensor<1x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<1x3xf32>
+  %r = nn.relu %y {compress.range = array<f64: 0.0, 2.0>} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+  return %r : tensor<1x3xf32>
+}
+
+// -----
+
+// A chain stays in integers: the second conv and the residual add take the
+// first conv's requantized integers directly, not a dequantize/quantize pair.
+// CHECK-LABEL: func.func @conv_chain_add
+// CHECK: compress.quantize %arg0
+// CHECK: %[[A:.*]] = compress.requantize
+// CHECK-NOT: compress.quantize
+// CHECK: %[[C:.*]] = compress.conv %[[A]]
+// CHECK: %[[B:.*]] = compress.requantize %[[C]]
+// CHECK: %[[S:.*]] = compress.add %[[B]], %[[A]] {multipliers
+// CHECK: compress.dequantize %[[S]]
+// CHECK-NOT: nn.conv
+// CHECK-NOT: nn.add
+func.func @conv_chain_add(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x2x4x4xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c1 = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r1 = nn.relu %c1 {compress.range = array<f64: 0.0, 4.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %c2 = nn.conv %r1, %w, %none {pads = array<i64: 1, 1, 1, 1>, compress.range = array<f64: -1.0, 8.0>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %s = nn.add %c2, %r1 : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %r2 = nn.relu %s {compress.range = array<f64: 0.0, 10.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %r2 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Without a calibrated output range an op stays float.
+// CHECK-LABEL: func.func @no_range
+// CHECK-NOT: = compress.
+// CHECK: nn.mat_mul
+func.func @no_range(%x: tensor<2x4xf32> {compress.range = array<f64: -1.0, 1.0>}) -> tensor<2x3xf32> {
+  %w = nn.constant dense<0.5> : tensor<4x3xf32>
+  %y = nn.mat_mul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// ReLU6 (Clip 0..6) over a range of [-4, 6]: 0 becomes a clamp at the zero
+// point (102); 6 is the storage maximum already, so no upper clamp.
+// CHECK-LABEL: func.func @conv_relu6
+// CHECK: compress.requantize %{{.*}} {clamp_min = 102 : i64, multipliers
+// CHECK-NOT: clamp_max
+// CHECK-NOT: nn.clip
+func.func @conv_relu6(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x2x4x4xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %lo = nn.constant dense<0.0> : tensor<f32>
+  %hi = nn.constant dense<6.0> : tensor<f32>
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r = nn.clip %c, %lo, %hi {compress.range = array<f64: -4.0, 6.0>} : (tensor<1x2x4x4xf32>, tensor<f32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  return %r : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Clip to [-1, 1] inside a calibrated range of [-2, 2] (scale 4/255 in float32,
+// zero point 127): clamps at round(-63.75) + 127 = 63 and round(63.75) + 127 = 191.
+// CHECK-LABEL: func.func @matmul_clip
+// CHECK: compress.requantize %{{.*}} {clamp_max = 191 : i64, clamp_min = 63 : i64
+func.func @matmul_clip(%x: tensor<2x4xf32> {compress.range = array<f64: -1.0, 1.0>}) -> tensor<2x3xf32> {
+  %w = nn.constant dense<0.5> : tensor<4x3xf32>
+  %lo = nn.constant dense<-1.0> : tensor<f32>
+  %hi = nn.constant dense<1.0> : tensor<f32>
+  %y = nn.mat_mul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  %r = nn.clip %y, %lo, %hi {compress.range = array<f64: -2.0, 2.0>} : (tensor<2x3xf32>, tensor<f32>, tensor<f32>) -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+
+// -----
+
+// MaxPool and Flatten of a quantized value run on its integers (uint8 here)
+// and keep its type, so the Gemm after them takes those integers directly:
+// one quantize (the input's) in the whole chain.
+// CHECK-LABEL: func.func @pool_flatten_gemm
+// CHECK: compress.quantize %arg0
+// CHECK-NOT: compress.quantize
+// CHECK: %[[R:.*]] = compress.requantize
+// CHECK: %[[RAW:.*]] = "quant.scast"(%[[R]])
+// CHECK: %[[U:.*]] = tensor.bitcast %[[RAW]] : tensor<1x2x4x4xi8> to tensor<1x2x4x4xui8>
+// CHECK: %[[P:.*]] = nn.max_pool %[[U]] {{.*}} -> tensor<1x2x2x2xui8>
+// CHECK: %[[F:.*]] = nn.flatten
+// CHECK: compress.matmul
+// CHECK-NOT: compress.quantize
+func.func @pool_flatten_gemm(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x3xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r = nn.relu %c {compress.range = array<f64: 0.0, 4.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %p = nn.max_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %f = nn.flatten %p : (tensor<1x2x2x2xf32>) -> tensor<1x8xf32>
+  %g = nn.constant dense<0.5> : tensor<3x8xf32>
+  %y = nn.gemm %f, %g, %none {transB = 1 : i64, compress.range = array<f64: -8.0, 8.0>} : (tensor<1x8xf32>, tensor<3x8xf32>, none) -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
