@@ -95,7 +95,7 @@ def InnermostParallelLoop : Pass<"lepton-innermost-parallel-loop", "mlir::Module
 }
 
 def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleOp"> {
-  let summary = "Register-tiled vector kernels for float matmul-like linalg.generic ops";
+  let summary = "Register-tiled vector kernels for matmul-like linalg.generic ops";
   let description = [{
     Runs after bufferization on linalg.generic ops computing
     C[..., m, n] += A[...] * B[..., s * n + ...] (matmuls, batched matmuls,
@@ -116,6 +116,15 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     Each output still sums its products in reduction order. Other generics are
     left for convert-linalg-to-loops.
 
+    Integer products (int32 accumulators of operands extended from narrower
+    integers inside the body, as the compress lowering writes them) get the
+    same kernels with the extension on vectors. With `int8-dot`, unsigned by
+    signed byte products whose A is read contiguously along the one
+    reduction take four reduction steps per instruction: B's four rows
+    interleaved so each int32 lane holds one column's bytes, A's four bytes
+    broadcast as one word (x86 vpdpbusd; exact, as int32 sums do not depend
+    on their order).
+
     With `threads`, a kernel of at least `parallel-min-flops` whose row tiles,
     else column tiles, else an outer loop number at least 8 is outlined into
     `<func>_kernel<i>_body` (a range of those) and replaced by a call of
@@ -130,11 +139,15 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     Option<"threads", "threads", "bool", "false",
            "split kernels over the runtime's thread pool (lepton_parallel_for)">,
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "2000000",
-           "smallest kernel, in floating-point operations, worth splitting">
+           "smallest kernel, in floating-point operations, worth splitting">,
+    Option<"int8Dot", "int8-dot", "std::string", "\"\"",
+           "LLVM intrinsic of the target's unsigned-by-signed byte dot product "
+           "on vector-bits of int32 lanes (e.g. llvm.x86.avx512.vpdpbusd.512); "
+           "empty: byte products are widened and multiplied">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect", "mlir::LLVM::LLVMDialect"];
 }
 
 def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/common/LinalgLowering.h"
 #include "dialects/compress/CompressDialect.h"
+#include "dialects/compress/ConstantNumbers.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -61,14 +62,6 @@ private:
   SmallVector<Value> &inputs;
 };
 
-/// Storage integer `v` widened to `to` by its signedness.
-Value widen(Lowering &l, Value v, Type to, bool isSigned) {
-  if (v.getType() == to)
-    return v;
-  return isSigned ? l.b.create<arith::ExtSIOp>(l.loc, to, v).getResult()
-                  : l.b.create<arith::ExtUIOp>(l.loc, to, v).getResult();
-}
-
 /// The parameters of rescale(v, M, n) (IntegerSemantics.h): M, the rounding
 /// term 2^(n-1) and n, one each or one per index of an axis.
 struct Rescale {
@@ -112,7 +105,7 @@ Value centered(Lowering &l, Value x, const QuantParams &p) {
   auto zeroPoint = params.ints(p.zeroPoints, i32, p.axis);
   return l.elementwise(RankedTensorType::get(type.getShape(), i32), inputs,
                        [&](ValueRange a) {
-                         return l.sub(widen(l, a[0], i32, p.isSigned), zeroPoint(a));
+                         return l.sub(widen(l, a[0], i32, !p.isSigned), zeroPoint(a));
                        });
 }
 
@@ -138,7 +131,7 @@ Value lowerDequantize(DequantizeOp op, Lowering &l, const QuantParams &in) {
   auto zeroPoint = params.ints(in.zeroPoints, i32, in.axis);
   auto scale = params.floats(in.scales, ft, in.axis);
   return l.elementwise(type, inputs, [&](ValueRange a) {
-    Value v = l.sub(widen(l, a[0], i32, in.isSigned), zeroPoint(a));
+    Value v = l.sub(widen(l, a[0], i32, !in.isSigned), zeroPoint(a));
     return l.mul(l.b.create<arith::SIToFPOp>(l.loc, ft, v).getResult(), scale(a));
   });
 }
@@ -154,7 +147,7 @@ Value lowerRequantize(RequantizeOp op, Lowering &l, const QuantParams &in,
   int64_t lo = op.getClampMin() ? int64_t(*op.getClampMin()) : out.storageMin;
   int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
   return l.elementwise(type, inputs, [&](ValueRange a) {
-    Value v = l.sub(widen(l, a[0], i64, in.isSigned), zeroPoint(a));
+    Value v = l.sub(widen(l, a[0], i64, !in.isSigned), zeroPoint(a));
     return saturate(l, rescale(a, v), out.zeroPoints[0], lo, hi, type.getElementType());
   });
 }
@@ -174,12 +167,89 @@ Value lowerAdd(AddOp op, Lowering &l, const QuantParams &lhs, const QuantParams 
   int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
   return l.elementwise(type, inputs, [&](ValueRange a) {
     auto shifted = [&](Value q, const QuantParams &p) {
-      Value v = l.sub(widen(l, q, i64, p.isSigned), l.constant(i64, p.zeroPoints[0]));
+      Value v = l.sub(widen(l, q, i64, !p.isSigned), l.constant(i64, p.zeroPoints[0]));
       return l.b.create<arith::ShLIOp>(l.loc, v, l.constant(i64, kAddLeftShift));
     };
     Value sum = l.add(rescaleLhs(a, shifted(a[0], lhs)), rescaleRhs(a, shifted(a[1], rhs)));
     return saturate(l, rescaleSum(a, sum), out.zeroPoints[0], lo, hi, type.getElementType());
   });
+}
+
+/// An integer product sum((x - zx) * (w - zw)) + bias with its operands read
+/// as stored: the weight's zero points are subtracted at compile time, and
+/// zx * sum(w - zw) per output channel moves into the bias, so x enters
+/// unchanged (bytes, padded with zx) and nothing is recentered at run time.
+struct NarrowProduct {
+  Value x, w, bias; // bias: null when there is none
+  ProductOperands operands;
+};
+
+/// The signed value of the storage bits of `v`, an integer of `bits` bits.
+int64_t storageBits(int64_t v, unsigned bits) {
+  return v >= (int64_t(1) << (bits - 1)) ? v - (int64_t(1) << bits) : v;
+}
+
+/// The narrow form of a product of `x` and the constant weight `w` whose
+/// output channels lie along `channelAxis`, plus `bias` (null, none or an
+/// int32 constant, one per channel); none when `w` or `bias` is not
+/// constant, x has several zero points, or a corrected bias leaves int32.
+std::optional<NarrowProduct> narrowProduct(Lowering &l, Value x, const QuantParams &xp, Value w,
+                                           const QuantParams &wp, Value bias,
+                                           int64_t channelAxis) {
+  auto wType = cast<RankedTensorType>(w.getType());
+  if (!llvm::all_equal(xp.zeroPoints) || (wp.axis && *wp.axis != channelAxis))
+    return std::nullopt;
+  std::optional<SmallVector<double>> weights = constantNumbers(w);
+  if (!weights)
+    return std::nullopt;
+  int64_t channels = wType.getDimSize(channelAxis);
+  int64_t stride = computeStrides(wType.getShape())[channelAxis];
+  // Stored bits read back as the quantized type's integers.
+  auto stored = [](double v, const QuantParams &p) {
+    return !p.isSigned && v < 0 ? int64_t(v) + (int64_t(1) << p.bits) : int64_t(v);
+  };
+  SmallVector<int64_t> centered, sums(channels, 0);
+  bool fitsInt8 = true, centeredAlready = true;
+  for (auto [i, v] : llvm::enumerate(*weights)) {
+    int64_t channel = int64_t(i) / stride % channels;
+    int64_t c = stored(v, wp) - wp.zeroPoint(channel);
+    centered.push_back(c);
+    sums[channel] += c;
+    fitsInt8 &= c >= -128 && c <= 127;
+    centeredAlready &= wp.zeroPoint(channel) == 0;
+  }
+  NarrowProduct p{x, w, nullptr, {!xp.isSigned, !wp.isSigned, storageBits(xp.zeroPoints[0], xp.bits)}};
+  if (!centeredAlready) {
+    Type et = fitsInt8 ? l.b.getI8Type() : l.b.getI32Type();
+    SmallVector<APInt> values;
+    for (int64_t c : centered)
+      values.push_back(APInt(et.getIntOrFloatBitWidth(), uint64_t(c), /*isSigned=*/true));
+    p.w = l.b.create<arith::ConstantOp>(
+        l.loc, DenseElementsAttr::get(RankedTensorType::get(wType.getShape(), et), values));
+    p.operands.rhsUnsigned = false;
+  }
+  bool hasBias = bias && !isa<NoneType>(bias.getType());
+  SmallVector<double> biases(channels, 0);
+  if (hasBias) {
+    std::optional<SmallVector<double>> values = constantNumbers(bias);
+    if (!values || int64_t(values->size()) != channels)
+      return std::nullopt;
+    biases = *values;
+  }
+  int64_t zx = xp.zeroPoints[0];
+  if (!hasBias && zx == 0)
+    return p;
+  SmallVector<int32_t> corrected;
+  for (int64_t c = 0; c < channels; ++c) {
+    int64_t v = int64_t(biases[c]) - zx * sums[c];
+    if (v < INT32_MIN || v > INT32_MAX)
+      return std::nullopt;
+    corrected.push_back(int32_t(v));
+  }
+  p.bias = l.b.create<arith::ConstantOp>(
+      l.loc, DenseElementsAttr::get(RankedTensorType::get({channels}, l.b.getI32Type()),
+                                    ArrayRef(corrected)));
+  return p;
 }
 
 /// The int32 `bias` (one per index of the last axis) added to `acc`.
@@ -211,16 +281,24 @@ FailureOr<SmallVector<Value>> lowerCompressOp(Operation *op, Lowering &l,
                             params(originalResults[0])));
       })
       .Case([&](ConvOp o) -> Results {
-        Value x = centered(l, o.getInput(), params(originalOperands[0]));
-        Value w = centered(l, o.getWeight(), params(originalOperands[1]));
-        FailureOr<Value> acc = convOf(o, l, x, w, o.getBias(), resultType(o));
+        QuantParams xp = params(originalOperands[0]), wp = params(originalOperands[1]);
+        FailureOr<Value> acc = failure();
+        if (auto p = narrowProduct(l, o.getInput(), xp, o.getWeight(), wp, o.getBias(), 0))
+          acc = convOf(o, l, p->x, p->w, p->bias, resultType(o), p->operands);
+        else
+          acc = convOf(o, l, centered(l, o.getInput(), xp), centered(l, o.getWeight(), wp),
+                       o.getBias(), resultType(o));
         if (failed(acc))
           return failure();
         return one(*acc);
       })
       .Case([&](MatMulOp o) {
-        Value a = centered(l, o.getA(), params(originalOperands[0]));
-        Value b = centered(l, o.getB(), params(originalOperands[1]));
+        QuantParams ap = params(originalOperands[0]), bp = params(originalOperands[1]);
+        if (cast<RankedTensorType>(o.getB().getType()).getRank() == 2)
+          if (auto p = narrowProduct(l, o.getA(), ap, o.getB(), bp, o.getBias(), 1))
+            return one(plusBias(l, matMulOf(l, p->x, p->w, resultType(o), p->operands),
+                                p->bias));
+        Value a = centered(l, o.getA(), ap), b = centered(l, o.getB(), bp);
         return one(plusBias(l, matMulOf(l, a, b, resultType(o)), o.getBias()));
       })
       .Default([&](Operation *o) -> Results { return unsupported(o, "no lowering"); });

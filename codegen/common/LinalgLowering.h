@@ -491,15 +491,36 @@ Value alongAxis(Lowering &l, Value param, int64_t rank, int64_t axis);
 /// round_half_even(v) + zeroPoint (a float), saturated to the integer type `to`.
 Value saturateRound(Lowering &l, Value v, Value zeroPoint, Type to, bool toUnsigned);
 
+/// Integer `v` widened to `to` by its signedness (`v` itself when it has
+/// that type already).
+inline Value widen(Lowering &l, Value v, Type to, bool isUnsigned) {
+  if (v.getType() == to)
+    return v;
+  return isUnsigned ? l.b.create<arith::ExtUIOp>(l.loc, to, v).getResult()
+                    : l.b.create<arith::ExtSIOp>(l.loc, to, v).getResult();
+}
+
+/// How the operands of a product enter it when they are narrower integers
+/// than the result: each is widened inside the multiply-accumulate by its
+/// signedness (so the kernels read bytes, and the CPU backend can use its
+/// dot-product instructions), and a convolution pads its input with
+/// `padValue` (the input's zero point, when the bias carries the zero-point
+/// correction).
+struct ProductOperands {
+  bool lhsUnsigned = false, rhsUnsigned = false;
+  int64_t padValue = 0;
+};
+
 /// numpy matmul of `a` and `bv` into `type`.
-Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type);
+Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type,
+               ProductOperands operands = {});
 
 /// Conv of `xv` and `wv` plus `bias` (null or none, or one per filter) into
 /// `outType`, with the attributes of `op` (nn Conv, ConvInteger, QLinearConv,
-/// compress conv).
+/// compress conv); `operands`' lhs is the input, its rhs the weight.
 template <typename OpT>
 FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
-                        RankedTensorType outType);
+                        RankedTensorType outType, ProductOperands operands = {});
 
 /// Lowers one compress op (CompressToLinalg.cpp). `original` holds its
 /// operand and result types before the function was made signless.

@@ -1122,7 +1122,7 @@ namespace lepton::lowering {
 /// compress.conv).
 template <typename OpT>
 FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
-                        RankedTensorType outType) {
+                        RankedTensorType outType, ProductOperands operands) {
   auto xType = cast<RankedTensorType>(xv.getType());
   auto wType = cast<RankedTensorType>(wv.getType());
   Type et = outType.getElementType();
@@ -1139,7 +1139,8 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
   int64_t filters = wType.getDimSize(0);
   int64_t cg = channels / groups, mg = filters / groups;
 
-  Value x = l.padSpatial(xv, g->padBegin, g->padEnd, l.constant(et, 0));
+  Type xt = xType.getElementType(), wt = wType.getElementType();
+  Value x = l.padSpatial(xv, g->padBegin, g->padEnd, l.constant(xt, operands.padValue));
   auto padded = cast<RankedTensorType>(x.getType());
   // Make the group an explicit dim: X [N, G, Cg, ...], W [G, Mg, Cg, k...],
   // Y [N, G, Mg, o...]; every indexing map then stays a projection.
@@ -1148,12 +1149,17 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
   llvm::append_range(xs, padded.getShape().drop_front(2));
   llvm::append_range(ws, wType.getShape().drop_front(2));
   llvm::append_range(ys, outType.getShape().drop_front(2));
-  Value xg = l.reshape(x, RankedTensorType::get(xs, et));
-  Value wg = l.reshape(wv, RankedTensorType::get(ws, et));
+  Value xg = l.reshape(x, RankedTensorType::get(xs, xt));
+  Value wg = l.reshape(wv, RankedTensorType::get(ws, wt));
   auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
   auto par = utils::IteratorType::parallel, red = utils::IteratorType::reduction;
-  auto mac = [&](OpBuilder &nb, Location, ValueRange a) {
-    nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+  // acc + x * w, the generic's inputs in either order.
+  auto mac = [&](bool inputFirst) {
+    return [&, inputFirst](OpBuilder &nb, Location, ValueRange a) {
+      Value x = widen(l, a[inputFirst ? 0 : 1], et, operands.lhsUnsigned);
+      Value w = widen(l, a[inputFirst ? 1 : 0], et, operands.rhsUnsigned);
+      nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(x, w)));
+    };
   };
 
   if (cg == 1) {
@@ -1176,7 +1182,7 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
     SmallVector<utils::IteratorType> iters(3 + n, par);
     iters.append(1 + n, red);
     Value y = b.create<linalg::GenericOp>(l.loc, ysType, ValueRange{xg, wg}, init, maps,
-                                          iters, mac)
+                                          iters, mac(true))
                   .getResult(0);
     return l.reshape(y, outType);
   }
@@ -1192,7 +1198,7 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
   }
   bool pointwise = llvm::all_of(g->kernel, [](int64_t k) { return k == 1; }) &&
                    llvm::all_of(g->strides, [](int64_t s) { return s == 1; });
-  auto colsType = RankedTensorType::get({batch, groups, window, positions}, et);
+  auto colsType = RankedTensorType::get({batch, groups, window, positions}, xt);
   Value cols;
   if (pointwise) {
     cols = l.reshape(xg, colsType);
@@ -1200,7 +1206,7 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
     SmallVector<int64_t> shape = {batch, groups, cg};
     llvm::append_range(shape, g->kernel);
     llvm::append_range(shape, g->outShape);
-    auto windowsType = RankedTensorType::get(shape, et);
+    auto windowsType = RankedTensorType::get(shape, xt);
     // Loops: n, g, c, k_1..k_n, o_1..o_n.
     int64_t loops = 3 + 2 * n;
     SmallVector<AffineExpr> xe = {d(0), d(1), d(2)};
@@ -1217,7 +1223,7 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
             .getResult(0);
     cols = l.reshape(windows, colsType);
   }
-  Value wm = l.reshape(wg, RankedTensorType::get({groups, mg, window}, et));
+  Value wm = l.reshape(wg, RankedTensorType::get({groups, mg, window}, wt));
   auto ysType = RankedTensorType::get({batch, groups, mg, positions}, et);
   // Loops: n, g, m, p | k.
   SmallVector<AffineMap> maps = {AffineMap::get(5, 0, {d(1), d(2), d(4)}, b.getContext()),
@@ -1226,13 +1232,13 @@ FailureOr<Value> convOf(OpT op, Lowering &l, Value xv, Value wv, Value bias,
   Value y = b.create<linalg::GenericOp>(l.loc, ysType, ValueRange{wm, cols},
                                         groupedConvInit(l, bias, ysType), maps,
                                         ArrayRef<utils::IteratorType>{par, par, par, par, red},
-                                        mac)
+                                        mac(false))
                 .getResult(0);
   return l.reshape(y, outType);
 }
 
 template FailureOr<Value> convOf(compress::ConvOp, Lowering &, Value, Value, Value,
-                                 RankedTensorType);
+                                 RankedTensorType, ProductOperands);
 
 } // namespace lepton::lowering
 
@@ -1575,7 +1581,8 @@ namespace lepton::lowering {
 
 /// numpy matmul of `a` and `b` into `type` (MatMul, and the integer
 /// products of the quantized ops).
-Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type) {
+Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type,
+               ProductOperands operands) {
   auto aType = cast<RankedTensorType>(a.getType());
   auto bType = cast<RankedTensorType>(bv.getType());
   Type et = type.getElementType();
@@ -1617,7 +1624,9 @@ Value matMulOf(Lowering &l, Value a, Value bv, RankedTensorType type) {
               l.loc, type, ValueRange{a, bv},
               l.filled(type, l.constant(et, 0)), maps, iters,
               [&](OpBuilder &nb, Location, ValueRange a) {
-                nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(a[0], a[1])));
+                Value lhs = widen(l, a[0], et, operands.lhsUnsigned);
+                Value rhs = widen(l, a[1], et, operands.rhsUnsigned);
+                nb.create<linalg::YieldOp>(l.loc, l.add(a[2], l.mul(lhs, rhs)));
               })
       .getResult(0);
 }

@@ -42,6 +42,7 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool t
          "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
+         (vectors.int8Dot.empty() ? "" : " int8-dot=" + vectors.int8Dot) +
          " threads=" + (threads ? "true" : "false") + "}," +
          (threads ? "lepton-parallelize-loops," : "") +
          (profile ? "lepton-instrument-profile," : "") +
@@ -68,6 +69,16 @@ VectorShape vectorShapeOf(const llvm::TargetMachine &machine) {
       128, tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector)
                .getFixedValue());
   shape.registers = std::max<unsigned>(8, tti.getNumberOfRegisters(vectorClass));
+  // vpdpbusd on the kernels' register width: AVX512-VNNI (512 bits, or 256
+  // with AVX512VL), else AVX-VNNI (256 bits).
+  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
+  auto has = [&](const char *features) { return subtarget->checkFeatures(features); };
+  if (shape.bits == 512 && has("+avx512vnni"))
+    shape.int8Dot = "llvm.x86.avx512.vpdpbusd.512";
+  else if (shape.bits == 256 && has("+avx512vnni,+avx512vl"))
+    shape.int8Dot = "llvm.x86.avx512.vpdpbusd.256";
+  else if (shape.bits == 256 && has("+avxvnni"))
+    shape.int8Dot = "llvm.x86.avxvnni.vpdpbusd.256";
   return shape;
 }
 

@@ -28,17 +28,19 @@ struct CpuOptions {
 ///           bufferized, workspace-planned LLVM dialect
 extern const char *const kLinalgPipeline;
 
-/// The vector registers the CPU kernels are shaped for.
+/// The vector registers the CPU kernels are shaped for, and the intrinsic
+/// of the target's byte dot product on them (empty: none).
 struct VectorShape {
   int64_t bits = 256;
   int64_t registers = 16;
+  std::string int8Dot;
 };
 /// With `profile`, every operation of the model is timed (lepton_profile);
 /// with `threads`, large kernels run on lepton_parallel_for.
 std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool threads);
 
-/// The widest vector registers `machine` uses for fixed-width vectors, and
-/// how many there are.
+/// The widest vector registers `machine` uses for fixed-width vectors, how
+/// many there are, and its byte dot product on them (x86 VNNI).
 VectorShape vectorShapeOf(const llvm::TargetMachine &machine);
 
 /// Registers `lepton-linalg-pipeline` and `lepton-cpu-pipeline`.

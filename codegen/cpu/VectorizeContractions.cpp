@@ -10,6 +10,7 @@
 #include "codegen/Passes.h"
 #include "codegen/cpu/ParallelOutline.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
@@ -35,9 +36,14 @@ bool isDimOrZero(AffineExpr e) {
 /// A generic computing C[..., m, n] += A[...] * B[..., s * n + ...] (a matmul, or a
 /// window for depthwise convolutions), with the
 /// roles of its loops.
+/// How an input's elements become accumulator elements: as they are, or
+/// extended from a narrower integer by their signedness.
+enum class Widening { None, Signed, Unsigned };
+
 struct Contraction {
   linalg::GenericOp op;
   unsigned a, b;                // input operand numbers of A and B
+  Widening widenA = Widening::None, widenB = Widening::None;
   std::optional<unsigned> mDim; // the rows of a tile; none for vector x matrix
   unsigned nDim;                // vectorized columns
   SmallVector<unsigned> kDims;  // reductions, outermost first
@@ -166,21 +172,42 @@ Operation *fusableInit(Operation *op, Value c) {
   return op;
 }
 
-/// The body is exactly `out + in0 * in1` (either operand order).
-bool isMultiplyAccumulate(linalg::GenericOp op) {
+/// How inputs 0 and 1 are widened when the body is exactly `out + in0 * in1`
+/// (either operand order): floats, or integers each possibly extended to the
+/// accumulator first (the quantized products). None for any other body.
+std::optional<std::pair<Widening, Widening>> multiplyAccumulate(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3)
-    return false;
-  auto add = body.getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
-  Value acc = body.getArgument(2);
-  Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : nullptr;
-  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : nullptr;
-  if (!mul)
-    return false;
-  Value x = body.getArgument(0), y = body.getArgument(1);
-  return (mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x);
+  Value result = body.getTerminator()->getOperand(0), acc = body.getArgument(2);
+  Operation *add = result.getDefiningOp();
+  if (!isa_and_nonnull<arith::AddFOp, arith::AddIOp>(add))
+    return std::nullopt;
+  Value other = add->getOperand(0) == acc   ? add->getOperand(1)
+                : add->getOperand(1) == acc ? add->getOperand(0)
+                                            : nullptr;
+  Operation *mul = other ? other.getDefiningOp() : nullptr;
+  if (!mul || !(isa<arith::AddFOp>(add) ? isa<arith::MulFOp>(mul) : isa<arith::MulIOp>(mul)))
+    return std::nullopt;
+  size_t ops = 3;
+  // The block argument a factor reads, and how it is widened.
+  auto factor = [&](Value v) -> std::pair<Value, Widening> {
+    Operation *def = v.getDefiningOp();
+    if (isa_and_nonnull<arith::ExtSIOp, arith::ExtUIOp>(def) && def->getBlock() == &body) {
+      ++ops;
+      return {def->getOperand(0),
+              isa<arith::ExtSIOp>(def) ? Widening::Signed : Widening::Unsigned};
+    }
+    return {v, Widening::None};
+  };
+  auto [x, wx] = factor(mul->getOperand(0));
+  auto [y, wy] = factor(mul->getOperand(1));
+  if (body.getOperations().size() != ops)
+    return std::nullopt;
+  Value in0 = body.getArgument(0), in1 = body.getArgument(1);
+  if (x == in0 && y == in1)
+    return std::pair{wx, wy};
+  if (x == in1 && y == in0)
+    return std::pair{wy, wx};
+  return std::nullopt;
 }
 
 /// The coefficient s when `e` is s * d + (an expression without d), s > 0.
@@ -201,13 +228,14 @@ std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned d, unsigned numD
 }
 
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !isMultiplyAccumulate(op))
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
+  std::optional<std::pair<Widening, Widening>> widening = multiplyAccumulate(op);
   Type et = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-  if (!et.isF32() && !et.isF64())
+  if (!widening || !(et.isF32() || et.isF64() || et.isInteger(32)))
     return std::nullopt;
-  Contraction c{op, 0, 1, std::nullopt, 0, {}, 1, {}, op.getStaticLoopRanges()};
+  Contraction c{op, 0, 1, widening->first, widening->second, std::nullopt, 0, {}, 1, {},
+                op.getStaticLoopRanges()};
   if (llvm::any_of(c.sizes, ShapedType::isDynamic))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -220,8 +248,10 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       n = d.getPosition();
   if (!n)
     return std::nullopt;
-  if (maps[0].isFunctionOfDim(*n))
+  if (maps[0].isFunctionOfDim(*n)) {
     std::swap(c.a, c.b);
+    std::swap(c.widenA, c.widenB);
+  }
   AffineMap mapA = maps[c.a], mapB = maps[c.b], mapC = maps[2];
   // n: the output's innermost dim, which B walks innermost (s elements apart).
   if (mapA.isFunctionOfDim(*n) || mapB.getNumResults() == 0)
@@ -305,8 +335,10 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
 
 class KernelEmitter {
 public:
-  KernelEmitter(Contraction c, int64_t lanes, int64_t rows)
-      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()) {
+  /// `dotIntrinsic`: the LLVM intrinsic of the target's unsigned-by-signed
+  /// byte dot product on `lanes` int32 lanes, or empty.
+  KernelEmitter(Contraction c, int64_t lanes, int64_t rows, StringRef dotIntrinsic)
+      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()), dotIntrinsic(dotIntrinsic) {
     Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
     vectorType = VectorType::get({2 * lanes}, et);
     maps = c.op.getIndexingMapsArray();
@@ -375,6 +407,8 @@ private:
   std::string kernelKind() {
     bool plain = c.kDims.size() == 1 && c.bStride == 1 &&
                  isa<AffineDimExpr>(maps[c.b].getResults().back());
+    if (dotProducts())
+      return "int8 dot kernel";
     return plain ? "matmul kernel" : "window kernel";
   }
 
@@ -490,66 +524,28 @@ private:
   /// tile in registers across the whole reduction.
   void tile(Value m0, int64_t count, Value n0, Value mask) {
     iv[c.nDim] = n0;
-    auto setRow = [&](int64_t r) {
-      if (c.mDim)
-        iv[*c.mDim] = b.create<arith::AddIOp>(m0, index(r));
-    };
-    Value zero = b.create<arith::ConstantOp>(
-        vectorType, DenseElementsAttr::get(vectorType, b.getZeroAttr(vectorType.getElementType())));
-    auto load = [&](Value memref, AffineMap map) -> Value {
-      if (mask)
-        return b.create<vector::MaskedLoadOp>(vectorType, memref, indices(map), mask, zero);
-      return b.create<vector::LoadOp>(vectorType, memref, indices(map));
-    };
+    rowBase = m0;
+    columnMask = mask;
     SmallVector<Value> acc;
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
-      acc.push_back(initialRow(load));
+      acc.push_back(initialRow());
     }
-    // B's row: contiguous, or every bStride-th element of a contiguous
-    // stretch (a strided window), picked by a shuffle (gathers are slow on
-    // many x86 cores). The stretch is masked to the end of B's row.
-    auto loadRow = [&]() -> Value {
-      if (c.bStride == 1)
-        return load(operand(c.b), maps[c.b]);
-      int64_t width = vectorType.getNumElements(), wide = width * c.bStride;
-      auto wideType = VectorType::get({wide}, vectorType.getElementType());
-      SmallVector<Value> at = indices(maps[c.b]);
-      auto bType = cast<MemRefType>(operand(c.b).getType());
-      Value available = b.create<arith::SubIOp>(index(bType.getShape().back()), at.back());
-      Value inRow = b.create<vector::CreateMaskOp>(VectorType::get({wide}, b.getI1Type()),
-                                                   ValueRange{available});
-      Value zeros = b.create<arith::ConstantOp>(
-          wideType, DenseElementsAttr::get(wideType, b.getZeroAttr(wideType.getElementType())));
-      Value stretch = b.create<vector::MaskedLoadOp>(wideType, operand(c.b), at, inRow, zeros);
-      SmallVector<int64_t> picks;
-      for (int64_t i = 0; i < width; ++i)
-        picks.push_back(i * c.bStride);
-      return b.create<vector::ShuffleOp>(stretch, stretch, picks);
-    };
-    // One loop per reduction dim, the accumulators carried through all.
-    std::function<SmallVector<Value>(size_t, ValueRange)> reduce =
-        [&](size_t depth, ValueRange current) -> SmallVector<Value> {
-      if (depth == c.kDims.size()) {
-        Value row = loadRow();
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < count; ++r) {
-          setRow(r);
-          Value x = b.create<memref::LoadOp>(operand(c.a), indices(maps[c.a]));
-          Value splat = b.create<vector::BroadcastOp>(vectorType, x);
-          next.push_back(b.create<vector::FMAOp>(splat, row, current[r]));
-        }
-        return next;
-      }
-      unsigned d = c.kDims[depth];
-      auto loop = b.create<scf::ForOp>(index(0), index(c.sizes[d]), index(1), current);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      iv[d] = loop.getInductionVar();
-      b.create<scf::YieldOp>(reduce(depth + 1, loop.getRegionIterArgs()));
-      return loop.getResults();
-    };
-    SmallVector<Value> result = reduce(0, acc);
+    SmallVector<Value> result;
+    if (dotProducts()) {
+      // Groups of four reduction steps through the dot-product instruction,
+      // then the remaining steps one by one.
+      unsigned d = c.kDims[0];
+      int64_t k = c.sizes[d], grouped = k / 4 * 4;
+      result = loopOver(d, 0, grouped, 4, acc, [&](ValueRange current) {
+        return dotStep(current, count);
+      });
+      result = loopOver(d, grouped, k, 1, result, [&](ValueRange current) {
+        return multiplyAccumulateStep(current, count);
+      });
+    } else {
+      result = reduce(0, acc, count);
+    }
     auto store = [&](Value value, Value memref) {
       if (mask)
         b.create<vector::MaskedStoreOp>(memref, indices(maps[2]), mask, value);
@@ -565,15 +561,210 @@ private:
     }
   }
 
+  /// Row r of the current tile: sets the m loop's value.
+  void setRow(int64_t r) {
+    if (c.mDim)
+      iv[*c.mDim] = b.create<arith::AddIOp>(rowBase, index(r));
+  }
+
+  Value zeros(VectorType type) {
+    return b.create<arith::ConstantOp>(
+        type, DenseElementsAttr::get(type, b.getZeroAttr(type.getElementType())));
+  }
+
+  /// A vector of `elementType` with as many elements as a tile row, loaded
+  /// at the current loop values (masked on a partial column tile).
+  Value loadRow(Type elementType, Value memref, AffineMap map) {
+    auto type = VectorType::get(vectorType.getShape(), elementType);
+    if (columnMask)
+      return b.create<vector::MaskedLoadOp>(type, memref, indices(map), columnMask, zeros(type));
+    return b.create<vector::LoadOp>(type, memref, indices(map));
+  }
+
+  /// The accumulators' start for the current row: C, or what the fused
+  /// initialization would have written there.
+  Value initialRow() {
+    Type et = vectorType.getElementType();
+    if (!c.init)
+      return loadRow(et, operand(2), maps[2]);
+    if (auto fill = dyn_cast<linalg::FillOp>(c.init))
+      return b.create<vector::BroadcastOp>(vectorType, operand(3));
+    // The copy's loops are C's dims: read its source map at C's indices.
+    AffineMap source = cast<linalg::GenericOp>(c.init).getIndexingMapsArray()[0];
+    SmallVector<Value> loops = std::exchange(iv, indices(maps[2]));
+    Value row = source.isFunctionOfDim(source.getNumDims() - 1)
+                    ? loadRow(et, operand(3), source)
+                    : b.create<vector::BroadcastOp>(
+                          vectorType, b.create<memref::LoadOp>(operand(3), indices(source)));
+    iv = loops;
+    return row;
+  }
+
+  /// `v` (a scalar or a vector) widened to the accumulators' element type.
+  Value widened(Value v, Widening widening) {
+    Type et = vectorType.getElementType();
+    Type to = isa<VectorType>(v.getType())
+                  ? Type(VectorType::get(cast<VectorType>(v.getType()).getShape(), et))
+                  : et;
+    switch (widening) {
+    case Widening::None:
+      return v;
+    case Widening::Signed:
+      return b.create<arith::ExtSIOp>(to, v);
+    case Widening::Unsigned:
+      return b.create<arith::ExtUIOp>(to, v);
+    }
+    llvm_unreachable("unknown widening");
+  }
+
+  /// B's row at the current loop values, as stored: contiguous, or every
+  /// bStride-th element of a contiguous stretch (a strided window), picked
+  /// by a shuffle (gathers are slow on many x86 cores). The stretch is masked
+  /// to the end of B's row.
+  Value rowOfB() {
+    Type et = getElementTypeOrSelf(operand(c.b).getType());
+    if (c.bStride == 1)
+      return loadRow(et, operand(c.b), maps[c.b]);
+    int64_t width = vectorType.getNumElements(), wide = width * c.bStride;
+    auto wideType = VectorType::get({wide}, et);
+    SmallVector<Value> at = indices(maps[c.b]);
+    auto bType = cast<MemRefType>(operand(c.b).getType());
+    Value available = b.create<arith::SubIOp>(index(bType.getShape().back()), at.back());
+    Value inRow = b.create<vector::CreateMaskOp>(VectorType::get({wide}, b.getI1Type()),
+                                                 ValueRange{available});
+    Value stretch =
+        b.create<vector::MaskedLoadOp>(wideType, operand(c.b), at, inRow, zeros(wideType));
+    SmallVector<int64_t> picks;
+    for (int64_t i = 0; i < width; ++i)
+      picks.push_back(i * c.bStride);
+    return b.create<vector::ShuffleOp>(stretch, stretch, picks);
+  }
+
+  /// One reduction step: each row's accumulators plus its element of A
+  /// times B's row.
+  SmallVector<Value> multiplyAccumulateStep(ValueRange current, int64_t count) {
+    Value row = widened(rowOfB(), c.widenB);
+    bool integer = isa<IntegerType>(vectorType.getElementType());
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      Value x = widened(b.create<memref::LoadOp>(operand(c.a), indices(maps[c.a])), c.widenA);
+      Value splat = b.create<vector::BroadcastOp>(vectorType, x);
+      next.push_back(integer ? Value(b.create<arith::AddIOp>(
+                                   current[r], b.create<arith::MulIOp>(splat, row)))
+                             : Value(b.create<vector::FMAOp>(splat, row, current[r])));
+    }
+    return next;
+  }
+
+  /// Whether the tile reduces through the dot-product instruction: unsigned
+  /// times signed bytes into int32, one reduction loop that A reads
+  /// contiguously (its four bytes are one broadcast word) and B by rows.
+  bool dotProducts() {
+    auto isByte = [&](unsigned operand) {
+      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).isInteger(8);
+    };
+    bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
+                 (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
+    if (dotIntrinsic.empty() || !mixed || !isByte(c.a) || !isByte(c.b) ||
+        !vectorType.getElementType().isInteger(32) || c.kDims.size() != 1 || c.bStride != 1)
+      return false;
+    auto k = getAffineDimExpr(c.kDims[0], b.getContext());
+    ArrayRef<AffineExpr> aIndices = maps[c.a].getResults();
+    return !aIndices.empty() && aIndices.back() == k &&
+           llvm::none_of(aIndices.drop_back(), [&](AffineExpr e) { return e.isFunctionOfDim(c.kDims[0]); }) &&
+           isLastMemrefDimUnitStride(cast<MemRefType>(c.op->getOperand(c.a).getType()));
+  }
+
+  /// Four reduction steps from the current k on: B's four rows interleaved
+  /// so that each 32-bit lane holds one column's four bytes, A's four bytes
+  /// per row broadcast as one word, and both handed to the target's
+  /// unsigned-by-signed byte dot product (x86 vpdpbusd), which adds the four
+  /// products to each lane. Exact: int32 sums are the same in any order.
+  SmallVector<Value> dotStep(ValueRange current, int64_t count) {
+    unsigned d = c.kDims[0];
+    Value k0 = iv[d];
+    int64_t width = vectorType.getNumElements(), lanes = width / 2;
+    SmallVector<Value> rows;
+    for (int64_t j = 0; j < 4; ++j) {
+      iv[d] = b.create<arith::AddIOp>(k0, index(j));
+      rows.push_back(rowOfB());
+    }
+    iv[d] = k0;
+    // Byte pairs (row 0, row 1) and (row 2, row 3) of each column, then the
+    // two pairs of each column next to each other, one half of the columns
+    // per dot-product vector.
+    SmallVector<int64_t> pairs;
+    for (int64_t i = 0; i < width; ++i)
+      llvm::append_values(pairs, i, width + i);
+    Value low = b.create<vector::ShuffleOp>(rows[0], rows[1], pairs);
+    Value high = b.create<vector::ShuffleOp>(rows[2], rows[3], pairs);
+    auto wordsType = VectorType::get({lanes}, b.getI32Type());
+    SmallVector<Value> halves;
+    for (int64_t h = 0; h < 2; ++h) {
+      SmallVector<int64_t> quads;
+      for (int64_t i = h * lanes; i < (h + 1) * lanes; ++i)
+        llvm::append_values(quads, 2 * i, 2 * i + 1, 2 * width + 2 * i, 2 * width + 2 * i + 1);
+      halves.push_back(
+          b.create<vector::BitCastOp>(wordsType, b.create<vector::ShuffleOp>(low, high, quads)));
+    }
+    auto bytesType = VectorType::get({4}, b.getI8Type());
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      Value bytes = b.create<vector::LoadOp>(bytesType, operand(c.a), indices(maps[c.a]));
+      Value word = b.create<vector::ExtractOp>(
+          b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), bytes), 0);
+      Value splat = b.create<vector::BroadcastOp>(wordsType, word);
+      Value sums = current[r];
+      for (int64_t h = 0; h < 2; ++h) {
+        Value unsignedBytes = c.widenA == Widening::Unsigned ? splat : halves[h];
+        Value signedBytes = c.widenA == Widening::Unsigned ? halves[h] : splat;
+        Value part = b.create<vector::ExtractStridedSliceOp>(sums, h * lanes, lanes, 1);
+        part = b.create<LLVM::CallIntrinsicOp>(wordsType, dotIntrinsic,
+                                               ValueRange{part, unsignedBytes, signedBytes})
+                   .getResult(0);
+        sums = b.create<vector::InsertStridedSliceOp>(part, sums, h * lanes, 1);
+      }
+      next.push_back(sums);
+    }
+    return next;
+  }
+
+  /// A loop over reduction dim `d` from `lb` to `ub` carrying the
+  /// accumulators through `body`.
+  SmallVector<Value> loopOver(unsigned d, int64_t lb, int64_t ub, int64_t step, ValueRange init,
+                              function_ref<SmallVector<Value>(ValueRange)> body) {
+    if (lb >= ub)
+      return llvm::to_vector(init);
+    auto loop = b.create<scf::ForOp>(index(lb), index(ub), index(step), init);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    iv[d] = loop.getInductionVar();
+    b.create<scf::YieldOp>(body(loop.getRegionIterArgs()));
+    return loop.getResults();
+  }
+
+  /// One loop per reduction dim, the accumulators carried through all.
+  SmallVector<Value> reduce(size_t depth, ValueRange current, int64_t count) {
+    if (depth == c.kDims.size())
+      return multiplyAccumulateStep(current, count);
+    unsigned d = c.kDims[depth];
+    return loopOver(d, 0, c.sizes[d], 1, current,
+                    [&](ValueRange inner) { return reduce(depth + 1, inner, count); });
+  }
+
   /// The epilogue's output seen with C's shape: element i of C lands on its
   /// element i, both being contiguous.
   Value viewWithShapeOfC() {
     Value out = operand(epilogueOutput);
-    auto cType = cast<MemRefType>(operand(2).getType());
-    if (cast<MemRefType>(out.getType()).getShape() == cType.getShape())
+    auto outType = cast<MemRefType>(out.getType());
+    ArrayRef<int64_t> shape = cast<MemRefType>(operand(2).getType()).getShape();
+    if (outType.getShape() == shape)
       return out;
-    SmallVector<int64_t> strides = computeStrides(cType.getShape());
-    return b.create<memref::ReinterpretCastOp>(cType, out, 0, cType.getShape(), strides);
+    // The element type is the epilogue's (int8 after a requantization of int32).
+    return b.create<memref::ReinterpretCastOp>(
+        MemRefType::get(shape, outType.getElementType()), out, 0, shape, computeStrides(shape));
   }
 
   /// The epilogue's body on a vector of accumulators: each elementwise op on
@@ -607,7 +798,9 @@ private:
 
   Contraction c;
   ImplicitLocOpBuilder b;
+  std::string dotIntrinsic;
   SmallVector<Value> iv;       // the current value of every loop of the generic
+  Value rowBase, columnMask;   // the current tile's first row and its column mask (or null)
   SmallVector<Value> operands; // A, B, C as the kernel sees them
   SmallVector<AffineMap> maps;
   VectorType vectorType;
@@ -634,7 +827,7 @@ struct VectorizeContractionsPass
   using VectorizeContractionsBase::VectorizeContractionsBase;
 
   void runOnOperation() override {
-    SmallVector<Contraction> found;
+    SmallVector<Contraction, 4> found;
     getOperation().walk([&](linalg::GenericOp op) {
       if (auto c = matchContraction(op))
         found.push_back(*c);
@@ -651,7 +844,7 @@ struct VectorizeContractionsPass
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
       if (c.epilogue)
         hoistAbove(c.epilogue.getDpsInits()[0], c.op);
-      KernelEmitter(c, lanes, rows).emit(threads && flops >= parallelMinFlops, name);
+      KernelEmitter(c, lanes, rows, int8Dot).emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
       if (c.init)
         c.init->erase();

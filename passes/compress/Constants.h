@@ -1,7 +1,8 @@
-//===- Constants.h - reading constant tensors ----------------------*- C++ -*-===//
+//===- Constants.h - constant tensors the compress passes build ---*- C++ -*-===//
 #ifndef LEPTON_PASSES_COMPRESS_CONSTANTS_H
 #define LEPTON_PASSES_COMPRESS_CONSTANTS_H
 
+#include "dialects/compress/ConstantNumbers.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
@@ -9,10 +10,6 @@
 #include <optional>
 
 namespace lepton::compress {
-
-/// The values of a constant tensor (inline or a resource blob) as doubles,
-/// integers read with their signedness; none when `v` is not a constant.
-std::optional<llvm::SmallVector<double>> constantNumbers(mlir::Value v);
 
 /// A bias of `real` values as an int32 constant (nn.constant) in the scale of
 /// the accumulator element type `accumulator` (one scale, or one per value),

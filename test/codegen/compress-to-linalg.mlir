@@ -74,3 +74,53 @@ func.func @matmul_dequantize(%a: tensor<4x3x!quant.uniform<i8:f32, 0.25:1>>, %b:
   %f = compress.dequantize %acc : tensor<4x2x!quant.uniform<i32:f32, 0.125>> -> tensor<4x2xf32>
   return %f : tensor<4x2xf32>
 }
+
+// -----
+
+// Constant weights: the input enters as stored bytes, zero-extended inside the
+// multiply-accumulate and padded with its zero point (128, the i8 bits -128);
+// its zero point times each filter's weight sum moves into the bias at
+// compile time: 10 - 128 * (1 - 2 + 0 + 1) = 10, -20 - 128 * (3 + 4 - 1 + 0) = -788.
+// CHECK-LABEL: func.func @conv_constant_weights
+// CHECK-DAG: arith.constant dense<[10, -788]> : tensor<2xi32>
+// CHECK-DAG: %[[PAD:.*]] = arith.constant -128 : i8
+// CHECK: tensor.pad
+// CHECK: tensor.yield %[[PAD]] : i8
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x2x1xi32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x2x4xi8>, tensor<1x1x4x6xi8>)
+// CHECK: ^bb0(%[[W:.*]]: i8, %[[X:.*]]: i8, %[[ACC:.*]]: i32):
+// CHECK:   arith.extui %[[X]] : i8 to i32
+// CHECK:   arith.extsi %[[W]] : i8 to i32
+// CHECK:   arith.muli
+// CHECK:   arith.addi %[[ACC]]
+func.func @conv_constant_weights(%x: tensor<1x2x2x2x!quant.uniform<u8:f32, 0.5:128>>) -> tensor<1x2x2x3xi32> {
+  %w = arith.constant dense<[[[[1, -2]], [[0, 1]]], [[[3, 4]], [[-1, 0]]]]> : tensor<2x2x1x2xi8>
+  %b = arith.constant dense<[10, -20]> : tensor<2xi32>
+  %wq = "quant.scast"(%w) : (tensor<2x2x1x2xi8>) -> tensor<2x2x1x2x!quant.uniform<i8:f32:0, {0.25, 0.5}>>
+  %acc = compress.conv %x, %wq, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 1, 0, 1>} : tensor<1x2x2x2x!quant.uniform<u8:f32, 0.5:128>>, tensor<2x2x1x2x!quant.uniform<i8:f32:0, {0.25, 0.5}>>, tensor<2xi32> -> tensor<1x2x2x3x!quant.uniform<i32:f32:1, {0.125, 0.25}>>
+  %raw = "quant.scast"(%acc) : (tensor<1x2x2x3x!quant.uniform<i32:f32:1, {0.125, 0.25}>>) -> tensor<1x2x2x3xi32>
+  return %raw : tensor<1x2x2x3xi32>
+}
+
+// -----
+
+// uint8 weights with zero point 128 (ONNX Runtime's QLinear form): centered
+// at compile time into int8 ([0, 255, 128, 130] - 128), and the int8 input's
+// zero point 1 times each column's sum folded into the bias:
+// 5 - (-128 + 0) = 133, 6 - (127 + 2) = -123.
+// CHECK-LABEL: func.func @matmul_uint8_weights
+// CHECK-DAG: arith.constant dense<{{\[\[}}-128, 127], [0, 2]]> : tensor<2x2xi8>
+// CHECK-DAG: arith.constant dense<[133, -123]> : tensor<2xi32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: ^bb0(%[[A:.*]]: i8, %[[B:.*]]: i8, %{{.*}}: i32):
+// CHECK:   arith.extsi %[[A]] : i8 to i32
+// CHECK:   arith.extsi %[[B]] : i8 to i32
+func.func @matmul_uint8_weights(%a: tensor<1x2x!quant.uniform<i8:f32, 0.25:1>>) -> tensor<1x2xi32> {
+  %braw = arith.constant dense<[[0, -1], [-128, -126]]> : tensor<2x2xi8>
+  %c = arith.constant dense<[5, 6]> : tensor<2xi32>
+  %b = "quant.scast"(%braw) : (tensor<2x2xi8>) -> tensor<2x2x!quant.uniform<u8:f32, 0.5:128>>
+  %acc = compress.matmul %a, %b, %c : tensor<1x2x!quant.uniform<i8:f32, 0.25:1>>, tensor<2x2x!quant.uniform<u8:f32, 0.5:128>>, tensor<2xi32> -> tensor<1x2x!quant.uniform<i32:f32, 0.125>>
+  %raw = "quant.scast"(%acc) : (tensor<1x2x!quant.uniform<i32:f32, 0.125>>) -> tensor<1x2xi32>
+  return %raw : tensor<1x2xi32>
+}

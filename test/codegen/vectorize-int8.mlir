@@ -1,0 +1,143 @@
+// RUN: lepton-opt %s --lepton-vectorize-contractions --split-input-file | FileCheck %s
+// RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32 int8-dot=llvm.x86.avx512.vpdpbusd.512" --split-input-file | FileCheck %s --check-prefix=DOT
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// An int8 convolution in im2col form as the compress lowering writes it:
+// signed weights A [M, K] times unsigned bytes B [K, P] into int32.
+// Without a dot product: B's row loaded as bytes and zero-extended, A's
+// element sign-extended and broadcast, multiplied and added on vectors.
+// CHECK-LABEL: func @int8_product
+// CHECK: scf.for
+// CHECK: vector.load %{{.*}} : memref<10x20xi8>, vector<16xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: memref.load %{{.*}} : memref<3x10xi8>
+// CHECK: arith.extsi %{{.*}} : i8 to i32
+// CHECK: vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK: arith.muli %{{.*}} : vector<16xi32>
+// CHECK: arith.addi %{{.*}} : vector<16xi32>
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK-NOT: linalg.generic
+//
+// With vpdpbusd (512 bits: 16 int32 lanes, tiles of 32 columns; 20 columns
+// are one masked tile): K = 10 is two groups of four rows of B, each
+// interleaved by two shuffles of byte pairs and one per half of the columns,
+// and A's four bytes broadcast as one word; the last two steps are single
+// multiply-accumulates.
+// DOT-LABEL: func @int8_product
+// DOT: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<32xi1>
+// DOT: scf.for %[[K:.*]] = %c0{{.*}} to %c8{{.*}} step %c4
+// DOT-COUNT-4: vector.maskedload %{{.*}}, %[[MASK]], %{{.*}} : memref<10x20xi8>, vector<32xi1>, vector<32xi8> into vector<32xi8>
+// DOT: vector.shuffle {{.*}} : vector<32xi8>, vector<32xi8>
+// DOT: vector.shuffle {{.*}} : vector<32xi8>, vector<32xi8>
+// DOT: vector.shuffle {{.*}} : vector<64xi8>, vector<64xi8>
+// DOT: vector.bitcast %{{.*}} : vector<64xi8> to vector<16xi32>
+// DOT: vector.load %{{.*}} : memref<3x10xi8>, vector<4xi8>
+// DOT: vector.bitcast %{{.*}} : vector<4xi8> to vector<1xi32>
+// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// DOT: scf.for %{{.*}} = %c8{{.*}} to %c10{{.*}} step %c1
+// DOT: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
+// DOT: arith.muli
+// DOT: vector.maskedstore
+func.func @int8_product(%A: memref<3x10xi8>, %B: memref<10x20xi8>, %C: memref<3x20xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<3x10xi8>, memref<10x20xi8>) outs(%C : memref<3x20xi32>) {
+  ^bb0(%w: i8, %x: i8, %acc: i32):
+    %x32 = arith.extui %x : i8 to i32
+    %w32 = arith.extsi %w : i8 to i32
+    %p = arith.muli %x32, %w32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// A Gemm: unsigned activations A [1, K] times signed weights B [K, N]: the
+// broadcast word is the unsigned operand of the dot product.
+// DOT-LABEL: func @uint8_rows
+// DOT: vector.load %{{.*}} : memref<1x8xi8>, vector<4xi8>
+// DOT: %[[WORD:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[WORD]], %{{.*}})
+func.func @uint8_rows(%A: memref<1x8xi8>, %B: memref<8x32xi8>, %C: memref<1x32xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<1x8xi8>, memref<8x32xi8>) outs(%C : memref<1x32xi32>) {
+  ^bb0(%x: i8, %w: i8, %acc: i32):
+    %x32 = arith.extui %x : i8 to i32
+    %w32 = arith.extsi %w : i8 to i32
+    %p = arith.muli %x32, %w32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// Signed bytes on both sides have no vpdpbusd form: widened products.
+// DOT-LABEL: func @signed_both
+// DOT-NOT: llvm.call_intrinsic
+// DOT: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
+// DOT: arith.muli
+func.func @signed_both(%A: memref<2x8xi8>, %B: memref<8x32xi8>, %C: memref<2x32xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<2x8xi8>, memref<8x32xi8>) outs(%C : memref<2x32xi32>) {
+  ^bb0(%x: i8, %w: i8, %acc: i32):
+    %x32 = arith.extsi %x : i8 to i32
+    %w32 = arith.extsi %w : i8 to i32
+    %p = arith.muli %x32, %w32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+#id = affine_map<(i) -> (i)>
+
+// A per-tensor requantization right after the kernel (int32 to int8, through
+// a reshape of C) is applied to the accumulators, and stored to its int8
+// output seen with C's shape.
+// CHECK-LABEL: func @requantize_epilogue
+// CHECK: arith.trunci %{{.*}} : vector<16xi32> to vector<16xi8>
+// CHECK: memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [1, 32], strides: [32, 1] : memref<32xi8> to memref<1x32xi8>
+// CHECK: vector.store %{{.*}} : memref<1x32xi8>, vector<16xi8>
+// CHECK-NOT: linalg.generic
+func.func @requantize_epilogue(%A: memref<1x8xi8>, %B: memref<8x32xi8>, %Y: memref<32xi8>) {
+  %C = memref.alloc() : memref<1x32xi32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<1x8xi8>, memref<8x32xi8>) outs(%C : memref<1x32xi32>) {
+  ^bb0(%x: i8, %w: i8, %acc: i32):
+    %x32 = arith.extui %x : i8 to i32
+    %w32 = arith.extsi %w : i8 to i32
+    %p = arith.muli %x32, %w32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  %flat = memref.collapse_shape %C [[0, 1]] : memref<1x32xi32> into memref<32xi32>
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%flat : memref<32xi32>) outs(%Y : memref<32xi8>) {
+  ^bb0(%v: i32, %out: i8):
+    %shift = arith.constant 4 : i32
+    %r = arith.shrsi %v, %shift : i32
+    %t = arith.trunci %r : i32 to i8
+    linalg.yield %t : i8
+  }
+  memref.dealloc %C : memref<1x32xi32>
+  return
+}
