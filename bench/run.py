@@ -12,6 +12,11 @@ FP32 FMA peak of one core (measured by bench/peak_fma.c), and writes it to
   /usr/bin/python3 bench/run.py [--bin build/bin] [--runs 30] [--threads 1,2]
                                 [--models resnet18,...] [--out docs/performance.md]
 
+With --int8 (default resnet18,mobilenet_v2), those models are also compiled
+with `leptonc --quantize=int8`, calibrated on seeded random input sets, and a
+second table gives their int8 latency against Lepton's own fp32 and ORT's
+fp32, with the fidelity the compiler measured against the float model.
+
 Needs a build (tools/setup.sh) and ONNX Runtime in build/ort (tools/setup.sh
 --tests installs it; so does this script, with npm, when it is missing).
 """
@@ -26,7 +31,9 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["resnet18", "mobilenet_v2", "bert_tiny", "lstm_text", "mlp", "lenet5"]
@@ -83,6 +90,34 @@ def compile_model(bin_dir, model, library):
     return seconds, usage.ru_maxrss / 1024
 
 
+CALIBRATION_SETS = 8
+
+
+def compile_int8(bin_dir, case, work):
+    """Compiles `case` with --quantize=int8, calibrated on seeded random
+    input sets shaped like its test inputs; returns the library and the
+    compression section of its report."""
+    example = os.path.join(case, "test_data_set_0")
+    rng = np.random.default_rng(0)
+    calibration = os.path.join(work, "calibration")
+    for s in range(CALIBRATION_SETS):
+        d = os.path.join(calibration, f"set_{s}")
+        os.makedirs(d, exist_ok=True)
+        for name in sorted(f for f in os.listdir(example) if f.startswith("input_")):
+            like = onnx.TensorProto()
+            with open(os.path.join(example, name), "rb") as f:
+                like.ParseFromString(f.read())
+            like = numpy_helper.to_array(like)
+            np.save(os.path.join(d, name.replace(".pb", ".npy")),
+                    rng.standard_normal(like.shape).astype(like.dtype))
+    library, report = os.path.join(work, "int8.so"), os.path.join(work, "int8.json")
+    run([os.path.join(bin_dir, "leptonc"), os.path.join(case, "model.onnx"), "-o", library,
+         "-O3", "-q", "--quantize=int8", "--calibration-data", calibration,
+         "--calibration-cache", "none", "--report", report])
+    with open(report) as f:
+        return library, json.load(f)["compression"]
+
+
 def header_bytes(library, macro):
     """A byte count the artifact's header defines (WORKSPACE_BYTES, ...)."""
     header = os.path.splitext(library)[0] + ".h"
@@ -105,6 +140,8 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--int8", default="resnet18,mobilenet_v2",
+                        help="models also compiled with --quantize=int8 (empty: none)")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
     args = parser.parse_args()
     models_dir = os.path.join(args.work, "models")
@@ -125,7 +162,8 @@ def main():
          os.path.join(ROOT, "bench", "peak_fma.c"), "-o", peak_bin])
     peak = float(run([peak_bin]).strip())
 
-    rows, ratios, builds = [], {t: [] for t in threads}, []
+    rows, ratios, builds, int8_rows = [], {t: [] for t in threads}, [], []
+    int8_models = [m for m in args.int8.split(",") if m]
     for name, case in zip(names, cases):
         library = os.path.join(args.work, f"{name}.so")
         seconds, peak_mb = compile_model(args.bin, os.path.join(case, "model.onnx"), library)
@@ -144,6 +182,12 @@ def main():
             ratios[t].append(ratio)
             rows.append((name, t, lep_median, lep_p90, ort["median"], ort["p90"], ratio,
                          flops / (lep_median * 1e6), agree))
+        if name in int8_models:
+            int8_lib, fidelity = compile_int8(args.bin, case, os.path.join(args.work, f"{name}-int8"))
+            for t in threads:
+                median, p90 = lepton_time(args.bin, int8_lib, case, args.runs, t)
+                fp32, ort = next((r[2], r[4]) for r in rows if r[0] == name and r[1] == t)
+                int8_rows.append((name, t, median, p90, fp32, ort, fidelity))
         print(f"{name}: done", file=sys.stderr)
 
     cpu = platform.processor() or platform.machine()
@@ -194,6 +238,25 @@ def main():
         speedups = [f"{one[0]} {one[2] / two[2]:.2f}x"
                     for one, two in zip(rows[0::step], rows[1::step])]
         lines += ["", "Speed-up of Lepton from 1 to 2 threads: " + ", ".join(speedups) + "."]
+    if int8_rows:
+        lines += ["", "## int8 (`leptonc --quantize=int8`)", "",
+                  f"Calibrated on {CALIBRATION_SETS} seeded random input sets (mse ranges); "
+                  "per-channel int8 weights, uint8 activations, products through vpdpbusd where "
+                  "the CPU has VNNI. Speed-up = Lepton fp32 median / Lepton int8 median. SQNR and "
+                  "top-1 agreement are the compiler's own measurement against the float model "
+                  "on the calibration sets. ORT's int8 (QDQ) model is not in this table yet.", "",
+                  "| model | threads | int8 median ms | int8 p90 ms | fp32 median ms "
+                  "| speed-up over fp32 | ORT fp32 median ms | int8/ORT fp32 | SQNR dB "
+                  "| top-1 agreement | weights KiB (fp32 -> int8) |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, t, median, p90, fp32, ort, c in int8_rows:
+            sqnr = c["outputs"][0]["sqnr_db"]
+            top1 = c.get("top1_agreement")
+            lines.append(f"| {name} | {t} | {median:.3f} | {p90:.3f} | {fp32:.3f} "
+                         f"| {fp32 / median:.2f}x | {ort:.3f} | {median / ort:.2f} "
+                         f"| {sqnr:.1f} | {'-' if top1 is None else f'{top1:.3f}'} "
+                         f"| {c['weight_bytes_before'] / 1024:.0f} -> "
+                         f"{c['weight_bytes_after'] / 1024:.0f} |")
     report = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(report)
