@@ -104,10 +104,7 @@ def compile_int8(bin_dir, case, work):
         d = os.path.join(calibration, f"set_{s}")
         os.makedirs(d, exist_ok=True)
         for name in sorted(f for f in os.listdir(example) if f.startswith("input_")):
-            like = onnx.TensorProto()
-            with open(os.path.join(example, name), "rb") as f:
-                like.ParseFromString(f.read())
-            like = numpy_helper.to_array(like)
+            like = numpy_helper.to_array(onnx.load_tensor(os.path.join(example, name)))
             np.save(os.path.join(d, name.replace(".pb", ".npy")),
                     rng.standard_normal(like.shape).astype(like.dtype))
     library, report = os.path.join(work, "int8.so"), os.path.join(work, "int8.json")

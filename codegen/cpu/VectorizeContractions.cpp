@@ -353,6 +353,7 @@ public:
     tileRows = std::min(rows, m);
     rowTasks = llvm::divideCeil(m, tileRows);
     columnTasks = llvm::divideCeil(c.sizes[c.nDim], 2 * lanes);
+    dot = !dotIntrinsic.empty() && dotProducts();
   }
 
   /// Emits the kernel in place of the generic, or, when `threads` and the
@@ -407,7 +408,7 @@ private:
   std::string kernelKind() {
     bool plain = c.kDims.size() == 1 && c.bStride == 1 &&
                  isa<AffineDimExpr>(maps[c.b].getResults().back());
-    if (dotProducts())
+    if (dot)
       return "int8 dot kernel";
     return plain ? "matmul kernel" : "window kernel";
   }
@@ -532,7 +533,7 @@ private:
       acc.push_back(initialRow());
     }
     SmallVector<Value> result;
-    if (dotProducts()) {
+    if (dot) {
       // Groups of four reduction steps through the dot-product instruction,
       // then the remaining steps one by one.
       unsigned d = c.kDims[0];
@@ -666,7 +667,7 @@ private:
     };
     bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
                  (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
-    if (dotIntrinsic.empty() || !mixed || !isByte(c.a) || !isByte(c.b) ||
+    if (!mixed || !isByte(c.a) || !isByte(c.b) ||
         !vectorType.getElementType().isInteger(32) || c.kDims.size() != 1 || c.bStride != 1)
       return false;
     auto k = getAffineDimExpr(c.kDims[0], b.getContext());
@@ -799,6 +800,7 @@ private:
   Contraction c;
   ImplicitLocOpBuilder b;
   std::string dotIntrinsic;
+  bool dot = false;            // the tiles reduce through dotIntrinsic
   SmallVector<Value> iv;       // the current value of every loop of the generic
   Value rowBase, columnMask;   // the current tile's first row and its column mask (or null)
   SmallVector<Value> operands; // A, B, C as the kernel sees them

@@ -80,10 +80,7 @@ def conv_bn_model(models):
 
 
 def read_pb(path):
-    t = onnx.TensorProto()
-    with open(path, "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
+    return numpy_helper.to_array(onnx.load_tensor(path))
 
 
 def write_sets(model_dir, work, fmt, rng):

@@ -33,10 +33,7 @@ def logits(args, so, name, flags=(), env=None):
     subprocess.run([os.path.join(args.bin, "lepton-run"), so, "--inputs",
                     os.path.join(args.model_dir, "test"), "--outputs", out, *flags],
                    check=True, capture_output=True, env=env)
-    t = onnx.TensorProto()
-    with open(os.path.join(out, "output_0.pb"), "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
+    return numpy_helper.to_array(onnx.load_tensor(os.path.join(out, "output_0.pb")))
 
 
 def accuracy(args, values):

@@ -174,10 +174,7 @@ def qdq_case(work, rng):
 
 
 def read_pb(path):
-    t = onnx.TensorProto()
-    with open(path, "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
+    return numpy_helper.to_array(onnx.load_tensor(path))
 
 
 def check_target(args, case, target, flags, env):
