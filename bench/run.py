@@ -16,6 +16,10 @@ With --int8 (default resnet18,mobilenet_v2), those models are also compiled
 with `leptonc --quantize=int8`, calibrated on seeded random input sets, and a
 second table gives their int8 latency against Lepton's own fp32 and ORT's
 fp32, with the fidelity the compiler measured against the float model.
+With --prune (default resnet18,mobilenet_v2), they are compiled with each
+of --prune-specs (default channels:0.25,magnitude:0.5; refit on the same
+input sets) and a third table gives the pruned latency against the dense
+fp32 model's.
 
 Needs a build (tools/setup.sh) and ONNX Runtime in build/ort (tools/setup.sh
 --tests installs it; so does this script, with npm, when it is missing).
@@ -93,10 +97,10 @@ def compile_model(bin_dir, model, library):
 CALIBRATION_SETS = 8
 
 
-def compile_int8(bin_dir, case, work):
-    """Compiles `case` with --quantize=int8, calibrated on seeded random
-    input sets shaped like its test inputs; returns the library and the
-    compression section of its report."""
+def compile_compressed(bin_dir, case, work, tag, flags):
+    """Compiles `case` with the compression `flags` (--quantize, --prune),
+    calibrated on seeded random input sets shaped like its test inputs;
+    returns the library and the compression section of its report."""
     example = os.path.join(case, "test_data_set_0")
     rng = np.random.default_rng(0)
     calibration = os.path.join(work, "calibration")
@@ -107,9 +111,9 @@ def compile_int8(bin_dir, case, work):
             like = numpy_helper.to_array(onnx.load_tensor(os.path.join(example, name)))
             np.save(os.path.join(d, name.replace(".pb", ".npy")),
                     rng.standard_normal(like.shape).astype(like.dtype))
-    library, report = os.path.join(work, "int8.so"), os.path.join(work, "int8.json")
+    library, report = os.path.join(work, f"{tag}.so"), os.path.join(work, f"{tag}.json")
     run([os.path.join(bin_dir, "leptonc"), os.path.join(case, "model.onnx"), "-o", library,
-         "-O3", "-q", "--quantize=int8", "--calibration-data", calibration,
+         "-O3", "-q", *flags, "--calibration-data", calibration,
          "--calibration-cache", "none", "--report", report])
     with open(report) as f:
         return library, json.load(f)["compression"]
@@ -139,6 +143,9 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--int8", default="resnet18,mobilenet_v2",
                         help="models also compiled with --quantize=int8 (empty: none)")
+    parser.add_argument("--prune", default="resnet18,mobilenet_v2",
+                        help="models also compiled with each of --prune-specs (empty: none)")
+    parser.add_argument("--prune-specs", default="channels:0.25,magnitude:0.5")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
     args = parser.parse_args()
     models_dir = os.path.join(args.work, "models")
@@ -159,8 +166,9 @@ def main():
          os.path.join(ROOT, "bench", "peak_fma.c"), "-o", peak_bin])
     peak = float(run([peak_bin]).strip())
 
-    rows, ratios, builds, int8_rows = [], {t: [] for t in threads}, [], []
+    rows, ratios, builds, int8_rows, pruned_rows = [], {t: [] for t in threads}, [], [], []
     int8_models = [m for m in args.int8.split(",") if m]
+    pruned_models = [m for m in args.prune.split(",") if m]
     for name, case in zip(names, cases):
         library = os.path.join(args.work, f"{name}.so")
         seconds, peak_mb = compile_model(args.bin, os.path.join(case, "model.onnx"), library)
@@ -179,12 +187,22 @@ def main():
             ratios[t].append(ratio)
             rows.append((name, t, lep_median, lep_p90, ort["median"], ort["p90"], ratio,
                          flops / (lep_median * 1e6), agree))
+        work = os.path.join(args.work, f"{name}-compressed")
         if name in int8_models:
-            int8_lib, fidelity = compile_int8(args.bin, case, os.path.join(args.work, f"{name}-int8"))
+            int8_lib, fidelity = compile_compressed(args.bin, case, work, "int8",
+                                                    ["--quantize=int8"])
             for t in threads:
                 median, p90 = lepton_time(args.bin, int8_lib, case, args.runs, t)
                 fp32, ort = next((r[2], r[4]) for r in rows if r[0] == name and r[1] == t)
                 int8_rows.append((name, t, median, p90, fp32, ort, fidelity))
+        for spec in args.prune_specs.split(",") if name in pruned_models else []:
+            pruned_lib, fidelity = compile_compressed(args.bin, case, work,
+                                                      "pruned-" + spec.replace(":", "-"),
+                                                      [f"--prune={spec}"])
+            for t in threads:
+                median, p90 = lepton_time(args.bin, pruned_lib, case, args.runs, t)
+                fp32 = next(r[2] for r in rows if r[0] == name and r[1] == t)
+                pruned_rows.append((name, spec, t, median, p90, fp32, fidelity))
         print(f"{name}: done", file=sys.stderr)
 
     cpu = platform.processor() or platform.machine()
@@ -254,6 +272,27 @@ def main():
                          f"| {sqnr:.1f} | {'-' if top1 is None else f'{top1:.3f}'} "
                          f"| {c['weight_bytes_before'] / 1024:.0f} -> "
                          f"{c['weight_bytes_after'] / 1024:.0f} |")
+    if pruned_rows:
+        lines += ["", "## Pruned (`leptonc --prune`)", "",
+                  f"Refit on the same {CALIBRATION_SETS} input sets. `channels:R` removes "
+                  "channels (smaller convolutions); `magnitude:R` zeroes weights that the "
+                  "dense kernels still multiply (no sparse kernels yet), so it shows no "
+                  "speed-up. Speed-up = dense fp32 median / pruned median; SQNR and top-1 "
+                  "agreement are the compiler's against the float model on the calibration "
+                  "sets (random weights: a check of the machinery, not of accuracy).", "",
+                  "| model | --prune | threads | pruned median ms | pruned p90 ms "
+                  "| dense fp32 median ms | speed-up | weights removed | SQNR dB "
+                  "| top-1 agreement |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, spec, t, median, p90, fp32, c in pruned_rows:
+            before = sum(l["nonzero_before"] for l in c["pruned_layers"])
+            after = sum(l["nonzero_after"] for l in c["pruned_layers"])
+            sqnr = c["outputs"][0]["sqnr_db"]
+            top1 = c.get("top1_agreement")
+            lines.append(f"| {name} | {spec} | {t} | {median:.3f} | {p90:.3f} | {fp32:.3f} "
+                         f"| {fp32 / median:.2f}x | {100 * (before - after) / max(before, 1):.1f}% "
+                         f"| {'-' if sqnr is None else f'{sqnr:.1f}'} "
+                         f"| {'-' if top1 is None else f'{top1:.3f}'} |")
     report = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(report)

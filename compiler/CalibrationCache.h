@@ -11,7 +11,7 @@
 #define LEPTON_COMPILER_CALIBRATIONCACHE_H
 
 #include "compiler/Evaluator.h"
-#include "passes/compress/Quantize.h"
+#include "passes/compress/Compress.h"
 
 #include <string>
 

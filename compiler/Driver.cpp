@@ -4,7 +4,7 @@
 #include "codegen/cuda/KernelEmulation.h"
 #include "codegen/Passes.h"
 #include "passes/compress/Passes.h"
-#include "passes/compress/Quantize.h"
+#include "passes/compress/Compress.h"
 #include "compiler/CalibrationCache.h"
 #include "compiler/DynamicBatch.h"
 #include "compiler/Evaluator.h"
@@ -305,11 +305,15 @@ int compileModel(const CompileOptions &options) {
                        "' is not minmax, percentile, entropy or mse");
   if (!options.quantize.empty() && options.quantize != "int8")
     return reportError("--quantize '" + options.quantize + "' is not a precision (int8)");
-  if (options.quantize.empty() != options.calibrationData.empty())
-    return reportError(options.quantize.empty()
-                           ? "--calibration-data needs --quantize"
-                           : "--quantize needs --calibration-data DIR (input sets to calibrate "
-                             "with)");
+  std::optional<compress::PruneSpec> prune;
+  if (!options.prune.empty() && !(prune = compress::parsePruneSpec(options.prune)))
+    return reportError("--prune '" + options.prune +
+                       "' is not magnitude:R or channels:R (0 < R < 1), or N:M (0 < N < M <= 64)");
+  bool compressing = !options.quantize.empty() || prune;
+  if (compressing == options.calibrationData.empty())
+    return reportError(compressing ? "--quantize and --prune need --calibration-data DIR (input "
+                                     "sets to run the float model on)"
+                                   : "--calibration-data needs --quantize or --prune");
 
   // Each phase's time, and the report written when all went well.
   CompileReport report;
@@ -401,7 +405,7 @@ int compileModel(const CompileOptions &options) {
   // Phase compress.
   if (!runPipeline(*module, kCompressPipeline, &clock.scope("compress")))
     return 1;
-  if (!options.quantize.empty()) {
+  if (compressing) {
     std::string error;
     std::vector<InputSet> sets;
     if (!readInputSets(options.calibrationData, *signature, sets, error))
@@ -412,16 +416,20 @@ int compileModel(const CompileOptions &options) {
     auto host = cpu::createTargetMachine(cpu::CpuOptions(), error);
     if (!host)
       return reportError(error);
+    // Ranges calibrated on a pruned model are that pruning's.
     std::optional<FileCalibrationCache> cache;
     if (options.calibrationCache != "none")
       cache.emplace(options.calibrationCache.empty() ? defaultCacheDirectory()
                                                       : options.calibrationCache,
-                    options.input, sets, options.calibration);
+                    options.input, sets,
+                    options.calibration + (prune ? " prune=" + options.prune : ""));
     CpuEvaluator teacher(name, *host, std::move(sets));
     compress::FidelityReport fidelity;
-    fidelity.method = options.calibration;
-    if (failed(compress::quantizeInt8(*module, func, teacher, *calibration,
-                                      cache ? &*cache : nullptr, fidelity)))
+    compress::CompressOptions compression{!options.quantize.empty(), *calibration, prune};
+    if (compression.quantizeInt8)
+      fidelity.method = options.calibration;
+    if (failed(compress::compressModel(*module, func, teacher, compression,
+                                       cache ? &*cache : nullptr, fidelity)))
       return 1;
     if (!options.quiet)
       llvm::errs() << renderFidelityTable(fidelity);

@@ -39,6 +39,7 @@ struct CompileOptions {
   bool timings = false;            // --timings: per-phase and per-pass time and memory
   bool quiet = false;              // -q: no progress lines on a terminal
   std::string quantize;            // --quantize: "" (none) or int8
+  std::string prune;               // --prune: "" (none), magnitude:R, N:M, channels:R
   std::string calibrationData;     // --calibration-data: input sets for the teacher
   std::string calibration = "mse"; // --calibration: how activation ranges are chosen
   /// --calibration-cache: where calibration results are kept ("" the

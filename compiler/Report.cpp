@@ -84,6 +84,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
       const compress::FidelityReport &c = *report.compression;
       json.attributeObject("compression", [&] {
         json.attribute("quantize", options.quantize);
+        json.attribute("prune", options.prune);
         json.attribute("calibration", c.method);
         json.attribute("calibration_sets", static_cast<int64_t>(c.inputSets));
         json.attribute("calibration_cached", c.calibrationCached);
@@ -93,6 +94,24 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("weight_bytes_after", static_cast<int64_t>(c.weightBytesAfter));
         if (c.top1Agreement)
           json.attribute("top1_agreement", *c.top1Agreement);
+        json.attributeArray("pruned_layers", [&] {
+          for (const compress::PrunedLayer &l : c.prunedLayers)
+            json.object([&] {
+              json.attribute("node", l.node);
+              json.attribute("op", l.op);
+              json.attribute("weights", l.weights);
+              json.attribute("nonzero_before", l.nonzeroBefore);
+              json.attribute("nonzero_after", l.nonzeroAfter);
+              if (l.inputs) {
+                json.attribute("refit_samples", l.samples);
+                json.attribute("refit_inputs", l.inputs);
+              }
+              if (l.channels) {
+                json.attribute("channels", l.channels);
+                json.attribute("channels_kept", l.channelsKept);
+              }
+            });
+        });
         json.attributeArray("outputs", [&] {
           for (const compress::FidelityReport::Output &o : c.outputs)
             json.object([&] {
@@ -124,13 +143,43 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
 std::string renderFidelityTable(const compress::FidelityReport &c) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized; "
-                     "weights %.1f KiB -> %.1f KiB\n",
-                     c.quantizedOps, c.candidateOps, c.weightBytesBefore / 1024.0,
+  if (c.prune) {
+    int64_t before = 0, after = 0;
+    for (const compress::PrunedLayer &l : c.prunedLayers) {
+      before += l.nonzeroBefore;
+      after += l.nonzeroAfter;
+    }
+    os << llvm::format("pruned %zu layers: %lld -> %lld nonzero weights (%.1f%% removed), "
+                       "refit against the float model\n",
+                       c.prunedLayers.size(), (long long)before, (long long)after,
+                       before ? 100.0 * (before - after) / before : 0.0);
+    os << "  layer                      op       weights   nonzero   channels\n";
+    for (const compress::PrunedLayer &l : c.prunedLayers) {
+      std::string channels =
+          l.channels ? std::to_string(l.channels) + " -> " + std::to_string(l.channelsKept) : "";
+      os << llvm::format("  %-26s %-6s %9lld %8.1f%%   %s\n", l.node.c_str(), l.op.c_str(),
+                         (long long)l.weights,
+                         l.weights ? 100.0 * l.nonzeroAfter / l.weights : 0.0, channels.c_str());
+    }
+    size_t underdetermined = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
+      return l.inputs && l.samples < l.inputs;
+    });
+    if (underdetermined)
+      os << llvm::format("  note: %zu layers were refit on fewer samples than they have inputs; "
+                         "they fit the calibration data exactly, so the fidelity below "
+                         "overstates it on other data (give more calibration input sets)\n",
+                         underdetermined);
+  }
+  if (c.quantized)
+    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized\n",
+                       c.quantizedOps, c.candidateOps);
+  os << llvm::format("weights %.1f KiB -> %.1f KiB\n", c.weightBytesBefore / 1024.0,
                      c.weightBytesAfter / 1024.0);
-  os << llvm::format("against the float model on %zu calibration input sets (%s ranges%s):\n",
-                     c.inputSets, c.method.c_str(),
-                     c.calibrationCached ? ", calibration from the cache" : "");
+  os << llvm::format("against the float model on %zu calibration input sets", c.inputSets);
+  if (c.quantized)
+    os << llvm::format(" (%s ranges%s)", c.method.c_str(),
+                       c.calibrationCached ? ", calibration from the cache" : "");
+  os << ":\n";
   os << "  output                     SQNR dB   max |error|  mean |error|\n";
   for (const compress::FidelityReport::Output &o : c.outputs)
     os << llvm::format("  %-24s %9.1f %13.4g %13.4g\n", o.name.c_str(), o.sqnrDb, o.maxAbsError,

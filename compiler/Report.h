@@ -4,7 +4,7 @@
 
 #include "codegen/common/ModelSignature.h"
 #include "compiler/Driver.h"
-#include "passes/compress/Quantize.h"
+#include "passes/compress/Compress.h"
 
 #include <optional>
 
@@ -21,7 +21,7 @@ struct CompileReport {
   std::vector<std::string> files;    // everything written: the output, its header
   uint64_t outputBytes = 0;
   std::vector<std::pair<std::string, double>> phaseSeconds; // in order
-  std::optional<compress::FidelityReport> compression;       // with --quantize
+  std::optional<compress::FidelityReport> compression;       // with --quantize or --prune
 };
 
 /// The human-readable table of a compression's fidelity (stderr).

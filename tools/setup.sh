@@ -16,7 +16,7 @@ with_tests=0
 
 packages=(cmake ninja-build clang-19 lld-19 liblld-19-dev llvm-19-dev llvm-19-tools
           libmlir-19-dev mlir-19-tools libonnx-dev libprotobuf-dev protobuf-compiler
-          libcli11-dev)
+          libcli11-dev libopenblas-dev)
 if [ "$with_tests" = 1 ]; then
   packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
             dataset-fashion-mnist

@@ -1,11 +1,11 @@
 //===- InstrumentProfile.cpp - per-operation timers (leptonc --profile) ---===//
 #include "codegen/Passes.h"
 #include "codegen/cpu/ParallelOutline.h"
+#include "dialects/nn/NNDialect.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
-#include "llvm/ADT/SetVector.h"
 
 namespace lepton {
 #define GEN_PASS_DEF_INSTRUMENTPROFILE
@@ -18,17 +18,6 @@ namespace {
 
 constexpr const char *kClock = "clock_gettime";
 constexpr int32_t kClockMonotonic = 1; // CLOCK_MONOTONIC on Linux
-
-/// The ONNX node names in `loc`, joined by " + " (fused ops carry several).
-std::string nodeNames(Location loc) {
-  llvm::SetVector<StringRef> names;
-  loc->walk([&](Location l) {
-    if (auto named = dyn_cast<NameLoc>(l))
-      names.insert(named.getName().strref());
-    return WalkResult::advance();
-  });
-  return names.empty() ? "(no node)" : llvm::join(names, " + ");
-}
 
 bool isTimed(Operation *op) {
   return !isPure(op) && !op->hasTrait<OpTrait::IsTerminator>() &&
@@ -88,7 +77,7 @@ struct InstrumentProfilePass : lepton::impl::InstrumentProfileBase<InstrumentPro
         Value index = b.create<arith::ConstantIndexOp>(slot++);
         Value total = b.create<memref::LoadOp>(counters, index);
         b.create<memref::StoreOp>(b.create<arith::AddIOp>(total, elapsed), counters, index);
-        labels.push_back(b.getStrArrayAttr({nodeNames(op->getLoc()), lepton::cpu::describe(op)}));
+        labels.push_back(b.getStrArrayAttr({lepton::nn::nodeNames(op->getLoc()), lepton::cpu::describe(op)}));
       }
       func->setAttr("lepton.profile", b.getArrayAttr(labels));
     }

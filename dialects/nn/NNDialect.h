@@ -15,4 +15,10 @@
 #define GET_OP_CLASSES
 #include "dialects/nn/NNOps.h.inc"
 
+namespace lepton::nn {
+/// The ONNX node names in `loc`, joined by " + " (fused ops carry several);
+/// "(no node)" when there is none.
+std::string nodeNames(mlir::Location loc);
+} // namespace lepton::nn
+
 #endif // LEPTON_DIALECTS_NN_NNDIALECT_H

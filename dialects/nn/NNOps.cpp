@@ -8,11 +8,23 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace lepton::nn;
 
 #include "dialects/nn/NNDialect.cpp.inc"
+
+std::string lepton::nn::nodeNames(Location loc) {
+  llvm::SetVector<StringRef> names;
+  loc->walk([&](Location l) {
+    if (auto named = dyn_cast<NameLoc>(l))
+      names.insert(named.getName().strref());
+    return WalkResult::advance();
+  });
+  return names.empty() ? "(no node)" : llvm::join(names, " + ");
+}
 
 void NNDialect::initialize() {
   addOperations<

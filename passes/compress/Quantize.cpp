@@ -380,29 +380,6 @@ std::vector<Value> calibrationTaps(func::FuncOp func) {
 
 namespace {
 
-/// Bytes of every constant tensor in `func`.
-uint64_t constantBytes(func::FuncOp func) {
-  uint64_t bytes = 0;
-  func.walk([&](nn::ConstantOp op) {
-    auto type = cast<RankedTensorType>(op.getType());
-    bytes += type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-  });
-  return bytes;
-}
-
-/// The function's f32 results, with their names.
-std::vector<std::pair<Value, std::string>> floatOutputs(func::FuncOp func) {
-  std::vector<std::pair<Value, std::string>> outputs;
-  Operation *ret = func.getBody().back().getTerminator();
-  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
-    if (!floatTensor(v))
-      continue;
-    auto name = func.getResultAttrOfType<StringAttr>(i, "lepton.name");
-    outputs.push_back({v, name ? name.str() : "output_" + std::to_string(i)});
-  }
-  return outputs;
-}
-
 /// Runs the teacher on every input set: the tensors' ranges, then (unless
 /// minmax) histograms over them, and the ranges `method` chooses.
 FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
@@ -441,21 +418,11 @@ FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
 
 LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
                            CalibrationMethod method, CalibrationCache *cache,
+                           ArrayRef<Value> outputs,
+                           std::vector<std::vector<std::vector<float>>> &modelOutputs,
                            FidelityReport &report) {
-  // Batch norms go into the weights first: the folded weights are what is
-  // quantized per channel, and the teacher is the folded model.
-  PassManager fold(module.getContext());
-  fold.addNestedPass<func::FuncOp>(createFoldBatchNorm());
-  fold.addPass(createCanonicalizerPass());
-  if (failed(fold.run(module)))
-    return failure();
   std::vector<Value> taps = calibrationTaps(func);
-  std::vector<std::pair<Value, std::string>> outputs = floatOutputs(func);
-  std::vector<Value> outputValues;
-  for (auto &output : outputs)
-    outputValues.push_back(output.first);
   size_t sets = evaluator.numInputSets();
-  report.inputSets = sets;
   std::optional<CalibrationResult> calibration;
   if (cache)
     calibration = cache->load();
@@ -469,16 +436,14 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evalua
     calibration.reset();
   report.calibrationCached = calibration.has_value();
   if (!calibration) {
-    FailureOr<CalibrationResult> fresh = calibrate(module, taps, outputValues, evaluator, method);
+    FailureOr<CalibrationResult> fresh = calibrate(module, taps, outputs, evaluator, method);
     if (failed(fresh))
       return failure();
     calibration = std::move(*fresh);
     if (cache)
       cache->store(*calibration);
   }
-  const std::vector<std::vector<std::vector<float>>> &teacherOutputs =
-      calibration->teacherOutputs;
-  std::vector<std::vector<float>> values;
+  modelOutputs = calibration->teacherOutputs;
 
   // Annotate the ranges and rewrite.
   Builder b(module.getContext());
@@ -489,7 +454,6 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evalua
     else if (tap.getDefiningOp()->getNumResults() == 1)
       tap.getDefiningOp()->setAttr(kRangeAttr, attr);
   }
-  report.weightBytesBefore = constantBytes(func);
   func.walk([&](Operation *op) { report.candidateOps += candidateOf(op).has_value(); });
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createQuantizeInt8());
@@ -504,54 +468,7 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evalua
     op->removeAttr(kRangeAttr);
     report.quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
   });
-  report.weightBytesAfter = constantBytes(func);
-
-  // The student against the teacher.
-  std::vector<std::pair<Value, std::string>> studentOutputs = floatOutputs(func);
-  std::vector<Value> studentValues;
-  for (auto &output : studentOutputs)
-    studentValues.push_back(output.first);
-  FailureOr<std::unique_ptr<Evaluation>> student = evaluator.compile(module, studentValues);
-  if (failed(student))
-    return failure();
-  std::vector<double> signal(outputs.size()), noise(outputs.size()), maxError(outputs.size()),
-      sumError(outputs.size());
-  std::vector<size_t> count(outputs.size());
-  size_t agree = 0, rows = 0;
-  int64_t classes = studentOutputs.empty()
-                        ? 0
-                        : floatTensor(studentOutputs[0].first).getShape().back();
-  for (size_t set = 0; set < sets; ++set) {
-    if (failed((*student)->run(set, values)))
-      return failure();
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      const std::vector<float> &t = teacherOutputs[set][o], &q = values[o];
-      for (size_t i = 0; i < t.size(); ++i) {
-        double d = double(q[i]) - double(t[i]);
-        signal[o] += double(t[i]) * t[i];
-        noise[o] += d * d;
-        maxError[o] = std::max(maxError[o], std::fabs(d));
-        sumError[o] += std::fabs(d);
-      }
-      count[o] += t.size();
-    }
-    if (classes >= 2) {
-      const std::vector<float> &t = teacherOutputs[set][0], &q = values[0];
-      for (size_t row = 0; row + classes <= t.size(); row += classes, ++rows) {
-        auto tBegin = t.begin() + row, qBegin = q.begin() + row;
-        agree += std::max_element(tBegin, tBegin + classes) - tBegin ==
-                 std::max_element(qBegin, qBegin + classes) - qBegin;
-      }
-    }
-  }
-  for (size_t o = 0; o < outputs.size(); ++o)
-    report.outputs.push_back(
-        {outputs[o].second,
-         noise[o] > 0 ? 10 * std::log10(signal[o] / noise[o])
-                      : std::numeric_limits<double>::infinity(),
-         maxError[o], count[o] ? sumError[o] / count[o] : 0});
-  if (rows)
-    report.top1Agreement = double(agree) / rows;
+  report.quantized = true;
   return success();
 }
 

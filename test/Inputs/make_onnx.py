@@ -11,7 +11,10 @@ OUT.data as ONNX external data), dynamic (a Relu over a [N, 3] input),
 dynamic_inner (a Relu over [2, M]), batch_mixing (a Softmax over the batch
 axis of [N, 3]), defined_twice (two nodes writing one value, at opset 20,
 which libonnx's checker does not cover), big_matmul (y = x @ w with x 128x256
-and seeded weights w 256x128: large enough for the thread pool).
+and seeded weights w 256x128: large enough for the thread pool), conv_chain
+(seeded Conv 3->8 3x3, Relu, MaxPool, depthwise Conv, Clip 0..6, Conv 8->6
+1x1, Relu, GlobalAveragePool, Flatten, Gemm 6->4 over a 1x3x12x12 input: the
+channels --prune removes).
 
   make_onnx.py relu_data DIR N
 
@@ -88,6 +91,27 @@ def build(kind):
         b = numpy_helper.from_array(np.arange(4, dtype=np.float32), "b")
         return model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="gemm0")],
                      [vi("x", [2, 3])], [vi("y", [2, 4])], [w, b])
+    if kind == "conv_chain":
+        rng = np.random.default_rng(3)
+        def init(name, *shape):
+            return numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
+        bounds = [numpy_helper.from_array(np.array(v, np.float32), n)
+                  for n, v in (("lo", 0.0), ("hi", 6.0))]
+        nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", pads=[1] * 4),
+                 helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+                 helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2],
+                                  strides=[2, 2]),
+                 helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], name="depthwise2",
+                                  group=8, pads=[1] * 4),
+                 helper.make_node("Clip", ["c2", "lo", "hi"], ["r2"], name="clip2"),
+                 helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], name="conv3"),
+                 helper.make_node("Relu", ["c3"], ["r3"], name="relu3"),
+                 helper.make_node("GlobalAveragePool", ["r3"], ["g"], name="gap"),
+                 helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+                 helper.make_node("Gemm", ["f", "w4", "b4"], ["y"], name="fc", transB=1)]
+        inits = [init("w1", 8, 3, 3, 3), init("b1", 8), init("w2", 8, 1, 3, 3), init("b2", 8),
+                 init("w3", 6, 8, 1, 1), init("b3", 6), init("w4", 4, 6), init("b4", 4), *bounds]
+        return model(nodes, [vi("x", [1, 3, 12, 12])], [vi("y", [1, 4])], inits)
     raise SystemExit(f"unknown kind {kind}")
 
 

@@ -74,9 +74,14 @@ int main(int argc, char **argv) {
                  "(per-channel int8 weights, uint8 activations calibrated by running the float "
                  "model on --calibration-data) and report the fidelity against the float model")
       ->check(CLI::IsMember({"int8"}));
+  app.add_option("--prune", options.prune,
+                 "magnitude:R (zero the share R of each layer's smallest weights), N:M (keep N "
+                 "of every M weights along the reduction, e.g. 2:4) or channels:R (remove the "
+                 "share R of the channels between two layers); the weights that stay are refit "
+                 "against the float model's layer outputs on --calibration-data");
   app.add_option("--calibration-data", options.calibrationData,
                  "directory of calibration input sets (subdirectories with input_0.pb ... in "
-                 "the ONNX backend-test layout, or input_N.npy) for --quantize");
+                 "the ONNX backend-test layout, or input_N.npy) for --quantize and --prune");
   app.add_option("--calibration", options.calibration,
                  "how --quantize chooses activation ranges: minmax, percentile (99.99%), "
                  "entropy (KL divergence) or mse (default)")

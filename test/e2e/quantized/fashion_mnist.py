@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Real accuracy through compiled code: the Fashion-MNIST CNN in float and int8.
+"""Real accuracy through compiled code: the Fashion-MNIST CNN in float, int8 and pruned.
 
 Uses the model examples/fashion-mnist/train.py trained (run it first, or pass
 --train to train into DIR when DIR has no model yet), compiles it with
-leptonc in float and with --quantize=int8 (calibrated on 512 training
-images), runs both on the 10,000 test images with lepton-run and measures
-top-1 accuracy. Checks that Lepton's float accuracy is PyTorch's (within
-0.05 points) and that int8 loses at most 0.3 points. With --fake-cuda-driver,
+leptonc in float, with --quantize=int8 (calibrated on 512 training images)
+and with each --prune mode (refit on the same images), runs each on the
+10,000 test images with lepton-run and measures top-1 accuracy. Checks that
+Lepton's float accuracy is PyTorch's (within 0.05 points), that int8 loses
+at most 0.3 points and 50% magnitude pruning with its refit at most 0.5; the
+other pruning modes and pruning followed by int8 are measured and reported. With --fake-cuda-driver,
 the int8 model is also compiled for the CUDA target and its kernels run
 emulated on the host (as in cuda_ptx_suite.py): its logits must be the CPU's
 bit for bit.
@@ -67,6 +69,26 @@ def main():
                     "--calibration-cache", os.path.join(args.model_dir, "cache")], check=True)
     compression = json.load(open(report))["compression"]
 
+    def compressed(name, flags):
+        so = os.path.join(args.model_dir, f"{name}.so")
+        report = os.path.join(args.model_dir, f"{name}.json")
+        subprocess.run([leptonc, model, "-o", so, "-q", "--calibration-data",
+                        os.path.join(args.model_dir, "calibration"), "--report", report,
+                        "--calibration-cache", os.path.join(args.model_dir, "cache"), *flags],
+                       check=True)
+        c = json.load(open(report))["compression"]
+        nonzero = sum(l["nonzero_after"] for l in c["pruned_layers"])
+        weights = sum(l["nonzero_before"] for l in c["pruned_layers"])
+        return {"accuracy": accuracy(args, logits(args, so, name)),
+                "pruned_share": 1 - nonzero / weights if weights else 0.0,
+                "weight_bytes": [c["weight_bytes_before"], c["weight_bytes_after"]]}
+
+    pruned = {spec: compressed(name, flags) for spec, name, flags in (
+        ("magnitude:0.5", "magnitude", ["--prune=magnitude:0.5"]),
+        ("2:4", "two_of_four", ["--prune=2:4"]),
+        ("channels:0.25", "channels", ["--prune=channels:0.25"]),
+        ("magnitude:0.5 + int8", "magnitude_int8", ["--prune=magnitude:0.5", "--quantize=int8"]))}
+
     pytorch = teacher["pytorch_test_accuracy"]
     lepton_float = accuracy(args, logits(args, float_so, "float"))
     int8_logits = logits(args, int8_so, "int8")
@@ -81,6 +103,13 @@ def main():
           f"Lepton float {100 * lepton_float:.2f}%, Lepton int8 {100 * lepton_int8:.2f}% "
           f"(loss {numbers['int8_loss_points']:.2f} points; weights "
           f"{numbers['weight_bytes'][0] / 1024:.0f} -> {numbers['weight_bytes'][1] / 1024:.0f} KiB)")
+    for spec, result in pruned.items():
+        result["loss_points"] = 100 * (lepton_float - result["accuracy"])
+        print(f"--prune={spec}: {100 * result['accuracy']:.2f}% (loss {result['loss_points']:.2f} "
+              f"points; {100 * result['pruned_share']:.1f}% of the layers' weights removed; "
+              f"weights {result['weight_bytes'][0] / 1024:.0f} -> "
+              f"{result['weight_bytes'][1] / 1024:.0f} KiB)")
+    numbers["pruned"] = pruned
     if args.json:
         with open(args.json, "w") as f:
             json.dump(numbers, f, indent=2)
@@ -105,6 +134,10 @@ def main():
         failures.append("Lepton's float accuracy differs from PyTorch's by more than 0.05 points")
     if numbers["int8_loss_points"] > 0.3:
         failures.append("int8 loses more than 0.3 points")
+    if pruned["magnitude:0.5"]["loss_points"] > 0.5:
+        failures.append("50% magnitude pruning loses more than 0.5 points")
+    if abs(pruned["magnitude:0.5"]["pruned_share"] - 0.5) > 0.01:
+        failures.append("--prune=magnitude:0.5 did not remove half the weights")
     for failure in failures:
         print("FAIL " + failure)
     return 1 if failures else 0
