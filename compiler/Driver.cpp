@@ -309,11 +309,21 @@ int compileModel(const CompileOptions &options) {
   if (!options.prune.empty() && !(prune = compress::parsePruneSpec(options.prune)))
     return reportError("--prune '" + options.prune +
                        "' is not magnitude:R or channels:R (0 < R < 1), or N:M (0 < N < M <= 64)");
-  bool compressing = !options.quantize.empty() || prune;
+  std::optional<compress::FidelityBudget> budget;
+  if (!options.fidelityBudget.empty() &&
+      !(budget = compress::parseFidelityBudget(options.fidelityBudget)))
+    return reportError("--fidelity-budget '" + options.fidelityBudget +
+                       "' is not top1:A (0 < A <= 1) or sqnr:D (dB)");
+  bool quantizing = !options.quantize.empty() || budget;
+  if (options.sensitivity && !quantizing)
+    return reportError("--sensitivity needs --quantize=int8 or --fidelity-budget");
+  bool compressing = quantizing || prune;
   if (compressing == options.calibrationData.empty())
-    return reportError(compressing ? "--quantize and --prune need --calibration-data DIR (input "
-                                     "sets to run the float model on)"
-                                   : "--calibration-data needs --quantize or --prune");
+    return reportError(compressing ? "--quantize, --prune and --fidelity-budget need "
+                                     "--calibration-data DIR (input sets to run the float model "
+                                     "on)"
+                                   : "--calibration-data needs --quantize, --prune or "
+                                     "--fidelity-budget");
 
   // Each phase's time, and the report written when all went well.
   CompileReport report;
@@ -338,6 +348,19 @@ int compileModel(const CompileOptions &options) {
       uint64_t bytes = 0;
       if (!llvm::sys::fs::file_size(options.output, bytes))
         report.outputBytes = bytes;
+      // The per-layer sensitivities, plotted beside the artifact.
+      if (report.compression && !report.compression->layers.empty()) {
+        llvm::SmallString<128> plot(options.output);
+        llvm::sys::path::replace_extension(plot, "sensitivity.svg");
+        if (!writeAtomically(plot, renderSensitivitySvg(*report.compression,
+                                                        llvm::sys::path::filename(options.input)))) {
+          llvm::sys::fs::remove(options.output);
+          for (const std::string &file : report.files)
+            llvm::sys::fs::remove(file);
+          return 1;
+        }
+        report.files.push_back(plot.str().str());
+      }
     }
     if (options.report.empty() ||
         writeAtomically(options.report, renderReport(options, signature, report)))
@@ -425,7 +448,8 @@ int compileModel(const CompileOptions &options) {
                     options.calibration + (prune ? " prune=" + options.prune : ""));
     CpuEvaluator teacher(name, *host, std::move(sets));
     compress::FidelityReport fidelity;
-    compress::CompressOptions compression{!options.quantize.empty(), *calibration, prune};
+    compress::CompressOptions compression{quantizing, *calibration, prune, options.sensitivity,
+                                          budget};
     if (compression.quantizeInt8)
       fidelity.method = options.calibration;
     if (failed(compress::compressModel(*module, func, teacher, compression,

@@ -2,6 +2,7 @@
 #include "compiler/Report.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -94,6 +95,30 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("weight_bytes_after", static_cast<int64_t>(c.weightBytesAfter));
         if (c.top1Agreement)
           json.attribute("top1_agreement", *c.top1Agreement);
+        if (c.kl)
+          json.attribute("kl_divergence", *c.kl);
+        if (c.budget) {
+          json.attribute("fidelity_budget", options.fidelityBudget);
+          json.attribute("budget_met", c.budgetMet);
+          json.attribute("budget_trials", static_cast<int64_t>(c.budgetTrials));
+        }
+        json.attributeArray("layers", [&] {
+          for (const compress::LayerSensitivity &l : c.layers)
+            json.object([&] {
+              json.attribute("node", l.node);
+              json.attribute("op", l.op);
+              json.attribute("precision", l.precision);
+              // Alone in int8: what that costs against the float model.
+              if (std::isfinite(l.sqnrDb))
+                json.attribute("alone_sqnr_db", l.sqnrDb);
+              else
+                json.attribute("alone_sqnr_db", nullptr);
+              if (l.top1)
+                json.attribute("alone_top1_agreement", *l.top1);
+              if (l.kl)
+                json.attribute("alone_kl_divergence", *l.kl);
+            });
+        });
         json.attributeArray("pruned_layers", [&] {
           for (const compress::PrunedLayer &l : c.prunedLayers)
             json.object([&] {
@@ -185,7 +210,84 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
     os << llvm::format("  %-24s %9.1f %13.4g %13.4g\n", o.name.c_str(), o.sqnrDb, o.maxAbsError,
                        o.meanAbsError);
   if (c.top1Agreement)
-    os << llvm::format("  top-1 agreement: %.2f%%\n", 100 * *c.top1Agreement);
+    os << llvm::format("  top-1 agreement: %.2f%%", 100 * *c.top1Agreement);
+  if (c.kl)
+    os << llvm::format(", KL divergence %.3g", *c.kl);
+  if (c.top1Agreement || c.kl)
+    os << "\n";
+  if (!c.layers.empty()) {
+    os << "each layer alone in int8 against the float model:\n";
+    os << "  layer                      op          SQNR dB   top-1       KL   precision\n";
+    for (const compress::LayerSensitivity &l : c.layers) {
+      std::string top1 = l.top1 ? llvm::formatv("{0:F2}%", 100 * *l.top1).str() : "-";
+      std::string kl = "-";
+      if (l.kl)
+        llvm::raw_string_ostream(kl = "") << llvm::format("%.3g", *l.kl);
+      os << llvm::format("  %-26s %-10s %8.1f %8s %8s   %s\n", l.node.c_str(), l.op.c_str(),
+                         l.sqnrDb, top1.c_str(), kl.c_str(), l.precision.c_str());
+    }
+  }
+  if (c.budget) {
+    size_t kept = llvm::count_if(c.layers, [](const compress::LayerSensitivity &l) {
+      return l.precision == "fp32";
+    });
+    std::string goal = c.budget->kind == compress::FidelityBudget::Kind::Top1
+                           ? llvm::formatv("top-1 agreement >= {0:F2}%", 100 * c.budget->value).str()
+                           : llvm::formatv("SQNR >= {0} dB", c.budget->value).str();
+    os << llvm::format("budget %s: %s; %zu of %zu layers kept in fp32 (%zu whole-model trials)\n",
+                       goal.c_str(), c.budgetMet ? "met" : "NOT met", kept, c.layers.size(),
+                       c.budgetTrials);
+  }
+  return text;
+}
+
+std::string renderSensitivitySvg(const compress::FidelityReport &c, llvm::StringRef model) {
+  // One bar per layer: the output SQNR with only that layer in int8 (longer
+  // is less sensitive), coloured by the precision it got.
+  constexpr double kLabel = 260, kBar = 420, kRow = 18, kTop = 48;
+  double most = 0;
+  for (const compress::LayerSensitivity &l : c.layers)
+    if (std::isfinite(l.sqnrDb))
+      most = std::max(most, l.sqnrDb);
+  double scale = kBar / std::max(most, 1.0);
+  double height = kTop + kRow * c.layers.size() + 40, width = kLabel + kBar + 90;
+  auto escape = [](llvm::StringRef text) {
+    std::string out;
+    for (char ch : text)
+      out += ch == '<' ? "&lt;" : ch == '>' ? "&gt;" : ch == '&' ? "&amp;" : std::string(1, ch);
+    return out;
+  };
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
+                      "font-family=\"sans-serif\" font-size=\"11\">\n",
+                      width, height);
+  os << llvm::formatv("<text x=\"8\" y=\"18\" font-size=\"13\">{0}: output SQNR (dB) with one "
+                      "layer in int8</text>\n",
+                      escape(model));
+  os << "<text x=\"8\" y=\"34\" fill=\"#555\">blue: int8, orange: kept in fp32"
+     << (c.budget ? " by the fidelity budget" : "") << "</text>\n";
+  for (auto [i, l] : llvm::enumerate(c.layers)) {
+    double y = kTop + kRow * i;
+    double length = std::isfinite(l.sqnrDb) ? std::max(0.0, l.sqnrDb) * scale : kBar;
+    os << llvm::formatv("<text x=\"{0}\" y=\"{1}\" text-anchor=\"end\">{2}</text>\n",
+                        kLabel - 6, y + 12, escape(l.node));
+    os << llvm::formatv("<rect x=\"{0}\" y=\"{1}\" width=\"{2:F1}\" height=\"{3}\" "
+                        "fill=\"{4}\"/>\n",
+                        kLabel, y + 2, length, kRow - 4,
+                        l.precision == "fp32" ? "#e8892b" : "#3a76c4");
+    os << llvm::formatv("<text x=\"{0:F1}\" y=\"{1}\">{2}</text>\n", kLabel + length + 4,
+                        y + 12,
+                        std::isfinite(l.sqnrDb) ? llvm::formatv("{0:F1}", l.sqnrDb).str()
+                                                : std::string("exact"));
+  }
+  if (c.budget && c.budget->kind == compress::FidelityBudget::Kind::Sqnr) {
+    double x = kLabel + std::max(0.0, c.budget->value) * scale;
+    os << llvm::formatv("<line x1=\"{0:F1}\" y1=\"{1}\" x2=\"{0:F1}\" y2=\"{2}\" "
+                        "stroke=\"#c00\" stroke-dasharray=\"4 3\"/>\n",
+                        x, kTop, kTop + kRow * c.layers.size());
+  }
+  os << "</svg>\n";
   return text;
 }
 

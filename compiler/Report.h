@@ -27,6 +27,10 @@ struct CompileReport {
 /// The human-readable table of a compression's fidelity (stderr).
 std::string renderFidelityTable(const compress::FidelityReport &fidelity);
 
+/// An SVG bar chart of the per-layer sensitivities of `fidelity` (which must
+/// have some), titled with `model`.
+std::string renderSensitivitySvg(const compress::FidelityReport &fidelity, llvm::StringRef model);
+
 /// The JSON document (docs/pipelines.md describes its fields).
 std::string renderReport(const CompileOptions &options, const ModelSignature &signature,
                          const CompileReport &report);

@@ -4,11 +4,14 @@
 #include "passes/compress/Quantize.h"
 #include "dialects/nn/NNDialect.h"
 
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace lepton;
@@ -47,11 +50,18 @@ std::vector<Value> valuesOf(const std::vector<std::pair<Value, std::string>> &ou
   return values;
 }
 
-/// Runs the student (the module as it is) on every input set and compares
-/// its outputs with the teacher's.
-LogicalResult measure(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                      const std::vector<std::vector<std::vector<float>>> &teacherOutputs,
-                      FidelityReport &report) {
+/// How a student's outputs compare with the teacher's.
+struct Fidelity {
+  std::vector<FidelityReport::Output> outputs;
+  std::optional<double> top1, kl;
+};
+
+/// Runs the student (`func` of `module` as it is) on every input set and
+/// compares its outputs with the teacher's: per output SQNR and errors; for
+/// the first output, when its last axis has at least two entries, the
+/// agreement of arg max and the mean KL divergence of the softmax.
+FailureOr<Fidelity> evaluate(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
+                             const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   std::vector<std::pair<Value, std::string>> outputs = floatOutputs(func);
   FailureOr<std::unique_ptr<Evaluation>> student =
       evaluator.compile(module, valuesOf(outputs));
@@ -61,6 +71,7 @@ LogicalResult measure(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
   std::vector<double> signal(n), noise(n), maxError(n), sumError(n);
   std::vector<size_t> count(n);
   size_t agree = 0, rows = 0;
+  double kl = 0;
   int64_t classes =
       n == 0 ? 0 : cast<RankedTensorType>(outputs[0].first.getType()).getShape().back();
   std::vector<std::vector<float>> values;
@@ -78,29 +89,183 @@ LogicalResult measure(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
       }
       count[o] += t.size();
     }
-    if (classes >= 2) {
-      const std::vector<float> &t = teacherOutputs[set][0], &q = values[0];
-      for (size_t row = 0; row + classes <= t.size(); row += classes, ++rows) {
-        auto tBegin = t.begin() + row, qBegin = q.begin() + row;
-        agree += std::max_element(tBegin, tBegin + classes) - tBegin ==
-                 std::max_element(qBegin, qBegin + classes) - qBegin;
+    if (classes < 2)
+      continue;
+    const std::vector<float> &t = teacherOutputs[set][0], &q = values[0];
+    for (size_t row = 0; row + classes <= t.size(); row += classes, ++rows) {
+      auto tBegin = t.begin() + row, qBegin = q.begin() + row;
+      agree += std::max_element(tBegin, tBegin + classes) - tBegin ==
+               std::max_element(qBegin, qBegin + classes) - qBegin;
+      // KL(p || r) of the two softmaxes, through log-sum-exp.
+      auto logSumExp = [&](auto begin) {
+        double m = *std::max_element(begin, begin + classes), sum = 0;
+        for (int64_t c = 0; c < classes; ++c)
+          sum += std::exp(begin[c] - m);
+        return m + std::log(sum);
+      };
+      double lt = logSumExp(tBegin), lq = logSumExp(qBegin);
+      for (int64_t c = 0; c < classes; ++c) {
+        double logP = tBegin[c] - lt;
+        kl += std::exp(logP) * (logP - (qBegin[c] - lq));
       }
     }
   }
+  Fidelity fidelity;
   for (size_t o = 0; o < n; ++o)
-    report.outputs.push_back(
+    fidelity.outputs.push_back(
         {outputs[o].second,
          noise[o] > 0 ? 10 * std::log10(signal[o] / noise[o])
                       : std::numeric_limits<double>::infinity(),
          maxError[o], count[o] ? sumError[o] / count[o] : 0});
-  if (rows)
-    report.top1Agreement = double(agree) / rows;
-  return success();
+  if (rows) {
+    fidelity.top1 = double(agree) / rows;
+    fidelity.kl = std::max(0.0, kl / rows);
+  }
+  return fidelity;
+}
+
+bool meets(const Fidelity &f, const FidelityBudget &budget) {
+  if (budget.kind == FidelityBudget::Kind::Top1)
+    return f.top1 && *f.top1 >= budget.value;
+  return llvm::all_of(f.outputs, [&](const FidelityReport::Output &o) {
+    return o.sqnrDb >= budget.value;
+  });
+}
+
+/// The model with the candidates `selected` marks quantized, measured: on a
+/// copy of `module`, which stays as it is.
+FailureOr<Fidelity> trial(ModuleOp module, func::FuncOp func, const CalibrationResult &calibration,
+                          const std::vector<bool> &selected, Evaluator &evaluator,
+                          const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  auto copyFunc = copy->lookupSymbol<func::FuncOp>(func.getSymName());
+  if (failed(quantizeInt8(*copy, copyFunc, calibration.ranges, selected, nullptr)))
+    return failure();
+  return evaluate(*copy, copyFunc, evaluator, teacherOutputs);
+}
+
+/// The ONNX op a quantization candidate came from.
+std::string onnxName(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case([](nn::ConvOp) { return "Conv"; })
+      .Case([](nn::GemmOp) { return "Gemm"; })
+      .Case([](nn::MatMulOp) { return "MatMul"; })
+      .Case([](nn::AddOp) { return "Add"; })
+      .Default([](Operation *op) { return op->getName().stripDialect().str(); });
+}
+
+/// Elements of a candidate's constant weight (0 for an Add).
+int64_t weightCount(Operation *op) {
+  if (isa<nn::AddOp>(op) || op->getNumOperands() < 2)
+    return 0;
+  auto type = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  return type && type.hasStaticShape() ? type.getNumElements() : 0;
+}
+
+/// Which candidates to quantize: all, or with a budget the fewest kept in
+/// fp32, most sensitive first, that meet it. Measures the sensitivities
+/// into `report` when asked to.
+FailureOr<std::vector<bool>>
+choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &options,
+                 const CalibrationResult &calibration, Evaluator &evaluator,
+                 const std::vector<std::vector<std::vector<float>>> &teacherOutputs,
+                 FidelityReport &report) {
+  std::vector<Operation *> candidates = int8Candidates(func);
+  size_t n = candidates.size();
+  std::vector<bool> selected(n, true);
+  if (!options.sensitivity && !options.budget)
+    return selected;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<bool> alone(n, false);
+    alone[i] = true;
+    FailureOr<Fidelity> f = trial(module, func, calibration, alone, evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    report.layers.push_back({nn::nodeNames(candidates[i]->getLoc()), onnxName(candidates[i]),
+                             f->outputs.empty() ? 0.0 : f->outputs[0].sqnrDb, f->top1, f->kl,
+                             "int8"});
+  }
+  if (!options.budget)
+    return selected;
+  const FidelityBudget &budget = *options.budget;
+  if (budget.kind == FidelityBudget::Kind::Top1 && n > 0 && !report.layers[0].top1)
+    return func.emitError("a top-1 budget needs a first output with a class axis (its last "
+                          "axis holding at least two scores)");
+  report.budget = budget;
+  // Most sensitive first: least top-1 agreement (for a top-1 budget), then
+  // least SQNR.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const LayerSensitivity &x = report.layers[a], &y = report.layers[b];
+    if (budget.kind == FidelityBudget::Kind::Top1 && x.top1 && y.top1 && *x.top1 != *y.top1)
+      return *x.top1 < *y.top1;
+    return x.sqnrDb < y.sqnrDb;
+  });
+  auto keepingFloat = [&](size_t k) {
+    std::vector<bool> s(n, true);
+    for (size_t i = 0; i < k; ++i)
+      s[order[i]] = false;
+    return s;
+  };
+  // Bisection for the least k (layers kept in fp32) whose trial meets the
+  // budget; k = n is the teacher itself.
+  size_t lo = 0, hi = n;
+  bool lowMeets = false;
+  {
+    FailureOr<Fidelity> f =
+        trial(module, func, calibration, keepingFloat(0), evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    ++report.budgetTrials;
+    lowMeets = meets(*f, budget);
+  }
+  if (lowMeets)
+    hi = 0;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    FailureOr<Fidelity> f =
+        trial(module, func, calibration, keepingFloat(mid), evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    ++report.budgetTrials;
+    (meets(*f, budget) ? hi : lo) = mid;
+  }
+  selected = keepingFloat(hi);
+  // The order is a heuristic: try to quantize each layer kept in fp32
+  // again, largest weights first, keeping what still meets the budget.
+  std::vector<size_t> kept(order.begin(), order.begin() + hi);
+  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
+    return weightCount(candidates[a]) > weightCount(candidates[b]);
+  });
+  for (size_t i : kept) {
+    selected[i] = true;
+    FailureOr<Fidelity> f = trial(module, func, calibration, selected, evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    ++report.budgetTrials;
+    selected[i] = meets(*f, budget);
+  }
+  for (size_t i = 0; i < n; ++i)
+    report.layers[i].precision = selected[i] ? "int8" : "fp32";
+  return selected;
 }
 
 } // namespace
 
 namespace lepton::compress {
+
+std::optional<FidelityBudget> parseFidelityBudget(llvm::StringRef text) {
+  auto [kind, number] = text.split(':');
+  double value;
+  if (number.getAsDouble(value) || !std::isfinite(value))
+    return std::nullopt;
+  if (kind == "top1" && value > 0 && value <= 1)
+    return FidelityBudget{FidelityBudget::Kind::Top1, value};
+  if (kind == "sqnr")
+    return FidelityBudget{FidelityBudget::Kind::Sqnr, value};
+  return std::nullopt;
+}
 
 LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
                             const CompressOptions &options, CalibrationCache *cache,
@@ -116,7 +281,7 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
   report.weightBytesBefore = constantBytes(func);
   std::vector<Value> outputs = valuesOf(floatOutputs(func));
   // The teacher's outputs come from the first step that runs the model.
-  std::vector<std::vector<std::vector<float>>> teacherOutputs, quantizedFrom;
+  std::vector<std::vector<std::vector<float>>> teacherOutputs;
   if (options.prune) {
     report.prune = options.prune;
     if (failed(prune(module, func, evaluator, *options.prune, outputs, teacherOutputs,
@@ -129,14 +294,29 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
       return failure();
   }
   if (options.quantizeInt8) {
-    if (failed(quantizeInt8(module, func, evaluator, options.method, cache, outputs,
-                            quantizedFrom, report)))
+    FailureOr<CalibrationResult> calibration =
+        calibrateInt8(module, func, evaluator, options.method, cache, outputs, report);
+    if (failed(calibration))
       return failure();
     if (!options.prune)
-      teacherOutputs = std::move(quantizedFrom);
+      teacherOutputs = calibration->teacherOutputs;
+    FailureOr<std::vector<bool>> selected = choosePrecisions(
+        module, func, options, *calibration, evaluator, teacherOutputs, report);
+    if (failed(selected) ||
+        failed(quantizeInt8(module, func, calibration->ranges, *selected, &report)))
+      return failure();
   }
   report.weightBytesAfter = constantBytes(func);
-  return measure(module, func, evaluator, teacherOutputs, report);
+  // The whole model, as compiled, against the teacher.
+  FailureOr<Fidelity> fidelity = evaluate(module, func, evaluator, teacherOutputs);
+  if (failed(fidelity))
+    return failure();
+  report.outputs = fidelity->outputs;
+  report.top1Agreement = fidelity->top1;
+  report.kl = fidelity->kl;
+  if (report.budget)
+    report.budgetMet = meets(*fidelity, *report.budget);
+  return success();
 }
 
 } // namespace lepton::compress

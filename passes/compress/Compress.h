@@ -19,6 +19,26 @@
 
 namespace lepton::compress {
 
+/// --fidelity-budget: what the compressed model must keep of the teacher on
+/// the calibration inputs.
+struct FidelityBudget {
+  enum class Kind { Top1, Sqnr } kind;
+  double value; // top-1 agreement in (0, 1], or SQNR in dB of every output
+};
+
+/// "top1:A" (0 < A <= 1) or "sqnr:D"; none otherwise.
+std::optional<FidelityBudget> parseFidelityBudget(llvm::StringRef text);
+
+/// What quantizing one layer alone costs against the teacher, and the
+/// precision the layer got.
+struct LayerSensitivity {
+  std::string node, op;
+  double sqnrDb;              // of the first output
+  std::optional<double> top1; // agreement, for a classifier-shaped output
+  std::optional<double> kl;   // mean KL(teacher || student) of its softmax
+  std::string precision;      // "int8" or "fp32"
+};
+
 /// How the compressed model compares with the teacher on the calibration
 /// inputs.
 struct FidelityReport {
@@ -31,6 +51,8 @@ struct FidelityReport {
   /// Share of input sets whose arg max over the first output's last axis
   /// agrees (outputs with a last axis of at least 2 only).
   std::optional<double> top1Agreement;
+  /// Mean KL divergence of the first output's softmax from the teacher's.
+  std::optional<double> kl;
   size_t inputSets = 0;
   bool calibrationCached = false; // ranges and teacher outputs from the cache
   size_t quantizedOps = 0, candidateOps = 0;
@@ -39,6 +61,11 @@ struct FidelityReport {
   bool quantized = false;
   std::optional<PruneSpec> prune;
   std::vector<PrunedLayer> prunedLayers;
+  /// Per quantization candidate, with --sensitivity or a budget.
+  std::vector<LayerSensitivity> layers;
+  std::optional<FidelityBudget> budget;
+  bool budgetMet = false;
+  size_t budgetTrials = 0; // whole-model evaluations the search took
 };
 
 /// What calibration found: the range of every tap (in calibrationTaps
@@ -61,13 +88,22 @@ struct CompressOptions {
   bool quantizeInt8 = false;
   CalibrationMethod method = CalibrationMethod::MSE;
   std::optional<PruneSpec> prune;
+  /// Measure every candidate layer quantized alone (implied by a budget).
+  bool sensitivity = false;
+  /// Keep the most sensitive layers in fp32, as few as meet the budget.
+  std::optional<FidelityBudget> budget;
 };
 
 /// Compresses `func` of `module`: folds batch normalization into the
 /// convolutions, prunes (prune()) and quantizes to int8 (quantizeInt8()) as
 /// `options` ask, then runs the result on the calibration inputs and
 /// measures it against the teacher (the model before pruning and
-/// quantization) into `report`. Emits errors and fails when an evaluation
+/// quantization) into `report`. With a budget, each candidate layer is
+/// first quantized alone and measured (its sensitivity); then the fewest
+/// most sensitive layers that, kept in fp32, let the whole model meet the
+/// budget are found by bisection over that order, each step a measured
+/// whole-model trial; then each of those, largest weights first, is tried
+/// in int8 again and stays there when the budget still holds. Emits errors and fails when an evaluation
 /// fails.
 mlir::LogicalResult compressModel(mlir::ModuleOp module, mlir::func::FuncOp func,
                                   Evaluator &evaluator, const CompressOptions &options,

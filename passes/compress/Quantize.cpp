@@ -14,6 +14,8 @@
 #include "dialects/nn/NNShapes.h"
 
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <cmath>
@@ -416,11 +418,10 @@ FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
 
 } // namespace
 
-LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                           CalibrationMethod method, CalibrationCache *cache,
-                           ArrayRef<Value> outputs,
-                           std::vector<std::vector<std::vector<float>>> &modelOutputs,
-                           FidelityReport &report) {
+FailureOr<CalibrationResult> calibrateInt8(ModuleOp module, func::FuncOp func,
+                                           Evaluator &evaluator, CalibrationMethod method,
+                                           CalibrationCache *cache, ArrayRef<Value> outputs,
+                                           FidelityReport &report) {
   std::vector<Value> taps = calibrationTaps(func);
   size_t sets = evaluator.numInputSets();
   std::optional<CalibrationResult> calibration;
@@ -435,26 +436,49 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evalua
                       })))
     calibration.reset();
   report.calibrationCached = calibration.has_value();
-  if (!calibration) {
-    FailureOr<CalibrationResult> fresh = calibrate(module, taps, outputs, evaluator, method);
-    if (failed(fresh))
-      return failure();
-    calibration = std::move(*fresh);
-    if (cache)
-      cache->store(*calibration);
-  }
-  modelOutputs = calibration->teacherOutputs;
+  if (calibration)
+    return std::move(*calibration);
+  FailureOr<CalibrationResult> fresh = calibrate(module, taps, outputs, evaluator, method);
+  if (succeeded(fresh) && cache)
+    cache->store(*fresh);
+  return fresh;
+}
 
-  // Annotate the ranges and rewrite.
+std::vector<Operation *> int8Candidates(func::FuncOp func) {
+  std::vector<Operation *> ops;
+  func.walk([&](Operation *op) {
+    if (candidateOf(op))
+      ops.push_back(op);
+  });
+  return ops;
+}
+
+LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
+                           ArrayRef<std::pair<double, double>> ranges, const std::vector<bool> &selected,
+                           FidelityReport *report) {
+  // The ranges of the selected candidates' taps.
+  std::vector<Value> taps = calibrationTaps(func);
+  std::vector<Operation *> candidates = int8Candidates(func);
+  llvm::DenseSet<Value> wanted;
+  for (auto [i, op] : llvm::enumerate(candidates)) {
+    if (!selected.empty() && !selected[i])
+      continue;
+    Candidate c = *candidateOf(op);
+    wanted.insert(c.inputs.begin(), c.inputs.end());
+    wanted.insert(c.output);
+  }
+  if (taps.size() != ranges.size() || (!selected.empty() && selected.size() != candidates.size()))
+    return func.emitError("calibration ranges do not match the model");
   Builder b(module.getContext());
-  for (auto [tap, range] : llvm::zip(taps, calibration->ranges)) {
+  for (auto [tap, range] : llvm::zip(taps, ranges)) {
+    if (!wanted.contains(tap))
+      continue;
     auto attr = b.getDenseF64ArrayAttr({range.first, range.second});
     if (auto arg = dyn_cast<BlockArgument>(tap))
       func.setArgAttr(arg.getArgNumber(), kRangeAttr, attr);
     else if (tap.getDefiningOp()->getNumResults() == 1)
       tap.getDefiningOp()->setAttr(kRangeAttr, attr);
   }
-  func.walk([&](Operation *op) { report.candidateOps += candidateOf(op).has_value(); });
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createQuantizeInt8());
   pm.addPass(createCanonicalizerPass());
@@ -466,9 +490,13 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func, Evaluator &evalua
     func.removeArgAttr(i, kRangeAttr);
   func.walk([&](Operation *op) {
     op->removeAttr(kRangeAttr);
-    report.quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
+    if (report)
+      report->quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
   });
-  report.quantized = true;
+  if (report) {
+    report->candidateOps = candidates.size();
+    report->quantized = true;
+  }
   return success();
 }
 

@@ -16,17 +16,27 @@ namespace lepton::compress {
 /// (after a Relu) of the convolutions, matrix products and adds of `func`.
 std::vector<mlir::Value> calibrationTaps(mlir::func::FuncOp func);
 
-/// Quantizes `func` of `module` (batch norms already folded) to int8: runs
-/// the module as it is on the calibration inputs through `evaluator` (or
-/// takes what `cache` kept from an earlier compile), annotates the ranges
-/// `method` chooses and runs `lepton-quantize-int8`. `modelOutputs` receives
-/// the calibrated model's values of `outputs` for every input set.
-/// Emits errors and fails when an evaluation fails.
+/// The ops `lepton-quantize-int8` may quantize (convolutions, matrix
+/// products and adds on float tensors), in walk order.
+std::vector<mlir::Operation *> int8Candidates(mlir::func::FuncOp func);
+
+/// The ranges of calibrationTaps(func): runs the module as it is on the
+/// calibration inputs through `evaluator` (or takes what `cache` kept from
+/// an earlier compile) and picks them by `method`; also the model's values
+/// of `outputs` for every input set. Emits errors and fails when an
+/// evaluation fails.
+mlir::FailureOr<CalibrationResult>
+calibrateInt8(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluator,
+              CalibrationMethod method, CalibrationCache *cache,
+              llvm::ArrayRef<mlir::Value> outputs, FidelityReport &report);
+
+/// Quantizes the candidates of `func` that `selected` marks (one flag per
+/// int8Candidates entry; all when empty) with the calibrated `ranges`:
+/// annotates their inputs' and outputs' ranges and runs
+/// `lepton-quantize-int8`. Counts the quantized ops into `report`.
 mlir::LogicalResult quantizeInt8(mlir::ModuleOp module, mlir::func::FuncOp func,
-                                 Evaluator &evaluator, CalibrationMethod method,
-                                 CalibrationCache *cache, llvm::ArrayRef<mlir::Value> outputs,
-                                 std::vector<std::vector<std::vector<float>>> &modelOutputs,
-                                 FidelityReport &report);
+                                 llvm::ArrayRef<std::pair<double, double>> ranges,
+                                 const std::vector<bool> &selected, FidelityReport *report);
 
 } // namespace lepton::compress
 

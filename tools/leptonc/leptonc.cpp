@@ -74,6 +74,14 @@ int main(int argc, char **argv) {
                  "(per-channel int8 weights, uint8 activations calibrated by running the float "
                  "model on --calibration-data) and report the fidelity against the float model")
       ->check(CLI::IsMember({"int8"}));
+  app.add_option("--fidelity-budget", options.fidelityBudget,
+                 "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
+                 "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
+                 "to int8 but keeps the fewest, most sensitive layers in fp32 that meet it");
+  app.add_flag("--sensitivity", options.sensitivity,
+               "with --quantize: measure what quantizing each layer alone costs against the "
+               "float model (SQNR, top-1 agreement, KL), print it, and plot it to "
+               "OUTPUT.sensitivity.svg");
   app.add_option("--prune", options.prune,
                  "magnitude:R (zero the share R of each layer's smallest weights), N:M (keep N "
                  "of every M weights along the reduction, e.g. 2:4) or channels:R (remove the "
