@@ -40,6 +40,15 @@ bool isDimOrZero(AffineExpr e) {
 /// extended from a narrower integer by their signedness.
 enum class Widening { None, Signed, Unsigned };
 
+/// An epilogue input indexed by one loop of the epilogue, d_k, alone (at
+/// result `position` of its map): element (flat / block) % size of it
+/// belongs to element `flat` of C, where block is the product of the
+/// epilogue's sizes after d_k.
+struct EpilogueParameter {
+  unsigned input, position;
+  int64_t block, size;
+};
+
 struct Contraction {
   linalg::GenericOp op;
   unsigned a, b;                // input operand numbers of A and B
@@ -58,6 +67,10 @@ struct Contraction {
   /// the kernel applies it to its accumulators and stores the result to its
   /// output, saving two passes; C itself is still written when `keepC`.
   linalg::GenericOp epilogue;
+  /// The epilogue's other inputs: one value per output channel (a
+  /// per-channel requantization's multipliers), each constant along a row of
+  /// C, so the kernel loads it once per tile row.
+  SmallVector<EpilogueParameter> epilogueParameters;
   bool keepC = true;
 };
 
@@ -108,24 +121,59 @@ bool mayOverlap(Value x, Value y) {
   return rx->first < ry->second && ry->first < rx->second;
 }
 
-/// `op` if it reads only `c` (or a reshape of it), all of it, and maps each
-/// element through elementwise arithmetic and constants into a contiguous
-/// output as large as C, element i to element i.
-linalg::GenericOp fusableEpilogue(Operation *op, Value c) {
+/// `op` if it reads all of `c` (or a reshape of it) and maps each element
+/// through elementwise arithmetic and constants into a contiguous output as
+/// large as C, element i to element i; it may also read one value per
+/// channel (`parameters`) where each row of C lies within one channel.
+linalg::GenericOp fusableEpilogue(Operation *op, Value c,
+                                  SmallVectorImpl<EpilogueParameter> &parameters) {
   auto g = dyn_cast_or_null<linalg::GenericOp>(op);
-  if (!g || !g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 ||
+  if (!g || !g.hasPureBufferSemantics() || g.getNumDpsInputs() < 1 ||
       g.getNumDpsInits() != 1 || g.getNumParallelLoops() != g.getNumLoops() ||
-      !llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }))
+      !g.getMatchingIndexingMap(g.getDpsInputOperand(0)).isIdentity() ||
+      !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
     return {};
   Value in = g.getDpsInputs()[0], out = g.getDpsInits()[0];
   using lepton::cpu::isContiguous;
+  auto cType = cast<MemRefType>(c.getType());
   if (!isContiguous(c) || !isContiguous(in) || !isContiguous(out) || rootOf(in) != rootOf(c) ||
-      cast<MemRefType>(in.getType()).getNumElements() !=
-          cast<MemRefType>(c.getType()).getNumElements() ||
+      cast<MemRefType>(in.getType()).getNumElements() != cType.getNumElements() ||
       cast<MemRefType>(out.getType()).getShape() != cast<MemRefType>(in.getType()).getShape())
     return {};
+  ArrayRef<int64_t> sizes = cast<MemRefType>(in.getType()).getShape();
+  parameters.clear();
+  for (unsigned i = 1; i < g.getNumDpsInputs(); ++i) {
+    AffineMap map = g.getMatchingIndexingMap(g.getDpsInputOperand(i));
+    auto type = dyn_cast<MemRefType>(g.getDpsInputs()[i].getType());
+    if (!type || !type.hasStaticShape() || rootOf(g.getDpsInputs()[i]) == rootOf(c))
+      return {};
+    std::optional<EpilogueParameter> parameter;
+    for (auto [position, e] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (dim && sizes[dim.getPosition()] > 1) {
+        if (parameter)
+          return {};
+        unsigned d = dim.getPosition();
+        int64_t block = 1;
+        for (int64_t size : sizes.drop_front(d + 1))
+          block *= size;
+        parameter = EpilogueParameter{i, unsigned(position), block, sizes[d]};
+        if (type.getDimSize(position) != sizes[d])
+          return {};
+      } else if (!isDimOrZero(e) || type.getDimSize(position) != 1) {
+        return {};
+      }
+    }
+    // Every row of C (its innermost dim) within one block. Rows shorter than
+    // 32 (a depthwise convolution's 14-wide rows) ran slower fused: the
+    // separate pass sees whole vectors.
+    if (!parameter || parameter->block % cType.getShape().back() != 0 ||
+        cType.getShape().back() < 32)
+      return {};
+    parameters.push_back(*parameter);
+  }
   Block &body = g.getRegion().front();
-  if (!body.getArgument(1).use_empty())
+  if (!body.getArgument(g.getNumDpsInputs()).use_empty())
     return {};
   for (Operation &inner : body.without_terminator()) {
     if (inner.hasTrait<OpTrait::ConstantLike>())
@@ -134,7 +182,8 @@ linalg::GenericOp fusableEpilogue(Operation *op, Value c) {
       return {};
     for (Value v : inner.getOperands()) {
       Operation *def = v.getDefiningOp();
-      if (v != body.getArgument(0) && !(def && def->getBlock() == &body) &&
+      bool input = isa<BlockArgument>(v) && cast<BlockArgument>(v).getOwner() == &body;
+      if (!input && !(def && def->getBlock() == &body) &&
           !(def && def->hasTrait<OpTrait::ConstantLike>()))
         return {};
     }
@@ -305,8 +354,9 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   Operation *next = op->getNextNode();
   while (next && isPure(next))
     next = next->getNextNode();
-  c.epilogue = fusableEpilogue(next, op.getDpsInits()[0]);
-  // Its output must be computable before the kernel (views only).
+  c.epilogue = fusableEpilogue(next, op.getDpsInits()[0], c.epilogueParameters);
+  // Its output and per-channel inputs must be computable before the kernel
+  // (views only).
   std::function<bool(Value)> available = [&](Value v) {
     Operation *def = v.getDefiningOp();
     return !def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op) ||
@@ -315,7 +365,7 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   // The kernel writes the epilogue's output while it still reads A and B
   // (the planner may have given that output their bytes, as they die here).
   if (c.epilogue &&
-      (!available(c.epilogue.getDpsInits()[0]) ||
+      (!llvm::all_of(c.epilogue->getOperands().drop_front(), available) ||
        llvm::any_of(op.getDpsInputs(), [&](Value in) {
          return mayOverlap(in, c.epilogue.getDpsInits()[0]);
        })))
@@ -345,9 +395,11 @@ public:
     operands = llvm::to_vector(c.op->getOperands());
     if (c.init) // operand 3: the fill value or the copied source
       operands.push_back(c.init->getOperand(0));
-    if (c.epilogue) { // the last operand: the epilogue's output
+    if (c.epilogue) { // the epilogue's output, then its per-channel inputs
       epilogueOutput = operands.size();
       operands.push_back(c.epilogue.getDpsInits()[0]);
+      for (const EpilogueParameter &p : c.epilogueParameters)
+        operands.push_back(c.epilogue.getDpsInputs()[p.input]);
     }
     int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
     tileRows = std::min(rows, m);
@@ -768,12 +820,32 @@ private:
         MemRefType::get(shape, outType.getElementType()), out, 0, shape, computeStrides(shape));
   }
 
-  /// The epilogue's body on a vector of accumulators: each elementwise op on
-  /// vectors, constants broadcast.
+  /// The epilogue's body on a vector of accumulators (the current tile row's):
+  /// each elementwise op on vectors, constants and the row's per-channel
+  /// values broadcast.
   Value applyEpilogue(Value acc) {
     Block &body = c.epilogue.getRegion().front();
     IRMapping mapping;
     mapping.map(body.getArgument(0), acc);
+    if (!c.epilogueParameters.empty()) {
+      // The row's first element as a flat index into C.
+      ArrayRef<int64_t> shape = cast<MemRefType>(operand(2).getType()).getShape();
+      SmallVector<int64_t> strides = computeStrides(shape);
+      Value flat = index(0);
+      for (auto [i, at] : llvm::enumerate(indices(maps[2])))
+        flat = b.create<arith::AddIOp>(flat, b.create<arith::MulIOp>(at, index(strides[i])));
+      for (auto [i, p] : llvm::enumerate(c.epilogueParameters)) {
+        Value channel = b.create<arith::RemUIOp>(
+            b.create<arith::DivUIOp>(flat, index(p.block)), index(p.size));
+        Value memref = operand(epilogueOutput + 1 + i);
+        SmallVector<Value> at(cast<MemRefType>(memref.getType()).getRank(), index(0));
+        at[p.position] = channel;
+        Value scalar = b.create<memref::LoadOp>(memref, at);
+        mapping.map(body.getArgument(p.input),
+                    b.create<vector::BroadcastOp>(
+                        VectorType::get(vectorType.getShape(), scalar.getType()), scalar));
+      }
+    }
     auto vectorOf = [&](Value scalar) -> Value {
       if (Value mapped = mapping.lookupOrNull(scalar))
         return mapped;
@@ -845,7 +917,8 @@ struct VectorizeContractionsPass
       // Two vectors per row; keep a few registers for B's row and the splat.
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
       if (c.epilogue)
-        hoistAbove(c.epilogue.getDpsInits()[0], c.op);
+        for (Value v : c.epilogue->getOperands().drop_front())
+          hoistAbove(v, c.op);
       KernelEmitter(c, lanes, rows, int8Dot).emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
       if (c.init)
