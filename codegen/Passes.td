@@ -123,7 +123,9 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     reduction take four reduction steps per instruction: B's four rows
     interleaved so each int32 lane holds one column's bytes, A's four bytes
     broadcast as one word (x86 vpdpbusd; exact, as int32 sums do not depend
-    on their order).
+    on their order). Without it, `word-dot` takes two steps per instruction
+    for any byte products: both rows and A's two elements widened to 16 bits
+    and paired per int32 lane (x86 pmaddwd; exact too).
 
     With `threads`, a kernel of at least `parallel-min-flops` whose row tiles,
     else column tiles, else an outer loop number at least 8 is outlined into
@@ -143,7 +145,11 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     Option<"int8Dot", "int8-dot", "std::string", "\"\"",
            "LLVM intrinsic of the target's unsigned-by-signed byte dot product "
            "on vector-bits of int32 lanes (e.g. llvm.x86.avx512.vpdpbusd.512); "
-           "empty: byte products are widened and multiplied">
+           "empty: byte products are widened and multiplied">,
+    Option<"wordDot", "word-dot", "std::string", "\"\"",
+           "LLVM intrinsic of the target's signed 16-bit pair dot product on "
+           "vector-bits of int32 lanes (e.g. llvm.x86.avx2.pmadd.wd), for byte "
+           "products when there is no int8-dot">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",

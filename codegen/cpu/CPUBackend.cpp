@@ -43,6 +43,7 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool t
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
          (vectors.int8Dot.empty() ? "" : " int8-dot=" + vectors.int8Dot) +
+         (vectors.wordDot.empty() ? "" : " word-dot=" + vectors.wordDot) +
          " threads=" + (threads ? "true" : "false") + "}," +
          (threads ? "lepton-parallelize-loops," : "") +
          (profile ? "lepton-instrument-profile," : "") +
@@ -79,6 +80,11 @@ VectorShape vectorShapeOf(const llvm::TargetMachine &machine) {
     shape.int8Dot = "llvm.x86.avx512.vpdpbusd.256";
   else if (shape.bits == 256 && has("+avxvnni"))
     shape.int8Dot = "llvm.x86.avxvnni.vpdpbusd.256";
+  // Else pmaddwd on 16-bit pairs: AVX512BW, AVX2.
+  else if (shape.bits == 512 && has("+avx512bw"))
+    shape.wordDot = "llvm.x86.avx512.pmaddw.d.512";
+  else if (shape.bits == 256 && has("+avx2"))
+    shape.wordDot = "llvm.x86.avx2.pmadd.wd";
   return shape;
 }
 

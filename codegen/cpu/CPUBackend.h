@@ -28,12 +28,12 @@ struct CpuOptions {
 ///           bufferized, workspace-planned LLVM dialect
 extern const char *const kLinalgPipeline;
 
-/// The vector registers the CPU kernels are shaped for, and the intrinsic
-/// of the target's byte dot product on them (empty: none).
+/// The vector registers the CPU kernels are shaped for, and the intrinsics
+/// of the target's byte and 16-bit pair dot products on them (empty: none).
 struct VectorShape {
   int64_t bits = 256;
   int64_t registers = 16;
-  std::string int8Dot;
+  std::string int8Dot, wordDot;
 };
 /// With `profile`, every operation of the model is timed (lepton_profile);
 /// with `threads`, large kernels run on lepton_parallel_for.

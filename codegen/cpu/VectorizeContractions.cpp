@@ -385,10 +385,11 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
 
 class KernelEmitter {
 public:
-  /// `dotIntrinsic`: the LLVM intrinsic of the target's unsigned-by-signed
-  /// byte dot product on `lanes` int32 lanes, or empty.
-  KernelEmitter(Contraction c, int64_t lanes, int64_t rows, StringRef dotIntrinsic)
-      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()), dotIntrinsic(dotIntrinsic) {
+  /// `byteDot`: the LLVM intrinsic of the target's unsigned-by-signed byte
+  /// dot product on `lanes` int32 lanes, or empty; `wordDot`: that of its
+  /// signed 16-bit pair dot product (used without a byte one), or empty.
+  KernelEmitter(Contraction c, int64_t lanes, int64_t rows, StringRef byteDot, StringRef wordDot)
+      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()) {
     Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
     vectorType = VectorType::get({2 * lanes}, et);
     maps = c.op.getIndexingMapsArray();
@@ -405,7 +406,13 @@ public:
     tileRows = std::min(rows, m);
     rowTasks = llvm::divideCeil(m, tileRows);
     columnTasks = llvm::divideCeil(c.sizes[c.nDim], 2 * lanes);
-    dot = !dotIntrinsic.empty() && dotProducts();
+    if (!byteDot.empty() && dotProducts(/*mixedSigns=*/true)) {
+      dot = Dot::Bytes;
+      dotIntrinsic = byteDot.str();
+    } else if (!wordDot.empty() && dotProducts(/*mixedSigns=*/false)) {
+      dot = Dot::Words;
+      dotIntrinsic = wordDot.str();
+    }
   }
 
   /// Emits the kernel in place of the generic, or, when `threads` and the
@@ -460,8 +467,10 @@ private:
   std::string kernelKind() {
     bool plain = c.kDims.size() == 1 && c.bStride == 1 &&
                  isa<AffineDimExpr>(maps[c.b].getResults().back());
-    if (dot)
+    if (dot == Dot::Bytes)
       return "int8 dot kernel";
+    if (dot == Dot::Words)
+      return "int8 pair-dot kernel";
     return plain ? "matmul kernel" : "window kernel";
   }
 
@@ -585,13 +594,14 @@ private:
       acc.push_back(initialRow());
     }
     SmallVector<Value> result;
-    if (dot) {
-      // Groups of four reduction steps through the dot-product instruction,
-      // then the remaining steps one by one.
+    if (dot != Dot::None) {
+      // Groups of four (bytes) or two (words) reduction steps through the
+      // dot-product instruction, then the remaining steps one by one.
       unsigned d = c.kDims[0];
-      int64_t k = c.sizes[d], grouped = k / 4 * 4;
-      result = loopOver(d, 0, grouped, 4, acc, [&](ValueRange current) {
-        return dotStep(current, count);
+      int64_t group = dot == Dot::Bytes ? 4 : 2;
+      int64_t k = c.sizes[d], grouped = k / group * group;
+      result = loopOver(d, 0, grouped, group, acc, [&](ValueRange current) {
+        return dot == Dot::Bytes ? dotStep(current, count) : pairStep(current, count);
       });
       result = loopOver(d, grouped, k, 1, result, [&](ValueRange current) {
         return multiplyAccumulateStep(current, count);
@@ -710,16 +720,18 @@ private:
     return next;
   }
 
-  /// Whether the tile reduces through the dot-product instruction: unsigned
-  /// times signed bytes into int32, one reduction loop that A reads
-  /// contiguously (its four bytes are one broadcast word) and B by rows.
-  bool dotProducts() {
+  /// Whether the tile can reduce through a dot-product instruction: widened
+  /// bytes (one unsigned and one signed operand, with `mixedSigns`) into
+  /// int32, one reduction loop that A reads contiguously (its consecutive
+  /// elements are one broadcast word) and B by rows.
+  bool dotProducts(bool mixedSigns) {
     auto isByte = [&](unsigned operand) {
       return getElementTypeOrSelf(c.op->getOperand(operand).getType()).isInteger(8);
     };
     bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
                  (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
-    if (!mixed || !isByte(c.a) || !isByte(c.b) ||
+    bool widened = c.widenA != Widening::None && c.widenB != Widening::None;
+    if (!(mixedSigns ? mixed : widened) || !isByte(c.a) || !isByte(c.b) ||
         !vectorType.getElementType().isInteger(32) || c.kDims.size() != 1 || c.bStride != 1)
       return false;
     auto k = getAffineDimExpr(c.kDims[0], b.getContext());
@@ -778,6 +790,62 @@ private:
                                                ValueRange{part, unsignedBytes, signedBytes})
                    .getResult(0);
         sums = b.create<vector::InsertStridedSliceOp>(part, sums, h * lanes, 1);
+      }
+      next.push_back(sums);
+    }
+    return next;
+  }
+
+  /// Two reduction steps from the current k on, for a target with a 16-bit
+  /// pair dot product (x86 pmaddwd) but no byte one: B's two rows widened
+  /// to 16 bits and interleaved so that each 32-bit lane holds one column's
+  /// pair, A's two elements per row widened and broadcast as one word; the
+  /// instruction's pair sums are added to the accumulators. Exact: bytes
+  /// fit in 16 bits, their products and pair sums in 32.
+  SmallVector<Value> pairStep(ValueRange current, int64_t count) {
+    unsigned d = c.kDims[0];
+    Value k0 = iv[d];
+    int64_t width = vectorType.getNumElements(), lanes = width / 2;
+    Type i16 = b.getI16Type();
+    auto widenTo16 = [&](Value v, Widening widening) -> Value {
+      auto type = VectorType::get(cast<VectorType>(v.getType()).getShape(), i16);
+      if (widening == Widening::Signed)
+        return b.create<arith::ExtSIOp>(type, v);
+      return b.create<arith::ExtUIOp>(type, v);
+    };
+    SmallVector<Value> rows;
+    for (int64_t j = 0; j < 2; ++j) {
+      iv[d] = b.create<arith::AddIOp>(k0, index(j));
+      rows.push_back(widenTo16(rowOfB(), c.widenB));
+    }
+    iv[d] = k0;
+    auto pairsType = VectorType::get({2 * lanes}, i16);
+    auto wordsType = VectorType::get({lanes}, b.getI32Type());
+    SmallVector<Value> halves;
+    for (int64_t h = 0; h < 2; ++h) {
+      SmallVector<int64_t> pairs;
+      for (int64_t i = h * lanes; i < (h + 1) * lanes; ++i)
+        llvm::append_values(pairs, i, width + i);
+      halves.push_back(b.create<vector::ShuffleOp>(rows[0], rows[1], pairs));
+    }
+    auto twoBytes = VectorType::get({2}, getElementTypeOrSelf(operand(c.a).getType()));
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      Value pair = widenTo16(b.create<vector::LoadOp>(twoBytes, operand(c.a), indices(maps[c.a])),
+                             c.widenA);
+      Value word = b.create<vector::ExtractOp>(
+          b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), pair), 0);
+      Value splat =
+          b.create<vector::BitCastOp>(pairsType, b.create<vector::BroadcastOp>(wordsType, word));
+      Value sums = current[r];
+      for (int64_t h = 0; h < 2; ++h) {
+        Value part = b.create<LLVM::CallIntrinsicOp>(wordsType, dotIntrinsic,
+                                                     ValueRange{halves[h], splat})
+                         .getResult(0);
+        Value old = b.create<vector::ExtractStridedSliceOp>(sums, h * lanes, lanes, 1);
+        sums = b.create<vector::InsertStridedSliceOp>(b.create<arith::AddIOp>(old, part), sums,
+                                                      h * lanes, 1);
       }
       next.push_back(sums);
     }
@@ -871,8 +939,10 @@ private:
 
   Contraction c;
   ImplicitLocOpBuilder b;
+  /// How the tiles reduce: multiply-adds, or dotIntrinsic on four bytes or
+  /// two 16-bit words per int32 lane.
+  enum class Dot { None, Bytes, Words } dot = Dot::None;
   std::string dotIntrinsic;
-  bool dot = false;            // the tiles reduce through dotIntrinsic
   SmallVector<Value> iv;       // the current value of every loop of the generic
   Value rowBase, columnMask;   // the current tile's first row and its column mask (or null)
   SmallVector<Value> operands; // A, B, C as the kernel sees them
@@ -919,7 +989,8 @@ struct VectorizeContractionsPass
       if (c.epilogue)
         for (Value v : c.epilogue->getOperands().drop_front())
           hoistAbove(v, c.op);
-      KernelEmitter(c, lanes, rows, int8Dot).emit(threads && flops >= parallelMinFlops, name);
+      KernelEmitter(c, lanes, rows, int8Dot, wordDot)
+          .emit(threads && flops >= parallelMinFlops, name);
       c.op.erase();
       if (c.init)
         c.init->erase();

@@ -1,5 +1,6 @@
 // RUN: lepton-opt %s --lepton-vectorize-contractions --split-input-file | FileCheck %s
 // RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32 int8-dot=llvm.x86.avx512.vpdpbusd.512" --split-input-file | FileCheck %s --check-prefix=DOT
+// RUN: lepton-opt %s --lepton-vectorize-contractions="word-dot=llvm.x86.avx2.pmadd.wd" --split-input-file | FileCheck %s --check-prefix=WORD
 
 #a = affine_map<(m, k, n) -> (m, k)>
 #b = affine_map<(m, k, n) -> (k, n)>
@@ -26,6 +27,18 @@
 // interleaved by two shuffles of byte pairs and one per half of the columns,
 // and A's four bytes broadcast as one word; the last two steps are single
 // multiply-accumulates.
+// With only a 16-bit pair dot product (AVX2): two reduction steps per
+// instruction, B's rows widened to 16 bits and interleaved in pairs, A's two
+// bytes widened and broadcast as one word; the odd last step is widened.
+// WORD-LABEL: func @int8_product
+// WORD: scf.for %{{.*}} = %c0{{.*}} to %c10{{.*}} step %c2
+// WORD-COUNT-2: arith.extui %{{.*}} : vector<16xi8> to vector<16xi16>
+// WORD: vector.shuffle %{{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23] : vector<16xi16>, vector<16xi16>
+// WORD: vector.load %{{.*}} : memref<3x10xi8>, vector<2xi8>
+// WORD: arith.extsi %{{.*}} : vector<2xi8> to vector<2xi16>
+// WORD: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
+// WORD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// WORD: arith.addi %{{.*}} : vector<8xi32>
 // DOT-LABEL: func @int8_product
 // DOT: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<32xi1>
 // DOT: scf.for %[[K:.*]] = %c0{{.*}} to %c8{{.*}} step %c4
@@ -64,8 +77,8 @@ func.func @int8_product(%A: memref<3x10xi8>, %B: memref<10x20xi8>, %C: memref<3x
 // broadcast word is the unsigned operand of the dot product.
 // DOT-LABEL: func @uint8_rows
 // DOT: vector.load %{{.*}} : memref<1x8xi8>, vector<4xi8>
-// DOT: %[[WORD:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
-// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[WORD]], %{{.*}})
+// DOT: %[[SPLAT:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[SPLAT]], %{{.*}})
 func.func @uint8_rows(%A: memref<1x8xi8>, %B: memref<8x32xi8>, %C: memref<1x32xi32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
       ins(%A, %B : memref<1x8xi8>, memref<8x32xi8>) outs(%C : memref<1x32xi32>) {
@@ -85,7 +98,11 @@ func.func @uint8_rows(%A: memref<1x8xi8>, %B: memref<8x32xi8>, %C: memref<1x32xi
 #b = affine_map<(m, k, n) -> (k, n)>
 #c = affine_map<(m, k, n) -> (m, n)>
 
-// Signed bytes on both sides have no vpdpbusd form: widened products.
+// Signed bytes on both sides have no vpdpbusd form: widened products; the
+// 16-bit pair dot product takes any signs.
+// WORD-LABEL: func @signed_both
+// WORD: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi16>
+// WORD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // DOT-LABEL: func @signed_both
 // DOT-NOT: llvm.call_intrinsic
 // DOT: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>

@@ -10,7 +10,11 @@ writes seeded random calibration input sets (.npy for some, backend-test
 weights about 4x smaller, and the fidelity the compiler measured against the
 float model (SQNR, top-1 agreement) above a floor. Then runs the int8 and
 the float artifact on a held-out input and checks the SQNR between them, so
-the compiler's own measurement is checked too.
+the compiler's own measurement is checked too. The mse artifact is compiled
+again for x86-64-v3 (AVX2: the 16-bit pair dot-product kernels) and for
+plain x86-64 (SSE2: widened multiplies); on the held-out input both must
+give the host build's outputs bit for bit (on a VNNI host, its vpdpbusd
+kernels).
 
   calibration.py --bin build/bin --models build/test/models --work DIR
 """
@@ -164,6 +168,15 @@ def main():
                 problems.append(f"SQNR {held:.1f} dB on a held-out input < {held_out_floor}")
             if c.get("top1_agreement", 1) < 0.75:
                 problems.append(f"top-1 agreement {c['top1_agreement']:.2f} < 0.75")
+            for cpu in ["x86-64-v3", "x86-64"] if method == "mse" else []:
+                other = os.path.join(work, f"int8_{cpu}.so")
+                subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", other, "-q",
+                                "--quantize=int8", "--calibration-data", calibration,
+                                "--calibration-cache", os.path.join(args.work, "cache"),
+                                f"--mcpu={cpu}"], check=True)
+                if not np.array_equal(run(args, other, held_out,
+                                          os.path.join(work, f"int8_{cpu}_out")), student):
+                    problems.append(f"--mcpu={cpu} outputs differ from the host build's")
             verdict = "FAIL" if problems else "ok  "
             failures += bool(problems)
             print(f"{verdict} {name} ({method}): {c['quantized_ops']}/{c['candidate_ops']} ops, "
