@@ -39,6 +39,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+import qdq_model
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ["resnet18", "mobilenet_v2", "bert_tiny", "lstm_text", "mlp", "lenet5"]
 ORT_DIR = os.path.join(ROOT, "build", "ort", "node_modules", "onnxruntime-node")
@@ -119,6 +121,30 @@ def compile_compressed(bin_dir, case, work, tag, flags):
         return library, json.load(f)["compression"]
 
 
+def ort_qdq_case(bin_dir, case, work, ort_script):
+    """ORT's int8 peer: the QDQ model of `case` (bench/qdq_model.py,
+    calibrated on the sets compile_compressed wrote) in a case directory of
+    its own, with ORT's outputs on the first data set; returns the directory
+    and the SQNR of those outputs against ORT's float ones."""
+    qdq_case = os.path.join(work, "ort-qdq")
+    data = os.path.join(qdq_case, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    example = os.path.join(case, "test_data_set_0")
+    for f in os.listdir(example):
+        if f.startswith("input_"):
+            with open(os.path.join(example, f), "rb") as src, open(os.path.join(data, f), "wb") as dst:
+                dst.write(src.read())
+    qdq_model.build(os.path.join(case, "model.onnx"), os.path.join(work, "calibration"),
+                    os.path.join(work, "qdq-calibration"), bin_dir,
+                    os.path.join(qdq_case, "model.onnx"))
+    run(["node", ort_script, ORT_DIR, qdq_case])
+    teacher = numpy_helper.to_array(onnx.load_tensor(os.path.join(example, "output_0.pb")))
+    student = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "output_0.pb")))
+    noise = float(np.sum((teacher.astype(np.float64) - student) ** 2))
+    sqnr = 10 * math.log10(float(np.sum(teacher.astype(np.float64) ** 2)) / noise) if noise else None
+    return qdq_case, sqnr
+
+
 def header_bytes(library, macro):
     """A byte count the artifact's header defines (WORKSPACE_BYTES, ...)."""
     header = os.path.splitext(library)[0] + ".h"
@@ -191,10 +217,14 @@ def main():
         if name in int8_models:
             int8_lib, fidelity = compile_compressed(args.bin, case, work, "int8",
                                                     ["--quantize=int8"])
+            qdq_case, qdq_sqnr = ort_qdq_case(args.bin, case, work, ort_script)
             for t in threads:
                 median, p90 = lepton_time(args.bin, int8_lib, case, args.runs, t)
                 fp32, ort = next((r[2], r[4]) for r in rows if r[0] == name and r[1] == t)
-                int8_rows.append((name, t, median, p90, fp32, ort, fidelity))
+                ort_int8 = json.loads(run(["node", ort_script, ORT_DIR, qdq_case, "--threads",
+                                           str(t), "--time", str(args.runs)]).strip().splitlines()[-1])
+                int8_rows.append((name, t, median, p90, fp32, ort, ort_int8["median"], qdq_sqnr,
+                                  fidelity))
         for spec in args.prune_specs.split(",") if name in pruned_models else []:
             pruned_lib, fidelity = compile_compressed(args.bin, case, work,
                                                       "pruned-" + spec.replace(":", "-"),
@@ -259,17 +289,24 @@ def main():
                   "per-channel int8 weights, uint8 activations, products through vpdpbusd where "
                   "the CPU has VNNI. Speed-up = Lepton fp32 median / Lepton int8 median. SQNR and "
                   "top-1 agreement are the compiler's own measurement against the float model "
-                  "on the calibration sets. ORT's int8 (QDQ) model is not in this table yet.", "",
+                  "on the calibration sets. The peer is ORT running the QDQ model its "
+                  "quantize_static would write (`bench/qdq_model.py`: the same sets, min/max "
+                  "ranges, per-channel int8 weights, int32 biases), which ORT fuses into "
+                  "QLinearConv and friends; its SQNR is against ORT's float outputs on the "
+                  "benchmark input.", "",
                   "| model | threads | int8 median ms | int8 p90 ms | fp32 median ms "
-                  "| speed-up over fp32 | ORT fp32 median ms | int8/ORT fp32 | SQNR dB "
+                  "| speed-up over fp32 | ORT fp32 median ms | ORT int8 median ms "
+                  "| int8/ORT int8 | SQNR dB | ORT int8 SQNR dB "
                   "| top-1 agreement | weights KiB (fp32 -> int8) |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, t, median, p90, fp32, ort, c in int8_rows:
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, t, median, p90, fp32, ort, ort_int8, ort_sqnr, c in int8_rows:
             sqnr = c["outputs"][0]["sqnr_db"]
             top1 = c.get("top1_agreement")
             lines.append(f"| {name} | {t} | {median:.3f} | {p90:.3f} | {fp32:.3f} "
-                         f"| {fp32 / median:.2f}x | {ort:.3f} | {median / ort:.2f} "
-                         f"| {sqnr:.1f} | {'-' if top1 is None else f'{top1:.3f}'} "
+                         f"| {fp32 / median:.2f}x | {ort:.3f} | {ort_int8:.3f} "
+                         f"| {median / ort_int8:.2f} | {sqnr:.1f} "
+                         f"| {'-' if ort_sqnr is None else f'{ort_sqnr:.1f}'} "
+                         f"| {'-' if top1 is None else f'{top1:.3f}'} "
                          f"| {c['weight_bytes_before'] / 1024:.0f} -> "
                          f"{c['weight_bytes_after'] / 1024:.0f} |")
     if pruned_rows:
