@@ -16,7 +16,7 @@ namespace lepton {
 namespace {
 
 // Bump when the calibration or the file layout changes.
-constexpr llvm::StringLiteral kMagic = "lepton-calibration-2";
+constexpr llvm::StringLiteral kMagic = "lepton-calibration-3";
 
 /// Reads the little-endian file back; any mismatch gives none.
 class Reader {
@@ -114,6 +114,18 @@ std::optional<compress::CalibrationResult> FileCalibrationCache::load() {
         return std::nullopt;
     }
   }
+  uint64_t taps;
+  if (!in.u64(taps) || taps > data.size())
+    return std::nullopt;
+  result.channelMeans.resize(taps);
+  for (std::vector<double> &means : result.channelMeans) {
+    uint64_t n;
+    if (!in.u64(n) || n > data.size() / sizeof(double))
+      return std::nullopt;
+    means.resize(n);
+    if (!in.raw(means.data(), n * sizeof(double)))
+      return std::nullopt;
+  }
   if (!in.done())
     return std::nullopt;
   return result;
@@ -136,6 +148,11 @@ void FileCalibrationCache::store(const compress::CalibrationResult &result) {
       u64(values.size());
       bytes.append(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(float));
     }
+  }
+  u64(result.channelMeans.size());
+  for (const std::vector<double> &means : result.channelMeans) {
+    u64(means.size());
+    bytes.append(reinterpret_cast<const char *>(means.data()), means.size() * sizeof(double));
   }
   // Written beside and renamed: a concurrent compile never reads half a file.
   auto temp = llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");

@@ -448,8 +448,8 @@ int compileModel(const CompileOptions &options) {
                     options.calibration + (prune ? " prune=" + options.prune : ""));
     CpuEvaluator teacher(name, *host, std::move(sets));
     compress::FidelityReport fidelity;
-    compress::CompressOptions compression{quantizing, *calibration, prune, options.sensitivity,
-                                          budget};
+    compress::CompressOptions compression{quantizing,          *calibration, options.biasCorrection,
+                                          prune,               options.sensitivity, budget};
     if (compression.quantizeInt8)
       fidelity.method = options.calibration;
     if (failed(compress::compressModel(*module, func, teacher, compression,

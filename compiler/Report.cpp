@@ -87,6 +87,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("quantize", options.quantize);
         json.attribute("prune", options.prune);
         json.attribute("calibration", c.method);
+        json.attribute("bias_correction", c.biasCorrection);
         json.attribute("calibration_sets", static_cast<int64_t>(c.inputSets));
         json.attribute("calibration_cached", c.calibrationCached);
         json.attribute("quantized_ops", static_cast<int64_t>(c.quantizedOps));
@@ -196,8 +197,9 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                          underdetermined);
   }
   if (c.quantized)
-    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized\n",
-                       c.quantizedOps, c.candidateOps);
+    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized%s\n",
+                       c.quantizedOps, c.candidateOps,
+                       c.biasCorrection ? "; biases corrected for the rounded weights" : "");
   os << llvm::format("weights %.1f KiB -> %.1f KiB\n", c.weightBytesBefore / 1024.0,
                      c.weightBytesAfter / 1024.0);
   os << llvm::format("against the float model on %zu calibration input sets", c.inputSets);

@@ -135,11 +135,12 @@ bool meets(const Fidelity &f, const FidelityBudget &budget) {
 /// The model with the candidates `selected` marks quantized, measured: on a
 /// copy of `module`, which stays as it is.
 FailureOr<Fidelity> trial(ModuleOp module, func::FuncOp func, const CalibrationResult &calibration,
-                          const std::vector<bool> &selected, Evaluator &evaluator,
+                          const std::vector<bool> &selected, bool biasCorrection,
+                          Evaluator &evaluator,
                           const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   OwningOpRef<ModuleOp> copy = module.clone();
   auto copyFunc = copy->lookupSymbol<func::FuncOp>(func.getSymName());
-  if (failed(quantizeInt8(*copy, copyFunc, calibration.ranges, selected, nullptr)))
+  if (failed(quantizeInt8(*copy, copyFunc, calibration, selected, biasCorrection, nullptr)))
     return failure();
   return evaluate(*copy, copyFunc, evaluator, teacherOutputs);
 }
@@ -178,7 +179,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   for (size_t i = 0; i < n; ++i) {
     std::vector<bool> alone(n, false);
     alone[i] = true;
-    FailureOr<Fidelity> f = trial(module, func, calibration, alone, evaluator, teacherOutputs);
+    FailureOr<Fidelity> f = trial(module, func, calibration, alone, options.biasCorrection, evaluator,
+                                  teacherOutputs);
     if (failed(f))
       return failure();
     report.layers.push_back({nn::nodeNames(candidates[i]->getLoc()), onnxName(candidates[i]),
@@ -214,7 +216,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   bool lowMeets = false;
   {
     FailureOr<Fidelity> f =
-        trial(module, func, calibration, keepingFloat(0), evaluator, teacherOutputs);
+        trial(module, func, calibration, keepingFloat(0), options.biasCorrection, evaluator,
+              teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
@@ -225,7 +228,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   while (hi - lo > 1) {
     size_t mid = (lo + hi) / 2;
     FailureOr<Fidelity> f =
-        trial(module, func, calibration, keepingFloat(mid), evaluator, teacherOutputs);
+        trial(module, func, calibration, keepingFloat(mid), options.biasCorrection, evaluator,
+              teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
@@ -240,7 +244,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   });
   for (size_t i : kept) {
     selected[i] = true;
-    FailureOr<Fidelity> f = trial(module, func, calibration, selected, evaluator, teacherOutputs);
+    FailureOr<Fidelity> f = trial(module, func, calibration, selected, options.biasCorrection, evaluator,
+                                  teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
@@ -303,7 +308,8 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
     FailureOr<std::vector<bool>> selected = choosePrecisions(
         module, func, options, *calibration, evaluator, teacherOutputs, report);
     if (failed(selected) ||
-        failed(quantizeInt8(module, func, calibration->ranges, *selected, &report)))
+        failed(quantizeInt8(module, func, *calibration, *selected, options.biasCorrection,
+                            &report)))
       return failure();
   }
   report.weightBytesAfter = constantBytes(func);

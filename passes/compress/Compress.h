@@ -59,6 +59,7 @@ struct FidelityReport {
   uint64_t weightBytesBefore = 0, weightBytesAfter = 0;
   std::string method; // calibration method, with quantization
   bool quantized = false;
+  bool biasCorrection = false;
   std::optional<PruneSpec> prune;
   std::vector<PrunedLayer> prunedLayers;
   /// Per quantization candidate, with --sensitivity or a budget.
@@ -69,9 +70,12 @@ struct FidelityReport {
 };
 
 /// What calibration found: the range of every tap (in calibrationTaps
-/// order) and the teacher's float outputs for every input set.
+/// order), the mean of each channel of the taps that are inputs of
+/// convolutions or matrix products (empty for the others), and the
+/// calibrated model's float outputs for every input set.
 struct CalibrationResult {
   std::vector<std::pair<double, double>> ranges;
+  std::vector<std::vector<double>> channelMeans;
   std::vector<std::vector<std::vector<float>>> teacherOutputs;
 };
 
@@ -87,6 +91,7 @@ public:
 struct CompressOptions {
   bool quantizeInt8 = false;
   CalibrationMethod method = CalibrationMethod::MSE;
+  bool biasCorrection = true;
   std::optional<PruneSpec> prune;
   /// Measure every candidate layer quantized alone (implied by a budget).
   bool sensitivity = false;

@@ -33,6 +33,9 @@ using namespace lepton::compress;
 namespace {
 
 constexpr llvm::StringLiteral kRangeAttr = "compress.range";
+/// The teacher's mean of each channel of a conv's or matrix product's
+/// input, for bias correction.
+constexpr llvm::StringLiteral kMeanAttr = "compress.mean";
 
 RankedTensorType floatTensor(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -111,14 +114,21 @@ RankedTensorType activationType(RankedTensorType floatType, double lo, double hi
   return floatType.clone(element);
 }
 
-std::optional<std::pair<double, double>> rangeOf(Value v) {
-  DenseF64ArrayAttr attr;
+/// The f64 array attribute `name` calibration left on the op defining `v`
+/// (a function argument: on the argument).
+DenseF64ArrayAttr annotation(Value v, StringRef name) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
-      attr = func.getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(), kRangeAttr);
-  } else if (v.getDefiningOp()->getNumResults() == 1) {
-    attr = v.getDefiningOp()->getAttrOfType<DenseF64ArrayAttr>(kRangeAttr);
+      return func.getArgAttrOfType<DenseF64ArrayAttr>(arg.getArgNumber(), name);
+    return nullptr;
   }
+  if (v.getDefiningOp()->getNumResults() != 1)
+    return nullptr;
+  return v.getDefiningOp()->getAttrOfType<DenseF64ArrayAttr>(name);
+}
+
+std::optional<std::pair<double, double>> rangeOf(Value v) {
+  DenseF64ArrayAttr attr = annotation(v, kRangeAttr);
   if (!attr || attr.size() != 2)
     return std::nullopt;
   return std::make_pair(attr[0], attr[1]);
@@ -185,7 +195,10 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     auto resultType = floatTensor(op->getResult(0));
     clone->getResult(0).setType(resultType.clone(storage));
     Value q = toQuantized(b, loc, clone->getResult(0), qType.getElementType());
-    op->getResult(0).replaceAllUsesWith(b.create<DequantizeOp>(loc, resultType, q));
+    auto dequantized = b.create<DequantizeOp>(loc, resultType, q);
+    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
+      dequantized->setAttr(kMeanAttr, mean);
+    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
   }
 
   /// The quantized form of float `v`: the integers a dequantize was made
@@ -203,9 +216,13 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
 
   /// A constant int8 weight quantized per channel (`channelAxis` of `shape`,
   /// which is 0 or the last axis), the values of `weight` laid out as
-  /// `shape` (transposed first when `transpose`).
+  /// `shape` (transposed first when `transpose`). With the input's channel
+  /// `means` (`groups` groups of them), `correction` receives each output
+  /// channel's expected error from rounding the weights, sum over its
+  /// inputs of (w_q - w) * mean.
   Value quantizedWeight(OpBuilder &b, Location loc, Value weight, ArrayRef<int64_t> shape,
-                        int32_t channelAxis, bool transpose) {
+                        int32_t channelAxis, bool transpose, DenseF64ArrayAttr means,
+                        int64_t groups, SmallVectorImpl<double> &correction) {
     std::optional<SmallVector<double>> values = constantNumbers(weight);
     if (!values)
       return nullptr;
@@ -220,6 +237,21 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
           rows[n * k + i] = (*values)[i * channels + n];
     SmallVector<int8_t> q;
     SmallVector<double> scales = quantizeWeights(rows, channels, q);
+    correction.clear();
+    int64_t inputsPerGroup = means ? int64_t(means.size()) / groups : 0;
+    if (means && int64_t(means.size()) % groups == 0 && inputsPerGroup > 0 &&
+        k % inputsPerGroup == 0 && channels % groups == 0) {
+      // Row n reads its group's inputs, each over k / inputsPerGroup
+      // consecutive weights (a convolution's kernel window).
+      int64_t window = k / inputsPerGroup;
+      for (int64_t n = 0; n < channels; ++n) {
+        int64_t first = n / (channels / groups) * inputsPerGroup;
+        double sum = 0;
+        for (int64_t i = 0; i < k; ++i)
+          sum += (q[n * k + i] * scales[n] - rows[n * k + i]) * means[first + i / window];
+        correction.push_back(sum);
+      }
+    }
     SmallVector<int8_t> laidOut = q;
     if (channelAxis != 0)
       for (int64_t n = 0; n < channels; ++n)
@@ -233,14 +265,20 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     return b.create<quant::StorageCastOp>(loc, storage.clone(element), raw);
   }
 
-  /// The float bias as int32 in the scale of accumulator element `acc`.
+  /// The float bias, less `correction` (when given), as int32 in the scale
+  /// of accumulator element `acc`.
   std::optional<Value> int32Bias(OpBuilder &b, Location loc, Value bias, Type acc,
-                                 int64_t count) {
-    if (!bias || isa<NoneType>(bias.getType()))
+                                 int64_t count, ArrayRef<double> correction) {
+    bool absent = !bias || isa<NoneType>(bias.getType());
+    if (absent && correction.empty())
       return Value();
-    std::optional<SmallVector<double>> values = constantNumbers(bias);
+    std::optional<SmallVector<double>> values =
+        absent ? SmallVector<double>(count, 0.0) : constantNumbers(bias);
     if (!values || int64_t(values->size()) != count)
       return std::nullopt;
+    if (!correction.empty())
+      for (int64_t i = 0; i < count; ++i)
+        (*values)[i] -= correction[i];
     return int32BiasConstant(b, loc, *values, acc);
   }
 
@@ -289,6 +327,9 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       return;
     }
     Value dequantized = b.create<DequantizeOp>(loc, floatTensor(c.output), result);
+    // The mean travels with the value, for the layer that reads it next.
+    if (DenseF64ArrayAttr mean = annotation(c.output, kMeanAttr))
+      dequantized.getDefiningOp()->setAttr(kMeanAttr, mean);
     Value(c.output).replaceAllUsesWith(dequantized);
   }
 
@@ -315,11 +356,13 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
                                       false, error);
       if (!window)
         return nullptr;
-      Value w = quantizedWeight(b, loc, conv.getW(), wType.getShape(), 0, false);
+      SmallVector<double> correction;
+      Value w = quantizedWeight(b, loc, conv.getW(), wType.getShape(), 0, false,
+                                annotation(c.inputs[0], kMeanAttr), conv.getGroup(), correction);
       if (!w)
         return nullptr;
       Type accElement = accumulatorType(x, *quantParams(elementTypeOf(w.getType())), 1);
-      auto bias = int32Bias(b, loc, conv.getB(), accElement, wType.getDimSize(0));
+      auto bias = int32Bias(b, loc, conv.getB(), accElement, wType.getDimSize(0), correction);
       if (!bias)
         return nullptr;
       SmallVector<int64_t> pads(window->padBegin);
@@ -347,12 +390,14 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       SmallVector<int64_t> shape(wType.getShape());
       if (transposed)
         std::swap(shape[0], shape[1]);
-      Value w = quantizedWeight(b, loc, weight, shape, 1, transposed);
+      SmallVector<double> correction;
+      Value w = quantizedWeight(b, loc, weight, shape, 1, transposed,
+                                annotation(c.inputs[0], kMeanAttr), 1, correction);
       if (!w)
         return nullptr;
       Type accElement =
           accumulatorType(x, *quantParams(elementTypeOf(w.getType())), resultType.getRank() - 1);
-      auto b32 = int32Bias(b, loc, bias, accElement, shape[1]);
+      auto b32 = int32Bias(b, loc, bias, accElement, shape[1], correction);
       if (!b32)
         return nullptr;
       acc = b.create<MatMulOp>(loc, resultType.clone(accElement), inputs[0], w, *b32);
@@ -396,12 +441,40 @@ FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
   std::vector<TensorStatistics> stats(taps.size());
   CalibrationResult result;
   result.teacherOutputs.resize(sets);
+  // Channel means of the inputs of convolutions (axis 1) and matrix
+  // products (the last axis), for bias correction: sums, then divided.
+  std::vector<std::pair<int64_t, int64_t>> channelLayout(taps.size(), {0, 0}); // channels, inner
+  result.channelMeans.resize(taps.size());
+  for (auto [t, tap] : llvm::enumerate(taps)) {
+    auto type = cast<RankedTensorType>(tap.getType());
+    for (Operation *user : tap.getUsers()) {
+      bool conv = isa<nn::ConvOp>(user) && user->getOperand(0) == tap && type.getRank() >= 3;
+      bool product = isa<nn::GemmOp, nn::MatMulOp>(user) && user->getOperand(0) == tap;
+      if (!conv && !product)
+        continue;
+      int64_t axis = conv ? 1 : type.getRank() - 1, inner = 1;
+      for (int64_t d = axis + 1; d < type.getRank(); ++d)
+        inner *= type.getDimSize(d);
+      channelLayout[t] = {type.getDimSize(axis), inner};
+      result.channelMeans[t].assign(type.getDimSize(axis), 0.0);
+      break;
+    }
+  }
+  std::vector<uint64_t> channelSamples(taps.size(), 0);
   std::vector<std::vector<float>> values;
   for (size_t set = 0; set < sets; ++set) {
     if (failed((*teacher)->run(set, values)))
       return failure();
-    for (size_t t = 0; t < taps.size(); ++t)
+    for (size_t t = 0; t < taps.size(); ++t) {
       stats[t].observeRange(values[t]);
+      auto [channels, inner] = channelLayout[t];
+      if (!channels)
+        continue;
+      std::vector<double> &sums = result.channelMeans[t];
+      for (size_t i = 0; i < values[t].size(); ++i)
+        sums[(i / inner) % channels] += values[t][i];
+      channelSamples[t] += values[t].size() / channels;
+    }
     result.teacherOutputs[set].assign(values.begin() + taps.size(), values.end());
   }
   if (method != CalibrationMethod::MinMax)
@@ -413,6 +486,9 @@ FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
     }
   for (const TensorStatistics &stat : stats)
     result.ranges.push_back(stat.choose(method));
+  for (size_t t = 0; t < taps.size(); ++t)
+    for (double &sum : result.channelMeans[t])
+      sum /= std::max<uint64_t>(channelSamples[t], 1);
   return result;
 }
 
@@ -454,8 +530,9 @@ std::vector<Operation *> int8Candidates(func::FuncOp func) {
 }
 
 LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
-                           ArrayRef<std::pair<double, double>> ranges, const std::vector<bool> &selected,
-                           FidelityReport *report) {
+                           const CalibrationResult &calibration, const std::vector<bool> &selected,
+                           bool biasCorrection, FidelityReport *report) {
+  ArrayRef<std::pair<double, double>> ranges = calibration.ranges;
   // The ranges of the selected candidates' taps.
   std::vector<Value> taps = calibrationTaps(func);
   std::vector<Operation *> candidates = int8Candidates(func);
@@ -470,14 +547,19 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
   if (taps.size() != ranges.size() || (!selected.empty() && selected.size() != candidates.size()))
     return func.emitError("calibration ranges do not match the model");
   Builder b(module.getContext());
-  for (auto [tap, range] : llvm::zip(taps, ranges)) {
+  auto annotate = [&](Value tap, StringRef name, Attribute attr) {
+    if (auto arg = dyn_cast<BlockArgument>(tap))
+      func.setArgAttr(arg.getArgNumber(), name, attr);
+    else if (tap.getDefiningOp()->getNumResults() == 1)
+      tap.getDefiningOp()->setAttr(name, attr);
+  };
+  for (auto [t, tap] : llvm::enumerate(taps)) {
     if (!wanted.contains(tap))
       continue;
-    auto attr = b.getDenseF64ArrayAttr({range.first, range.second});
-    if (auto arg = dyn_cast<BlockArgument>(tap))
-      func.setArgAttr(arg.getArgNumber(), kRangeAttr, attr);
-    else if (tap.getDefiningOp()->getNumResults() == 1)
-      tap.getDefiningOp()->setAttr(kRangeAttr, attr);
+    annotate(tap, kRangeAttr, b.getDenseF64ArrayAttr({ranges[t].first, ranges[t].second}));
+    if (biasCorrection && t < calibration.channelMeans.size() &&
+        !calibration.channelMeans[t].empty())
+      annotate(tap, kMeanAttr, b.getDenseF64ArrayAttr(calibration.channelMeans[t]));
   }
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createQuantizeInt8());
@@ -486,16 +568,20 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
   if (failed(pm.run(module)))
     return failure();
   // The ranges live on in the quantized types.
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     func.removeArgAttr(i, kRangeAttr);
+    func.removeArgAttr(i, kMeanAttr);
+  }
   func.walk([&](Operation *op) {
     op->removeAttr(kRangeAttr);
+    op->removeAttr(kMeanAttr);
     if (report)
       report->quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
   });
   if (report) {
     report->candidateOps = candidates.size();
     report->quantized = true;
+    report->biasCorrection = biasCorrection;
   }
   return success();
 }

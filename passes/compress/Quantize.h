@@ -31,12 +31,16 @@ calibrateInt8(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluat
               llvm::ArrayRef<mlir::Value> outputs, FidelityReport &report);
 
 /// Quantizes the candidates of `func` that `selected` marks (one flag per
-/// int8Candidates entry; all when empty) with the calibrated `ranges`:
+/// int8Candidates entry; all when empty) with the calibrated ranges:
 /// annotates their inputs' and outputs' ranges and runs
-/// `lepton-quantize-int8`. Counts the quantized ops into `report`.
+/// `lepton-quantize-int8`. With `biasCorrection`, each layer's bias also
+/// takes away the expected error of its rounded weights on the teacher's
+/// mean input (empirical bias correction). Counts the quantized ops into
+/// `report`.
 mlir::LogicalResult quantizeInt8(mlir::ModuleOp module, mlir::func::FuncOp func,
-                                 llvm::ArrayRef<std::pair<double, double>> ranges,
-                                 const std::vector<bool> &selected, FidelityReport *report);
+                                 const CalibrationResult &calibration,
+                                 const std::vector<bool> &selected, bool biasCorrection,
+                                 FidelityReport *report);
 
 } // namespace lepton::compress
 

@@ -78,6 +78,9 @@ int main(int argc, char **argv) {
                  "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
                  "to int8 but keeps the fewest, most sensitive layers in fp32 that meet it");
+  app.add_flag("!--no-bias-correction", options.biasCorrection,
+               "with --quantize: keep each layer's bias as it is (by default it takes away the "
+               "expected error of the layer's rounded weights on the float model's mean input)");
   app.add_flag("--sensitivity", options.sensitivity,
                "with --quantize: measure what quantizing each layer alone costs against the "
                "float model (SQNR, top-1 agreement, KL), print it, and plot it to "
