@@ -315,8 +315,8 @@ int compileModel(const CompileOptions &options) {
     return reportError("--fidelity-budget '" + options.fidelityBudget +
                        "' is not top1:A (0 < A <= 1) or sqnr:D (dB)");
   bool quantizing = !options.quantize.empty() || budget;
-  if (options.sensitivity && !quantizing)
-    return reportError("--sensitivity needs --quantize=int8 or --fidelity-budget");
+  if (options.sensitivity && !quantizing && !prune)
+    return reportError("--sensitivity needs --quantize=int8, --prune or --fidelity-budget");
   bool compressing = quantizing || prune;
   if (compressing == options.calibrationData.empty())
     return reportError(compressing ? "--quantize, --prune and --fidelity-budget need "

@@ -136,6 +136,15 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
                 json.attribute("channels", l.channels);
                 json.attribute("channels_kept", l.channelsKept);
               }
+              json.attribute("applied", l.applied);
+              if (l.aloneSqnrDb) {
+                if (std::isfinite(*l.aloneSqnrDb))
+                  json.attribute("alone_sqnr_db", *l.aloneSqnrDb);
+                else
+                  json.attribute("alone_sqnr_db", nullptr);
+              }
+              if (l.aloneTop1)
+                json.attribute("alone_top1_agreement", *l.aloneTop1);
             });
         });
         json.attributeArray("outputs", [&] {
@@ -179,13 +188,24 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                        "refit against the float model\n",
                        c.prunedLayers.size(), (long long)before, (long long)after,
                        before ? 100.0 * (before - after) / before : 0.0);
-    os << "  layer                      op       weights   nonzero   channels\n";
+    bool alone = llvm::any_of(c.prunedLayers, [](const compress::PrunedLayer &l) {
+      return l.aloneSqnrDb.has_value();
+    });
+    os << "  layer                      op       weights   nonzero   channels"
+       << (alone ? "   alone: SQNR dB   top-1" : "") << "\n";
     for (const compress::PrunedLayer &l : c.prunedLayers) {
       std::string channels =
           l.channels ? std::to_string(l.channels) + " -> " + std::to_string(l.channelsKept) : "";
-      os << llvm::format("  %-26s %-6s %9lld %8.1f%%   %s\n", l.node.c_str(), l.op.c_str(),
+      os << llvm::format("  %-26s %-6s %9lld %8.1f%%   %-10s", l.node.c_str(), l.op.c_str(),
                          (long long)l.weights,
                          l.weights ? 100.0 * l.nonzeroAfter / l.weights : 0.0, channels.c_str());
+      if (l.aloneSqnrDb) {
+        std::string top1 = l.aloneTop1 ? llvm::formatv("{0:F2}%", 100 * *l.aloneTop1).str() : "-";
+        os << llvm::format(" %14.1f %8s", *l.aloneSqnrDb, top1.c_str());
+      }
+      if (!l.applied)
+        os << "   kept dense by the budget";
+      os << "\n";
     }
     size_t underdetermined = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
       return l.inputs && l.samples < l.inputs;
@@ -236,9 +256,19 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
     std::string goal = c.budget->kind == compress::FidelityBudget::Kind::Top1
                            ? llvm::formatv("top-1 agreement >= {0:F2}%", 100 * c.budget->value).str()
                            : llvm::formatv("SQNR >= {0} dB", c.budget->value).str();
-    os << llvm::format("budget %s: %s; %zu of %zu layers kept in fp32 (%zu whole-model trials)\n",
-                       goal.c_str(), c.budgetMet ? "met" : "NOT met", kept, c.layers.size(),
-                       c.budgetTrials);
+    std::string dense;
+    if (c.prune) {
+      size_t unpruned = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
+        return !l.applied;
+      });
+      dense = llvm::formatv("{0} of {1} pruned layers kept dense, ", unpruned,
+                            c.prunedLayers.size())
+                  .str();
+    }
+    os << llvm::format("budget %s: %s; %s%zu of %zu layers kept in fp32 (%zu whole-model "
+                       "trials)\n",
+                       goal.c_str(), c.budgetMet ? "met" : "NOT met", dense.c_str(), kept,
+                       c.layers.size(), c.budgetTrials);
   }
   return text;
 }

@@ -4,6 +4,7 @@
 #include "passes/compress/Quantize.h"
 #include "dialects/nn/NNDialect.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/Pass/PassManager.h"
@@ -145,6 +146,112 @@ FailureOr<Fidelity> trial(ModuleOp module, func::FuncOp func, const CalibrationR
   return evaluate(*copy, copyFunc, evaluator, teacherOutputs);
 }
 
+/// The module with the pruning units `selected` marks applied, measured:
+/// on a copy of `module`, which stays as it is.
+FailureOr<Fidelity> trialPruned(ModuleOp module, func::FuncOp func, ArrayRef<PruneUnit> units,
+                                const std::vector<bool> &selected, Evaluator &evaluator,
+                                const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  // The copy has the same ops in the same order.
+  IRMapping mapping;
+  std::vector<Operation *> original;
+  module.walk([&](Operation *op) { original.push_back(op); });
+  size_t next = 0;
+  copy->walk([&](Operation *op) { mapping.map(original[next++], op); });
+  for (auto [unit, apply] : llvm::zip(units, selected))
+    if (apply)
+      unit.apply(&mapping);
+  return evaluate(*copy, copy->lookupSymbol<func::FuncOp>(func.getSymName()), evaluator,
+                  teacherOutputs);
+}
+
+/// Most sensitive first: least top-1 agreement (for a top-1 budget), then
+/// least SQNR; `sensitivity(i)` gives item i's pair.
+std::vector<size_t>
+bySensitivity(size_t n, const std::optional<FidelityBudget> &budget,
+              llvm::function_ref<std::pair<std::optional<double>, double>(size_t)> sensitivity) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  bool top1 = budget && budget->kind == FidelityBudget::Kind::Top1;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    auto [ta, sa] = sensitivity(a);
+    auto [tb, sb] = sensitivity(b);
+    if (top1 && ta && tb && *ta != *tb)
+      return *ta < *tb;
+    return sa < sb;
+  });
+  return order;
+}
+
+/// The least k in [0, n] for which `meetsWith(k)` holds, by bisection;
+/// `meetsWith(n)` is taken to hold. Fails when a trial fails.
+FailureOr<size_t> leastMeeting(size_t n, llvm::function_ref<FailureOr<bool>(size_t)> meetsWith) {
+  FailureOr<bool> none = meetsWith(0);
+  if (failed(none))
+    return failure();
+  if (*none)
+    return size_t(0);
+  size_t lo = 0, hi = n;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    FailureOr<bool> ok = meetsWith(mid);
+    if (failed(ok))
+      return failure();
+    (*ok ? hi : lo) = mid;
+  }
+  return hi;
+}
+
+/// Which pruning units to apply: all, or with a budget all but the fewest,
+/// most sensitive first, that must stay dense for the pruned float model to
+/// meet it (quantization then spends what is left of it). Measures each
+/// unit pruned alone into the report's layers when asked to.
+FailureOr<std::vector<bool>>
+chooseUnits(ModuleOp module, func::FuncOp func, const CompressOptions &options,
+            std::vector<PruneUnit> &units, Evaluator &evaluator,
+            const std::vector<std::vector<std::vector<float>>> &teacherOutputs,
+            FidelityReport &report) {
+  size_t n = units.size();
+  std::vector<bool> selected(n, true);
+  if ((!options.sensitivity && !options.budget) || n == 0)
+    return selected;
+  std::vector<std::pair<std::optional<double>, double>> alone(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<bool> only(n, false);
+    only[i] = true;
+    FailureOr<Fidelity> f = trialPruned(module, func, units, only, evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    double sqnr = f->outputs.empty() ? 0.0 : f->outputs[0].sqnrDb;
+    alone[i] = {f->top1, sqnr};
+    for (PrunedLayer &layer : units[i].layers) {
+      layer.aloneSqnrDb = sqnr;
+      layer.aloneTop1 = f->top1;
+    }
+  }
+  if (!options.budget)
+    return selected;
+  std::vector<size_t> order =
+      bySensitivity(n, options.budget, [&](size_t i) { return alone[i]; });
+  auto keepingDense = [&](size_t k) {
+    std::vector<bool> s(n, true);
+    for (size_t i = 0; i < k; ++i)
+      s[order[i]] = false;
+    return s;
+  };
+  FailureOr<size_t> k = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
+    FailureOr<Fidelity> f =
+        trialPruned(module, func, units, keepingDense(k), evaluator, teacherOutputs);
+    if (failed(f))
+      return failure();
+    ++report.budgetTrials;
+    return meets(*f, *options.budget);
+  });
+  if (failed(k))
+    return failure();
+  return keepingDense(*k);
+}
+
 /// The ONNX op a quantization candidate came from.
 std::string onnxName(Operation *op) {
   return llvm::TypeSwitch<Operation *, std::string>(op)
@@ -194,15 +301,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
     return func.emitError("a top-1 budget needs a first output with a class axis (its last "
                           "axis holding at least two scores)");
   report.budget = budget;
-  // Most sensitive first: least top-1 agreement (for a top-1 budget), then
-  // least SQNR.
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const LayerSensitivity &x = report.layers[a], &y = report.layers[b];
-    if (budget.kind == FidelityBudget::Kind::Top1 && x.top1 && y.top1 && *x.top1 != *y.top1)
-      return *x.top1 < *y.top1;
-    return x.sqnrDb < y.sqnrDb;
+  std::vector<size_t> order = bySensitivity(n, budget, [&](size_t i) {
+    return std::make_pair(report.layers[i].top1, report.layers[i].sqnrDb);
   });
   auto keepingFloat = [&](size_t k) {
     std::vector<bool> s(n, true);
@@ -210,35 +310,20 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
       s[order[i]] = false;
     return s;
   };
-  // Bisection for the least k (layers kept in fp32) whose trial meets the
-  // budget; k = n is the teacher itself.
-  size_t lo = 0, hi = n;
-  bool lowMeets = false;
-  {
-    FailureOr<Fidelity> f =
-        trial(module, func, calibration, keepingFloat(0), options.biasCorrection, evaluator,
-              teacherOutputs);
+  FailureOr<size_t> hi = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
+    FailureOr<Fidelity> f = trial(module, func, calibration, keepingFloat(k),
+                                  options.biasCorrection, evaluator, teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
-    lowMeets = meets(*f, budget);
-  }
-  if (lowMeets)
-    hi = 0;
-  while (hi - lo > 1) {
-    size_t mid = (lo + hi) / 2;
-    FailureOr<Fidelity> f =
-        trial(module, func, calibration, keepingFloat(mid), options.biasCorrection, evaluator,
-              teacherOutputs);
-    if (failed(f))
-      return failure();
-    ++report.budgetTrials;
-    (meets(*f, budget) ? hi : lo) = mid;
-  }
-  selected = keepingFloat(hi);
+    return meets(*f, budget);
+  });
+  if (failed(hi))
+    return failure();
+  selected = keepingFloat(*hi);
   // The order is a heuristic: try to quantize each layer kept in fp32
   // again, largest weights first, keeping what still meets the budget.
-  std::vector<size_t> kept(order.begin(), order.begin() + hi);
+  std::vector<size_t> kept(order.begin(), order.begin() + *hi);
   std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
     return weightCount(candidates[a]) > weightCount(candidates[b]);
   });
@@ -289,9 +374,26 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
   std::vector<std::vector<std::vector<float>>> teacherOutputs;
   if (options.prune) {
     report.prune = options.prune;
-    if (failed(prune(module, func, evaluator, *options.prune, outputs, teacherOutputs,
-                     report.prunedLayers)))
+    FailureOr<std::vector<PruneUnit>> units =
+        planPruning(module, func, evaluator, *options.prune, outputs, teacherOutputs);
+    if (failed(units))
       return failure();
+    FailureOr<std::vector<bool>> chosen =
+        chooseUnits(module, func, options, *units, evaluator, teacherOutputs, report);
+    if (failed(chosen))
+      return failure();
+    for (auto [unit, apply] : llvm::zip(*units, *chosen)) {
+      if (apply)
+        unit.apply(nullptr);
+      for (PrunedLayer layer : unit.layers) {
+        if (!apply) {
+          layer.applied = false;
+          layer.nonzeroAfter = layer.nonzeroBefore;
+          layer.channelsKept = layer.channels;
+        }
+        report.prunedLayers.push_back(layer);
+      }
+    }
     // Pruning writes new constants; the old ones go.
     PassManager cleanup(module.getContext());
     cleanup.addPass(createCanonicalizerPass());

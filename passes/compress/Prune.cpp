@@ -11,6 +11,7 @@
 #include "dialects/nn/NNDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <algorithm>
@@ -358,11 +359,17 @@ const char *opName(Operation *op) {
   return isa<nn::ConvOp>(op) ? "Conv" : isa<nn::GemmOp>(op) ? "Gemm" : "MatMul";
 }
 
-/// Zeroes weights of each layer (by magnitude or n:m) and refits the rest.
-LogicalResult pruneWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                           const PruneSpec &spec, ArrayRef<Value> outputs,
-                           std::vector<std::vector<std::vector<float>>> &teacherOutputs,
-                           std::vector<PrunedLayer> &report) {
+/// The op `op` of the planned module is in the module being rewritten.
+Operation *target(Operation *op, const IRMapping *mapping) {
+  return mapping ? mapping->lookup(op) : op;
+}
+
+/// Plans zeroing weights of each layer (by magnitude or n:m) and refitting
+/// the rest: one unit per layer.
+LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
+                          const PruneSpec &spec, ArrayRef<Value> outputs,
+                          std::vector<std::vector<std::vector<float>>> &teacherOutputs,
+                          std::vector<PruneUnit> &units) {
   std::vector<Layer> layers;
   func.walk([&](Operation *op) {
     if (std::optional<Layer> layer = layerOf(op))
@@ -371,7 +378,6 @@ LogicalResult pruneWeights(ModuleOp module, func::FuncOp func, Evaluator &evalua
   return collect(module, layers, evaluator, outputs, teacherOutputs,
                  [&](size_t i, const GramMatrix &gram) {
     Layer &layer = layers[i];
-    int64_t columns = layer.columns();
     // Magnitude: the share in each row's blocks of 128 columns, so that the
     // choice sees the weights as the refit has updated them.
     PruneRule rule;
@@ -385,8 +391,11 @@ LogicalResult pruneWeights(ModuleOp module, func::FuncOp func, Evaluator &evalua
     entry.nonzeroAfter = nonzeros(layer);
     entry.samples = gram.samples();
     entry.inputs = gram.features();
-    writeBack(layer, layer.weights, {}, {});
-    report.push_back(entry);
+    units.push_back({{entry}, [op = layer.op, weights = std::move(layer.weights)](
+                                  const IRMapping *mapping) {
+                       if (std::optional<Layer> now = layerOf(target(op, mapping)))
+                         writeBack(*now, weights, {}, {});
+                     }});
   });
 }
 
@@ -483,13 +492,15 @@ void keepChannels(Operation *op, ArrayRef<int64_t> kept, int64_t dim) {
   conv->setAttr("group", b.getI64IntegerAttr(kept.size()));
 }
 
-/// Removes the share `ratio` of the channels of every chain: those whose
-/// weights in the consumer, scaled by the teacher's input energy, are
-/// least; the consumer is refit on the channels left.
-LogicalResult pruneChannels(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                            const PruneSpec &spec, ArrayRef<Value> outputs,
-                            std::vector<std::vector<std::vector<float>>> &teacherOutputs,
-                            std::vector<PrunedLayer> &report) {
+/// Plans removing the share `ratio` of the channels of every chain: those
+/// whose weights in the consumer, scaled by the teacher's input energy, are
+/// least; the consumer is refit on the channels left. One unit per chain;
+/// units apply in order (a chain's consumer may be the next one's
+/// producer, whose rows are then removed from its refit weights).
+LogicalResult planChannels(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
+                           const PruneSpec &spec, ArrayRef<Value> outputs,
+                           std::vector<std::vector<std::vector<float>>> &teacherOutputs,
+                           std::vector<PruneUnit> &units) {
   std::vector<ChannelChain> chains;
   func.walk([&](Operation *op) {
     if (std::optional<ChannelChain> chain = chainFrom(op))
@@ -501,19 +512,19 @@ LogicalResult pruneChannels(ModuleOp module, func::FuncOp func, Evaluator &evalu
   return collect(module, consumers, evaluator, outputs, teacherOutputs,
                  [&](size_t i, const GramMatrix &gram) {
     const ChannelChain &chain = chains[i];
-    // Read again: an earlier chain may have refit this consumer's weights.
-    std::optional<Layer> consumer = layerOf(chain.consumer.op);
-    if (!consumer || consumer->columns() != gram.features())
+    Layer consumer = chain.consumer;
+    std::optional<Layer> producer = layerOf(chain.producer);
+    if (!producer || consumer.columns() != gram.features())
       return;
-    int64_t perChannel = consumer->columnsPerChannel(), columns = consumer->columns();
-    int64_t channels = consumer->features / perChannel;
+    int64_t perChannel = consumer.columnsPerChannel(), columns = consumer.columns();
+    int64_t channels = consumer.features / perChannel;
     int64_t drop = std::min<int64_t>(int64_t(spec.ratio * channels), channels - 1);
     if (drop <= 0)
       return;
     std::vector<double> saliency(channels, 0.0);
-    for (int64_t r = 0; r < consumer->rows; ++r)
-      for (int64_t j = 0; j < consumer->features; ++j) {
-        double w = consumer->weights[r * columns + j];
+    for (int64_t r = 0; r < consumer.rows; ++r)
+      for (int64_t j = 0; j < consumer.features; ++j) {
+        double w = consumer.weights[r * columns + j];
         saliency[j / perChannel] += w * w * gram.diagonal(j);
       }
     std::vector<int64_t> order(channels);
@@ -521,38 +532,42 @@ LogicalResult pruneChannels(ModuleOp module, func::FuncOp func, Evaluator &evalu
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return saliency[a] < saliency[b]; });
     PruneRule rule;
-    rule.pruned.assign(consumer->weights.size(), false);
+    rule.pruned.assign(consumer.weights.size(), false);
     std::vector<bool> removed(channels, false);
     for (int64_t d = 0; d < drop; ++d)
       removed[order[d]] = true;
-    for (int64_t r = 0; r < consumer->rows; ++r)
-      for (int64_t j = 0; j < consumer->features; ++j)
+    for (int64_t r = 0; r < consumer.rows; ++r)
+      for (int64_t j = 0; j < consumer.features; ++j)
         rule.pruned[r * columns + j] = removed[j / perChannel];
-    PrunedLayer consumerEntry{nn::nodeNames(consumer->op->getLoc()), opName(consumer->op),
-                              consumer->rows * consumer->features, nonzeros(*consumer)};
-    if (!refitPruned(consumer->weights, consumer->rows, gram, rule))
+    PrunedLayer consumerEntry{nn::nodeNames(consumer.op->getLoc()), opName(consumer.op),
+                              consumer.rows * consumer.features, nonzeros(consumer)};
+    if (!refitPruned(consumer.weights, consumer.rows, gram, rule))
       return;
     SmallVector<int64_t> kept;
     for (int64_t c = 0; c < channels; ++c)
       if (!removed[c])
         kept.push_back(c);
-    std::optional<Layer> producer = layerOf(chain.producer);
-    if (!producer)
-      return;
-    writeBack(*producer, producer->weights, kept, {});
-    for (Operation *op : chain.chain)
-      keepChannels(op, kept, producer->rowDim());
-    writeBack(*consumer, consumer->weights, {}, kept);
     PrunedLayer producerEntry{nn::nodeNames(producer->op->getLoc()), opName(producer->op),
                               producer->rows * producer->features, nonzeros(*producer)};
     producerEntry.nonzeroAfter = int64_t(kept.size()) * producer->features;
     producerEntry.channels = channels;
     producerEntry.channelsKept = kept.size();
-    consumerEntry.nonzeroAfter = nonzeros(*consumer);
+    consumerEntry.nonzeroAfter = nonzeros(consumer);
     consumerEntry.samples = gram.samples();
     consumerEntry.inputs = gram.features();
-    report.push_back(producerEntry);
-    report.push_back(consumerEntry);
+    units.push_back(
+        {{producerEntry, consumerEntry},
+         [producerOp = chain.producer, chainOps = chain.chain, consumerOp = consumer.op, kept,
+          weights = std::move(consumer.weights)](const IRMapping *mapping) {
+           std::optional<Layer> producer = layerOf(target(producerOp, mapping));
+           std::optional<Layer> consumer = layerOf(target(consumerOp, mapping));
+           if (!producer || !consumer)
+             return;
+           writeBack(*producer, producer->weights, kept, {});
+           for (Operation *op : chainOps)
+             keepChannels(target(op, mapping), kept, producer->rowDim());
+           writeBack(*consumer, weights, {}, kept);
+         }});
   });
 }
 
@@ -575,13 +590,16 @@ std::optional<PruneSpec> parsePruneSpec(llvm::StringRef text) {
   return PruneSpec{PruneSpec::Kind::NOfM, 0, n, m};
 }
 
-LogicalResult prune(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                    const PruneSpec &spec, ArrayRef<Value> outputs,
-                    std::vector<std::vector<std::vector<float>>> &teacherOutputs,
-                    std::vector<PrunedLayer> &layers) {
-  if (spec.kind == PruneSpec::Kind::Channels)
-    return pruneChannels(module, func, evaluator, spec, outputs, teacherOutputs, layers);
-  return pruneWeights(module, func, evaluator, spec, outputs, teacherOutputs, layers);
+FailureOr<std::vector<PruneUnit>>
+planPruning(ModuleOp module, func::FuncOp func, Evaluator &evaluator, const PruneSpec &spec,
+            ArrayRef<Value> outputs,
+            std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
+  std::vector<PruneUnit> units;
+  if (failed(spec.kind == PruneSpec::Kind::Channels
+                 ? planChannels(module, func, evaluator, spec, outputs, teacherOutputs, units)
+                 : planWeights(module, func, evaluator, spec, outputs, teacherOutputs, units)))
+    return failure();
+  return units;
 }
 
 } // namespace lepton::compress

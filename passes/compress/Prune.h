@@ -5,6 +5,9 @@
 #include "passes/compress/Evaluator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <functional>
 
 #include <optional>
 #include <string>
@@ -39,22 +42,35 @@ struct PrunedLayer {
   /// Channels mode: the output channels the producer keeps (the layer whose
   /// inputs shrink reports its weights).
   int64_t channels = 0, channelsKept = 0;
+  /// With --sensitivity or a budget: this layer's unit pruned alone.
+  std::optional<double> aloneSqnrDb, aloneTop1;
+  bool applied = true; // false: a budget kept it dense
 };
 
-/// Prunes the convolutions and matrix products with constant weights of
-/// `func` by `spec` and refits what stays: the teacher (the module as it is)
-/// runs on the calibration inputs through `evaluator`, each layer's inputs
-/// are summarized as H = sum x x^T, and refitPruned keeps every pruned
-/// layer's outputs close to the teacher's (its bias too, as a column of
-/// ones). Channels mode removes a producer's output channels (and the
+/// One planned pruning step, refit and ready: one layer's weights, or one
+/// chain's channels. `apply` rewrites the ops of the module it was planned
+/// on, or those of a clone of it through the clone's mapping; units apply
+/// in plan order.
+struct PruneUnit {
+  std::vector<PrunedLayer> layers; // what it does to each layer it touches
+  std::function<void(const mlir::IRMapping *)> apply;
+};
+
+/// Plans pruning the convolutions and matrix products with constant weights
+/// of `func` by `spec`, refitting what stays: the teacher (the module as it
+/// is) runs on the calibration inputs through `evaluator`, each layer's
+/// inputs are summarized as H = sum x x^T, and refitPruned keeps every
+/// pruned layer's outputs close to the teacher's (its bias too, as a column
+/// of ones). Channels mode removes a producer's output channels (and the
 /// per-channel ops after it: activations, pools, depthwise convolutions)
 /// and the matching inputs of the layer that consumes them, refitting that
-/// layer. `teacherOutputs` receives the teacher's values of `outputs` for
-/// every input set. Emits errors and fails when an evaluation fails.
-mlir::LogicalResult prune(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluator,
-                          const PruneSpec &spec, llvm::ArrayRef<mlir::Value> outputs,
-                          std::vector<std::vector<std::vector<float>>> &teacherOutputs,
-                          std::vector<PrunedLayer> &layers);
+/// layer. Nothing is rewritten until a unit is applied. `teacherOutputs`
+/// receives the teacher's values of `outputs` for every input set. Emits
+/// errors and fails when an evaluation fails.
+mlir::FailureOr<std::vector<PruneUnit>>
+planPruning(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluator,
+            const PruneSpec &spec, llvm::ArrayRef<mlir::Value> outputs,
+            std::vector<std::vector<std::vector<float>>> &teacherOutputs);
 
 } // namespace lepton::compress
 

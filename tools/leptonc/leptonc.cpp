@@ -77,14 +77,15 @@ int main(int argc, char **argv) {
   app.add_option("--fidelity-budget", options.fidelityBudget,
                  "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
-                 "to int8 but keeps the fewest, most sensitive layers in fp32 that meet it");
+                 "to int8 but keeps the fewest, most sensitive layers in fp32 that meet it; with "
+                 "--prune, first keeps the fewest, most sensitive layers dense");
   app.add_flag("!--no-bias-correction", options.biasCorrection,
                "with --quantize: keep each layer's bias as it is (by default it takes away the "
                "expected error of the layer's rounded weights on the float model's mean input)");
   app.add_flag("--sensitivity", options.sensitivity,
-               "with --quantize: measure what quantizing each layer alone costs against the "
-               "float model (SQNR, top-1 agreement, KL), print it, and plot it to "
-               "OUTPUT.sensitivity.svg");
+               "with --quantize or --prune: measure what quantizing (pruning) each layer alone "
+               "costs against the float model (SQNR, top-1 agreement, KL), print it, and plot "
+               "the quantization costs to OUTPUT.sensitivity.svg");
   app.add_option("--prune", options.prune,
                  "magnitude:R (zero the share R of each layer's smallest weights), N:M (keep N "
                  "of every M weights along the reduction, e.g. 2:4) or channels:R (remove the "
