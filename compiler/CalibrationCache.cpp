@@ -16,7 +16,7 @@ namespace lepton {
 namespace {
 
 // Bump when the calibration or the file layout changes.
-constexpr llvm::StringLiteral kMagic = "lepton-calibration-3";
+constexpr llvm::StringLiteral kMagic = "lepton-calibration-4";
 
 /// Reads the little-endian file back; any mismatch gives none.
 class Reader {

@@ -49,7 +49,10 @@ def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
     [-127, 127]), an int32 bias in the accumulator's scale, requantization
     (the Relu as a clamp) and a dequantize for float consumers. A quantized
     value is reused by every consumer, so chains stay in integers; MaxPool,
-    Flatten and Reshape of a quantized value run on its integers (exact).
+    Flatten and Reshape of a quantized value run on its integers (exact), and
+    AveragePool (unpadded, or counting its padding) and GlobalAveragePool
+    become depthwise convolutions with all-one weights, requantized to the
+    pool's range (else back to their input's type).
     Ops without ranges, or whose scales cannot be encoded, stay float.
   }];
   let dependentDialects = ["::lepton::compress::CompressDialect",

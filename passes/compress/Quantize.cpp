@@ -160,7 +160,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (candidateOf(op) || isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp>(op))
+      if (candidateOf(op) || isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp,
+                                 nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
         ops.push_back(op);
     });
     // In order, each seeing the inputs the rewrites before it left: a
@@ -168,9 +169,132 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     for (Operation *op : ops) {
       if (std::optional<Candidate> c = candidateOf(op))
         rewrite(*c);
+      else if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
+        averageOnIntegers(op);
       else
         onIntegers(op);
     }
+  }
+
+  /// An AveragePool (without padding, or counting it) or GlobalAveragePool
+  /// of a dequantized per-tensor value runs on its integers: the window sums
+  /// (exact in int32) through an existing product with all-one int8 weights
+  /// of scale 1/count, then one requantization to the pool's calibrated
+  /// range (or, without one, back to the input's type). A pool is a
+  /// depthwise compress.conv ([C, 1, window] ones); a global pool is a
+  /// compress.matmul of the input seen as [N*C, spatial] by a [spatial, 1]
+  /// vector of ones, so its weights do not grow with the channels.
+  void averageOnIntegers(Operation *op) {
+    auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
+    auto xType = floatTensor(op->getOperand(0));
+    auto resultType = floatTensor(op->getResult(0));
+    if (!dq || !xType || !resultType || (xType.getRank() != 3 && xType.getRank() != 4))
+      return;
+    auto qType = dq.getInput().getType();
+    std::optional<QuantParams> p = quantParams(qType.getElementType());
+    if (!p || p->axis)
+      return;
+    ArrayRef<int64_t> spatial = xType.getShape().drop_front(2);
+    SmallVector<int64_t> kernel(spatial), strides(spatial.size(), 1), pads(2 * spatial.size(), 0);
+    auto pool = dyn_cast<nn::AveragePoolOp>(op);
+    if (pool) {
+      std::string error;
+      std::optional<nn::WindowGeometry> window =
+          nn::computeWindow(spatial, pool.getKernelShape(), pool.getStrides(), std::nullopt,
+                            pool.getPads(), pool.getAutoPad(), pool.getCeilMode() != 0, error);
+      if (!window || pool.getCeilMode())
+        return;
+      bool padded = llvm::any_of(window->padBegin, [](int64_t v) { return v != 0; }) ||
+                    llvm::any_of(window->padEnd, [](int64_t v) { return v != 0; });
+      if (padded && !pool.getCountIncludePad())
+        return; // the divisor would differ at the borders
+      kernel = window->kernel;
+      strides = window->strides;
+      pads = window->padBegin;
+      llvm::append_range(pads, window->padEnd);
+    }
+    int64_t count = 1;
+    for (int64_t k : kernel)
+      count *= k;
+    // The average needs a requantization anyway: to its own calibrated
+    // range (narrower than the input's), else to the input's type.
+    std::optional<std::pair<double, double>> range = rangeOf(op->getResult(0));
+    RankedTensorType outType = range ? activationType(resultType, range->first, range->second)
+                                     : resultType.clone(qType.getElementType());
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    // Everything built goes again if the product does not fit.
+    Operation *before = op->getPrevNode();
+    auto undo = [&] {
+      SmallVector<Operation *> built;
+      for (Operation *it = before ? before->getNextNode() : &op->getBlock()->front(); it != op;
+           it = it->getNextNode())
+        built.push_back(it);
+      for (Operation *o : llvm::reverse(built))
+        o->erase();
+    };
+    auto ones = [&](ArrayRef<int64_t> shape) {
+      auto storage = RankedTensorType::get(shape, b.getI8Type());
+      Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, int8_t(1)));
+      auto element = quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed,
+                                                      b.getI8Type(), b.getF32Type(),
+                                                      double(float(1.0 / count)), 0, -127, 127);
+      return b.create<quant::StorageCastOp>(loc, storage.clone(element), raw).getResult();
+    };
+    Type storage = IntegerType::get(b.getContext(), p->bits,
+                                    p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+    Value y;
+    if (pool) {
+      int64_t channels = xType.getDimSize(1);
+      SmallVector<int64_t> wShape = {channels, 1};
+      llvm::append_range(wShape, kernel);
+      Value w = ones(wShape);
+      Type accElement = accumulatorType(*p, *quantParams(elementTypeOf(w.getType())), 1);
+      auto acc = b.create<ConvOp>(loc, resultType.clone(accElement), dq.getInput(), w, Value(),
+                                  b.getDenseI64ArrayAttr(strides),
+                                  b.getDenseI64ArrayAttr(SmallVector<int64_t>(kernel.size(), 1)),
+                                  b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(channels));
+      if (verifiesSilently(acc))
+        if (RequantizeOp r = RequantizeOp::create(b, loc, acc, outType, std::nullopt, std::nullopt))
+          y = r.getResult();
+    } else {
+      int64_t rows = xType.getDimSize(0) * xType.getDimSize(1);
+      Value raw = toRaw(b, loc, dq.getInput(), xType.clone(storage));
+      SmallVector<ReassociationIndices> groups = {{0, 1}, {}};
+      for (int64_t d = 2; d < xType.getRank(); ++d)
+        groups[1].push_back(d);
+      Value flat = b.create<tensor::CollapseShapeOp>(loc, raw, groups);
+      Value x = toQuantized(b, loc, flat, qType.getElementType());
+      Value w = ones({count, 1});
+      Type accElement = accumulatorType(*p, *quantParams(elementTypeOf(w.getType())), 1);
+      auto acc = b.create<MatMulOp>(loc, RankedTensorType::get({rows, 1}, accElement), x, w,
+                                    Value());
+      RequantizeOp r;
+      if (verifiesSilently(acc))
+        r = RequantizeOp::create(b, loc, acc,
+                                 RankedTensorType::get({rows, 1}, outType.getElementType()),
+                                 std::nullopt, std::nullopt);
+      if (r) {
+        QuantParams o = *quantParams(outType.getElementType());
+        Type outStorage = IntegerType::get(
+            b.getContext(), o.bits, o.isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+        Value sums = toRaw(b, loc, r, RankedTensorType::get({rows, 1}, outStorage));
+        SmallVector<ReassociationIndices> back = {{0, 1}, {}};
+        for (int64_t d = 2; d < xType.getRank(); ++d)
+          back[1].push_back(d);
+        Value shaped =
+            b.create<tensor::ExpandShapeOp>(loc, resultType.clone(outStorage), sums, back);
+        y = toQuantized(b, loc, shaped, outType.getElementType());
+      }
+    }
+    if (!y) {
+      undo();
+      return;
+    }
+    auto dequantized = b.create<DequantizeOp>(loc, resultType, y);
+    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
+      dequantized->setAttr(kMeanAttr, mean);
+    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
   }
 
   /// A MaxPool, Flatten or Reshape of a dequantized per-tensor value runs
@@ -420,6 +544,9 @@ std::vector<Value> calibrationTaps(func::FuncOp func) {
     if (std::optional<Candidate> c = candidateOf(op)) {
       taps.insert(c->inputs.begin(), c->inputs.end());
       taps.insert(c->output);
+    } else if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op) &&
+               floatTensor(op->getResult(0))) {
+      taps.insert(op->getResult(0)); // its requantization may narrow the range
     }
   });
   return std::vector<Value>(taps.begin(), taps.end());
@@ -544,6 +671,11 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
     wanted.insert(c.inputs.begin(), c.inputs.end());
     wanted.insert(c.output);
   }
+  // Average pools are not candidates: their outputs' ranges always go.
+  func.walk([&](Operation *op) {
+    if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
+      wanted.insert(op->getResult(0));
+  });
   if (taps.size() != ranges.size() || (!selected.empty() && selected.size() != candidates.size()))
     return func.emitError("calibration ranges do not match the model");
   Builder b(module.getContext());
@@ -572,12 +704,15 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
     func.removeArgAttr(i, kRangeAttr);
     func.removeArgAttr(i, kMeanAttr);
   }
+  // Candidates still float were not quantized (not selected, or not fit).
+  size_t stillFloat = 0;
   func.walk([&](Operation *op) {
     op->removeAttr(kRangeAttr);
     op->removeAttr(kMeanAttr);
-    if (report)
-      report->quantizedOps += isa<ConvOp, MatMulOp, AddOp>(op);
+    stillFloat += candidateOf(op).has_value();
   });
+  if (report)
+    report->quantizedOps = candidates.size() - stillFloat;
   if (report) {
     report->candidateOps = candidates.size();
     report->quantized = true;

@@ -13,7 +13,8 @@
 namespace lepton::compress {
 
 /// The values whose ranges `lepton-quantize-int8` reads: inputs and outputs
-/// (after a Relu) of the convolutions, matrix products and adds of `func`.
+/// (after a Relu) of the convolutions, matrix products and adds of `func`,
+/// and the outputs of its average pools.
 std::vector<mlir::Value> calibrationTaps(mlir::func::FuncOp func);
 
 /// The ops `lepton-quantize-int8` may quantize (convolutions, matrix

@@ -119,3 +119,34 @@ func.func @pool_flatten_gemm(%x: tensor<1x2x4x4xf32> {compress.range = array<f64
   %y = nn.gemm %f, %g, %none {transB = 1 : i64, compress.range = array<f64: -8.0, 8.0>} : (tensor<1x8xf32>, tensor<3x8xf32>, none) -> tensor<1x3xf32>
   return %y : tensor<1x3xf32>
 }
+
+// -----
+
+// Average pools of a quantized value run on its integers: a pool as a
+// depthwise convolution with all-one weights of scale 1/count, a global pool
+// as a product of [N*C, spatial] with a [spatial, 1] vector of ones, each
+// requantized (here, without ranges of their own, back to the input's
+// type), so the Gemm after the global pool takes integers; a pool whose
+// padding is not counted stays float.
+// CHECK-LABEL: func.func @average_pools
+// CHECK: compress.conv %{{.*}} {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<1x2x4x4x!quant.uniform<u8:f32, {{.*}}>>, tensor<2x1x2x2x!quant.uniform<i8<-127:127>:f32, 2.500000e-01>> -> tensor<1x2x2x2x!quant.uniform<i32:f32, {{.*}}>>
+// CHECK: compress.requantize %{{.*}} -> tensor<1x2x2x2x!quant.uniform<u8:f32, {{.*}}>>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3]] : tensor<1x2x2x2xui8> into tensor<2x4xui8>
+// CHECK: compress.matmul %{{.*}} : tensor<2x4x!quant.uniform<u8:f32, {{.*}}>>, tensor<4x1x!quant.uniform<i8<-127:127>:f32, 2.500000e-01>>
+// CHECK: tensor.expand_shape %{{.*}} output_shape [1, 2, 1, 1]
+// CHECK: nn.average_pool %{{.*}} {kernel_shape = array<i64: 3, 3>
+// CHECK-SAME: tensor<1x2x2x2xf32>
+// CHECK: compress.matmul
+func.func @average_pools(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> (tensor<1x3xf32>, tensor<1x2x2x2xf32>) {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r = nn.relu %c {compress.range = array<f64: 0.0, 4.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %a = nn.average_pool %r {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %gap = nn.global_average_pool %a : (tensor<1x2x2x2xf32>) -> tensor<1x2x1x1xf32>
+  %uncounted = nn.average_pool %r {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, count_include_pad = 0 : i64} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %f = nn.flatten %gap : (tensor<1x2x1x1xf32>) -> tensor<1x2xf32>
+  %g = nn.constant dense<0.5> : tensor<3x2xf32>
+  %y = nn.gemm %f, %g, %none {transB = 1 : i64, compress.range = array<f64: -8.0, 8.0>} : (tensor<1x2xf32>, tensor<3x2xf32>, none) -> tensor<1x3xf32>
+  return %y, %uncounted : tensor<1x3xf32>, tensor<1x2x2x2xf32>
+}
