@@ -51,8 +51,9 @@ def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
     value is reused by every consumer, so chains stay in integers; MaxPool,
     Flatten and Reshape of a quantized value run on its integers (exact), and
     AveragePool (unpadded, or counting its padding) and GlobalAveragePool
-    become depthwise convolutions with all-one weights, requantized to the
-    pool's range (else back to their input's type).
+    become products with all-one weights, requantized to the pool's range
+    (else back to their input's type); Sigmoid and Tanh become lookups in a
+    256-entry table of their quantized outputs.
     Ops without ranges, or whose scales cannot be encoded, stay float.
   }];
   let dependentDialects = ["::lepton::compress::CompressDialect",

@@ -161,7 +161,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (candidateOf(op) || isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp,
-                                 nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
+                                 nn::AveragePoolOp, nn::GlobalAveragePoolOp, nn::SigmoidOp,
+                                 nn::TanhOp>(op))
         ops.push_back(op);
     });
     // In order, each seeing the inputs the rewrites before it left: a
@@ -171,6 +172,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
         rewrite(*c);
       else if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
         averageOnIntegers(op);
+      else if (isa<nn::SigmoidOp, nn::TanhOp>(op))
+        lookupOnIntegers(op);
       else
         onIntegers(op);
     }
@@ -291,6 +294,51 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       undo();
       return;
     }
+    auto dequantized = b.create<DequantizeOp>(loc, resultType, y);
+    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
+      dequantized->setAttr(kMeanAttr, mean);
+    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
+  }
+
+  /// A Sigmoid or Tanh of a dequantized per-tensor 8-bit value becomes a
+  /// lookup: a 256-entry table, computed here in double, of the function's
+  /// output quantized to its fixed range ([0, 1] for Sigmoid, [-1, 1] for
+  /// Tanh; uint8), read with ONNX Gather at the input's stored bytes (signed
+  /// bytes wrap to the table's upper half). The table is the integer
+  /// semantics, so every target computes the same bytes.
+  void lookupOnIntegers(Operation *op) {
+    auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
+    auto resultType = floatTensor(op->getResult(0));
+    if (!dq || !resultType)
+      return;
+    auto qType = dq.getInput().getType();
+    std::optional<QuantParams> p = quantParams(qType.getElementType());
+    if (!p || p->axis || p->bits != 8)
+      return;
+    bool sigmoid = isa<nn::SigmoidOp>(op);
+    RankedTensorType outType = activationType(resultType, sigmoid ? 0.0 : -1.0, 1.0);
+    QuantParams out = *quantParams(outType.getElementType());
+    SmallVector<uint8_t> table(256);
+    for (int64_t i = 0; i < 256; ++i) {
+      int64_t stored = p->isSigned && i >= 128 ? i - 256 : i;
+      double x = p->scales[0] * double(stored - p->zeroPoints[0]);
+      double y = sigmoid ? 1 / (1 + std::exp(-x)) : std::tanh(x);
+      table[i] = uint8_t(std::clamp<double>(std::nearbyint(y / out.scales[0]) + out.zeroPoints[0],
+                                            out.storageMin, out.storageMax));
+    }
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    MLIRContext *ctx = b.getContext();
+    Type bytes = IntegerType::get(ctx, 8, p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+    Type ubytes = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+    Value raw = toRaw(b, loc, dq.getInput(), resultType.clone(bytes));
+    Value indices = b.create<nn::CastOp>(loc, resultType.clone(b.getI32Type()), raw,
+                                         b.getI64IntegerAttr(6 /* INT32 */));
+    auto tableType = RankedTensorType::get({256}, ubytes);
+    Value lut = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(tableType, ArrayRef(table)));
+    Value looked = b.create<nn::GatherOp>(loc, resultType.clone(ubytes), lut, indices,
+                                          b.getI64IntegerAttr(0));
+    Value y = toQuantized(b, loc, looked, outType.getElementType());
     auto dequantized = b.create<DequantizeOp>(loc, resultType, y);
     if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
       dequantized->setAttr(kMeanAttr, mean);

@@ -150,3 +150,20 @@ func.func @average_pools(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2
   %y = nn.gemm %f, %g, %none {transB = 1 : i64, compress.range = array<f64: -8.0, 8.0>} : (tensor<1x2xf32>, tensor<3x2xf32>, none) -> tensor<1x3xf32>
   return %y, %uncounted : tensor<1x3xf32>, tensor<1x2x2x2xf32>
 }
+
+// -----
+
+// A Sigmoid of a quantized value is a lookup: ONNX Gather of a 256-entry
+// uint8 table (the function quantized to [0, 1]) at the stored bytes.
+// CHECK-LABEL: func.func @sigmoid_lookup
+// CHECK: %[[I:.*]] = nn.cast %{{.*}} {to = 6 : i64} : (tensor<1x2x4x4xui8>) -> tensor<1x2x4x4xi32>
+// CHECK: %[[G:.*]] = nn.gather %{{.*}}, %[[I]] : (tensor<256xui8>, tensor<1x2x4x4xi32>) -> tensor<1x2x4x4xui8>
+// CHECK: compress.dequantize %{{.*}} : tensor<1x2x4x4x!quant.uniform<u8:f32, 0.0039215688593685627>>
+// CHECK-NOT: nn.sigmoid
+func.func @sigmoid_lookup(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x2x4x4xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>, compress.range = array<f64: -4.0, 4.0>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %s = nn.sigmoid %c : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %s : tensor<1x2x4x4xf32>
+}
