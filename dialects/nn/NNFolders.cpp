@@ -191,6 +191,16 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   return foldView(getData(), adaptor.getData(), getType());
 }
 
+// A Pad of nothing (all pads zero, as some exporters write before a pool)
+// is its input, whatever the mode.
+OpFoldResult PadOp::fold(FoldAdaptor) {
+  std::optional<SmallVector<int64_t>> pads = getConstantIntValues(getPads());
+  if (!pads || llvm::any_of(*pads, [](int64_t p) { return p != 0; }) ||
+      getData().getType() != getType())
+    return {};
+  return getData();
+}
+
 OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   auto input = denseOperand(adaptor.getInput());
   if (!input)

@@ -804,6 +804,7 @@ def NN_PadOp : NN_Op<"pad"> {
                        NN_OptTensor:$constant_value,
                        DefaultValuedAttr<StrAttr, "\"constant\"">:$mode);
   let results = (outs NN_Tensor:$output);
+  let hasFolder = 1;
 }
 
 def NN_SplitOp : NN_Op<"split"> {
