@@ -30,6 +30,14 @@ public:
     data = data.drop_front(bytes);
     return true;
   }
+  /// A count, then that many values of T (at most what the data can hold).
+  template <typename T> bool array(std::vector<T> &values) {
+    uint64_t n;
+    if (!u64(n) || n > data.size() / sizeof(T))
+      return false;
+    values.resize(n);
+    return raw(values.data(), n * sizeof(T));
+  }
   bool done() const { return data.empty(); }
 
 private:
@@ -105,27 +113,17 @@ std::optional<compress::CalibrationResult> FileCalibrationCache::load() {
     if (!in.u64(count) || count > data.size())
       return std::nullopt;
     outputs.resize(count);
-    for (std::vector<float> &values : outputs) {
-      uint64_t n;
-      if (!in.u64(n) || n > data.size() / sizeof(float))
+    for (std::vector<float> &values : outputs)
+      if (!in.array(values))
         return std::nullopt;
-      values.resize(n);
-      if (!in.raw(values.data(), n * sizeof(float)))
-        return std::nullopt;
-    }
   }
   uint64_t taps;
   if (!in.u64(taps) || taps > data.size())
     return std::nullopt;
   result.channelMeans.resize(taps);
-  for (std::vector<double> &means : result.channelMeans) {
-    uint64_t n;
-    if (!in.u64(n) || n > data.size() / sizeof(double))
+  for (std::vector<double> &means : result.channelMeans)
+    if (!in.array(means))
       return std::nullopt;
-    means.resize(n);
-    if (!in.raw(means.data(), n * sizeof(double)))
-      return std::nullopt;
-  }
   if (!in.done())
     return std::nullopt;
   return result;
@@ -136,6 +134,11 @@ void FileCalibrationCache::store(const compress::CalibrationResult &result) {
     return;
   std::string bytes = kMagic.str();
   auto u64 = [&](uint64_t v) { bytes.append(reinterpret_cast<const char *>(&v), sizeof v); };
+  auto array = [&](const auto &values) {
+    u64(values.size());
+    bytes.append(reinterpret_cast<const char *>(values.data()),
+                 values.size() * sizeof(values[0]));
+  };
   u64(result.ranges.size());
   for (auto [lo, hi] : result.ranges) {
     bytes.append(reinterpret_cast<const char *>(&lo), sizeof lo);
@@ -144,16 +147,12 @@ void FileCalibrationCache::store(const compress::CalibrationResult &result) {
   u64(result.teacherOutputs.size());
   for (const auto &outputs : result.teacherOutputs) {
     u64(outputs.size());
-    for (const std::vector<float> &values : outputs) {
-      u64(values.size());
-      bytes.append(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(float));
-    }
+    for (const std::vector<float> &values : outputs)
+      array(values);
   }
   u64(result.channelMeans.size());
-  for (const std::vector<double> &means : result.channelMeans) {
-    u64(means.size());
-    bytes.append(reinterpret_cast<const char *>(means.data()), means.size() * sizeof(double));
-  }
+  for (const std::vector<double> &means : result.channelMeans)
+    array(means);
   // Written beside and renamed: a concurrent compile never reads half a file.
   auto temp = llvm::sys::fs::TempFile::create(path + ".tmp-%%%%%%");
   if (!temp) {

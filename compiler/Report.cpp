@@ -29,6 +29,14 @@ void writeTensors(llvm::json::OStream &json, llvm::StringRef key,
   });
 }
 
+/// An SQNR in dB; JSON has no infinity, so an exact result has none (null).
+void sqnrAttribute(llvm::json::OStream &json, llvm::StringRef key, double db) {
+  if (std::isfinite(db))
+    json.attribute(key, db);
+  else
+    json.attribute(key, nullptr);
+}
+
 } // namespace
 
 std::string renderReport(const CompileOptions &options, const ModelSignature &signature,
@@ -110,10 +118,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
               json.attribute("op", l.op);
               json.attribute("precision", l.precision);
               // Alone in int8: what that costs against the float model.
-              if (std::isfinite(l.sqnrDb))
-                json.attribute("alone_sqnr_db", l.sqnrDb);
-              else
-                json.attribute("alone_sqnr_db", nullptr);
+              sqnrAttribute(json, "alone_sqnr_db", l.sqnrDb);
               if (l.top1)
                 json.attribute("alone_top1_agreement", *l.top1);
               if (l.kl)
@@ -137,12 +142,8 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
                 json.attribute("channels_kept", l.channelsKept);
               }
               json.attribute("applied", l.applied);
-              if (l.aloneSqnrDb) {
-                if (std::isfinite(*l.aloneSqnrDb))
-                  json.attribute("alone_sqnr_db", *l.aloneSqnrDb);
-                else
-                  json.attribute("alone_sqnr_db", nullptr);
-              }
+              if (l.aloneSqnrDb)
+                sqnrAttribute(json, "alone_sqnr_db", *l.aloneSqnrDb);
               if (l.aloneTop1)
                 json.attribute("alone_top1_agreement", *l.aloneTop1);
             });
@@ -151,11 +152,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
           for (const compress::FidelityReport::Output &o : c.outputs)
             json.object([&] {
               json.attribute("name", o.name);
-              // JSON has no infinity: an exact output has no SQNR value.
-              if (std::isfinite(o.sqnrDb))
-                json.attribute("sqnr_db", o.sqnrDb);
-              else
-                json.attribute("sqnr_db", nullptr);
+              sqnrAttribute(json, "sqnr_db", o.sqnrDb);
               json.attribute("max_abs_error", o.maxAbsError);
               json.attribute("mean_abs_error", o.meanAbsError);
             });

@@ -183,6 +183,14 @@ bySensitivity(size_t n, const std::optional<FidelityBudget> &budget,
   return order;
 }
 
+/// Selects every item but the first `k` of `order`.
+std::vector<bool> allButFirst(ArrayRef<size_t> order, size_t k) {
+  std::vector<bool> selected(order.size(), true);
+  for (size_t i = 0; i < k; ++i)
+    selected[order[i]] = false;
+  return selected;
+}
+
 /// The least k in [0, n] for which `meetsWith(k)` holds, by bisection;
 /// `meetsWith(n)` is taken to hold. Fails when a trial fails.
 FailureOr<size_t> leastMeeting(size_t n, llvm::function_ref<FailureOr<bool>(size_t)> meetsWith) {
@@ -233,15 +241,9 @@ chooseUnits(ModuleOp module, func::FuncOp func, const CompressOptions &options,
     return selected;
   std::vector<size_t> order =
       bySensitivity(n, options.budget, [&](size_t i) { return alone[i]; });
-  auto keepingDense = [&](size_t k) {
-    std::vector<bool> s(n, true);
-    for (size_t i = 0; i < k; ++i)
-      s[order[i]] = false;
-    return s;
-  };
   FailureOr<size_t> k = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
     FailureOr<Fidelity> f =
-        trialPruned(module, func, units, keepingDense(k), evaluator, teacherOutputs);
+        trialPruned(module, func, units, allButFirst(order, k), evaluator, teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
@@ -249,7 +251,7 @@ chooseUnits(ModuleOp module, func::FuncOp func, const CompressOptions &options,
   });
   if (failed(k))
     return failure();
-  return keepingDense(*k);
+  return allButFirst(order, *k);
 }
 
 /// The ONNX op a quantization candidate came from.
@@ -304,14 +306,8 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   std::vector<size_t> order = bySensitivity(n, budget, [&](size_t i) {
     return std::make_pair(report.layers[i].top1, report.layers[i].sqnrDb);
   });
-  auto keepingFloat = [&](size_t k) {
-    std::vector<bool> s(n, true);
-    for (size_t i = 0; i < k; ++i)
-      s[order[i]] = false;
-    return s;
-  };
   FailureOr<size_t> hi = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
-    FailureOr<Fidelity> f = trial(module, func, calibration, keepingFloat(k),
+    FailureOr<Fidelity> f = trial(module, func, calibration, allButFirst(order, k),
                                   options.biasCorrection, evaluator, teacherOutputs);
     if (failed(f))
       return failure();
@@ -320,7 +316,7 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   });
   if (failed(hi))
     return failure();
-  selected = keepingFloat(*hi);
+  selected = allButFirst(order, *hi);
   // The order is a heuristic: try to quantize each layer kept in fp32
   // again, largest weights first, keeping what still meets the budget.
   std::vector<size_t> kept(order.begin(), order.begin() + *hi);

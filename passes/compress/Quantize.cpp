@@ -244,8 +244,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
                                                       double(float(1.0 / count)), 0, -127, 127);
       return b.create<quant::StorageCastOp>(loc, storage.clone(element), raw).getResult();
     };
-    Type storage = IntegerType::get(b.getContext(), p->bits,
-                                    p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+    Type storage = rawElementType(b.getContext(), *p);
     Value y;
     if (pool) {
       int64_t channels = xType.getDimSize(1);
@@ -278,9 +277,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
                                  RankedTensorType::get({rows, 1}, outType.getElementType()),
                                  std::nullopt, std::nullopt);
       if (r) {
-        QuantParams o = *quantParams(outType.getElementType());
-        Type outStorage = IntegerType::get(
-            b.getContext(), o.bits, o.isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+        Type outStorage = rawElementType(b.getContext(), *quantParams(outType.getElementType()));
         Value sums = toRaw(b, loc, r, RankedTensorType::get({rows, 1}, outStorage));
         SmallVector<ReassociationIndices> back = {{0, 1}, {}};
         for (int64_t d = 2; d < xType.getRank(); ++d)
@@ -294,10 +291,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       undo();
       return;
     }
-    auto dequantized = b.create<DequantizeOp>(loc, resultType, y);
-    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
-      dequantized->setAttr(kMeanAttr, mean);
-    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
+    replaceByDequantized(b, loc, op->getResult(0), y);
   }
 
   /// A Sigmoid or Tanh of a dequantized per-tensor 8-bit value becomes a
@@ -328,9 +322,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     }
     OpBuilder b(op);
     Location loc = op->getLoc();
-    MLIRContext *ctx = b.getContext();
-    Type bytes = IntegerType::get(ctx, 8, p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
-    Type ubytes = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+    Type bytes = rawElementType(b.getContext(), *p);
+    Type ubytes = IntegerType::get(b.getContext(), 8, IntegerType::Unsigned);
     Value raw = toRaw(b, loc, dq.getInput(), resultType.clone(bytes));
     Value indices = b.create<nn::CastOp>(loc, resultType.clone(b.getI32Type()), raw,
                                          b.getI64IntegerAttr(6 /* INT32 */));
@@ -339,10 +332,17 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     Value looked = b.create<nn::GatherOp>(loc, resultType.clone(ubytes), lut, indices,
                                           b.getI64IntegerAttr(0));
     Value y = toQuantized(b, loc, looked, outType.getElementType());
-    auto dequantized = b.create<DequantizeOp>(loc, resultType, y);
-    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
+    replaceByDequantized(b, loc, op->getResult(0), y);
+  }
+
+  /// Replaces the float value `old` by the dequantized `quantized`; the
+  /// mean calibration left on it travels along, for the layer that reads
+  /// it next.
+  void replaceByDequantized(OpBuilder &b, Location loc, Value old, Value quantized) {
+    auto dequantized = b.create<DequantizeOp>(loc, cast<RankedTensorType>(old.getType()), quantized);
+    if (DenseF64ArrayAttr mean = annotation(old, kMeanAttr))
       dequantized->setAttr(kMeanAttr, mean);
-    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
+    old.replaceAllUsesWith(dequantized.getResult());
   }
 
   /// A MaxPool, Flatten or Reshape of a dequantized per-tensor value runs
@@ -359,18 +359,14 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       return;
     OpBuilder b(op);
     Location loc = op->getLoc();
-    Type storage = IntegerType::get(b.getContext(), p->bits,
-                                    p->isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+    Type storage = rawElementType(b.getContext(), *p);
     Value raw = toRaw(b, loc, dq.getInput(), qType.clone(storage));
     Operation *clone = b.clone(*op);
     clone->setOperand(0, raw);
     auto resultType = floatTensor(op->getResult(0));
     clone->getResult(0).setType(resultType.clone(storage));
     Value q = toQuantized(b, loc, clone->getResult(0), qType.getElementType());
-    auto dequantized = b.create<DequantizeOp>(loc, resultType, q);
-    if (DenseF64ArrayAttr mean = annotation(op->getResult(0), kMeanAttr))
-      dequantized->setAttr(kMeanAttr, mean);
-    op->getResult(0).replaceAllUsesWith(dequantized.getResult());
+    replaceByDequantized(b, loc, op->getResult(0), q);
   }
 
   /// The quantized form of float `v`: the integers a dequantize was made
@@ -498,11 +494,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       undo(&*b.getInsertionPoint());
       return;
     }
-    Value dequantized = b.create<DequantizeOp>(loc, floatTensor(c.output), result);
-    // The mean travels with the value, for the layer that reads it next.
-    if (DenseF64ArrayAttr mean = annotation(c.output, kMeanAttr))
-      dequantized.getDefiningOp()->setAttr(kMeanAttr, mean);
-    Value(c.output).replaceAllUsesWith(dequantized);
+    replaceByDequantized(b, loc, c.output, result);
   }
 
   /// The quantized op producing `outType`; null when it does not fit.
@@ -708,22 +700,18 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
                            const CalibrationResult &calibration, const std::vector<bool> &selected,
                            bool biasCorrection, FidelityReport *report) {
   ArrayRef<std::pair<double, double>> ranges = calibration.ranges;
-  // The ranges of the selected candidates' taps.
+  // The ranges of the selected candidates' taps, and of the taps no
+  // candidate has (average pools' outputs), which always go.
   std::vector<Value> taps = calibrationTaps(func);
   std::vector<Operation *> candidates = int8Candidates(func);
-  llvm::DenseSet<Value> wanted;
+  llvm::DenseSet<Value> ofCandidates, ofSelected;
   for (auto [i, op] : llvm::enumerate(candidates)) {
-    if (!selected.empty() && !selected[i])
-      continue;
     Candidate c = *candidateOf(op);
-    wanted.insert(c.inputs.begin(), c.inputs.end());
-    wanted.insert(c.output);
+    c.inputs.push_back(c.output);
+    ofCandidates.insert(c.inputs.begin(), c.inputs.end());
+    if (selected.empty() || selected[i])
+      ofSelected.insert(c.inputs.begin(), c.inputs.end());
   }
-  // Average pools are not candidates: their outputs' ranges always go.
-  func.walk([&](Operation *op) {
-    if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op))
-      wanted.insert(op->getResult(0));
-  });
   if (taps.size() != ranges.size() || (!selected.empty() && selected.size() != candidates.size()))
     return func.emitError("calibration ranges do not match the model");
   Builder b(module.getContext());
@@ -734,7 +722,7 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
       tap.getDefiningOp()->setAttr(name, attr);
   };
   for (auto [t, tap] : llvm::enumerate(taps)) {
-    if (!wanted.contains(tap))
+    if (ofCandidates.contains(tap) && !ofSelected.contains(tap))
       continue;
     annotate(tap, kRangeAttr, b.getDenseF64ArrayAttr({ranges[t].first, ranges[t].second}));
     if (biasCorrection && t < calibration.channelMeans.size() &&

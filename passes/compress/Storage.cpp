@@ -18,6 +18,10 @@ Value toQuantized(OpBuilder &b, Location loc, Value raw, Type element) {
   return b.create<quant::StorageCastOp>(loc, type.clone(element), raw);
 }
 
+Type rawElementType(MLIRContext *ctx, const QuantParams &p) {
+  return IntegerType::get(ctx, p.bits, p.isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+}
+
 Value toRaw(OpBuilder &b, Location loc, Value value, RankedTensorType rawType) {
   auto signless = rawType.clone(IntegerType::get(b.getContext(), rawType.getElementTypeBitWidth()));
   Value raw = b.create<quant::StorageCastOp>(loc, signless, value);

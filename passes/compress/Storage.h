@@ -2,6 +2,7 @@
 #ifndef LEPTON_PASSES_COMPRESS_STORAGE_H
 #define LEPTON_PASSES_COMPRESS_STORAGE_H
 
+#include "dialects/compress/IntegerSemantics.h"
 #include "mlir/IR/Builders.h"
 
 namespace lepton::compress {
@@ -11,6 +12,10 @@ namespace lepton::compress {
 /// quant.scast.
 mlir::Value toQuantized(mlir::OpBuilder &b, mlir::Location loc, mlir::Value raw,
                         mlir::Type element);
+
+/// The raw element ONNX stores `p`'s integers in: signless for signed
+/// storage (i8), unsigned otherwise (ui8).
+mlir::Type rawElementType(mlir::MLIRContext *ctx, const QuantParams &p);
 
 /// The quantized `value` as a raw tensor of `rawType` (i8 or ui8).
 mlir::Value toRaw(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
