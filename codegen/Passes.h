@@ -2,6 +2,8 @@
 #ifndef LEPTON_CODEGEN_PASSES_H
 #define LEPTON_CODEGEN_PASSES_H
 
+#include "dialects/hls/HLSDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

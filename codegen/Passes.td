@@ -385,4 +385,33 @@ def LowerKernelLaunches : Pass<"lepton-lower-kernel-launches", "mlir::ModuleOp">
                            "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def HLSDirectives : Pass<"lepton-hls-directives", "mlir::ModuleOp"> {
+  let summary = "Choose the HLS directives of every loop nest and buffer";
+  let description = [{
+    Runs on the affine loop nests of the HLS target (one top-level nest per
+    linalg op) and records its choices as `hls` dialect attributes, which the
+    emitter prints as pragmas:
+
+    - Every top-level nest gets `hls.layer`, the ONNX node it computes.
+    - `io=parallel` (a latency design, for small MLPs): the whole function is
+      one pipeline with II = reuse factor, every loop is unrolled, every
+      array is partitioned into registers, and each nest may use at most
+      ceil(multiplies / reuse factor) multipliers (`hls.allocation`).
+    - `io=stream` (a dataflow design, for CNNs): each nest is a dataflow
+      process. A nest's reduction loops (those whose induction variable no
+      store index uses) hold K multiply-adds per output; the innermost loops
+      holding up to ceil(K / reuse factor) iterations are unrolled (the next
+      loop out partially, by the largest factor of its trip count that
+      fits), that next loop is pipelined at II 1, and the arrays read inside
+      are partitioned cyclically to match.
+  }];
+  let options = [
+    Option<"io", "io", "std::string", /*default=*/"\"parallel\"",
+           "parallel (one pipeline, fully unrolled) or stream (dataflow of layers)">,
+    Option<"reuseFactor", "reuse-factor", "int64_t", /*default=*/"1",
+           "how many times each multiplier is used per inference step">
+  ];
+  let dependentDialects = ["lepton::hls::HLSDialect"];
+}
+
 #endif // LEPTON_CODEGEN_PASSES

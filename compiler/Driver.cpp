@@ -2,6 +2,9 @@
 #include "compiler/Driver.h"
 #include "codegen/cuda/CUDABackend.h"
 #include "codegen/cuda/KernelEmulation.h"
+#include "codegen/hls/HLSBackend.h"
+#include "codegen/hls/HLSEmitter.h"
+#include "dialects/hls/HLSDialect.h"
 #include "codegen/Passes.h"
 #include "passes/compress/Passes.h"
 #include "passes/compress/Compress.h"
@@ -13,6 +16,7 @@
 #include "compiler/frontend/onnx/OnnxImporter.h"
 #include "dialects/compress/CompressDialect.h"
 #include "dialects/nn/NNDialect.h"
+#include "lepton/abi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -37,6 +41,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstring>
+#include <random>
 #include <sys/resource.h>
 
 using namespace mlir;
@@ -52,6 +58,7 @@ std::optional<EmitKind> parseEmitKind(llvm::StringRef text) {
       .Case("ptx", EmitKind::PTX)
       .Case("obj", EmitKind::Object)
       .Case("so", EmitKind::SharedLibrary)
+      .Case("hls", EmitKind::HLS)
       .Default(std::nullopt);
 }
 
@@ -65,7 +72,7 @@ std::string cIdentifier(llvm::StringRef text) {
 }
 
 void registerLeptonDialects(DialectRegistry &registry) {
-  registry.insert<nn::NNDialect, compress::CompressDialect>();
+  registry.insert<nn::NNDialect, compress::CompressDialect, hls::HLSDialect>();
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerAllToLLVMIRTranslations(registry);
@@ -128,7 +135,9 @@ private:
   ScopedDiagnosticHandler handler;
 };
 
-EmitKind defaultEmit(llvm::StringRef output) {
+EmitKind defaultEmit(llvm::StringRef output, llvm::StringRef target) {
+  if (target == "hls")
+    return EmitKind::HLS;
   llvm::StringRef ext = llvm::sys::path::extension(output);
   if (ext == ".o" || ext == ".obj")
     return EmitKind::Object;
@@ -267,13 +276,175 @@ bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
   return ok;
 }
 
+/// The testbench's input sets (--testbench-data, else the calibration data,
+/// else seeded random values in [0, 1)) and the CPU backend's outputs for
+/// them, from `reference` (the model after the compress phase, unchanged).
+bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
+                          const std::string &name, const ModelSignature &signature,
+                          hls::GoldenVectors &golden) {
+  auto func = reference.lookupSymbol<func::FuncOp>(name);
+  for (const TensorSignature &t : signature.inputs)
+    if (t.dtype != LEPTON_FLOAT32) {
+      emitError(func.getLoc()) << "unsupported on the HLS target: input '" << t.name
+                               << "' is not float (the testbench feeds float inputs)";
+      return false;
+    }
+  for (const TensorSignature &t : signature.outputs)
+    if (t.dtype != LEPTON_FLOAT32) {
+      emitError(func.getLoc()) << "unsupported on the HLS target: output '" << t.name
+                               << "' is not float (the testbench compares float outputs)";
+      return false;
+    }
+  std::vector<InputSet> sets;
+  std::string error;
+  const std::string &dir =
+      options.testbenchData.empty() ? options.calibrationData : options.testbenchData;
+  constexpr size_t kMaxSets = 8;
+  if (!dir.empty()) {
+    if (!readInputSets(dir, signature, sets, error)) {
+      reportError(error);
+      return false;
+    }
+    if (sets.size() > kMaxSets)
+      sets.resize(kMaxSets);
+  } else {
+    std::mt19937 random(20261204);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    for (int s = 0; s < 2; ++s) {
+      InputSet set;
+      for (const TensorSignature &t : signature.inputs) {
+        onnx::HostTensor tensor;
+        tensor.name = t.name;
+        tensor.dtype = t.dtype;
+        for (int64_t d : t.shape)
+          tensor.shape.push_back(d < 0 ? 1 : d);
+        std::vector<float> values(tensor.numElements());
+        for (float &v : values)
+          v = uniform(random);
+        tensor.data.resize(values.size() * sizeof(float));
+        std::memcpy(tensor.data.data(), values.data(), tensor.data.size());
+        set.push_back(std::move(tensor));
+      }
+      sets.push_back(std::move(set));
+    }
+  }
+  for (const InputSet &set : sets) {
+    golden.inputs.emplace_back();
+    for (const onnx::HostTensor &t : set) {
+      std::vector<float> values(t.data.size() / sizeof(float));
+      std::memcpy(values.data(), t.data.data(), t.data.size());
+      golden.inputs.back().push_back(std::move(values));
+    }
+  }
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto host = cpu::createTargetMachine(cpu::CpuOptions(), error);
+  if (!host) {
+    reportError(error);
+    return false;
+  }
+  CpuEvaluator cpuBackend(name, *host, std::move(sets));
+  SmallVector<Value> outputs(func.getBody().back().getTerminator()->getOperands());
+  auto evaluation = cpuBackend.compile(reference, outputs);
+  if (failed(evaluation))
+    return false;
+  for (size_t s = 0; s < golden.inputs.size(); ++s) {
+    golden.outputs.emplace_back();
+    if (failed((*evaluation)->run(s, golden.outputs.back())))
+      return false;
+  }
+  return true;
+}
+
+/// Writes `files` into the directory `path` through a temporary directory
+/// renamed at the end. An existing directory is replaced only when it is a
+/// project Lepton wrote (it holds the marker file).
+bool writeProjectDirectory(llvm::StringRef path, const std::map<std::string, std::string> &files) {
+  constexpr llvm::StringLiteral kMarker = ".lepton-hls-project";
+  std::string target = llvm::StringRef(path).rtrim('/').str();
+  if (target.empty())
+    target = ".";
+  llvm::sys::fs::file_status status;
+  bool exists = !llvm::sys::fs::status(target, status) && llvm::sys::fs::exists(status);
+  if (exists) {
+    llvm::SmallString<128> marker(target);
+    llvm::sys::path::append(marker, kMarker);
+    if (!llvm::sys::fs::is_directory(status) || !llvm::sys::fs::exists(marker)) {
+      reportError("'" + target + "' exists and is not an HLS project Lepton wrote; remove it or "
+                  "choose another -o");
+      return false;
+    }
+  }
+  std::string temp = target + ".tmp-" + std::to_string(llvm::sys::Process::getProcessId());
+  auto fail = [&](const llvm::Twine &message) {
+    llvm::sys::fs::remove_directories(temp);
+    reportError(message);
+    return false;
+  };
+  for (const auto &[name, contents] : files) {
+    llvm::SmallString<128> file(temp);
+    llvm::sys::path::append(file, name);
+    if (std::error_code ec = llvm::sys::fs::create_directories(llvm::sys::path::parent_path(file)))
+      return fail("cannot create '" + llvm::sys::path::parent_path(file) + "': " + ec.message());
+    std::error_code ec;
+    llvm::raw_fd_ostream os(file, ec);
+    if (!ec) {
+      os << contents;
+      os.close();
+    }
+    if (ec || os.has_error()) {
+      os.clear_error();
+      return fail("cannot write '" + file + "'");
+    }
+    if (llvm::StringRef(name).ends_with(".sh"))
+      llvm::sys::fs::setPermissions(file, llvm::sys::fs::all_read | llvm::sys::fs::all_exe |
+                                              llvm::sys::fs::owner_write);
+  }
+  llvm::SmallString<128> marker(temp);
+  llvm::sys::path::append(marker, kMarker);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(marker, ec);
+    if (ec)
+      return fail("cannot write '" + marker + "'");
+    os << "This directory is an HLS project written by leptonc; leptonc replaces it when it "
+          "writes the project again.\n";
+  }
+  if (exists && llvm::sys::fs::remove_directories(target))
+    return fail("cannot replace '" + target + "'");
+  if (std::error_code ec = llvm::sys::fs::rename(temp, target))
+    return fail("cannot write '" + target + "': " + ec.message());
+  return true;
+}
+
 } // namespace
 
 int compileModel(const CompileOptions &options) {
-  if (options.target != "cpu" && options.target != "cuda")
-    return reportError("unknown target '" + options.target + "' (available: cpu, cuda)");
+  if (options.target != "cpu" && options.target != "cuda" && options.target != "hls")
+    return reportError("unknown target '" + options.target + "' (available: cpu, cuda, hls)");
   bool cuda = options.target == "cuda";
-  EmitKind emit = options.emit.value_or(defaultEmit(options.output));
+  bool hlsTarget = options.target == "hls";
+  EmitKind emit = options.emit.value_or(defaultEmit(options.output, options.target));
+  if (hlsTarget != (emit == EmitKind::HLS) && emit > EmitKind::Linalg)
+    return reportError(hlsTarget ? "--target=hls writes an HLS project (--emit=hls) or stops "
+                                   "earlier (nn, compressed, linalg)"
+                                 : "--emit=hls needs --target=hls");
+  if (hlsTarget) {
+    if (!hls::findPart(options.hls.part))
+      return reportError("--fpga-part '" + options.hls.part + "' is not a part Lepton knows the "
+                         "resources of (" + hls::knownParts() + ")");
+    if (options.hls.io != "parallel" && options.hls.io != "stream")
+      return reportError("--io '" + options.hls.io + "' is not parallel or stream");
+    if (!(options.hls.clockNs > 0 && options.hls.clockNs < 1000))
+      return reportError("--clock-ns must be a clock period in ns (0 < ns < 1000)");
+    if (options.hls.reuseFactor < 1)
+      return reportError("--reuse-factor must be at least 1");
+    if (options.profile)
+      return reportError("--profile times the CPU target's operations; it has no HLS "
+                         "counterpart");
+  }
+  if (!options.testbenchData.empty() && !hlsTarget)
+    return reportError("--testbench-data needs --target=hls");
   std::vector<std::string> archs = options.gpuArchs;
   if (cuda && archs.empty())
     archs.push_back("sm_80");
@@ -296,7 +467,7 @@ int compileModel(const CompileOptions &options) {
                          : options.name;
   if (name != cIdentifier(name))
     return reportError("--name '" + name + "' is not a C identifier");
-  if (emit >= EmitKind::Object && options.output == "-")
+  if (emit >= EmitKind::Object && emit != EmitKind::HLS && options.output == "-")
     return reportError("binary output needs an output file (-o)");
   std::optional<compress::CalibrationMethod> calibration =
       compress::parseCalibrationMethod(options.calibration);
@@ -333,6 +504,7 @@ int compileModel(const CompileOptions &options) {
                 : emit == EmitKind::LLVM   ? "llvm"
                 : emit == EmitKind::PTX    ? "ptx"
                 : emit == EmitKind::Object ? "obj"
+                : emit == EmitKind::HLS    ? "hls"
                                            : "so";
   report.triple = options.cpu.triple;
   report.cpu = options.cpu.cpu;
@@ -460,6 +632,12 @@ int compileModel(const CompileOptions &options) {
     report.compression = std::move(fidelity);
   }
   clock.done("compress");
+  // The HLS testbench's reference outputs come from the CPU backend
+  // compiling this same (compressed) model, before the linalg lowering
+  // releases weights the copy it compiles would share.
+  hls::GoldenVectors golden;
+  if (emit == EmitKind::HLS && !computeGoldenVectors(options, *module, name, *signature, golden))
+    return 1;
   if (emit == EmitKind::Compressed)
     return writeAtomically(options.output, printIR(*module, options.printLocations))
                ? finish(*signature)
@@ -473,6 +651,38 @@ int compileModel(const CompileOptions &options) {
     return writeAtomically(options.output, printIR(*module, options.printLocations))
                ? finish(*signature)
                : 1;
+
+  if (emit == EmitKind::HLS) {
+    // Phase target: annotated loop nests, estimated; phase artifact: the
+    // project directory.
+    hls::HLSOptions hlsOptions = options.hls;
+    hlsOptions.name = name;
+    if (!runPipeline(*module, hls::hlsPipeline(hlsOptions), &clock.scope("target")))
+      return 1;
+    const hls::FpgaPart &part = *hls::findPart(hlsOptions.part);
+    FailureOr<hls::DesignEstimate> estimate = hls::estimateDesign(*module, hlsOptions, part);
+    if (failed(estimate))
+      return 1;
+    clock.done("target");
+    golden.exact = hls::isBitExact(module->lookupSymbol<func::FuncOp>(name));
+    golden.tolerance = golden.exact ? 0 : 1e-4;
+    FailureOr<std::map<std::string, std::string>> files =
+        hls::emitProject(*module, *signature, hlsOptions, golden);
+    if (failed(files))
+      return 1;
+    (*files)["report.json"] = hls::renderEstimateJson(*estimate, hlsOptions);
+    std::string table = hls::renderEstimateTable(*estimate, hlsOptions);
+    (*files)["estimate.txt"] = table;
+    if (!options.quiet)
+      llvm::errs() << table;
+    if (options.output == "-") {
+      llvm::outs() << (*files)[name + ".cpp"];
+    } else if (!writeProjectDirectory(options.output, *files)) {
+      return 1;
+    }
+    clock.done("artifact");
+    return finish(*signature);
+  }
 
   // Phase target: bufferize, plan the workspace, lower to LLVM.
   llvm::InitializeAllTargets();

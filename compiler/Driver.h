@@ -9,6 +9,7 @@
 #define LEPTON_COMPILER_DRIVER_H
 
 #include "codegen/cpu/CPUBackend.h"
+#include "codegen/hls/HLSEstimate.h"
 
 #include <optional>
 #include <string>
@@ -16,7 +17,7 @@
 namespace lepton {
 
 /// What to stop after and write (`--emit=`).
-enum class EmitKind { NN, Compressed, Linalg, LLVM, PTX, Object, SharedLibrary };
+enum class EmitKind { NN, Compressed, Linalg, LLVM, PTX, Object, SharedLibrary, HLS };
 
 std::optional<EmitKind> parseEmitKind(llvm::StringRef text);
 
@@ -25,12 +26,18 @@ struct CompileOptions {
   std::string output;             // "-" writes textual IR to stdout
   std::string name;               // C symbol prefix; empty: from the output name
   std::optional<EmitKind> emit;   // empty: from the output's extension
-  std::string target = "cpu";      // cpu | cuda
+  std::string target = "cpu";      // cpu | cuda | hls
   cpu::CpuOptions cpu;
   std::vector<std::string> gpuArchs; // --gpu-arch: sm_NN, for --target=cuda
   /// --cuda-emulation-library: also write the kernels compiled for the host
   /// (a test aid, codegen/cuda/KernelEmulation.h).
   std::string cudaEmulation;
+  /// --target=hls: the part, clock, io style and reuse factor (the top
+  /// function's name is `name`).
+  hls::HLSOptions hls;
+  /// --testbench-data: the input sets of the HLS testbench ("" the
+  /// calibration data, or seeded random inputs without it).
+  std::string testbenchData;
   bool writeHeader = true;        // <name>.h beside object and library outputs
   bool printLocations = false;    // textual IR shows each op's location
   bool profile = false;           // time every operation (lepton_profile)

@@ -7,7 +7,8 @@
 #                            test data, python3-onnx/torch/torchvision, Node.js
 #                            and ONNX Runtime (npm onnxruntime-node, CPU), and
 #                            the aarch64 cross compiler and qemu-user that the
-#                            firmware test runs its cross build with
+#                            firmware test runs its cross build with, and g++
+#                            for the HLS C simulation
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ packages=(cmake ninja-build clang-19 lld-19 liblld-19-dev llvm-19-dev llvm-19-to
 if [ "$with_tests" = 1 ]; then
   packages+=(libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
             dataset-fashion-mnist
-            libgtest-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+            libgtest-dev pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user g++)
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
 fi
 missing=()

@@ -12,7 +12,8 @@ int main(int argc, char **argv) {
   app.footer("Example:\n"
              "  leptonc resnet18.onnx -o resnet18.so     # shared library + resnet18.h\n"
              "  leptonc mlp.onnx -o mlp.o --mtriple=aarch64-linux-gnu\n"
-             "  leptonc mlp.onnx --emit=linalg -o -     # print the linalg IR\n\n"
+             "  leptonc mlp.onnx --emit=linalg -o -     # print the linalg IR\n"
+             "  leptonc jet.onnx --target=hls --fpga-part xczu9eg-ffvb1156-2-e -o jet_hls/\n\n"
              "Exit codes: 0 success, 1 invalid or unsupported input (all problems are\n"
              "listed as 'error:' lines; no output file is written), 2 bad command line.\n"
              "The same model and flags always give byte-identical artifacts.");
@@ -21,22 +22,44 @@ int main(int argc, char **argv) {
   app.add_option("-o,--output", options.output,
                  "output file; its extension picks the default --emit "
                  "(.so shared library, .o object, .ll LLVM IR, .mlir linalg IR, .ptx PTX); "
-                 "'-' prints textual IR to stdout")
+                 "with --target=hls a project directory; "
+                 "'-' prints textual IR (or the HLS design's C++) to stdout")
       ->required();
   app.add_option("--emit", emit,
                  "stop after a phase and write its result: nn (graph IR after "
                  "import), compressed (after the compress phase: quantized ops), linalg (linalg on tensors), llvm (optimised LLVM IR), "
                  "obj (object file), so (shared library), ptx (the GPU kernels, "
-                 "--target=cuda)")
-      ->check(CLI::IsMember({"nn", "compressed", "linalg", "llvm", "ptx", "obj", "so"}));
+                 "--target=cuda), hls (the HLS project, --target=hls)")
+      ->check(CLI::IsMember({"nn", "compressed", "linalg", "llvm", "ptx", "obj", "so", "hls"}));
   app.add_option("--target", options.target,
-                 "code generation target: cpu, or cuda (a host library with PTX kernels "
-                 "for NVIDIA GPUs, run by the runtime through the driver)")
-      ->check(CLI::IsMember({"cpu", "cuda"}))
+                 "code generation target: cpu, cuda (a host library with PTX kernels "
+                 "for NVIDIA GPUs, run by the runtime through the driver) or hls (a Vitis HLS "
+                 "C++ project for FPGAs, with testbench, scripts and resource estimates)")
+      ->check(CLI::IsMember({"cpu", "cuda", "hls"}))
       ->default_val("cpu");
   app.add_option("--gpu-arch", options.gpuArchs,
                  "with --target=cuda: the GPU architecture, e.g. sm_80, sm_90 (default sm_80)")
       ->delimiter(',');
+  app.add_option("--fpga-part", options.hls.part,
+                 "with --target=hls: the FPGA part, e.g. xczu9eg-ffvb1156-2-e (ZCU102), "
+                 "xczu7ev-ffvc1156-2-e, xczu3eg-sbva484-1-e, xc7z020clg400-1, "
+                 "xcu250-figd2104-2L-e, xcvu9p-flga2104-2L-e")
+      ->default_val(options.hls.part);
+  app.add_option("--clock-ns", options.hls.clockNs,
+                 "with --target=hls: the clock period in ns")
+      ->default_val(options.hls.clockNs);
+  app.add_option("--reuse-factor", options.hls.reuseFactor,
+                 "with --target=hls: how many times each multiplier is used per result "
+                 "(1: fully parallel; larger: fewer DSPs, longer interval)")
+      ->default_val(options.hls.reuseFactor);
+  app.add_option("--io", options.hls.io,
+                 "with --target=hls: parallel (one pipeline, every loop unrolled; small MLPs) "
+                 "or stream (a dataflow of layer loop nests; CNNs)")
+      ->check(CLI::IsMember({"parallel", "stream"}))
+      ->default_val(options.hls.io);
+  app.add_option("--testbench-data", options.testbenchData,
+                 "with --target=hls: input sets for the testbench, as --calibration-data "
+                 "(default: the calibration data, or seeded random inputs in [0, 1))");
   // A test aid, hidden from --help: the kernels compiled for the host, which
   // the stand-in driver of the tests runs (codegen/cuda/KernelEmulation.h).
   app.add_option("--cuda-emulation-library", options.cudaEmulation)->group("");

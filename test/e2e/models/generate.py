@@ -9,7 +9,7 @@ Needs Debian's python3-torch and python3-torchvision: run with /usr/bin/python3.
 
   generate.py OUT [--models mlp,lenet5,resnet18,...] [--opset 13]
 
-Models: MLP, LeNet-5, ResNet-18 (opset 13); MobileNetV2, a BERT-like encoder
+Models: MLP, LeNet-5, the jet-tagging MLP of hls4ml, ResNet-18 (opset 13); MobileNetV2, a BERT-like encoder
 (2 layers, hidden 128, 2 heads, sequence 64), a bidirectional-LSTM text
 classifier and a UNet with ConvTranspose and bilinear Resize (opsets 13 and 17).
 """
@@ -28,6 +28,21 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(
             nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64),
             nn.Tanh(), nn.Linear(64, 10), nn.Softmax(dim=1))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class JetTagger(nn.Module):
+    """hls4ml's jet-tagging benchmark MLP (16 jet features, 5 classes),
+    returning the logits (the softmax that follows in hls4ml changes no top-1
+    decision)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
+            nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 5))
 
     def forward(self, x):
         return self.layers(x)
@@ -172,6 +187,7 @@ def normal(shape, rng):
 MODELS = {
     "mlp": (MLP, [("input", (1, 1, 28, 28), normal)], [13]),
     "lenet5": (LeNet5, [("input", (1, 1, 28, 28), normal)], [13]),
+    "jet_tagger": (JetTagger, [("input", (1, 16), normal)], [13]),
     "resnet18": (resnet18, [("input", (1, 3, 224, 224), normal)], [13]),
     "mobilenet_v2": (mobilenet_v2, [("input", (1, 3, 224, 224), normal)], [13, 17]),
     "bert_tiny": (TinyBert, [("ids", (1, 64), token_ids),

@@ -1,0 +1,721 @@
+//===- HLSEmitter.cpp - the HLS C++ printer and project writer -------------===//
+#include "codegen/hls/HLSEmitter.h"
+#include "codegen/hls/LoopNests.h"
+#include "dialects/hls/HLSDialect.h"
+
+#include "mlir/Dialect/Affine/Analysis/LoopAnalysis.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+using namespace mlir;
+
+namespace lepton::hls {
+
+namespace {
+
+/// The version of hls/lepton_hls.h the printed code is written for.
+constexpr int kLibraryVersion = 1;
+
+// The support library and script templates of hls/, embedded at build time.
+struct EmbeddedFile {
+  const char *name;
+  const char *contents;
+};
+const EmbeddedFile kLibrary[] = {
+#include "codegen/hls/HLSLibrary.inc"
+};
+
+llvm::StringRef libraryFile(llvm::StringRef name) {
+  for (const EmbeddedFile &file : kLibrary)
+    if (name == file.name)
+      return file.contents;
+  llvm::report_fatal_error("HLS library file missing from the build");
+}
+
+std::string identifier(llvm::StringRef text) {
+  std::string id;
+  for (char c : text)
+    id += llvm::isAlnum(c) ? c : '_';
+  if (id.empty() || llvm::isDigit(id[0]))
+    id = "n_" + id;
+  return id;
+}
+
+/// The C++ type of a scalar of type `type`, or "" when there is none.
+std::string typeName(Type type) {
+  if (type.isIndex())
+    return "int";
+  if (type.isInteger(1))
+    return "bool";
+  if (auto integer = dyn_cast<IntegerType>(type); integer && integer.getWidth() <= 64)
+    return "ap_int<" + std::to_string(integer.getWidth()) + ">";
+  if (type.isF32())
+    return "float";
+  if (type.isF64())
+    return "double";
+  return "";
+}
+
+std::string floatLiteral(const llvm::APFloat &value, bool single) {
+  double v = value.convertToDouble();
+  if (std::isnan(v))
+    return single ? "__builtin_nanf(\"\")" : "__builtin_nan(\"\")";
+  if (std::isinf(v))
+    return std::string(v < 0 ? "-" : "") + (single ? "__builtin_inff()" : "__builtin_inf()");
+  // 9 (17) significant digits read back as the same float (double).
+  char digits[40];
+  snprintf(digits, sizeof digits, single ? "%.9g" : "%.17g", v);
+  std::string text = digits;
+  if (text.find_first_of(".e") == std::string::npos)
+    text += ".0";
+  return single ? text + "f" : text;
+}
+
+std::string integerLiteral(const llvm::APInt &value, unsigned width) {
+  if (width == 1)
+    return value.isZero() ? "false" : "true";
+  int64_t v = value.getSExtValue();
+  std::string digits = v == INT64_MIN ? "(-9223372036854775807LL - 1)"
+                                      : std::to_string(v) + (v > INT32_MAX || v < INT32_MIN ? "LL" : "");
+  return digits;
+}
+
+/// Prints the model function: one C++ statement per op, loops as loops,
+/// every memref as a flat array with the strides and offset of its type.
+class FunctionPrinter {
+public:
+  FunctionPrinter(ModuleOp module, llvm::raw_ostream &os) : module(module), os(os) {}
+
+  LogicalResult print(func::FuncOp func, const ModelSignature &signature,
+                      const HLSOptions &options, std::string &prototype);
+
+private:
+  struct View {
+    std::string base;
+    int64_t offset = 0;
+    llvm::SmallVector<int64_t> strides;
+  };
+
+  llvm::raw_ostream &line() { return os.indent(2 * depth); }
+  std::string fresh(const char *prefix) { return prefix + std::to_string(counter++); }
+
+  LogicalResult unsupported(Operation *op, const llvm::Twine &what) {
+    return op->emitError() << "unsupported on the HLS target: " << what;
+  }
+
+  FailureOr<View> viewOf(Operation *op, Value memref, llvm::StringRef base) {
+    auto type = cast<MemRefType>(memref.getType());
+    View view{base.str(), 0, {}};
+    if (failed(getStridesAndOffset(type, view.strides, view.offset)) ||
+        ShapedType::isDynamic(view.offset) ||
+        llvm::any_of(view.strides, ShapedType::isDynamic))
+      return unsupported(op, "a buffer with a dynamic layout");
+    return view;
+  }
+
+  std::string element(Value memref, llvm::ArrayRef<std::string> indices) {
+    const View &view = views.lookup(memref);
+    std::string index;
+    for (auto [i, stride] : llvm::enumerate(view.strides)) {
+      auto type = cast<MemRefType>(memref.getType());
+      if (type.getDimSize(i) == 1 || stride == 0)
+        continue;
+      if (!index.empty())
+        index += " + ";
+      index += stride == 1 ? indices[i] : indices[i] + " * " + std::to_string(stride);
+    }
+    if (view.offset != 0 || index.empty())
+      index = index.empty() ? std::to_string(view.offset)
+                            : std::to_string(view.offset) + " + " + index;
+    return view.base + "[" + index + "]";
+  }
+
+  std::string affineExpr(AffineExpr expr, llvm::ArrayRef<std::string> dims,
+                         llvm::ArrayRef<std::string> symbols) {
+    auto binary = [&](AffineBinaryOpExpr e, const char *op) {
+      return "(" + affineExpr(e.getLHS(), dims, symbols) + op +
+             affineExpr(e.getRHS(), dims, symbols) + ")";
+    };
+    auto call = [&](AffineBinaryOpExpr e, const char *fn) {
+      return std::string("lepton_hls::") + fn + "(" + affineExpr(e.getLHS(), dims, symbols) +
+             ", " + affineExpr(e.getRHS(), dims, symbols) + ")";
+    };
+    switch (expr.getKind()) {
+    case AffineExprKind::Constant:
+      return std::to_string(cast<AffineConstantExpr>(expr).getValue());
+    case AffineExprKind::DimId:
+      return dims[cast<AffineDimExpr>(expr).getPosition()];
+    case AffineExprKind::SymbolId:
+      return symbols[cast<AffineSymbolExpr>(expr).getPosition()];
+    case AffineExprKind::Add:
+      return binary(cast<AffineBinaryOpExpr>(expr), " + ");
+    case AffineExprKind::Mul:
+      return binary(cast<AffineBinaryOpExpr>(expr), " * ");
+    case AffineExprKind::Mod:
+      return call(cast<AffineBinaryOpExpr>(expr), "mod");
+    case AffineExprKind::FloorDiv:
+      return call(cast<AffineBinaryOpExpr>(expr), "floordiv");
+    case AffineExprKind::CeilDiv:
+      return call(cast<AffineBinaryOpExpr>(expr), "ceildiv");
+    }
+    llvm_unreachable("affine expression kind");
+  }
+
+  llvm::SmallVector<std::string> affineIndices(AffineMap map, ValueRange operands) {
+    llvm::SmallVector<std::string> dims, symbols, results;
+    for (auto [i, operand] : llvm::enumerate(operands))
+      (i < map.getNumDims() ? dims : symbols).push_back(value(operand));
+    for (AffineExpr expr : map.getResults())
+      results.push_back(affineExpr(expr, dims, symbols));
+    return results;
+  }
+
+  std::string value(Value v) { return scalars.lookup(v); }
+
+  /// Declares the result of `op` as `expr`.
+  void define(Operation *op, const std::string &expr) {
+    std::string name = fresh("v");
+    line() << typeName(op->getResult(0).getType()) << " " << name << " = " << expr << ";\n";
+    scalars[op->getResult(0)] = name;
+  }
+
+  LogicalResult printBlock(Block &block);
+  LogicalResult printOp(Operation *op);
+  LogicalResult printLoop(affine::AffineForOp loop);
+  LogicalResult printBuffer(Operation *op);
+  FailureOr<std::string> arithExpr(Operation *op);
+
+  void partitionPragma(llvm::StringRef variable, Attribute partition, bool reshape = false) {
+    if (!partition)
+      return;
+    line() << "#pragma HLS " << (reshape ? "ARRAY_RESHAPE" : "ARRAY_PARTITION")
+           << " variable=" << variable;
+    if (auto factor = dyn_cast<IntegerAttr>(partition))
+      os << " type=cyclic factor=" << factor.getInt() << " dim=1\n";
+    else
+      os << " type=complete dim=0\n";
+  }
+
+  ModuleOp module;
+  llvm::raw_ostream &os;
+  int depth = 1;
+  unsigned counter = 0;
+  unsigned layers = 0;
+  llvm::DenseMap<Value, std::string> scalars;
+  llvm::DenseMap<Value, View> views;
+};
+
+FailureOr<std::string> FunctionPrinter::arithExpr(Operation *op) {
+  auto operand = [&](unsigned i) { return value(op->getOperand(i)); };
+  auto binary = [&](const char *symbol) { return operand(0) + symbol + operand(1); };
+  auto call = [&](const char *fn) {
+    std::string args;
+    for (Value v : op->getOperands())
+      args += (args.empty() ? "" : ", ") + value(v);
+    return std::string("lepton_hls::") + fn + "(" + args + ")";
+  };
+  auto width = [](Type t) { return t.getIntOrFloatBitWidth(); };
+  Type resultType = op->getNumResults() ? op->getResult(0).getType() : Type();
+  std::string result = resultType ? typeName(resultType) : "";
+  return llvm::TypeSwitch<Operation *, FailureOr<std::string>>(op)
+      .Case([&](arith::AddIOp) { return binary(" + "); })
+      .Case([&](arith::SubIOp) { return binary(" - "); })
+      .Case([&](arith::MulIOp) { return binary(" * "); })
+      .Case([&](arith::DivSIOp) { return binary(" / "); })
+      .Case([&](arith::RemSIOp) { return binary(" % "); })
+      .Case([&](arith::AndIOp) { return binary(" & "); })
+      .Case([&](arith::OrIOp) { return binary(" | "); })
+      .Case([&](arith::XOrIOp) { return binary(" ^ "); })
+      .Case([&](arith::ShLIOp) { return operand(0) + " << " + operand(1) + ".to_int()"; })
+      .Case([&](arith::ShRSIOp) { return operand(0) + " >> " + operand(1) + ".to_int()"; })
+      .Case([&](arith::ShRUIOp) {
+        return "lepton_hls::lshr(" + operand(0) + ", " + operand(1) + ".to_int())";
+      })
+      .Case([&](arith::MaxSIOp) { return call("smax"); })
+      .Case([&](arith::MinSIOp) { return call("smin"); })
+      .Case([&](arith::MaxUIOp) { return call("umax"); })
+      .Case([&](arith::MinUIOp) { return call("umin"); })
+      .Case([&](arith::CmpIOp cmp) -> FailureOr<std::string> {
+        using P = arith::CmpIPredicate;
+        const char *symbols[] = {"==", "!=", "<", "<=", ">", ">=", "<", "<=", ">", ">="};
+        P p = cmp.getPredicate();
+        bool isUnsigned = p == P::ult || p == P::ule || p == P::ugt || p == P::uge;
+        std::string l = operand(0), r = operand(1);
+        if (cmp.getLhs().getType().isInteger(1) || cmp.getLhs().getType().isIndex())
+          isUnsigned = false;
+        else if (isUnsigned)
+          l = "lepton_hls::bits(" + l + ")", r = "lepton_hls::bits(" + r + ")";
+        return l + " " + symbols[size_t(p)] + " " + r;
+      })
+      .Case([&](arith::SelectOp) { return operand(0) + " ? " + operand(1) + " : " + operand(2); })
+      .Case([&](arith::ExtSIOp ext) -> std::string {
+        if (ext.getIn().getType().isInteger(1))
+          return result + "(" + operand(0) + " ? -1 : 0)";
+        return result + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::ExtUIOp ext) -> std::string {
+        if (ext.getIn().getType().isInteger(1))
+          return result + "(" + operand(0) + " ? 1 : 0)";
+        return result + "(ap_uint<" + std::to_string(width(ext.getIn().getType())) + ">(" +
+               operand(0) + "))";
+      })
+      .Case([&](arith::TruncIOp trunc) -> std::string {
+        if (trunc.getType().isInteger(1))
+          return "(" + operand(0) + ".to_int64() & 1) != 0";
+        return result + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::IndexCastOp cast) -> std::string {
+        if (cast.getType().isIndex())
+          return "int(" + operand(0) + ".to_int64())";
+        return result + "(" + operand(0) + ")";
+      })
+      .Case([&](arith::SIToFPOp) { return result + "(" + operand(0) + ".to_int64())"; })
+      .Case([&](arith::UIToFPOp u) {
+        return result + "(ap_uint<" + std::to_string(width(u.getIn().getType())) + ">(" +
+               operand(0) + ").to_uint64())";
+      })
+      .Case([&](arith::FPToSIOp) { return result + "((long long)" + operand(0) + ")"; })
+      .Case([&](arith::FPToUIOp) { return result + "((unsigned long long)" + operand(0) + ")"; })
+      .Case([&](arith::ExtFOp) { return result + "(" + operand(0) + ")"; })
+      .Case([&](arith::TruncFOp) { return result + "(" + operand(0) + ")"; })
+      .Case([&](arith::AddFOp) { return binary(" + "); })
+      .Case([&](arith::SubFOp) { return binary(" - "); })
+      .Case([&](arith::MulFOp) { return binary(" * "); })
+      .Case([&](arith::DivFOp) { return binary(" / "); })
+      .Case([&](arith::RemFOp) { return call("fmod"); })
+      .Case([&](arith::NegFOp) { return "-" + operand(0); })
+      .Case([&](arith::MaximumFOp) { return call("maximumf"); })
+      .Case([&](arith::MinimumFOp) { return call("minimumf"); })
+      .Case([&](arith::MaxNumFOp) { return "std::fmax(" + operand(0) + ", " + operand(1) + ")"; })
+      .Case([&](arith::MinNumFOp) { return "std::fmin(" + operand(0) + ", " + operand(1) + ")"; })
+      .Case([&](arith::CmpFOp cmp) -> FailureOr<std::string> {
+        using P = arith::CmpFPredicate;
+        std::string l = operand(0), r = operand(1);
+        std::string unordered = "(" + l + " != " + l + " || " + r + " != " + r + ")";
+        switch (cmp.getPredicate()) {
+        case P::OEQ: return l + " == " + r;
+        case P::OGT: return l + " > " + r;
+        case P::OGE: return l + " >= " + r;
+        case P::OLT: return l + " < " + r;
+        case P::OLE: return l + " <= " + r;
+        case P::ONE: return "(" + l + " < " + r + " || " + l + " > " + r + ")";
+        case P::ORD: return "!" + unordered;
+        case P::UEQ: return "!(" + l + " < " + r + " || " + l + " > " + r + ")";
+        case P::UGT: return "!(" + l + " <= " + r + ")";
+        case P::UGE: return "!(" + l + " < " + r + ")";
+        case P::ULT: return "!(" + l + " >= " + r + ")";
+        case P::ULE: return "!(" + l + " > " + r + ")";
+        case P::UNE: return l + " != " + r;
+        case P::UNO: return unordered;
+        case P::AlwaysFalse: return std::string("false");
+        case P::AlwaysTrue: return std::string("true");
+        }
+        return failure();
+      })
+      .Case([&](math::RoundEvenOp) { return call("roundeven"); })
+      .Case([&](math::ExpOp) { return call("exp"); })
+      .Case([&](math::LogOp) { return call("log"); })
+      .Case([&](math::TanhOp) { return call("tanh"); })
+      .Case([&](math::SqrtOp) { return call("sqrt"); })
+      .Case([&](math::RsqrtOp) { return call("rsqrt"); })
+      .Case([&](math::ErfOp) { return call("erf"); })
+      .Case([&](math::FloorOp) { return call("floor"); })
+      .Case([&](math::CeilOp) { return call("ceil"); })
+      .Case([&](math::AbsFOp) { return call("fabs"); })
+      .Case([&](math::PowFOp) { return call("pow"); })
+      .Case([&](math::SinOp) { return call("sin"); })
+      .Case([&](math::CosOp) { return call("cos"); })
+      .Case([&](math::CopySignOp) { return call("copysign"); })
+      .Default([&](Operation *) -> FailureOr<std::string> { return failure(); });
+}
+
+LogicalResult FunctionPrinter::printBuffer(Operation *op) {
+  auto type = cast<MemRefType>(op->getResult(0).getType());
+  std::string element = typeName(type.getElementType());
+  if (element.empty() || !type.hasStaticShape())
+    return unsupported(op, "a buffer of " + llvm::Twine(element.empty() ? "this element type" : "dynamic shape"));
+  std::string name = fresh("buf");
+  line() << element << " " << name << "[" << std::max<int64_t>(1, type.getNumElements())
+         << "];\n";
+  partitionPragma(name, op->getAttr(kPartition));
+  FailureOr<View> view = viewOf(op, op->getResult(0), name);
+  if (failed(view))
+    return failure();
+  views[op->getResult(0)] = *view;
+  return success();
+}
+
+LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
+  if (!loop.hasConstantBounds() || loop.getNumIterOperands() != 0)
+    return unsupported(loop, "a loop without constant bounds or with loop-carried values");
+  std::string iv = fresh("i");
+  scalars[loop.getInductionVar()] = iv;
+  line();
+  if (auto layer = loop->getAttrOfType<StringAttr>(kLayer))
+    os << "layer" << layers++ << "_" << identifier(layer.getValue()) << ": ";
+  os << "for (int " << iv << " = " << loop.getConstantLowerBound() << "; " << iv << " < "
+     << loop.getConstantUpperBound() << "; " << iv << " += " << loop.getStepAsInt() << ") {\n";
+  ++depth;
+  if (auto ii = loop->getAttrOfType<IntegerAttr>(kPipeline))
+    line() << "#pragma HLS PIPELINE II=" << ii.getInt() << "\n";
+  if (auto factor = loop->getAttrOfType<IntegerAttr>(kUnroll))
+    line() << "#pragma HLS UNROLL factor=" << factor.getInt() << "\n";
+  else if (loop->hasAttr(kUnroll))
+    line() << "#pragma HLS UNROLL\n";
+  if (auto limit = loop->getAttrOfType<IntegerAttr>(kAllocation))
+    line() << "#pragma HLS ALLOCATION operation instances=mul limit=" << limit.getInt() << "\n";
+  LogicalResult body = printBlock(*loop.getBody());
+  --depth;
+  line() << "}\n";
+  return body;
+}
+
+LogicalResult FunctionPrinter::printOp(Operation *op) {
+  if (isa<affine::AffineYieldOp, func::ReturnOp, memref::DeallocOp>(op))
+    return success();
+  if (auto loop = dyn_cast<affine::AffineForOp>(op))
+    return printLoop(loop);
+  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+    Type type = constant.getType();
+    if (auto integer = dyn_cast<IntegerAttr>(constant.getValue())) {
+      std::string literal = integerLiteral(integer.getValue(), type.isIndex() ? 64 : type.getIntOrFloatBitWidth());
+      scalars[constant] = type.isIndex() || type.isInteger(1) ? literal
+                                                              : typeName(type) + "(" + literal + ")";
+      return success();
+    }
+    if (auto real = dyn_cast<FloatAttr>(constant.getValue()); real && !typeName(type).empty()) {
+      scalars[constant] = floatLiteral(real.getValue(), type.isF32());
+      return success();
+    }
+    return unsupported(op, "a constant of type " + llvm::Twine(typeName(type).empty() ? "that kind" : "vector"));
+  }
+  if (isa<memref::AllocOp, memref::AllocaOp>(op))
+    return printBuffer(op);
+  if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+    FailureOr<View> view = viewOf(op, get, "w_" + identifier(get.getName()));
+    if (failed(view))
+      return failure();
+    views[get] = *view;
+    return success();
+  }
+  if (auto viewLike = dyn_cast<ViewLikeOpInterface>(op);
+      viewLike && isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp,
+                      memref::CastOp, memref::ReinterpretCastOp>(op)) {
+    FailureOr<View> view =
+        viewOf(op, op->getResult(0), views.lookup(viewLike.getViewSource()).base);
+    if (failed(view))
+      return failure();
+    views[op->getResult(0)] = *view;
+    return success();
+  }
+  if (auto load = dyn_cast<affine::AffineLoadOp>(op)) {
+    define(op, element(load.getMemRef(), affineIndices(load.getAffineMap(), load.getMapOperands())));
+    return success();
+  }
+  if (auto store = dyn_cast<affine::AffineStoreOp>(op)) {
+    line() << element(store.getMemRef(),
+                      affineIndices(store.getAffineMap(), store.getMapOperands()))
+           << " = " << value(store.getValueToStore()) << ";\n";
+    return success();
+  }
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(op)) {
+    define(op, affineIndices(apply.getAffineMap(), apply.getMapOperands())[0]);
+    return success();
+  }
+  if (auto load = dyn_cast<memref::LoadOp>(op)) {
+    llvm::SmallVector<std::string> indices;
+    for (Value index : load.getIndices())
+      indices.push_back(value(index));
+    define(op, element(load.getMemRef(), indices));
+    return success();
+  }
+  if (auto store = dyn_cast<memref::StoreOp>(op)) {
+    llvm::SmallVector<std::string> indices;
+    for (Value index : store.getIndices())
+      indices.push_back(value(index));
+    line() << element(store.getMemRef(), indices) << " = " << value(store.getValueToStore())
+           << ";\n";
+    return success();
+  }
+  if (op->getNumResults() == 1 && !typeName(op->getResult(0).getType()).empty()) {
+    FailureOr<std::string> expr = arithExpr(op);
+    if (succeeded(expr)) {
+      define(op, *expr);
+      return success();
+    }
+  }
+  return unsupported(op, "'" + op->getName().getStringRef() + "' has no HLS C++ form yet");
+}
+
+LogicalResult FunctionPrinter::printBlock(Block &block) {
+  bool ok = true;
+  for (Operation &op : block)
+    ok &= succeeded(printOp(&op));
+  return success(ok);
+}
+
+LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &signature,
+                                     const HLSOptions &options, std::string &prototype) {
+  bool parallel = options.io == "parallel";
+  llvm::raw_string_ostream proto(prototype);
+  proto << "void " << options.name << "(";
+  std::vector<std::string> ports;
+  std::set<std::string> taken;
+  for (BlockArgument arg : func.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    bool input = i < signature.inputs.size();
+    const TensorSignature &tensor =
+        input ? signature.inputs[i] : signature.outputs[i - signature.inputs.size()];
+    auto type = cast<MemRefType>(arg.getType());
+    std::string element = typeName(type.getElementType());
+    if (element.empty())
+      return func.emitError() << "unsupported on the HLS target: "
+                              << (input ? "input" : "output") << " '" << tensor.name
+                              << "' of element type " << type.getElementType();
+    std::string name = identifier(tensor.name);
+    while (!taken.insert(name).second || llvm::StringRef(name).starts_with("buf") ||
+           llvm::StringRef(name).starts_with("w_"))
+      name += "_port";
+    ports.push_back(name);
+    proto << (i ? ", " : "") << (input ? "const " : "") << element << " " << name << "["
+          << type.getNumElements() << "]";
+    FailureOr<View> view = viewOf(func, arg, name);
+    if (failed(view))
+      return failure();
+    views[arg] = *view;
+  }
+  proto << ")";
+  os << prototype << " {\n";
+  for (auto [i, port] : llvm::enumerate(ports)) {
+    if (parallel) {
+      partitionPragma(port, func.getArgAttr(i, kPartition), /*reshape=*/true);
+      line() << "#pragma HLS INTERFACE mode=ap_vld port=" << port << "\n";
+    } else {
+      line() << "#pragma HLS INTERFACE mode=ap_memory port=" << port << "\n";
+      partitionPragma(port, func.getArgAttr(i, kPartition));
+    }
+  }
+  if (auto ii = func->getAttrOfType<IntegerAttr>(kPipeline))
+    line() << "#pragma HLS PIPELINE II=" << ii.getInt() << "\n";
+  if (func->hasAttr(kDataflow))
+    line() << "#pragma HLS DATAFLOW\n";
+  // Partitioning of the constant arrays this function reads.
+  llvm::SmallPtrSet<Operation *, 16> globals;
+  func.walk([&](memref::GetGlobalOp get) {
+    auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
+    if (global && globals.insert(global).second)
+      partitionPragma("w_" + identifier(get.getName()), global->getAttr(kPartition));
+  });
+  LogicalResult body = printBlock(func.getBody().front());
+  os << "}\n";
+  return body;
+}
+
+/// The constant arrays, one per memref.global the function reads.
+LogicalResult printWeights(ModuleOp module, llvm::raw_ostream &os) {
+  bool ok = true;
+  for (auto global : module.getOps<memref::GlobalOp>()) {
+    MemRefType type = global.getType();
+    std::string element = typeName(type.getElementType());
+    int64_t count = type.getNumElements();
+    std::string initializer;
+    llvm::raw_string_ostream init(initializer);
+    int64_t i = 0;
+    bool readable = !element.empty() && forEachElementBits(global.getInitialValueAttr(), count,
+                                                           [&](const llvm::APInt &bits) {
+      init << (i % 16 ? ", " : (i ? ",\n  " : "\n  "));
+      if (auto real = dyn_cast<FloatType>(type.getElementType()))
+        init << floatLiteral(llvm::APFloat(real.getFloatSemantics(), bits), real.isF32());
+      else
+        init << integerLiteral(bits, bits.getBitWidth());
+      ++i;
+    });
+    if (!readable) {
+      global.emitError() << "unsupported on the HLS target: the constant '" << global.getSymName()
+                         << "' (" << type << ") has no C++ initializer";
+      ok = false;
+      continue;
+    }
+    os << "static " << (global.getConstant() ? "const " : "") << element << " w_"
+       << identifier(global.getSymName()) << "[" << std::max<int64_t>(1, count) << "] = {"
+       << initializer;
+    os << "\n};\n\n";
+  }
+  return success(ok);
+}
+
+std::string substitute(llvm::StringRef text,
+                       llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> values) {
+  std::string out = text.str();
+  for (auto [key, value] : values)
+    for (size_t at; (at = out.find(key.str())) != std::string::npos;)
+      out.replace(at, key.size(), value);
+  return out;
+}
+
+std::string floatArray(const std::vector<float> &values) {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i)
+    text += (i % 8 ? ", " : (i ? ",\n    " : "\n    ")) +
+            floatLiteral(llvm::APFloat(values[i]), /*single=*/true);
+  return text;
+}
+
+} // namespace
+
+FailureOr<std::map<std::string, std::string>>
+emitProject(ModuleOp module, const ModelSignature &signature, const HLSOptions &options,
+            const GoldenVectors &golden) {
+  auto func = module.lookupSymbol<func::FuncOp>(options.name);
+  if (!func)
+    return module.emitError() << "no function '" << options.name << "' to emit";
+  std::map<std::string, std::string> files;
+  const std::string &name = options.name;
+  std::string banner = "// Generated by Lepton (leptonc --target=hls) for HLS library version " +
+                       std::to_string(kLibraryVersion) + ".\n";
+
+  std::string weights = banner + "#ifndef " + name + "_WEIGHTS_H\n#define " + name +
+                        "_WEIGHTS_H\n\n#include \"lepton_hls.h\"\n\n";
+  {
+    llvm::raw_string_ostream os(weights);
+    if (failed(printWeights(module, os)))
+      return failure();
+    os << "#endif\n";
+  }
+  std::string design = banner + "#include \"" + name + ".h\"\n#include \"" + name +
+                       "_weights.h\"\n\nstatic_assert(LEPTON_HLS_LIBRARY_VERSION == " +
+                       std::to_string(kLibraryVersion) +
+                       ", \"this design needs version " + std::to_string(kLibraryVersion) +
+                       " of hls/lepton_hls.h\");\n\n";
+  std::string prototype;
+  {
+    llvm::raw_string_ostream os(design);
+    FunctionPrinter printer(module, os);
+    if (failed(printer.print(func, signature, options, prototype)))
+      return failure();
+  }
+
+  // The AXI wrapper a block design instantiates: m_axi data, s_axilite control.
+  std::string wrapper = banner + "#include \"" + name + ".h\"\n\n";
+  std::string wrapperPrototype = "void " + name + "_axi(";
+  std::string copyIn, call = "  " + name + "(", copyOut, locals;
+  auto tensors = [&](auto fn) {
+    size_t i = 0;
+    for (const TensorSignature &t : signature.inputs)
+      fn(t, true, i++);
+    for (const TensorSignature &t : signature.outputs)
+      fn(t, false, i++);
+  };
+  std::vector<std::string> portNames;
+  tensors([&](const TensorSignature &, bool input, size_t i) {
+    auto type = cast<MemRefType>(func.getArgument(i).getType());
+    std::string element = typeName(type.getElementType());
+    int64_t n = type.getNumElements();
+    std::string port = "p" + std::to_string(i);
+    wrapperPrototype += (i ? ", " : "") + std::string(input ? "const " : "") + element + " *" + port;
+    locals += "  " + element + " " + port + "_local[" + std::to_string(n) + "];\n";
+    std::string copy = "  for (int i = 0; i < " + std::to_string(n) + "; ++i) {\n#pragma HLS PIPELINE II=1\n    ";
+    if (input)
+      copyIn += copy + port + "_local[i] = " + port + "[i];\n  }\n";
+    else
+      copyOut += copy + port + "[i] = " + port + "_local[i];\n  }\n";
+    call += (i ? ", " : "") + port + "_local";
+    portNames.push_back(port);
+  });
+  wrapperPrototype += ")";
+  wrapper += wrapperPrototype + " {\n";
+  tensors([&](const TensorSignature &, bool, size_t i) {
+    auto type = cast<MemRefType>(func.getArgument(i).getType());
+    wrapper += "#pragma HLS INTERFACE mode=m_axi port=" + portNames[i] +
+               " offset=slave bundle=gmem" + std::to_string(i) + " depth=" +
+               std::to_string(type.getNumElements()) + "\n";
+    wrapper += "#pragma HLS INTERFACE mode=s_axilite port=" + portNames[i] + "\n";
+  });
+  wrapper += "#pragma HLS INTERFACE mode=s_axilite port=return\n" + locals + copyIn + call +
+             ");\n" + copyOut + "}\n";
+
+  std::string header = banner + "#ifndef " + name + "_H\n#define " + name +
+                       "_H\n\n#include \"lepton_hls.h\"\n\n// The design (" + options.io +
+                       " io, reuse factor " + std::to_string(options.reuseFactor) + ").\n" +
+                       prototype + ";\n\n// The same behind m_axi data ports and s_axilite control, for a block design.\n" +
+                       wrapperPrototype + ";\n\n#endif\n";
+
+  // The testbench: every golden input set through the design, compared with
+  // the CPU backend's outputs.
+  std::string data = banner + "// Inputs and the outputs of Lepton's CPU backend.\n";
+  size_t sets = golden.inputs.size();
+  data += "static const int kSets = " + std::to_string(sets) + ";\n";
+  tensors([&](const TensorSignature &, bool input, size_t i) {
+    size_t tensor = input ? i : i - signature.inputs.size();
+    auto type = cast<MemRefType>(func.getArgument(i).getType());
+    data += std::string("static const float ") + (input ? "kInput" : "kOutput") +
+            std::to_string(tensor) + "[" + std::to_string(sets) + "][" +
+            std::to_string(type.getNumElements()) + "] = {";
+    for (size_t s = 0; s < sets; ++s) {
+      const auto &values = input ? golden.inputs[s][tensor] : golden.outputs[s][tensor];
+      data += std::string(s ? "," : "") + "\n  {" + floatArray(values) + "}";
+    }
+    data += "};\n";
+  });
+  std::string declare, feed, compare, args;
+  tensors([&](const TensorSignature &t, bool input, size_t i) {
+    size_t tensor = input ? i : i - signature.inputs.size();
+    auto type = cast<MemRefType>(func.getArgument(i).getType());
+    std::string element = typeName(type.getElementType());
+    std::string n = std::to_string(type.getNumElements());
+    std::string var = (input ? "in" : "out") + std::to_string(tensor);
+    declare += "    static " + element + " " + var + "[" + n + "];\n";
+    if (input)
+      feed += "    for (int i = 0; i < " + n + "; ++i) " + var + "[i] = kInput" +
+              std::to_string(tensor) + "[s][i];\n";
+    else
+      compare += "    failures += compare(\"" + t.name + "\", s, " + var + ", kOutput" +
+                 std::to_string(tensor) + "[s], " + n + ");\n";
+    args += (i ? ", " : "") + var;
+  });
+  std::string testbench = substitute(
+      libraryFile("testbench.cpp"),
+      {{"@BANNER@", banner},
+       {"@NAME@", name},
+       {"@EXACT@", golden.exact ? "1" : "0"},
+       {"@TOLERANCE@", llvm::formatv("{0:e}", golden.tolerance).str()},
+       {"@DECLARE@", declare},
+       {"@FEED@", feed},
+       {"@CALL@", "    " + name + "(" + args + ");\n"},
+       {"@COMPARE@", compare}});
+
+  const FpgaPart *part = findPart(options.part);
+  std::vector<std::pair<llvm::StringRef, std::string>> script = {
+      {"@NAME@", name},
+      {"@PART@", options.part},
+      {"@CLOCK@", llvm::formatv("{0}", options.clockNs).str()},
+      {"@FAMILY@", part ? part->family : "unknown"},
+      {"@BOARD@", part ? part->board : ""}};
+  files[name + ".cpp"] = design;
+  files[name + ".h"] = header;
+  files[name + "_weights.h"] = weights;
+  files[name + "_axi.cpp"] = wrapper;
+  files[name + "_tb.cpp"] = testbench;
+  files[name + "_tb_data.h"] = data;
+  files["hls/lepton_hls.h"] = libraryFile("lepton_hls.h").str();
+  files["hls/lepton_ap_int.h"] = libraryFile("lepton_ap_int.h").str();
+  files["build_prj.tcl"] = substitute(libraryFile("build_prj.tcl"), script);
+  files["vivado_bitstream.tcl"] = substitute(libraryFile("vivado_bitstream.tcl"), script);
+  files["csim.sh"] = substitute(libraryFile("csim.sh"), script);
+  return files;
+}
+
+} // namespace lepton::hls

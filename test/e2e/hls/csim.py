@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""C simulation of generated HLS projects against Lepton's CPU backend.
+
+For each case, leptonc --target=hls writes a project whose testbench holds
+inputs and the CPU backend's outputs for them; the project's csim.sh builds
+the testbench with g++ (pragmas ignored, the project's own bit-accurate
+ap_int) and runs it. Integer designs must match bit for bit, float designs
+within the testbench's tolerance. The estimates of each case are printed.
+
+  csim.py --bin build/bin --models build/test/models --fashion build/test/fashion-mnist --work DIR
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+
+def jet_calibration(directory, count, seed):
+    """Seeded standard-normal jet features (the models' inputs are
+    standardized), one input set per subdirectory."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        os.makedirs(os.path.join(directory, f"set{i:03d}"), exist_ok=True)
+        np.save(os.path.join(directory, f"set{i:03d}", "input_0.npy"),
+                rng.standard_normal((1, 16)).astype(np.float32))
+    return directory
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--models", required=True)
+    parser.add_argument("--fashion", required=True)
+    parser.add_argument("--work", required=True)
+    args = parser.parse_args()
+    leptonc = os.path.join(args.bin, "leptonc")
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    jet = os.path.join(args.models, "jet_tagger_opset13", "model.onnx")
+    lenet = os.path.join(args.models, "lenet5_opset13")
+    calibration = jet_calibration(os.path.join(args.work, "jet-calibration"), 64, 1)
+    held_out = jet_calibration(os.path.join(args.work, "jet-testbench"), 8, 2)
+    jet_int8 = ["--quantize=int8", "--calibration-data", calibration,
+                "--testbench-data", held_out, "--calibration-cache", "none"]
+    vu9p = ["--fpga-part", "xcvu9p-flga2104-2L-e"]
+    fashion_int8 = ["--quantize=int8", "--calibration-data",
+                    os.path.join(args.fashion, "calibration"), "--calibration-cache", "none"]
+    # name: (model, flags, bit-exact)
+    cases = {
+        "jet_int8_parallel": (jet, jet_int8 + vu9p, True),
+        "jet_int8_stream": (jet, jet_int8 + ["--io=stream", "--reuse-factor=4"], True),
+        "jet_fp32_parallel": (jet, vu9p + ["--reuse-factor=4", "--testbench-data", held_out],
+                              False),
+        "lenet5_int8_stream": (os.path.join(lenet, "model.onnx"),
+                               ["--io=stream", "--reuse-factor=8", "--quantize=int8",
+                                "--calibration-data", os.path.join(lenet, "test_data_set_0"),
+                                "--calibration-cache", "none"], True),
+        "lenet5_fp32_stream": (os.path.join(lenet, "model.onnx"),
+                               ["--io=stream", "--reuse-factor=8"], False),
+        "fashion_int8_stream": (os.path.join(args.fashion, "model.onnx"),
+                                fashion_int8 + ["--io=stream", "--reuse-factor=16"], True),
+    }
+    failures = []
+    estimates = {}
+    for name, (model, flags, exact) in cases.items():
+        project = os.path.join(args.work, name)
+        subprocess.run([leptonc, model, "--target=hls", "-q", "-o", project, *flags], check=True)
+        with open(os.path.join(project, "report.json")) as f:
+            estimates[name] = json.load(f)
+        run = subprocess.run(["sh", os.path.join(project, "csim.sh")], capture_output=True,
+                             text=True)
+        verdict = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
+        e = estimates[name]
+        print(f"{name}: {verdict}; estimate {e['latency_cycles']} cycles "
+              f"({e['latency_ns']:.0f} ns), II {e['interval_cycles']}, "
+              f"{e['resources']['dsp']} DSP, {e['resources']['lut']} LUT")
+        if run.returncode != 0:
+            failures.append(f"{name}: C simulation failed:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+        elif exact and "bit-exact" not in run.stdout:
+            failures.append(f"{name}: an integer design was not compared bit for bit")
+    # The quantized jet tagger against the float one, same part and style.
+    dsp_int8 = estimates["jet_int8_parallel"]["resources"]["dsp"]
+    print(f"jet tagger DSPs at reuse factor 1: int8 {dsp_int8}; fp32 needs reuse factor 4 "
+          f"for {estimates['jet_fp32_parallel']['resources']['dsp']}")
+    if failures:
+        print("\n".join(failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
