@@ -62,15 +62,6 @@ std::optional<EmitKind> parseEmitKind(llvm::StringRef text) {
       .Default(std::nullopt);
 }
 
-std::string cIdentifier(llvm::StringRef text) {
-  std::string id;
-  for (char c : text)
-    id += llvm::isAlnum(c) ? c : '_';
-  if (id.empty() || llvm::isDigit(id[0]))
-    id = "m_" + id;
-  return id;
-}
-
 void registerLeptonDialects(DialectRegistry &registry) {
   registry.insert<nn::NNDialect, compress::CompressDialect, hls::HLSDialect>();
   registerAllDialects(registry);

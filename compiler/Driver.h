@@ -57,9 +57,6 @@ struct CompileOptions {
   std::string calibrationCache;
 };
 
-/// A C identifier derived from `text` (non-alphanumerics become '_').
-std::string cIdentifier(llvm::StringRef text);
-
 /// Compiles one model; returns the process exit code (0 or 1).
 int compileModel(const CompileOptions &options);
 

@@ -1,6 +1,8 @@
 //===- ModelSignature.cpp -------------------------------------------------===//
 #include "codegen/common/ModelSignature.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace mlir;
 
 namespace lepton {
@@ -65,6 +67,15 @@ FailureOr<ModelSignature> signatureOf(func::FuncOp func) {
     sig.outputs.push_back(*t);
   }
   return sig;
+}
+
+std::string cIdentifier(llvm::StringRef text) {
+  std::string id;
+  for (char c : text)
+    id += llvm::isAlnum(c) ? c : '_';
+  if (id.empty() || llvm::isDigit(id[0]))
+    id = "m_" + id;
+  return id;
 }
 
 } // namespace lepton

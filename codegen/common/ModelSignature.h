@@ -45,6 +45,9 @@ struct ModelSignature {
   std::optional<CudaImage> cuda; // --target=cuda
 };
 
+/// A C identifier derived from `text` (non-alphanumerics become '_').
+std::string cIdentifier(llvm::StringRef text);
+
 /// The ONNX data type code of an element type, or 0 if it has none.
 int32_t dtypeCode(mlir::Type element);
 

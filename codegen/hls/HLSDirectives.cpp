@@ -2,6 +2,8 @@
 #include "codegen/Passes.h"
 #include "codegen/hls/LoopNests.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "mlir/Dialect/Affine/Analysis/LoopAnalysis.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -14,19 +16,6 @@ using namespace mlir;
 using namespace lepton::hls;
 
 namespace {
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// The allocation, global or argument a memref view is taken of.
-Value rootBuffer(Value memref) {
-  while (Operation *def = memref.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      memref = view.getViewSource();
-    else
-      break;
-  }
-  return memref;
-}
 
 /// How many consecutive flat addresses the unrolled copies of `access` (an
 /// affine load or store) touch (the loops in `unrolledTrips` take that many
@@ -109,7 +98,7 @@ private:
       if (parallel) {
         root->walk([&](affine::AffineForOp loop) { loop->setAttr(kUnroll, b.getUnitAttr()); });
         if (multiplies > 0)
-          root->setAttr(kAllocation, b.getI64IntegerAttr(ceilDiv(multiplies, reuseFactor)));
+          root->setAttr(kAllocation, b.getI64IntegerAttr(llvm::divideCeil(multiplies, reuseFactor)));
         continue;
       }
       // Stream: unroll the innermost loops up to ceil(K / R) iterations and
@@ -118,7 +107,7 @@ private:
       for (auto [trips, isReduction] : llvm::zip(nest->trips, nest->reduction))
         if (isReduction)
           reductionSize *= trips;
-      int64_t unrolled = ceilDiv(reductionSize, reuseFactor);
+      int64_t unrolled = llvm::divideCeil(reductionSize, reuseFactor);
       size_t pipelined = nest->loops.size() - 1;
       int64_t inner = 1;
       while (pipelined > 0 && inner * nest->trips[pipelined] <= unrolled)
@@ -143,7 +132,7 @@ private:
         steps *= nest->trips[i];
       steps /= factor;
       if (multiplies > 0)
-        root->setAttr(kAllocation, b.getI64IntegerAttr(ceilDiv(multiplies, steps)));
+        root->setAttr(kAllocation, b.getI64IntegerAttr(llvm::divideCeil(multiplies, steps)));
       if (inner > 1) {
         // Unrolled iterations each read an element: a cyclic partition with
         // at least as many banks as the addresses they read span gives each

@@ -45,15 +45,6 @@ llvm::StringRef libraryFile(llvm::StringRef name) {
   llvm::report_fatal_error("HLS library file missing from the build");
 }
 
-std::string identifier(llvm::StringRef text) {
-  std::string id;
-  for (char c : text)
-    id += llvm::isAlnum(c) ? c : '_';
-  if (id.empty() || llvm::isDigit(id[0]))
-    id = "n_" + id;
-  return id;
-}
-
 /// The C++ type of a scalar of type `type`, or "" when there is none.
 std::string typeName(Type type) {
   if (type.isIndex())
@@ -365,7 +356,7 @@ LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
   scalars[loop.getInductionVar()] = iv;
   line();
   if (auto layer = loop->getAttrOfType<StringAttr>(kLayer))
-    os << "layer" << layers++ << "_" << identifier(layer.getValue()) << ": ";
+    os << "layer" << layers++ << "_" << cIdentifier(layer.getValue()) << ": ";
   os << "for (int " << iv << " = " << loop.getConstantLowerBound() << "; " << iv << " < "
      << loop.getConstantUpperBound() << "; " << iv << " += " << loop.getStepAsInt() << ") {\n";
   ++depth;
@@ -405,7 +396,7 @@ LogicalResult FunctionPrinter::printOp(Operation *op) {
   if (isa<memref::AllocOp, memref::AllocaOp>(op))
     return printBuffer(op);
   if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
-    FailureOr<View> view = viewOf(op, get, "w_" + identifier(get.getName()));
+    FailureOr<View> view = viewOf(op, get, "w_" + cIdentifier(get.getName()));
     if (failed(view))
       return failure();
     views[get] = *view;
@@ -485,7 +476,7 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
       return func.emitError() << "unsupported on the HLS target: "
                               << (input ? "input" : "output") << " '" << tensor.name
                               << "' of element type " << type.getElementType();
-    std::string name = identifier(tensor.name);
+    std::string name = cIdentifier(tensor.name);
     while (!taken.insert(name).second || llvm::StringRef(name).starts_with("buf") ||
            llvm::StringRef(name).starts_with("w_"))
       name += "_port";
@@ -517,7 +508,7 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
   func.walk([&](memref::GetGlobalOp get) {
     auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
     if (global && globals.insert(global).second)
-      partitionPragma("w_" + identifier(get.getName()), global->getAttr(kPartition));
+      partitionPragma("w_" + cIdentifier(get.getName()), global->getAttr(kPartition));
   });
   LogicalResult body = printBlock(func.getBody().front());
   os << "}\n";
@@ -550,7 +541,7 @@ LogicalResult printWeights(ModuleOp module, llvm::raw_ostream &os) {
       continue;
     }
     os << "static " << (global.getConstant() ? "const " : "") << element << " w_"
-       << identifier(global.getSymName()) << "[" << std::max<int64_t>(1, count) << "] = {"
+       << cIdentifier(global.getSymName()) << "[" << std::max<int64_t>(1, count) << "] = {"
        << initializer;
     os << "\n};\n\n";
   }

@@ -1,6 +1,8 @@
 //===- HLSEstimate.cpp - latency and resources without the vendor tool ----===//
 #include "codegen/hls/HLSEstimate.h"
 #include "codegen/hls/LoopNests.h"
+
+#include "llvm/Support/MathExtras.h"
 #include "dialects/hls/HLSDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -36,20 +38,8 @@ const FpgaPart kParts[] = {
 /// limit hls4ml enforces for its io_parallel layers as well).
 constexpr int64_t kUnrollLimit = 4096;
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 /// Bits of the two's complement form of `v`.
 unsigned signedBits(const llvm::APInt &v) { return v.getSignificantBits(); }
-
-Value rootBuffer(Value memref) {
-  while (Operation *def = memref.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    memref = view.getViewSource();
-  }
-  return memref;
-}
 
 /// What the estimator knows of a constant global: the widest element in
 /// bits and the share of its elements that are not zero.
@@ -76,7 +66,7 @@ public:
         return failure();
       LayerEstimate estimate = estimateNest(*nest);
       if (estimate.multipliers > kUnrollLimit) {
-        int64_t needed = ceilDiv(estimate.multiplies, kUnrollLimit);
+        int64_t needed = llvm::divideCeil(estimate.multiplies, kUnrollLimit);
         root.emitError() << "unsupported on the HLS target: " << estimate.multipliers
                          << " multipliers in one loop nest with --io=" << options.io
                          << " and reuse factor " << options.reuseFactor
@@ -234,8 +224,8 @@ private:
       int constantSide = isFixedFactor(op->getOperand(1)) ? 1 : isFixedFactor(op->getOperand(0)) ? 0 : -1;
       if (constantSide >= 0 && (constantSide ? b : a) <= 10) {
         int64_t variable = constantSide ? a : b, fixed = constantSide ? b : a;
-        c.resources.lut = (variable + fixed) * ceilDiv(fixed, 3);
-        c.ns = 0.6 + 0.2 * ceilDiv(fixed, 3);
+        c.resources.lut = (variable + fixed) * llvm::divideCeil(fixed, 3);
+        c.ns = 0.6 + 0.2 * llvm::divideCeil(fixed, 3);
       } else if (std::max(a, b) <= 10) {
         // Narrow products go to LUTs.
         c.resources.lut = a * b;
@@ -243,7 +233,7 @@ private:
       } else {
         // DSP48E2 slices (27 x 18 bits), cascaded for wider products: one
         // cycle for a single slice, one more per cascade step.
-        c.resources.dsp = std::min(ceilDiv(a, 27) * ceilDiv(b, 18), ceilDiv(b, 27) * ceilDiv(a, 18));
+        c.resources.dsp = std::min(llvm::divideCeil(a, 27) * llvm::divideCeil(b, 18), llvm::divideCeil(b, 27) * llvm::divideCeil(a, 18));
         c.cycles = c.resources.dsp == 1 ? 1 : c.resources.dsp <= 2 ? 2 : 3;
       }
       c.resources.ff = a + b;
@@ -298,7 +288,7 @@ private:
       int64_t count = executions(op);
       double share = isa<arith::MulIOp, arith::MulFOp>(op) ? nonzeroShare(op) : 1;
       int64_t performed = int64_t(std::ceil(count * share));
-      int64_t lanes = performed ? ceilDiv(performed, std::max<int64_t>(1, steps)) : 0;
+      int64_t lanes = performed ? llvm::divideCeil(performed, std::max<int64_t>(1, steps)) : 0;
       OpCost cost = costOf(op);
       if (isa<arith::MulIOp, arith::MulFOp>(op)) {
         estimate.multiplies += performed;
@@ -361,11 +351,11 @@ private:
         return;
       }
       int64_t banks = partition ? cast<IntegerAttr>(partition).getInt() : 1;
-      int64_t perBank = ceilDiv(bits, banks);
+      int64_t perBank = llvm::divideCeil(bits, banks);
       if (perBank <= 1024)
-        buffers.resources.lut += banks * ceilDiv(perBank, 64);
+        buffers.resources.lut += banks * llvm::divideCeil(perBank, 64);
       else
-        buffers.resources.bram18k += banks * ceilDiv(perBank, 18432);
+        buffers.resources.bram18k += banks * llvm::divideCeil(perBank, 18432);
     };
     for (BlockArgument arg : func.getArguments())
       account(cast<MemRefType>(arg.getType()), func.getArgAttr(arg.getArgNumber(), kPartition),

@@ -25,6 +25,9 @@ struct LoopNest {
   llvm::SmallVector<bool> reduction;
 };
 
+/// The allocation, global or argument a memref view is taken of.
+mlir::Value rootBuffer(mlir::Value memref);
+
 /// The band of `root`; fails (with an error naming the ONNX node) when a loop
 /// has no constant trip count.
 mlir::FailureOr<LoopNest> analyzeNest(mlir::affine::AffineForOp root);
