@@ -60,8 +60,10 @@ struct PlanWorkspacePass : lepton::impl::PlanWorkspaceBase<PlanWorkspacePass> {
   using PlanWorkspaceBase::PlanWorkspaceBase;
 
   void runOnOperation() override {
+    // The entry is the public function; private ones (kernel bodies the CPU
+    // passes outline for the thread pool) only see buffers they are passed.
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isExternal() && failed(plan(func)))
+      if (func.isPublic() && !func.isExternal() && failed(plan(func)))
         return signalPassFailure();
   }
 
@@ -73,6 +75,14 @@ struct PlanWorkspacePass : lepton::impl::PlanWorkspaceBase<PlanWorkspacePass> {
 
     SmallVector<Buffer> buffers;
     WalkResult walk = func.walk([&](memref::AllocOp alloc) {
+      // A buffer fused kernels no longer need (a matmul's C consumed by its
+      // epilogue in registers).
+      if (llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+        for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+          user->erase();
+        alloc.erase();
+        return WalkResult::skip();
+      }
       MemRefType type = alloc.getType();
       if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
           !type.getElementType().isIntOrFloat()) {

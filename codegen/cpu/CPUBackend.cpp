@@ -39,12 +39,12 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool t
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
-         "lepton-plan-workspace,lepton-strided-copy-to-linalg,"
+         "lepton-strided-copy-to-linalg,"
          "lepton-vectorize-contractions{vector-bits=" +
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
          (vectors.int8Dot.empty() ? "" : " int8-dot=" + vectors.int8Dot) +
          (vectors.wordDot.empty() ? "" : " word-dot=" + vectors.wordDot) +
-         " threads=" + (threads ? "true" : "false") + "}," +
+         " threads=" + (threads ? "true" : "false") + "},lepton-plan-workspace," +
          (threads ? "lepton-parallelize-loops," : "") +
          (profile ? "lepton-instrument-profile," : "") +
          "lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,"

@@ -352,15 +352,16 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     previous = previous->getPrevNode();
   c.init = fusableInit(previous, op.getDpsInits()[0]);
   Operation *next = op->getNextNode();
-  while (next && isPure(next))
+  while (next && (isPure(next) || isa<memref::AllocOp>(next)))
     next = next->getNextNode();
   c.epilogue = fusableEpilogue(next, op.getDpsInits()[0], c.epilogueParameters);
   // Its output and per-channel inputs must be computable before the kernel
-  // (views only).
+  // (views and statically shaped allocations only).
   std::function<bool(Value)> available = [&](Value v) {
     Operation *def = v.getDefiningOp();
     return !def || def->getBlock() != op->getBlock() || def->isBeforeInBlock(op) ||
-           (isPure(def) && llvm::all_of(def->getOperands(), available));
+           ((isPure(def) || isa<memref::AllocOp>(def)) &&
+            llvm::all_of(def->getOperands(), available));
   };
   // The kernel writes the epilogue's output while it still reads A and B
   // (the planner may have given that output their bytes, as they die here).
@@ -378,7 +379,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     if (c.init)
       users.insert(c.init);
     c.keepC = rootOf(c.epilogue.getDpsInits()[0]) != root &&
-              !(root.getDefiningOp<memref::ViewOp>() && onlyUsedBy(root, users));
+              !(isa_and_present<memref::AllocOp, memref::ViewOp>(root.getDefiningOp()) &&
+                onlyUsedBy(root, users));
   }
   return c;
 }
@@ -955,8 +957,8 @@ private:
   unsigned epilogueOutput = 0; // the epilogue's output's index in `operands`
 };
 
-/// Moves the pure ops `v` is computed by (an epilogue output's reshapes)
-/// above `point` when they come after it in its block.
+/// Moves the ops `v` is computed by (an epilogue output's allocation and
+/// reshapes) above `point` when they come after it in its block.
 void hoistAbove(Value v, Operation *point) {
   Operation *def = v.getDefiningOp();
   if (!def || def->getBlock() != point->getBlock() || def->isBeforeInBlock(point))
