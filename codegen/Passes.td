@@ -128,8 +128,14 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     for any byte products: both rows and A's two elements widened to 16 bits
     and paired per int32 lane (x86 pmaddwd; exact too).
 
+    A window kernel whose B is a bufferized tensor.pad (a buffer filled with
+    a constant, the source copied into its interior, read by nothing else)
+    reads the source instead: masked loads give the pad value outside it,
+    and the fill, the copy and the padded buffer are erased. Runs before
+    lepton-plan-workspace, which then sees the source live up to the kernel.
+
     With `threads`, a kernel of at least `parallel-min-flops` whose row tiles,
-    else column tiles, else an outer loop number at least 8 is outlined into
+    else column tiles, else an outer loop number at least 6 is outlined into
     `<func>_kernel<i>_body` (a range of those) and replaced by a call of
     `<func>_kernel<i>_parallel`, which the artifact writer defines as a call
     of lepton_parallel_for.
@@ -141,7 +147,7 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
            "number of vector registers, which bounds the rows of a tile">,
     Option<"threads", "threads", "bool", "false",
            "split kernels over the runtime's thread pool (lepton_parallel_for)">,
-    Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "2000000",
+    Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "500000",
            "smallest kernel, in floating-point operations, worth splitting">,
     Option<"int8Dot", "int8-dot", "std::string", "\"\"",
            "LLVM intrinsic of the target's unsigned-by-signed byte dot product "
@@ -155,6 +161,29 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
   let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect",
                            "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
                            "mlir::affine::AffineDialect", "mlir::LLVM::LLVMDialect"];
+}
+
+def CollapseContiguousLoops : Pass<"lepton-collapse-contiguous-loops", "mlir::ModuleOp"> {
+  let summary = "Merge the trailing loops of elementwise generics that walk memory contiguously";
+  let description = [{
+    Runs on the generics lepton-vectorize-contractions left (elementwise ops,
+    residual adds, broadcasts). An all-parallel generic whose trailing loops
+    every operand walks as one contiguous run (a 1x32x28x28 add) gets those
+    loops merged into one (1x32x784), through MLIR's collapseOpIterationDims.
+    LLVM vectorizes an innermost loop of 28 iterations with 16-lane vectors
+    interleaved four times not at all; one of 784 iterations runs at full
+    width (a 1x32x28x28 add took 8x as long as the same add on 25088
+    elements). With `threads`, a generic of at least `min-iterations` keeps
+    leading loops of at least 16 iterations in all, which
+    lepton-parallelize-loops splits into tasks.
+  }];
+  let options = [
+    Option<"threads", "threads", "bool", "false",
+           "keep the leading loops lepton-parallelize-loops splits">,
+    Option<"minIterations", "min-iterations", "int64_t", "131072",
+           "lepton-parallelize-loops' min-iterations">
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
 def ParallelizeLoops : Pass<"lepton-parallelize-loops", "mlir::ModuleOp"> {

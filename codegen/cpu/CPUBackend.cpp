@@ -44,7 +44,9 @@ std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool t
          std::to_string(vectors.bits) + " vector-registers=" + std::to_string(vectors.registers) +
          (vectors.int8Dot.empty() ? "" : " int8-dot=" + vectors.int8Dot) +
          (vectors.wordDot.empty() ? "" : " word-dot=" + vectors.wordDot) +
-         " threads=" + (threads ? "true" : "false") + "},lepton-plan-workspace," +
+         " threads=" + (threads ? "true" : "false") +
+         "},lepton-collapse-contiguous-loops{threads=" + (threads ? "true" : "false") +
+         "},lepton-plan-workspace," +
          (threads ? "lepton-parallelize-loops," : "") +
          (profile ? "lepton-instrument-profile," : "") +
          "lepton-approximate-math,func.func(convert-linalg-to-loops),expand-strided-metadata,"

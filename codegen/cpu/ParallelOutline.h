@@ -15,6 +15,10 @@
 
 namespace lepton::cpu {
 
+/// Tasks a split loop nest must offer at least: enough to balance two
+/// threads or more.
+constexpr int64_t kMinParallelTasks = 16;
+
 /// Loop sizes as "AxBxC", as the kernel descriptions give them.
 std::string formatSizes(llvm::ArrayRef<int64_t> sizes);
 

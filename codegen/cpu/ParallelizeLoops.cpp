@@ -17,8 +17,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kMinTasks = 16; // enough to balance two threads or more
-
 /// Whether every operand index that depends on a loop below `split` is that
 /// loop itself, so a task's slice is one index along those dims and whole
 /// along the others.
@@ -32,14 +30,14 @@ bool plainSplitIndices(linalg::GenericOp op, unsigned split) {
 }
 
 /// How many leading loops of `op` to split into tasks: the fewest parallel
-/// loops whose trip counts multiply to kMinTasks; 0 when none do or when
+/// loops whose trip counts multiply to kMinParallelTasks; 0 when none do or when
 /// their indices are not plain.
 unsigned splitLoops(linalg::GenericOp op, ArrayRef<int64_t> sizes) {
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   int64_t tasks = 1;
   for (unsigned d = 0; d < sizes.size() && iterators[d] == utils::IteratorType::parallel; ++d) {
     tasks *= sizes[d];
-    if (tasks >= kMinTasks)
+    if (tasks >= lepton::cpu::kMinParallelTasks)
       return plainSplitIndices(op, d + 1) ? d + 1 : 0;
   }
   return 0;

@@ -49,6 +49,21 @@ struct EpilogueParameter {
   int64_t block, size;
 };
 
+/// A buffer that only exists to pad another, as a bufferized tensor.pad
+/// leaves it: filled with a constant, then `source` copied into its interior
+/// at `low`, and read by nothing but the kernel (through `reshapes`, B's
+/// expand_shapes from B outwards). The kernel reads `source` instead, with
+/// masked loads that give the pad value outside it, so that neither the
+/// fill nor the copy runs and the padded buffer is never allocated.
+struct PaddedSource {
+  Value source, value;
+  SmallVector<int64_t> low;
+  SmallVector<memref::ExpandShapeOp> reshapes;
+  memref::AllocOp buffer;
+  Operation *fill, *copy;
+  memref::SubViewOp interior;
+};
+
 struct Contraction {
   linalg::GenericOp op;
   unsigned a, b;                // input operand numbers of A and B
@@ -72,6 +87,8 @@ struct Contraction {
   /// C, so the kernel loads it once per tile row.
   SmallVector<EpilogueParameter> epilogueParameters;
   bool keepC = true;
+  /// B is a padded copy of another buffer, which the kernel reads instead.
+  std::optional<PaddedSource> padded;
 };
 
 /// Whether every use of `v`, also through views of it, is one of `allowed`.
@@ -276,6 +293,82 @@ std::optional<int64_t> linearCoefficient(AffineExpr e, unsigned d, unsigned numD
   return rest.isFunctionOfDim(d) ? std::nullopt : std::optional<int64_t>(s);
 }
 
+/// Every op using `root` or a view of it.
+void usersThroughViews(Value root, SmallVectorImpl<Operation *> &users) {
+  for (Operation *user : root.getUsers()) {
+    users.push_back(user);
+    if (isa<ViewLikeOpInterface>(user))
+      for (Value r : user->getResults())
+        usersThroughViews(r, users);
+  }
+}
+
+/// The padding `b`, input `bOperand` of `op`, is a copy of, if any.
+std::optional<PaddedSource> matchPaddedSource(linalg::GenericOp op, unsigned bOperand) {
+  PaddedSource p;
+  Value v = op->getOperand(bOperand);
+  while (auto reshape = v.getDefiningOp<memref::ExpandShapeOp>()) {
+    // The innermost index (the vector lanes) must stay the innermost.
+    if (!v.hasOneUse() || reshape.getReassociationIndices().back().size() != 1)
+      return std::nullopt;
+    p.reshapes.push_back(reshape);
+    v = reshape.getSrc();
+  }
+  p.buffer = v.getDefiningOp<memref::AllocOp>();
+  if (!p.buffer || p.buffer->getBlock() != op->getBlock() || !p.buffer.getType().hasStaticShape())
+    return std::nullopt;
+  Operation *reader = p.reshapes.empty() ? op.getOperation() : p.reshapes.back();
+  p.fill = p.copy = nullptr;
+  for (Operation *user : p.buffer->getUsers()) {
+    if (user == reader && (!p.reshapes.empty() || op->getOperand(bOperand) == v))
+      continue;
+    if (auto fill = dyn_cast<linalg::FillOp>(user); fill && !p.fill &&
+                                                    fill.getDpsInits()[0] == v) {
+      p.fill = fill;
+      p.value = fill.getInputs()[0];
+    } else if (auto map = dyn_cast<linalg::MapOp>(user);
+               map && !p.fill && map.getInputs().empty() && map.getInit() == v) {
+      Value yielded = map.getMapper().front().getTerminator()->getOperand(0);
+      if (!yielded.getParentRegion()->isProperAncestor(&map.getMapper()))
+        return std::nullopt;
+      p.fill = map;
+      p.value = yielded;
+    } else if (auto interior = dyn_cast<memref::SubViewOp>(user);
+               interior && !p.interior && interior->hasOneUse()) {
+      p.interior = interior;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!p.fill || !p.interior || !p.value.getType().isIntOrFloat() ||
+      !llvm::all_of(p.interior.getStaticStrides(), [](int64_t s) { return s == 1; }) ||
+      ShapedType::isDynamicShape(p.interior.getStaticOffsets()))
+    return std::nullopt;
+  auto copy = dyn_cast<linalg::CopyOp>(*p.interior->getUsers().begin());
+  if (!copy || copy.getOutputs()[0] != p.interior.getResult())
+    return std::nullopt;
+  p.copy = copy;
+  p.source = copy.getInputs()[0];
+  p.low = llvm::to_vector(p.interior.getStaticOffsets());
+  auto sourceType = dyn_cast<MemRefType>(p.source.getType());
+  if (!sourceType || !lepton::cpu::isContiguous(p.source) ||
+      sourceType.getShape() != p.interior.getType().getShape() ||
+      p.fill->getBlock() != op->getBlock() || copy->getBlock() != op->getBlock() ||
+      !p.fill->isBeforeInBlock(copy) || !copy->isBeforeInBlock(op))
+    return std::nullopt;
+  // The source must hold the same values when the kernel runs as when it
+  // was copied: nothing in between may touch it.
+  SmallVector<Operation *> users;
+  usersThroughViews(rootOf(p.source), users);
+  Block *block = op->getBlock();
+  for (Operation *user : users) {
+    Operation *top = block->findAncestorOpInBlock(*user);
+    if (top && copy->isBeforeInBlock(top) && top->isBeforeInBlock(op))
+      return std::nullopt;
+  }
+  return p;
+}
+
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
@@ -346,6 +439,7 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   for (unsigned operand : {c.b, 2u})
     if (!isLastMemrefDimUnitStride(cast<MemRefType>(op->getOperand(operand).getType())))
       return std::nullopt;
+  c.padded = matchPaddedSource(op, c.b);
   // The previous op, skipping constants and views, may only initialize C.
   Operation *previous = op->getPrevNode();
   while (previous && (isPure(previous) || isa<ViewLikeOpInterface>(previous)))
@@ -382,6 +476,11 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
               !(isa_and_present<memref::AllocOp, memref::ViewOp>(root.getDefiningOp()) &&
                 onlyUsedBy(root, users));
   }
+  // Nor may it write the padding's source while reading it (bufferization
+  // reuses a dead source's bytes for later outputs of its size).
+  if (c.padded && (mayOverlap(c.padded->source, op.getDpsInits()[0]) ||
+                   (c.epilogue && mayOverlap(c.padded->source, c.epilogue.getDpsInits()[0]))))
+    c.padded.reset();
   return c;
 }
 
@@ -398,6 +497,11 @@ public:
     operands = llvm::to_vector(c.op->getOperands());
     if (c.init) // operand 3: the fill value or the copied source
       operands.push_back(c.init->getOperand(0));
+    if (c.padded) { // B's source instead of B, and the pad value
+      operands[c.b] = c.padded->source;
+      padValue = operands.size();
+      operands.push_back(c.padded->value);
+    }
     if (c.epilogue) { // the epilogue's output, then its per-channel inputs
       epilogueOutput = operands.size();
       operands.push_back(c.epilogue.getDpsInits()[0]);
@@ -422,7 +526,7 @@ public:
   /// tiles that `name`_parallel hands to lepton_parallel_for; the artifact
   /// writer defines `name`_parallel (see CPUBackend.cpp).
   void emit(bool threads, StringRef name) {
-    int64_t perThread = 4; // tiles per thread below which threads do not pay
+    int64_t perThread = 3; // tiles per thread below which threads do not pay
     // Failing rows and columns (a depthwise convolution has one row and
     // few columns), an outer loop (its channels) is split.
     auto outer =
@@ -688,6 +792,8 @@ private:
   /// to the end of B's row.
   Value rowOfB() {
     Type et = getElementTypeOrSelf(operand(c.b).getType());
+    if (c.padded)
+      return paddedRowOfB(et);
     if (c.bStride == 1)
       return loadRow(et, operand(c.b), maps[c.b]);
     int64_t width = vectorType.getNumElements(), wide = width * c.bStride;
@@ -703,6 +809,63 @@ private:
     for (int64_t i = 0; i < width; ++i)
       picks.push_back(i * c.bStride);
     return b.create<vector::ShuffleOp>(stretch, stretch, picks);
+  }
+
+  /// B's row read from the source of its padding: the indices into the
+  /// padded buffer less the source's offset there, lanes outside the source
+  /// (and whole rows above or below it) masked to the pad value. Masked-off
+  /// lanes are not accessed, so their addresses may lie outside the source.
+  Value paddedRowOfB(Type et) {
+    PaddedSource &p = *c.padded;
+    SmallVector<Value> at = indices(maps[c.b]);
+    for (memref::ExpandShapeOp reshape : p.reshapes) { // to the padded buffer's indices
+      ArrayRef<int64_t> sizes = reshape.getResultType().getShape();
+      SmallVector<Value> outer;
+      for (const ReassociationIndices &group : reshape.getReassociationIndices()) {
+        Value linear = at[group.front()];
+        for (int64_t d : ArrayRef(group).drop_front())
+          linear = b.create<arith::AddIOp>(b.create<arith::MulIOp>(linear, index(sizes[d])),
+                                           at[d]);
+        outer.push_back(linear);
+      }
+      at = outer;
+    }
+    ArrayRef<int64_t> shape = cast<MemRefType>(p.source.getType()).getShape();
+    ArrayRef<int64_t> padded = cast<MemRefType>(p.buffer.getType()).getShape();
+    Value inside;
+    for (size_t d = 0; d < at.size(); ++d) {
+      if (p.low[d] != 0)
+        at[d] = b.create<arith::SubIOp>(at[d], index(p.low[d]));
+      if (d + 1 == at.size() || padded[d] == shape[d])
+        continue;
+      Value ok = b.create<arith::AndIOp>(
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, at[d], index(0)),
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, at[d], index(shape[d])));
+      inside = inside ? b.create<arith::AndIOp>(inside, ok) : ok;
+    }
+    // Lanes [-start, width - start) of the row are inside the source.
+    int64_t lanes = vectorType.getNumElements() * c.bStride;
+    Value start = at.back();
+    Value end = b.create<arith::SubIOp>(index(shape.back()), start);
+    if (inside)
+      end = b.create<arith::SelectOp>(inside, end, index(0));
+    auto maskType = VectorType::get({lanes}, b.getI1Type());
+    Value mask = b.create<vector::CreateMaskOp>(maskType, ValueRange{end});
+    if (p.low.back() != 0) {
+      Value before = b.create<vector::CreateMaskOp>(
+          maskType, ValueRange{b.create<arith::SubIOp>(index(0), start)});
+      mask = b.create<arith::XOrIOp>(mask, b.create<arith::AndIOp>(mask, before));
+    }
+    auto type = VectorType::get({lanes}, et);
+    Value row = b.create<vector::MaskedLoadOp>(
+        type, operand(c.b), at, mask,
+        b.create<vector::BroadcastOp>(type, operand(padValue)));
+    if (c.bStride == 1)
+      return row;
+    SmallVector<int64_t> picks;
+    for (int64_t i = 0; i < vectorType.getNumElements(); ++i)
+      picks.push_back(i * c.bStride);
+    return b.create<vector::ShuffleOp>(row, row, picks);
   }
 
   /// One reduction step: each row's accumulators plus its element of A
@@ -955,6 +1118,7 @@ private:
   unsigned splitDim = 0;    // with Split::Outer
   Value taskBegin, taskEnd; // the range of tiles (or outer indices) along the split
   unsigned epilogueOutput = 0; // the epilogue's output's index in `operands`
+  unsigned padValue = 0;       // with a padded B: the pad value's index in `operands`
 };
 
 /// Moves the ops `v` is computed by (an epilogue output's allocation and
@@ -998,6 +1162,14 @@ struct VectorizeContractionsPass
         c.init->erase();
       if (c.epilogue)
         c.epilogue.erase();
+      if (c.padded) {
+        for (memref::ExpandShapeOp reshape : c.padded->reshapes)
+          reshape.erase();
+        c.padded->copy->erase();
+        c.padded->interior.erase();
+        c.padded->fill->erase();
+        c.padded->buffer.erase();
+      }
     }
   }
 };

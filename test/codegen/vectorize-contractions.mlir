@@ -275,3 +275,123 @@ func.func @overlapping_epilogue(%A: memref<4x3xf32>, %arena: memref<1024xi8>) {
   }
   return
 }
+
+// -----
+
+// B is a bufferized tensor.pad: a buffer filled with the pad value, the
+// source copied into its interior, and nothing else reading it. The kernel
+// reads the source (7x7) instead: rows above or below it and lanes left or
+// right of it come from masks (upper bound 0 for a row outside), with the pad
+// value as pass-through; the fill, the copy and the padded buffer are gone.
+// CHECK-LABEL: func @padded_depthwise
+// CHECK-SAME: (%[[X:.*]]: memref<1x8x7x7xf32>,
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: linalg.
+// CHECK: %[[PAD:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: scf.for
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi slt
+// CHECK: %[[END:.*]] = arith.select
+// CHECK: %[[BELOW_END:.*]] = vector.create_mask %[[END]] : vector<16xi1>
+// CHECK: %[[BEFORE:.*]] = vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK: %[[BOTH:.*]] = arith.andi %[[BELOW_END]], %[[BEFORE]]
+// CHECK: %[[MASK:.*]] = arith.xori %[[BELOW_END]], %[[BOTH]]
+// CHECK: %[[FILL:.*]] = vector.broadcast %[[PAD]] : f32 to vector<16xf32>
+// CHECK: vector.maskedload %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %[[MASK]], %[[FILL]] : memref<1x8x7x7xf32>
+// CHECK: {lepton.kind = "window kernel 1x8x7x3x3x7"}
+// CHECK-NOT: linalg.
+func.func @padded_depthwise(%x: memref<1x8x7x7xf32>, %w: memref<8x3x3xf32>, %y: memref<1x8x7x7xf32>) {
+  %pad = arith.constant 0.5 : f32
+  %p = memref.alloc() : memref<1x8x9x9xf32>
+  linalg.map outs(%p : memref<1x8x9x9xf32>) () { linalg.yield %pad : f32 }
+  %interior = memref.subview %p[0, 0, 1, 1] [1, 8, 7, 7] [1, 1, 1, 1]
+      : memref<1x8x9x9xf32> to memref<1x8x7x7xf32, strided<[648, 81, 9, 1], offset: 10>>
+  linalg.copy ins(%x : memref<1x8x7x7xf32>)
+      outs(%interior : memref<1x8x7x7xf32, strided<[648, 81, 9, 1], offset: 10>>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh + kh, ow + kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (c, kh, kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%p, %w : memref<1x8x9x9xf32>, memref<8x3x3xf32>) outs(%y : memref<1x8x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// The same, but the activation fused into the kernel writes its output into
+// the source's buffer (bufferization reuses a dead tensor's bytes): the
+// kernel would overwrite rows it still reads, so it reads the padded buffer.
+// CHECK-LABEL: func @padded_source_overwritten
+// CHECK: linalg.map
+// CHECK: linalg.copy
+// CHECK: vector.load %{{.*}} : memref<1x8x9x9xf32>, vector<16xf32>
+// CHECK-NOT: linalg.generic
+func.func @padded_source_overwritten(%x: memref<1x8x7x7xf32>, %w: memref<8x3x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %p = memref.alloc() : memref<1x8x9x9xf32>
+  linalg.map outs(%p : memref<1x8x9x9xf32>) () { linalg.yield %zero : f32 }
+  %interior = memref.subview %p[0, 0, 1, 1] [1, 8, 7, 7] [1, 1, 1, 1]
+      : memref<1x8x9x9xf32> to memref<1x8x7x7xf32, strided<[648, 81, 9, 1], offset: 10>>
+  linalg.copy ins(%x : memref<1x8x7x7xf32>)
+      outs(%interior : memref<1x8x7x7xf32, strided<[648, 81, 9, 1], offset: 10>>)
+  %c = memref.alloc() : memref<1x8x7x7xf32>
+  linalg.generic {indexing_maps = [affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh + kh, ow + kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (c, kh, kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%p, %w : memref<1x8x9x9xf32>, memref<8x3x3xf32>) outs(%c : memref<1x8x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c : memref<1x8x7x7xf32>) outs(%x : memref<1x8x7x7xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Before the workspace is planned, the activation's output is an allocation
+// made after the kernel: it is moved above the kernel and the activation
+// fused; C, an allocation nothing else reads, is not written.
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+// CHECK-LABEL: func @allocated_epilogue
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<4x16xf32>
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: %[[RELU:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[RELU]], %[[OUT]]
+// CHECK-NOT: linalg.generic
+// CHECK: memref.copy %[[OUT]]
+func.func @allocated_epilogue(%A: memref<4x3xf32>, %B: memref<3x16xf32>, %y: memref<4x16xf32>) {
+  %C = memref.alloc() : memref<4x16xf32>
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<4x3xf32>, memref<3x16xf32>) outs(%C : memref<4x16xf32>) {
+  ^bb0(%x: f32, %w: f32, %z: f32):
+    %p = arith.mulf %x, %w : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  %out = memref.alloc() : memref<4x16xf32>
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%C : memref<4x16xf32>) outs(%out : memref<4x16xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %r = arith.maximumf %v, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %out, %y : memref<4x16xf32> to memref<4x16xf32>
+  return
+}
