@@ -55,6 +55,48 @@ bool collapsible(linalg::GenericOp op, unsigned first, unsigned end) {
   return true;
 }
 
+/// Reads a broadcast operand indexes with constant zeros (a per-channel
+/// parameter stored as 1xCx1x1, read at (d0, d1, 0, 0)) as one of fewer
+/// dims: the unit dims merge into a neighbour, so the map becomes a plain
+/// projection (d0, d1) that collapsible() can reason about.
+void dropZeroIndices(linalg::GenericOp op, OpBuilder &b) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = maps[operand.getOperandNumber()];
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || llvm::none_of(map.getResults(), [](AffineExpr e) {
+          return isa<AffineConstantExpr>(e);
+        }))
+      continue;
+    SmallVector<ReassociationIndices> groups;
+    SmallVector<AffineExpr> kept;
+    ReassociationIndices leading; // zeros before the first kept index
+    bool valid = true;
+    for (auto [r, e] : llvm::enumerate(map.getResults())) {
+      auto zero = dyn_cast<AffineConstantExpr>(e);
+      if (zero) {
+        valid &= zero.getValue() == 0 && type.getDimSize(r) == 1;
+        (groups.empty() ? leading : groups.back()).push_back(r);
+        continue;
+      }
+      groups.push_back(leading);
+      leading.clear();
+      groups.back().push_back(r);
+      kept.push_back(e);
+    }
+    if (!valid || !memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+      continue;
+    b.setInsertionPoint(op);
+    operand.set(b.create<memref::CollapseShapeOp>(op.getLoc(), operand.get(), groups));
+    maps[operand.getOperandNumber()] =
+        AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
+    changed = true;
+  }
+  if (changed)
+    op.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+}
+
 struct CollapseContiguousLoopsPass
     : lepton::impl::CollapseContiguousLoopsBase<CollapseContiguousLoopsPass> {
   using CollapseContiguousLoopsBase::CollapseContiguousLoopsBase;
@@ -66,6 +108,8 @@ struct CollapseContiguousLoopsPass
     for (linalg::GenericOp op : generics) {
       SmallVector<int64_t> sizes = op.getStaticLoopRanges();
       unsigned n = sizes.size();
+      if (n >= 2 && op.hasPureBufferSemantics() && op.getNumReductionLoops() == 0)
+        dropZeroIndices(op, rewriter);
       if (n < 2 || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 0 ||
           llvm::any_of(sizes, ShapedType::isDynamic) ||
           !llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {

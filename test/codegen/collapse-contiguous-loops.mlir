@@ -42,15 +42,17 @@ func.func @per_channel(%a: memref<1x32x28x28xf32>, %s: memref<32xf32>, %y: memre
 
 // -----
 
-// The strided interior of a padded buffer cannot merge its rows, a
-// transposed operand walks memory in another order, and a map with a
-// constant index is left to the loops: nothing changes.
+// The strided interior of a padded buffer cannot merge its rows and a
+// transposed operand walks memory in another order: nothing changes. A
+// column broadcast (read at (i, 0)) is read as a vector (i), but its loop j
+// stays inner.
 // CHECK-LABEL: func @not_contiguous
 // CHECK-NOT: memref.collapse_shape
 // CHECK-LABEL: func @transposed
 // CHECK-NOT: memref.collapse_shape
 // CHECK-LABEL: func @constant_index
-// CHECK-NOT: memref.collapse_shape
+// CHECK: memref.collapse_shape %{{.*}} {{\[}}[0, 1]] : memref<4x1xf32> into memref<4xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
 func.func @not_contiguous(%a: memref<1x8x7x7xf32>, %p: memref<1x8x9x9xf32>) {
   %interior = memref.subview %p[0, 0, 1, 1] [1, 8, 7, 7] [1, 1, 1, 1]
       : memref<1x8x9x9xf32> to memref<1x8x7x7xf32, strided<[648, 81, 9, 1], offset: 10>>
@@ -77,6 +79,29 @@ func.func @constant_index(%a: memref<4x1xf32>, %y: memref<4x8xf32>) {
       ins(%a : memref<4x1xf32>) outs(%y : memref<4x8xf32>) {
   ^bb0(%x: f32, %o: f32):
     linalg.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// A per-channel requantization reads its multipliers stored as 1xCx1x1 at
+// (n, c, 0, 0): they are read as 1xC at (n, c), and the spatial loops merge.
+// CHECK-LABEL: func @requantize
+// CHECK: %[[M:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<1x8x1x1xi64> into memref<1x8xi64>
+// CHECK: memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x8x14x14xi32> into memref<1x8x196xi32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME: ins(%{{.*}}, %[[M]] : memref<1x8x196xi32>, memref<1x8xi64>)
+func.func @requantize(%acc: memref<1x8x14x14xi32>, %m: memref<1x8x1x1xi64>, %y: memref<1x8x14x14xi8>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (n, c, 0, 0)>,
+                                   affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc, %m : memref<1x8x14x14xi32>, memref<1x8x1x1xi64>) outs(%y : memref<1x8x14x14xi8>) {
+  ^bb0(%a: i32, %s: i64, %o: i8):
+    %w = arith.extsi %a : i32 to i64
+    %p = arith.muli %w, %s : i64
+    %t = arith.trunci %p : i64 to i8
+    linalg.yield %t : i8
   }
   return
 }
