@@ -128,6 +128,10 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     for any byte products: both rows and A's two elements widened to 16 bits
     and paired per int32 lane (x86 pmaddwd; exact too).
 
+    A float max pooling (`out = max(out, in)` over a window, with an input
+    that only gives the window its shape) gets the same kernel with a
+    maximum for a step.
+
     A window kernel whose B is a bufferized tensor.pad (a buffer filled with
     a constant, the source copied into its interior, read by nothing else)
     reads the source instead: masked loads give the pad value outside it,

@@ -89,6 +89,8 @@ struct Contraction {
   bool keepC = true;
   /// B is a padded copy of another buffer, which the kernel reads instead.
   std::optional<PaddedSource> padded;
+  /// C = max(C, B): a max pooling, whose A (the window's shape) is not read.
+  bool maximum = false;
 };
 
 /// Whether every use of `v`, also through views of it, is one of `allowed`.
@@ -369,15 +371,35 @@ std::optional<PaddedSource> matchPaddedSource(linalg::GenericOp op, unsigned bOp
   return p;
 }
 
+/// The input a float max pooling's body `max(out, in)` reads (the other
+/// input only gives the window its shape), if that is the body.
+std::optional<unsigned> windowMaximum(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto max = dyn_cast_or_null<arith::MaximumFOp>(
+      body.getTerminator()->getOperand(0).getDefiningOp());
+  if (!max || body.getOperations().size() != 2)
+    return std::nullopt;
+  Value acc = body.getArgument(2);
+  Value other = max.getLhs() == acc ? max.getRhs() : max.getRhs() == acc ? max.getLhs() : nullptr;
+  for (unsigned i = 0; i < 2; ++i)
+    if (other == body.getArgument(i))
+      return i;
+  return std::nullopt;
+}
+
 std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return std::nullopt;
   std::optional<std::pair<Widening, Widening>> widening = multiplyAccumulate(op);
+  std::optional<unsigned> pooled = widening ? std::nullopt : windowMaximum(op);
   Type et = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (pooled && (et.isF32() || et.isF64()))
+    widening = std::pair{Widening::None, Widening::None};
   if (!widening || !(et.isF32() || et.isF64() || et.isInteger(32)))
     return std::nullopt;
   Contraction c{op, 0, 1, widening->first, widening->second, std::nullopt, 0, {}, 1, {},
                 op.getStaticLoopRanges()};
+  c.maximum = pooled.has_value();
   if (llvm::any_of(c.sizes, ShapedType::isDynamic))
     return std::nullopt;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -390,7 +412,7 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
       n = d.getPosition();
   if (!n)
     return std::nullopt;
-  if (maps[0].isFunctionOfDim(*n)) {
+  if (pooled ? *pooled == 0 : maps[0].isFunctionOfDim(*n)) {
     std::swap(c.a, c.b);
     std::swap(c.widenA, c.widenB);
   }
@@ -577,6 +599,8 @@ private:
       return "int8 dot kernel";
     if (dot == Dot::Words)
       return "int8 pair-dot kernel";
+    if (c.maximum)
+      return "max pooling kernel";
     return plain ? "matmul kernel" : "window kernel";
   }
 
@@ -871,6 +895,10 @@ private:
   /// One reduction step: each row's accumulators plus its element of A
   /// times B's row.
   SmallVector<Value> multiplyAccumulateStep(ValueRange current, int64_t count) {
+    if (c.maximum) // no A: every row takes the maximum with B's row
+      return llvm::map_to_vector(current, [&](Value acc) -> Value {
+        return b.create<arith::MaximumFOp>(acc, rowOfB());
+      });
     Value row = widened(rowOfB(), c.widenB);
     bool integer = isa<IntegerType>(vectorType.getElementType());
     SmallVector<Value> next;

@@ -395,3 +395,39 @@ func.func @allocated_epilogue(%A: memref<4x3xf32>, %B: memref<3x16xf32>, %y: mem
   memref.copy %out, %y : memref<4x16xf32> to memref<4x16xf32>
   return
 }
+
+// -----
+
+// A max pooling (stride 2, 3x3 window, -inf padding and start) becomes a
+// kernel whose step is a maximum with B's row: the window's shape operand is
+// never read, the -inf fill is the accumulators' start, and B is read from
+// the unpadded source with -inf outside it.
+// CHECK-LABEL: func @max_pool
+// CHECK-NOT: linalg.
+// CHECK: %[[NEG:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: vector.broadcast %[[NEG]] : f32 to vector<16xf32>
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: vector.maskedload %{{.*}} : memref<1x8x8x8xf32>, vector<32xi1>, vector<32xf32> into vector<32xf32>
+// CHECK: vector.shuffle
+// CHECK: arith.maximumf %{{.*}} : vector<16xf32>
+// CHECK: {lepton.kind = "max pooling kernel 1x8x4x3x3x4"}
+func.func @max_pool(%x: memref<1x8x8x8xf32>, %window: memref<3x3xf32>, %y: memref<1x8x4x4xf32>) {
+  %neg = arith.constant 0xFF800000 : f32
+  %p = memref.alloc() : memref<1x8x10x10xf32>
+  linalg.map outs(%p : memref<1x8x10x10xf32>) () { linalg.yield %neg : f32 }
+  %interior = memref.subview %p[0, 0, 1, 1] [1, 8, 8, 8] [1, 1, 1, 1]
+      : memref<1x8x10x10xf32> to memref<1x8x8x8xf32, strided<[800, 100, 10, 1], offset: 11>>
+  linalg.copy ins(%x : memref<1x8x8x8xf32>)
+      outs(%interior : memref<1x8x8x8xf32, strided<[800, 100, 10, 1], offset: 11>>)
+  linalg.fill ins(%neg : f32) outs(%y : memref<1x8x4x4xf32>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh * 2 + kh, ow * 2 + kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (kh, kw)>,
+                                   affine_map<(n, c, oh, kh, kw, ow) -> (n, c, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+      ins(%p, %window : memref<1x8x10x10xf32>, memref<3x3xf32>) outs(%y : memref<1x8x4x4xf32>) {
+  ^bb0(%a: f32, %w: f32, %o: f32):
+    %m = arith.maximumf %o, %a : f32
+    linalg.yield %m : f32
+  }
+  return
+}
