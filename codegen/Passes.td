@@ -167,6 +167,19 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
                            "mlir::affine::AffineDialect", "mlir::LLVM::LLVMDialect"];
 }
 
+def SplitEmptyTensors : Pass<"lepton-split-empty-tensors", "mlir::ModuleOp"> {
+  let summary = "Give a padded tensor's destination an empty tensor of its own";
+  let description = [{
+    Runs before bufferization on the CPU. CSE merges identical tensor.empty
+    ops, so the op writing a tensor.pad's source can share its destination
+    with later ops; one-shot bufferization then writes one of those over the
+    source in place. The CPU kernels read a pad's source directly (no padded
+    copy), so that source must keep its bytes: the other users of its empty
+    tensor get one each. Other in-place reuse is unchanged.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def CollapseContiguousLoops : Pass<"lepton-collapse-contiguous-loops", "mlir::ModuleOp"> {
   let summary = "Merge the trailing loops of elementwise generics that walk memory contiguously";
   let description = [{

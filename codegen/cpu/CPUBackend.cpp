@@ -35,7 +35,8 @@ const char *const kLinalgPipeline =
 // recipe this pipeline does not run drop-equivalent-buffer-results (it would
 // drop an output that aliases an input from the entry's signature).
 std::string cpuLoweringPipeline(const VectorShape &vectors, bool profile, bool threads) {
-  return "lepton-innermost-parallel-loop,lepton-prepare-entry-abi,empty-tensor-to-alloc-tensor,"
+  return "lepton-innermost-parallel-loop,lepton-prepare-entry-abi,lepton-split-empty-tensors,"
+         "empty-tensor-to-alloc-tensor,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
