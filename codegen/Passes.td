@@ -37,8 +37,9 @@ def PlanWorkspace : Pass<"lepton-plan-workspace", "mlir::ModuleOp"> {
   let description = [{
     Runs after bufferization (on the CPU after the kernel passes, so that
     live ranges are those of the fused kernels). Each statically shaped
-    memref.alloc in the entry (public) function becomes a memref.view into a new trailing `workspace` argument
-    (memref<?xi8>) at an offset chosen by liveness-based best-fit packing, so
+    memref.alloc in the entry (public) function becomes a memref.view into
+    a new trailing `workspace` argument (memref<?xi8>) at an offset chosen
+    by liveness-based best-fit packing, so
     the generated code never calls malloc. The arena size in bytes is stored
     as `lepton.workspace_bytes` on the function, the sum of the buffers it
     holds (the size without reuse) as `lepton.intermediate_bytes`.

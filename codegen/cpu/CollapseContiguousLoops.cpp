@@ -108,10 +108,10 @@ struct CollapseContiguousLoopsPass
     for (linalg::GenericOp op : generics) {
       SmallVector<int64_t> sizes = op.getStaticLoopRanges();
       unsigned n = sizes.size();
-      if (n >= 2 && op.hasPureBufferSemantics() && op.getNumReductionLoops() == 0)
-        dropZeroIndices(op, rewriter);
-      if (n < 2 || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 0 ||
-          llvm::any_of(sizes, ShapedType::isDynamic) ||
+      if (n < 2 || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 0)
+        continue;
+      dropZeroIndices(op, rewriter);
+      if (llvm::any_of(sizes, ShapedType::isDynamic) ||
           !llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
             return map.isProjectedPermutation();
           }))

@@ -829,8 +829,13 @@ private:
                                                  ValueRange{available});
     Value stretch =
         b.create<vector::MaskedLoadOp>(wideType, operand(c.b), at, inRow, zeros(wideType));
+    return everyStrideth(stretch);
+  }
+
+  /// Every bStride-th element of `stretch`, B's row read contiguously.
+  Value everyStrideth(Value stretch) {
     SmallVector<int64_t> picks;
-    for (int64_t i = 0; i < width; ++i)
+    for (int64_t i = 0; i < vectorType.getNumElements(); ++i)
       picks.push_back(i * c.bStride);
     return b.create<vector::ShuffleOp>(stretch, stretch, picks);
   }
@@ -884,12 +889,7 @@ private:
     Value row = b.create<vector::MaskedLoadOp>(
         type, operand(c.b), at, mask,
         b.create<vector::BroadcastOp>(type, operand(padValue)));
-    if (c.bStride == 1)
-      return row;
-    SmallVector<int64_t> picks;
-    for (int64_t i = 0; i < vectorType.getNumElements(); ++i)
-      picks.push_back(i * c.bStride);
-    return b.create<vector::ShuffleOp>(row, row, picks);
+    return c.bStride == 1 ? row : everyStrideth(row);
   }
 
   /// One reduction step: each row's accumulators plus its element of A
