@@ -48,8 +48,12 @@ def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
     weights symmetric per output channel (scale max|w| / 127, values in
     [-127, 127]), an int32 bias in the accumulator's scale, requantization
     (the Relu as a clamp) and a dequantize for float consumers. A quantized
-    value is reused by every consumer, so chains stay in integers; MaxPool,
-    Flatten and Reshape of a quantized value run on its integers (exact), and
+    value is reused by every consumer, so chains stay in integers; MaxPool
+    and the ops that only move elements (Flatten, Reshape, Transpose,
+    Squeeze, Unsqueeze, Slice, Split) of a quantized value run on its
+    integers (exact); a Concat joins integers of one shared type (its
+    calibrated range, which the producers feeding only it write directly;
+    other inputs are requantized to it); and
     AveragePool (unpadded, or counting its padding) and GlobalAveragePool
     become products with all-one weights, requantized to the pool's range
     (else back to their input's type); Sigmoid and Tanh become lookups in a

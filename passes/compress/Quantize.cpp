@@ -73,6 +73,25 @@ std::optional<Activation> soleActivation(Value v) {
   return a;
 }
 
+/// Erases, last first, what a rewrite that did not fit built between
+/// `before` (null: the start of the block) and `end`.
+void eraseBuiltBetween(Operation *before, Operation *end) {
+  SmallVector<Operation *> built;
+  for (Operation *it = before ? before->getNextNode() : &end->getBlock()->front(); it != end;
+       it = it->getNextNode())
+    built.push_back(it);
+  for (Operation *op : llvm::reverse(built))
+    op->erase();
+}
+
+/// Ops that move, select or take maxima of elements of their first operand
+/// (the others are shapes, axes or indices): on a per-tensor quantized
+/// value's integers they give exactly the integers of their float result.
+bool commutesWithDequantizing(Operation *op) {
+  return isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp, nn::TransposeOp, nn::SqueezeOp,
+             nn::UnsqueezeOp, nn::SliceOp, nn::SplitOp>(op);
+}
+
 /// The ops the rewrite quantizes, with their activation inputs and the value
 /// their (requantized) output replaces.
 struct Candidate {
@@ -160,9 +179,9 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (candidateOf(op) || isa<nn::MaxPoolOp, nn::FlattenOp, nn::ReshapeOp,
-                                 nn::AveragePoolOp, nn::GlobalAveragePoolOp, nn::SigmoidOp,
-                                 nn::TanhOp>(op))
+      if (candidateOf(op) || commutesWithDequantizing(op) ||
+          isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp, nn::SigmoidOp, nn::TanhOp,
+              nn::ConcatOp>(op))
         ops.push_back(op);
     });
     // In order, each seeing the inputs the rewrites before it left: a
@@ -174,6 +193,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
         averageOnIntegers(op);
       else if (isa<nn::SigmoidOp, nn::TanhOp>(op))
         lookupOnIntegers(op);
+      else if (auto concat = dyn_cast<nn::ConcatOp>(op))
+        concatOnIntegers(concat);
       else
         onIntegers(op);
     }
@@ -228,14 +249,6 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     Location loc = op->getLoc();
     // Everything built goes again if the product does not fit.
     Operation *before = op->getPrevNode();
-    auto undo = [&] {
-      SmallVector<Operation *> built;
-      for (Operation *it = before ? before->getNextNode() : &op->getBlock()->front(); it != op;
-           it = it->getNextNode())
-        built.push_back(it);
-      for (Operation *o : llvm::reverse(built))
-        o->erase();
-    };
     auto ones = [&](ArrayRef<int64_t> shape) {
       auto storage = RankedTensorType::get(shape, b.getI8Type());
       Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, int8_t(1)));
@@ -288,7 +301,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       }
     }
     if (!y) {
-      undo();
+      eraseBuiltBetween(before, op);
       return;
     }
     replaceByDequantized(b, loc, op->getResult(0), y);
@@ -345,13 +358,12 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     old.replaceAllUsesWith(dequantized.getResult());
   }
 
-  /// A MaxPool, Flatten or Reshape of a dequantized per-tensor value runs
-  /// on its integers instead and keeps their type: taking maxima and moving
-  /// elements commute with dequantizing (scale > 0), so this is exact and
-  /// saves a dequantize/quantize pair around it.
+  /// An op that commutes with dequantizing (scale > 0), of a dequantized
+  /// per-tensor value, runs on its integers instead and keeps their type:
+  /// exact, and it saves a dequantize/quantize pair around it.
   void onIntegers(Operation *op) {
     auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
-    if (!dq || op->getNumResults() != 1 || !floatTensor(op->getResult(0)))
+    if (!dq || !llvm::all_of(op->getResults(), floatTensor))
       return;
     auto qType = dq.getInput().getType();
     std::optional<QuantParams> p = quantParams(qType.getElementType());
@@ -363,10 +375,74 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     Value raw = toRaw(b, loc, dq.getInput(), qType.clone(storage));
     Operation *clone = b.clone(*op);
     clone->setOperand(0, raw);
-    auto resultType = floatTensor(op->getResult(0));
-    clone->getResult(0).setType(resultType.clone(storage));
-    Value q = toQuantized(b, loc, clone->getResult(0), qType.getElementType());
-    replaceByDequantized(b, loc, op->getResult(0), q);
+    for (auto [old, result] : llvm::zip(op->getResults(), clone->getResults())) {
+      result.setType(floatTensor(old).clone(storage));
+      replaceByDequantized(b, loc, old, toQuantized(b, loc, result, qType.getElementType()));
+    }
+  }
+
+  /// A Concat runs on integers of one shared type: the type all its inputs
+  /// already have (the producers that feed only it were given the Concat's
+  /// range, see sharedOutputRange), else the Concat's calibrated range, to
+  /// which each other input is requantized (quantized, when still float).
+  /// Concatenating then moves integers, exactly.
+  void concatOnIntegers(nn::ConcatOp concat) {
+    auto resultType = floatTensor(concat.getResult());
+    if (!resultType)
+      return;
+    OpBuilder b(concat);
+    Location loc = concat.getLoc();
+    SmallVector<Value> inputs;
+    for (Value in : concat.getInputs()) {
+      auto dq = in.getDefiningOp<DequantizeOp>();
+      std::optional<QuantParams> p =
+          dq ? quantParams(dq.getInput().getType().getElementType()) : std::nullopt;
+      inputs.push_back(p && !p->axis ? dq.getInput() : Value());
+    }
+    RankedTensorType outType;
+    Value first = inputs.front();
+    if (first && llvm::all_of(inputs, [&](Value v) {
+          return v && elementTypeOf(v.getType()) == elementTypeOf(first.getType());
+        })) {
+      outType = resultType.clone(elementTypeOf(first.getType()));
+    } else if (std::optional<std::pair<double, double>> range = rangeOf(concat.getResult())) {
+      outType = activationType(resultType, range->first, range->second);
+    } else {
+      return;
+    }
+    Operation *before = concat->getPrevNode();
+    SmallVector<Value> raws;
+    Type storage = rawElementType(b.getContext(), *quantParams(outType.getElementType()));
+    for (auto [in, q] : llvm::zip(concat.getInputs(), inputs)) {
+      auto inType = cast<RankedTensorType>(in.getType());
+      Value shared;
+      if (!q)
+        shared = b.create<QuantizeOp>(loc, inType.clone(outType.getElementType()), in);
+      else if (elementTypeOf(q.getType()) == outType.getElementType())
+        shared = q;
+      else if (RequantizeOp r =
+                   RequantizeOp::create(b, loc, q, inType.clone(outType.getElementType())))
+        shared = r;
+      if (!shared) {
+        eraseBuiltBetween(before, concat);
+        return;
+      }
+      raws.push_back(toRaw(b, loc, shared, inType.clone(storage)));
+    }
+    Value joined = b.create<nn::ConcatOp>(loc, resultType.clone(storage), raws, concat.getAxis());
+    replaceByDequantized(b, loc, concat.getResult(),
+                         toQuantized(b, loc, joined, outType.getElementType()));
+  }
+
+  /// The range a quantized op writing `output` should give it: the range of
+  /// the Concat that is its only user, so that the Concat's inputs share a
+  /// type and need no requantization; else its own calibrated range.
+  std::optional<std::pair<double, double>> sharedOutputRange(Value output) {
+    if (output.hasOneUse())
+      if (auto concat = dyn_cast<nn::ConcatOp>(*output.getUsers().begin()))
+        if (auto range = rangeOf(concat.getResult()))
+          return range;
+    return rangeOf(output);
   }
 
   /// The quantized form of float `v`: the integers a dequantize was made
@@ -451,7 +527,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   }
 
   void rewrite(const Candidate &c) {
-    std::optional<std::pair<double, double>> outRange = rangeOf(c.output);
+    std::optional<std::pair<double, double>> outRange = sharedOutputRange(c.output);
     if (!outRange)
       return;
     OpBuilder b(c.output.getContext());
@@ -475,14 +551,6 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     Block *block = b.getInsertionBlock();
     auto firstNew = b.getInsertionPoint();
     Operation *before = firstNew == block->begin() ? nullptr : &*std::prev(firstNew);
-    auto undo = [&](Operation *end) {
-      auto it = before ? std::next(before->getIterator()) : block->begin();
-      SmallVector<Operation *> built;
-      for (; &*it != end; ++it)
-        built.push_back(&*it);
-      for (Operation *op : llvm::reverse(built))
-        op->erase();
-    };
 
     SmallVector<Value, 2> inputs;
     for (Value in : c.inputs)
@@ -491,7 +559,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     if (llvm::all_of(inputs, [](Value v) { return bool(v); }))
       result = build(b, loc, c, inputs, outType, clampMin, clampMax);
     if (!result) {
-      undo(&*b.getInsertionPoint());
+      eraseBuiltBetween(before, &*b.getInsertionPoint());
       return;
     }
     replaceByDequantized(b, loc, c.output, result);
@@ -584,9 +652,11 @@ std::vector<Value> calibrationTaps(func::FuncOp func) {
     if (std::optional<Candidate> c = candidateOf(op)) {
       taps.insert(c->inputs.begin(), c->inputs.end());
       taps.insert(c->output);
-    } else if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp>(op) &&
+    } else if (isa<nn::AveragePoolOp, nn::GlobalAveragePoolOp, nn::ConcatOp>(op) &&
                floatTensor(op->getResult(0))) {
-      taps.insert(op->getResult(0)); // its requantization may narrow the range
+      // A pool's requantization may narrow the range; a Concat's inputs
+      // share a type with its range.
+      taps.insert(op->getResult(0));
     }
   });
   return std::vector<Value>(taps.begin(), taps.end());
@@ -701,7 +771,7 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
                            bool biasCorrection, FidelityReport *report) {
   ArrayRef<std::pair<double, double>> ranges = calibration.ranges;
   // The ranges of the selected candidates' taps, and of the taps no
-  // candidate has (average pools' outputs), which always go.
+  // candidate has (average pools' and concats' outputs), which always go.
   std::vector<Value> taps = calibrationTaps(func);
   std::vector<Operation *> candidates = int8Candidates(func);
   llvm::DenseSet<Value> ofCandidates, ofSelected;

@@ -167,3 +167,36 @@ func.func @sigmoid_lookup(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -
   %s = nn.sigmoid %c : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %s : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A Concat's inputs share one type. The conv that feeds only the Concat
+// writes the Concat's range [-4, 4] directly (scale 8/255, zero point 127);
+// the Relu that also feeds a Transpose keeps its own range [0, 2] and is
+// requantized; a float input (no quantized producer) is quantized to the
+// shared type. The Concat then joins integers, and the Transpose and the
+// Split after it run on integers too.
+// CHECK-LABEL: func.func @concat_shared_scale
+// CHECK: %[[R:.*]] = compress.requantize %{{.*}} -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.0078431377187371254>>
+// CHECK: %[[C:.*]] = compress.conv
+// CHECK: compress.requantize %[[C]] {{.*}} -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.031372550874948502:127>>
+// CHECK: compress.requantize %[[R]] {{.*}} -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.031372550874948502:127>>
+// CHECK: compress.quantize %arg1 : {{.*}} -> tensor<1x1x4x4x!quant.uniform<u8:f32, 0.031372550874948502:127>>
+// CHECK: nn.concat {{.*}} -> tensor<1x5x4x4xui8>
+// CHECK: nn.transpose {{.*}} -> tensor<1x4x4x5xui8>
+// CHECK: nn.split {{.*}} -> (tensor<1x4x4x2xui8>, tensor<1x4x4x3xui8>)
+// CHECK: nn.transpose {{.*}} -> tensor<1x4x2x4xui8>
+// CHECK-NOT: f32>) -> tensor
+func.func @concat_shared_scale(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}, %z: tensor<1x1x4x4xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x4x3xf32>, tensor<1x4x2x4xf32>) {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c1 = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r = nn.relu %c1 {compress.range = array<f64: 0.0, 2.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %c2 = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>, compress.range = array<f64: -3.0, 3.0>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %j = nn.concat %c2, %r, %z {axis = 1 : i64, compress.range = array<f64: -4.0, 4.0>} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x5x4x4xf32>
+  %t = nn.transpose %j {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x5x4x4xf32>) -> tensor<1x4x4x5xf32>
+  %sizes = nn.constant dense<[2, 3]> : tensor<2xi64>
+  %s:2 = nn.split %t, %sizes {axis = 3 : i64, num_outputs = 2 : i64} : (tensor<1x4x4x5xf32>, tensor<2xi64>) -> (tensor<1x4x4x2xf32>, tensor<1x4x4x3xf32>)
+  %rt = nn.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x2x4xf32>
+  return %s#0, %s#1, %rt : tensor<1x4x4x2xf32>, tensor<1x4x4x3xf32>, tensor<1x4x2x4xf32>
+}
