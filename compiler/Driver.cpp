@@ -479,6 +479,10 @@ int compileModel(const CompileOptions &options) {
   bool quantizing = !options.quantize.empty() || budget;
   if (options.sensitivity && !quantizing && !prune)
     return reportError("--sensitivity needs --quantize=int8, --prune or --fidelity-budget");
+  if (!quantizing && (options.crossLayerEqualization || !options.biasCorrection))
+    return reportError(std::string(options.crossLayerEqualization ? "--cross-layer-equalization"
+                                                                  : "--no-bias-correction") +
+                       " needs --quantize=int8 or --fidelity-budget");
   bool compressing = quantizing || prune;
   if (compressing == options.calibrationData.empty())
     return reportError(compressing ? "--quantize, --prune and --fidelity-budget need "
@@ -608,11 +612,17 @@ int compileModel(const CompileOptions &options) {
       cache.emplace(options.calibrationCache.empty() ? defaultCacheDirectory()
                                                       : options.calibrationCache,
                     options.input, sets,
-                    options.calibration + (prune ? " prune=" + options.prune : ""));
+                    options.calibration + (prune ? " prune=" + options.prune : "") +
+                        (options.crossLayerEqualization ? " equalized" : ""));
     CpuEvaluator teacher(name, *host, std::move(sets));
     compress::FidelityReport fidelity;
-    compress::CompressOptions compression{quantizing,          *calibration, options.biasCorrection,
-                                          prune,               options.sensitivity, budget};
+    compress::CompressOptions compression{quantizing,
+                                          *calibration,
+                                          options.biasCorrection,
+                                          options.crossLayerEqualization,
+                                          prune,
+                                          options.sensitivity,
+                                          budget};
     if (compression.quantizeInt8)
       fidelity.method = options.calibration;
     if (failed(compress::compressModel(*module, func, teacher, compression,

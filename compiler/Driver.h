@@ -49,6 +49,7 @@ struct CompileOptions {
   std::string prune;               // --prune: "" (none), magnitude:R, N:M, channels:R
   std::string fidelityBudget;      // --fidelity-budget: "" (none), top1:A or sqnr:D
   bool biasCorrection = true;      // off with --no-bias-correction
+  bool crossLayerEqualization = false; // --cross-layer-equalization
   bool sensitivity = false;        // --sensitivity: measure each layer quantized alone
   std::string calibrationData;     // --calibration-data: input sets for the teacher
   std::string calibration = "mse"; // --calibration: how activation ranges are chosen

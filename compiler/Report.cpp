@@ -96,6 +96,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("prune", options.prune);
         json.attribute("calibration", c.method);
         json.attribute("bias_correction", c.biasCorrection);
+        json.attribute("cross_layer_equalization", c.crossLayerEqualization);
         json.attribute("calibration_sets", static_cast<int64_t>(c.inputSets));
         json.attribute("calibration_cached", c.calibrationCached);
         json.attribute("quantized_ops", static_cast<int64_t>(c.quantizedOps));
@@ -214,8 +215,9 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                          underdetermined);
   }
   if (c.quantized)
-    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized%s\n",
+    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized%s%s\n",
                        c.quantizedOps, c.candidateOps,
+                       c.crossLayerEqualization ? "; weight ranges equalized across layers" : "",
                        c.biasCorrection ? "; biases corrected for the rounded weights" : "");
   os << llvm::format("weights %.1f KiB -> %.1f KiB\n", c.weightBytesBefore / 1024.0,
                      c.weightBytesAfter / 1024.0);

@@ -87,12 +87,16 @@ struct Rescale {
   }
 };
 
-/// zp + v clamped to [lo, hi] and truncated to `storage`.
-Value saturate(Lowering &l, Value v, int64_t zeroPoint, int64_t lo, int64_t hi, Type storage) {
+/// zp + v clamped to [lo, hi] (then to `channelHi`, when given) and
+/// truncated to `storage`.
+Value saturate(Lowering &l, Value v, int64_t zeroPoint, int64_t lo, int64_t hi, Type storage,
+               Value channelHi = nullptr) {
   Type i64 = l.b.getI64Type();
   Value y = l.add(v, l.constant(i64, zeroPoint));
   y = l.b.create<arith::MaxSIOp>(l.loc, y, l.constant(i64, lo));
   y = l.b.create<arith::MinSIOp>(l.loc, y, l.constant(i64, hi));
+  if (channelHi)
+    y = l.b.create<arith::MinSIOp>(l.loc, y, channelHi);
   return l.b.create<arith::TruncIOp>(l.loc, storage, y);
 }
 
@@ -146,9 +150,13 @@ Value lowerRequantize(RequantizeOp op, Lowering &l, const QuantParams &in,
   auto rescale = Rescale(op.getMultipliers(), op.getShifts()).in(l, params, in.axis);
   int64_t lo = op.getClampMin() ? int64_t(*op.getClampMin()) : out.storageMin;
   int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
+  std::optional<BodyParams::Getter> channelHi;
+  if (std::optional<ArrayRef<int64_t>> bounds = op.getChannelClampMax())
+    channelHi = params.ints(*bounds, i64, in.axis);
   return l.elementwise(type, inputs, [&](ValueRange a) {
     Value v = l.sub(widen(l, a[0], i64, !in.isSigned), zeroPoint(a));
-    return saturate(l, rescale(a, v), out.zeroPoints[0], lo, hi, type.getElementType());
+    return saturate(l, rescale(a, v), out.zeroPoints[0], lo, hi, type.getElementType(),
+                    channelHi ? (*channelHi)(a) : nullptr);
   });
 }
 

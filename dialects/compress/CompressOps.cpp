@@ -184,19 +184,32 @@ LogicalResult RequantizeOp::verify() {
   if (failed(checkMultipliers(*this, getMultipliers(), getShifts(),
                               requantizeRatios(*in, *out))))
     return failure();
-  return checkClamp(*this, *out, optionalInt(getClampMin()), optionalInt(getClampMax()));
+  std::optional<int64_t> lo = optionalInt(getClampMin());
+  if (failed(checkClamp(*this, *out, lo, optionalInt(getClampMax()))))
+    return failure();
+  if (std::optional<ArrayRef<int64_t>> channels = getChannelClampMax()) {
+    if (!in->axis || channels->size() != in->scales.size())
+      return emitOpError() << "channel_clamp_max needs one bound per index of the input's "
+                              "quantized axis";
+    for (int64_t hi : *channels)
+      if (failed(checkClamp(*this, *out, lo, hi)))
+        return failure();
+  }
+  return success();
 }
 
 RequantizeOp RequantizeOp::create(OpBuilder &b, Location loc, Value input,
                                   RankedTensorType type, std::optional<int64_t> clampMin,
-                                  std::optional<int64_t> clampMax) {
+                                  std::optional<int64_t> clampMax,
+                                  ArrayRef<int64_t> channelClampMax) {
   auto encoded = encodeAll(requantizeRatios(*quantParams(elementTypeOf(input.getType())),
                                             *quantParams(type.getElementType())));
   if (!encoded)
     return nullptr;
-  return b.create<RequantizeOp>(loc, type, input, b.getDenseI32ArrayAttr(encoded->first),
-                                b.getDenseI32ArrayAttr(encoded->second),
-                                optionalI64(b, clampMin), optionalI64(b, clampMax));
+  return b.create<RequantizeOp>(
+      loc, type, input, b.getDenseI32ArrayAttr(encoded->first),
+      b.getDenseI32ArrayAttr(encoded->second), optionalI64(b, clampMin), optionalI64(b, clampMax),
+      channelClampMax.empty() ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(channelClampMax));
 }
 
 /// The three scale ratios of an add (see the op's description).

@@ -44,12 +44,15 @@ def Compress_RequantizeOp : Compress_Op<"requantize"> {
     axis (one multiplier for a per-tensor input), and M * 2^-n encodes
     scale_in[c] / scale_out with M in [2^30, 2^31). [lo, hi] is the output's
     storage range, narrowed by `clamp_min` / `clamp_max` (a fused ReLU or
-    Clip). The verifier checks that the multipliers are the encoding of the
-    types' scales, so the IR states the integer computation exactly.
+    Clip) and, for a per-axis input, by `channel_clamp_max[c]` (a Clip whose
+    upper bound cross-layer equalization made per channel). The verifier
+    checks that the multipliers are the encoding of the types' scales, so the
+    IR states the integer computation exactly.
   }];
   let arguments = (ins Compress_QuantizedTensor:$input, DenseI32ArrayAttr:$multipliers,
                        DenseI32ArrayAttr:$shifts, OptionalAttr<I64Attr>:$clamp_min,
-                       OptionalAttr<I64Attr>:$clamp_max);
+                       OptionalAttr<I64Attr>:$clamp_max,
+                       OptionalAttr<DenseI64ArrayAttr>:$channel_clamp_max);
   let results = (outs Compress_QuantizedTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let extraClassDeclaration = [{
@@ -58,7 +61,8 @@ def Compress_RequantizeOp : Compress_Op<"requantize"> {
     static RequantizeOp create(::mlir::OpBuilder &b, ::mlir::Location loc,
                                ::mlir::Value input, ::mlir::RankedTensorType type,
                                std::optional<int64_t> clampMin = std::nullopt,
-                               std::optional<int64_t> clampMax = std::nullopt);
+                               std::optional<int64_t> clampMax = std::nullopt,
+                               ::llvm::ArrayRef<int64_t> channelClampMax = {});
   }];
 }
 

@@ -397,6 +397,16 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
       return failure();
   }
   if (options.quantizeInt8) {
+    if (options.crossLayerEqualization) {
+      // An equivalent float model (the teacher's function, up to float
+      // rounding) whose weight ranges quantize better.
+      PassManager equalize(module.getContext());
+      equalize.addNestedPass<func::FuncOp>(createEqualizeCrossLayer());
+      equalize.addPass(createCanonicalizerPass());
+      if (failed(equalize.run(module)))
+        return failure();
+      report.crossLayerEqualization = true;
+    }
     FailureOr<CalibrationResult> calibration =
         calibrateInt8(module, func, evaluator, options.method, cache, outputs, report);
     if (failed(calibration))

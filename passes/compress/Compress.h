@@ -60,6 +60,7 @@ struct FidelityReport {
   std::string method; // calibration method, with quantization
   bool quantized = false;
   bool biasCorrection = false;
+  bool crossLayerEqualization = false;
   std::optional<PruneSpec> prune;
   std::vector<PrunedLayer> prunedLayers;
   /// Per quantization candidate, with --sensitivity or a budget.
@@ -92,6 +93,8 @@ struct CompressOptions {
   bool quantizeInt8 = false;
   CalibrationMethod method = CalibrationMethod::MSE;
   bool biasCorrection = true;
+  /// Cross-layer equalization (lepton-equalize-cross-layer) before calibration.
+  bool crossLayerEqualization = false;
   std::optional<PruneSpec> prune;
   /// Measure every candidate layer quantized alone (implied by a budget).
   bool sensitivity = false;

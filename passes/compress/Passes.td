@@ -36,6 +36,23 @@ def FoldBatchNorm : Pass<"lepton-fold-batch-norm", "mlir::func::FuncOp"> {
   }];
 }
 
+def EqualizeCrossLayer : Pass<"lepton-equalize-cross-layer", "mlir::func::FuncOp"> {
+  let summary = "Cross-layer equalization of the weight ranges of consecutive layers";
+  let description = [{
+    For two layers with constant f32 weights (Conv with group 1 or depthwise,
+    Gemm, MatMul) where the first feeds only the second, directly or through
+    a chain of Relu, MaxPool and Clip-from-0 ops that each feed only the
+    next (positively homogeneous, per channel), output channel c of the first
+    is divided by s_c = sqrt(r1_c / r2_c) and input channel c of the second
+    multiplied by it (r: the channel's largest |weight|), sweeping over all
+    pairs until the scales settle (Nagel et al. 2019). The function is
+    unchanged: a Clip(0, u) becomes Clip(0) followed by a Min with the
+    per-channel bounds u / s_c, which lepton-quantize-int8 turns into
+    per-channel clamps of the requantization. Run after batch-norm folding,
+    before calibration.
+  }];
+}
+
 def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
   let summary = "Float convolutions, matrix products and adds to int8 compress ops";
   let description = [{

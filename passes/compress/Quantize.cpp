@@ -43,18 +43,44 @@ RankedTensorType floatTensor(Value v) {
 }
 
 /// A Relu, or a Clip with constant bounds (ReLU6), that is the only user of
-/// a value: the bounds it clamps to.
+/// a value: the bounds it clamps to. A Min with constant bounds along
+/// `channelAxis` after it (a ReLU6 that lepton-equalize-cross-layer rescaled
+/// per channel) belongs to it: `channelUpper`.
 struct Activation {
   Value output;
   std::optional<double> lower, upper;
+  SmallVector<double> channelUpper;
 };
 
-std::optional<Activation> soleActivation(Value v) {
+/// Extends `a` by the per-channel Min that is the only user of its output.
+void takeChannelBounds(Activation &a, std::optional<int64_t> channelAxis) {
+  auto type = floatTensor(a.output);
+  if (!channelAxis || !type || !a.output.hasOneUse())
+    return;
+  auto min = dyn_cast<nn::MinOp>(*a.output.getUsers().begin());
+  if (!min || min.getInputs().size() != 2 || min.getInputs()[0] != a.output ||
+      !floatTensor(min.getOutput()) || min.getOutput().getType() != type)
+    return;
+  auto boundType = floatTensor(min.getInputs()[1]);
+  std::optional<SmallVector<double>> bounds = constantNumbers(min.getInputs()[1]);
+  if (!boundType || !bounds || boundType.getRank() != type.getRank())
+    return;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (boundType.getDimSize(d) != (d == *channelAxis ? type.getDimSize(d) : 1))
+      return;
+  a.output = min.getOutput();
+  a.channelUpper = std::move(*bounds);
+}
+
+std::optional<Activation> soleActivation(Value v, std::optional<int64_t> channelAxis) {
   if (!v.hasOneUse())
     return std::nullopt;
   Operation *user = *v.getUsers().begin();
-  if (auto relu = dyn_cast<nn::ReluOp>(user))
-    return Activation{relu.getOutput(), 0.0, std::nullopt};
+  if (auto relu = dyn_cast<nn::ReluOp>(user)) {
+    Activation a{relu.getOutput(), 0.0, std::nullopt};
+    takeChannelBounds(a, channelAxis);
+    return a;
+  }
   auto clip = dyn_cast<nn::ClipOp>(user);
   if (!clip)
     return std::nullopt;
@@ -70,6 +96,7 @@ std::optional<Activation> soleActivation(Value v) {
   Activation a{clip.getOutput(), std::nullopt, std::nullopt};
   if (!bound(clip.getMin(), a.lower) || !bound(clip.getMax(), a.upper))
     return std::nullopt;
+  takeChannelBounds(a, channelAxis);
   return a;
 }
 
@@ -99,6 +126,7 @@ struct Candidate {
   SmallVector<Value, 2> inputs;
   Value output;  // the op's result, or the activation after it
   std::optional<double> lower, upper; // the activation's bounds
+  SmallVector<double> channelUpper;   // and its upper bounds per output channel
 };
 
 std::optional<Candidate> candidateOf(Operation *op) {
@@ -116,9 +144,16 @@ std::optional<Candidate> candidateOf(Operation *op) {
   if (!floatTensor(op->getResult(0)) || !llvm::all_of(inputs, floatTensor))
     return std::nullopt;
   Value output = op->getResult(0);
-  if (std::optional<Activation> a = soleActivation(output))
-    return Candidate{op, inputs, a->output, a->lower, a->upper};
-  return Candidate{op, inputs, output, std::nullopt, std::nullopt};
+  // The axis the accumulator is quantized along: per-channel bounds apply
+  // there (an Add's accumulator is per tensor).
+  std::optional<int64_t> channelAxis;
+  if (isa<nn::ConvOp>(op))
+    channelAxis = 1;
+  else if (!isa<nn::AddOp>(op))
+    channelAxis = floatTensor(output).getRank() - 1;
+  if (std::optional<Activation> a = soleActivation(output, channelAxis))
+    return Candidate{op, inputs, a->output, a->lower, a->upper, a->channelUpper};
+  return Candidate{op, inputs, output, std::nullopt, std::nullopt, {}};
 }
 
 /// The per-tensor uint8 type for values in [lo, hi] (which contains 0).
@@ -546,6 +581,11 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       return int64_t(q);
     };
     std::optional<int64_t> clampMin = integer(c.lower), clampMax = integer(c.upper);
+    SmallVector<int64_t> channelClampMax;
+    for (double hi : c.channelUpper)
+      channelClampMax.push_back(std::clamp<int64_t>(
+          int64_t(std::nearbyint(hi / out.scales[0])) + out.zeroPoints[0],
+          clampMin.value_or(out.storageMin), out.storageMax));
 
     // Everything built goes again if the op turns out not to fit.
     Block *block = b.getInsertionBlock();
@@ -557,7 +597,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       inputs.push_back(quantized(b, in));
     Value result;
     if (llvm::all_of(inputs, [](Value v) { return bool(v); }))
-      result = build(b, loc, c, inputs, outType, clampMin, clampMax);
+      result = build(b, loc, c, inputs, outType, clampMin, clampMax, channelClampMax);
     if (!result) {
       eraseBuiltBetween(before, &*b.getInsertionPoint());
       return;
@@ -568,7 +608,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   /// The quantized op producing `outType`; null when it does not fit.
   Value build(OpBuilder &b, Location loc, const Candidate &c, ArrayRef<Value> inputs,
               RankedTensorType outType, std::optional<int64_t> clampMin,
-              std::optional<int64_t> clampMax) {
+              std::optional<int64_t> clampMax, ArrayRef<int64_t> channelClampMax) {
     QuantParams x = *quantParams(elementTypeOf(inputs[0].getType()));
     auto resultType = floatTensor(c.op->getResult(0));
     Value acc;
@@ -636,7 +676,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     }
     if (!verifiesSilently(acc.getDefiningOp()))
       return nullptr;
-    RequantizeOp y = RequantizeOp::create(b, loc, acc, outType, clampMin, clampMax);
+    RequantizeOp y =
+        RequantizeOp::create(b, loc, acc, outType, clampMin, clampMax, channelClampMax);
     return y ? y.getResult() : Value();
   }
 

@@ -105,6 +105,10 @@ int main(int argc, char **argv) {
   app.add_flag("!--no-bias-correction", options.biasCorrection,
                "with --quantize: keep each layer's bias as it is (by default it takes away the "
                "expected error of the layer's rounded weights on the float model's mean input)");
+  app.add_flag("--cross-layer-equalization", options.crossLayerEqualization,
+               "with --quantize: first rescale the channels between consecutive layers so that "
+               "their weight ranges match (the function stays the same; a ReLU6 between them "
+               "gets per-channel bounds)");
   app.add_flag("--sensitivity", options.sensitivity,
                "with --quantize or --prune: measure what quantizing (pruning) each layer alone "
                "costs against the float model (SQNR, top-1 agreement, KL), print it, and plot "

@@ -48,6 +48,22 @@ func.func @requantize_clamp(%x: tensor<4x!quant.uniform<i32:f32, 0.01>>) -> tens
 
 // -----
 
+func.func @requantize_channel_clamp_count(%x: tensor<2x2x!quant.uniform<i32:f32:1, {0.01, 0.02}>>) -> tensor<2x2x!quant.uniform<i8:f32, 0.5>> {
+  // expected-error @+1 {{channel_clamp_max needs one bound per index of the input's quantized axis}}
+  %0 = compress.requantize %x {multipliers = array<i32: 1374389535, 1374389535>, shifts = array<i32: 36, 35>, channel_clamp_max = array<i64: 5>} : tensor<2x2x!quant.uniform<i32:f32:1, {0.01, 0.02}>> -> tensor<2x2x!quant.uniform<i8:f32, 0.5>>
+  return %0 : tensor<2x2x!quant.uniform<i8:f32, 0.5>>
+}
+
+// -----
+
+func.func @requantize_channel_clamp_range(%x: tensor<2x2x!quant.uniform<i32:f32:1, {0.01, 0.02}>>) -> tensor<2x2x!quant.uniform<i8:f32, 0.5>> {
+  // expected-error @+1 {{clamp [-5, -9] is not a range inside the output's storage range [-128, 127]}}
+  %0 = compress.requantize %x {multipliers = array<i32: 1374389535, 1374389535>, shifts = array<i32: 36, 35>, clamp_min = -5 : i64, channel_clamp_max = array<i64: 5, -9>} : tensor<2x2x!quant.uniform<i32:f32:1, {0.01, 0.02}>> -> tensor<2x2x!quant.uniform<i8:f32, 0.5>>
+  return %0 : tensor<2x2x!quant.uniform<i8:f32, 0.5>>
+}
+
+// -----
+
 func.func @requantize_ratio(%x: tensor<4x!quant.uniform<i32:f32, 1.0e-12>>) -> tensor<4x!quant.uniform<i8:f32, 0.5>> {
   // expected-error @+1 {{scale ratio 2.000000e-12 is outside the fixed-point range [2^-32, 2^30)}}
   %0 = compress.requantize %x {multipliers = array<i32: 1>, shifts = array<i32: 1>} : tensor<4x!quant.uniform<i32:f32, 1.0e-12>> -> tensor<4x!quant.uniform<i8:f32, 0.5>>

@@ -30,6 +30,51 @@ def jet_calibration(directory, count, seed):
     return directory
 
 
+def separable_relu6_model(directory):
+    """A depthwise-separable block with ReLU6s (seeded random weights):
+    pointwise conv, ReLU6, depthwise conv, ReLU6, pointwise conv, global
+    pooling and a Gemm; with --cross-layer-equalization its ReLU6s become
+    per-channel clamps."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(3)
+    init = []
+
+    def tensor(name, array):
+        init.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
+        return name
+
+    six = tensor("six", 6.0)
+    zero = tensor("zero", 0.0)
+    nodes = [
+        helper.make_node("Conv", ["x", tensor("w0", rng.standard_normal((8, 3, 1, 1))),
+                                  tensor("b0", rng.standard_normal(8) * 0.1)], ["c0"]),
+        helper.make_node("Clip", ["c0", zero, six], ["r0"]),
+        helper.make_node("Conv", ["r0", tensor("w1", rng.standard_normal((8, 1, 3, 3)) *
+                                               rng.uniform(0.1, 3, (8, 1, 1, 1))),
+                                  tensor("b1", rng.standard_normal(8) * 0.1)], ["c1"],
+                         group=8, pads=[1, 1, 1, 1]),
+        helper.make_node("Clip", ["c1", zero, six], ["r1"]),
+        helper.make_node("Conv", ["r1", tensor("w2", rng.standard_normal((4, 8, 1, 1)))], ["c2"]),
+        helper.make_node("GlobalAveragePool", ["c2"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", tensor("w3", rng.standard_normal((3, 4)))], ["y"],
+                         transB=1)]
+    graph = helper.make_graph(
+        nodes, "separable", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], init)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "model.onnx")
+    onnx.save(model, path)
+    for i in range(16):
+        os.makedirs(os.path.join(directory, "calibration", f"set{i:02d}"), exist_ok=True)
+        np.save(os.path.join(directory, "calibration", f"set{i:02d}", "input_0.npy"),
+                rng.standard_normal((1, 3, 8, 8)).astype(np.float32))
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True)
@@ -49,8 +94,14 @@ def main():
     vu9p = ["--fpga-part", "xcvu9p-flga2104-2L-e"]
     fashion_int8 = ["--quantize=int8", "--calibration-data",
                     os.path.join(args.fashion, "calibration"), "--calibration-cache", "none"]
+    separable_dir = os.path.join(args.work, "separable-model")
+    separable = separable_relu6_model(separable_dir)
     # name: (model, flags, bit-exact)
     cases = {
+        "separable_int8_equalized_stream": (
+            separable, ["--io=stream", "--quantize=int8", "--cross-layer-equalization",
+                        "--calibration-data", os.path.join(separable_dir, "calibration"),
+                        "--calibration-cache", "none"], True),
         "jet_int8_parallel": (jet, jet_int8 + vu9p, True),
         "jet_int8_stream": (jet, jet_int8 + ["--io=stream", "--reuse-factor=4"], True),
         "jet_fp32_parallel": (jet, vu9p + ["--reuse-factor=4", "--testbench-data", held_out],

@@ -32,12 +32,14 @@ import onnx
 from onnx import numpy_helper
 
 # model, calibration methods, input file format, SQNR floor (dB) on the
-# calibration sets and on a held-out input.
+# calibration sets and on a held-out input[, further leptonc flags].
 CASES = [
     ("conv_bn", ["mse"], "npy", 30, 25),
     ("lenet5_opset13", ["minmax", "percentile", "entropy", "mse"], "npy", 30, 25),
     ("resnet18_opset13", ["mse"], "pb", 25, 20),
     ("mobilenet_v2_opset13", ["mse"], "pb", 25, 20),
+    # Its ReLU6s become per-channel clamps of the requantizations.
+    ("mobilenet_v2_opset13", ["mse"], "pb", 25, 20, ["--cross-layer-equalization"]),
     ("unet_opset13", ["mse"], "npy", 30, 25),
 ]
 SETS = 8
@@ -127,9 +129,10 @@ def main():
     failures = 0
     generated = os.path.join(args.work, "generated")
     conv_bn_model(generated)
-    for name, methods, fmt, floor, held_out_floor in CASES:
+    for name, methods, fmt, floor, held_out_floor, *more in CASES:
+        flags = more[0] if more else []
         model_dir = os.path.join(generated if name == "conv_bn" else args.models, name)
-        work = os.path.join(args.work, name)
+        work = os.path.join(args.work, name + "".join(f.replace("--", "_") for f in flags))
         calibration, held_out = write_sets(model_dir, work, fmt, rng)
         model = os.path.join(model_dir, "model.onnx")
         float_so = os.path.join(work, "float.so")
@@ -141,7 +144,7 @@ def main():
             r = subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", so, "-q",
                                 "--quantize=int8", "--calibration-data", calibration,
                                 f"--calibration={method}", "--report", report_path,
-                                "--calibration-cache", os.path.join(args.work, "cache")],
+                                "--calibration-cache", os.path.join(args.work, "cache")] + flags,
                                capture_output=True, text=True)
             if r.returncode:
                 print(f"FAIL {name} ({method}): leptonc exited {r.returncode}\n{r.stderr}")
@@ -157,12 +160,15 @@ def main():
             ir = subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", "-", "-q",
                                  "--emit=compressed", "--quantize=int8", "--calibration-data",
                                  calibration, f"--calibration={method}", "--calibration-cache",
-                                 os.path.join(args.work, "cache")],
+                                 os.path.join(args.work, "cache")] + flags,
                                 capture_output=True, text=True).stdout
             if "nn.batch_normalization" in ir or "nn.conv " in ir:
                 problems.append("a batch normalization or float convolution is left")
             if re.search(r"nn\.concat .*xf32>$", ir, re.M):
                 problems.append("a Concat is left in float")
+            if flags and (not c["cross_layer_equalization"] or "channel_clamp_max" not in ir
+                          or "nn.min" in ir):
+                problems.append("no equalization, or its bounds are not requantization clamps")
             if c["quantized_ops"] != c["candidate_ops"]:
                 problems.append(f"{c['quantized_ops']} of {c['candidate_ops']} ops quantized")
             if c["weight_bytes_after"] > 0.35 * c["weight_bytes_before"]:
@@ -178,13 +184,13 @@ def main():
                 subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", other, "-q",
                                 "--quantize=int8", "--calibration-data", calibration,
                                 "--calibration-cache", os.path.join(args.work, "cache"),
-                                f"--mcpu={cpu}"], check=True)
+                                f"--mcpu={cpu}"] + flags, check=True)
                 if not np.array_equal(run(args, other, held_out,
                                           os.path.join(work, f"int8_{cpu}_out")), student):
                     problems.append(f"--mcpu={cpu} outputs differ from the host build's")
             verdict = "FAIL" if problems else "ok  "
             failures += bool(problems)
-            print(f"{verdict} {name} ({method}): {c['quantized_ops']}/{c['candidate_ops']} ops, "
+            print(f"{verdict} {' '.join([name] + flags)} ({method}): {c['quantized_ops']}/{c['candidate_ops']} ops, "
                   f"weights {c['weight_bytes_before'] / 1024:.0f} -> "
                   f"{c['weight_bytes_after'] / 1024:.0f} KiB, SQNR {sqnr:.1f} dB (calibration), "
                   f"{held:.1f} dB (held out), top-1 {c.get('top1_agreement', float('nan')):.2f}"

@@ -200,3 +200,24 @@ func.func @concat_shared_scale(%x: tensor<1x2x4x4xf32> {compress.range = array<f
   %rt = nn.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x4x4xf32>) -> tensor<1x4x2x4xf32>
   return %s#0, %s#1, %rt : tensor<1x4x4x2xf32>, tensor<1x4x4x3xf32>, tensor<1x4x2x4xf32>
 }
+
+// -----
+
+// A Clip from 0 followed by a Min with per-channel bounds (a ReLU6 that
+// cross-layer equalization rescaled) is the conv's activation: the bounds
+// 1 and 2 become the requantization's per-channel clamps (output range
+// [0, 2]: zero point 0, scale 2/255 rounded up in float32, so 127 and 255).
+// CHECK-LABEL: func.func @conv_channel_bounds
+// CHECK: compress.requantize %{{.*}} {channel_clamp_max = array<i64: 127, 255>
+// CHECK-NOT: nn.min
+// CHECK-NOT: nn.clip
+func.func @conv_channel_bounds(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x2x4x4xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %zero = nn.constant dense<0.0> : tensor<f32>
+  %bounds = nn.constant dense<[[[[1.0]], [[2.0]]]]> : tensor<1x2x1x1xf32>
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %r = nn.clip %c, %zero, %none : (tensor<1x2x4x4xf32>, tensor<f32>, none) -> tensor<1x2x4x4xf32>
+  %m = nn.min %r, %bounds {compress.range = array<f64: 0.0, 2.0>} : (tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  return %m : tensor<1x2x4x4xf32>
+}
