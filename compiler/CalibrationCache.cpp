@@ -16,7 +16,7 @@ namespace lepton {
 namespace {
 
 // Bump when the calibration or the file layout changes.
-constexpr llvm::StringLiteral kMagic = "lepton-calibration-4";
+constexpr llvm::StringLiteral kMagic = "lepton-calibration-5";
 
 /// Reads the little-endian file back; any mismatch gives none.
 class Reader {
@@ -99,12 +99,14 @@ std::optional<compress::CalibrationResult> FileCalibrationCache::load() {
   Reader in(data);
   compress::CalibrationResult result;
   uint64_t ranges, sets;
-  if (!in.u64(ranges) || ranges > data.size() / 16)
+  if (!in.u64(ranges) || ranges > data.size() / 32)
     return std::nullopt;
   result.ranges.resize(ranges);
-  for (auto &[lo, hi] : result.ranges)
-    if (!in.raw(&lo, sizeof lo) || !in.raw(&hi, sizeof hi))
-      return std::nullopt;
+  result.observedRanges.resize(ranges);
+  for (auto *list : {&result.ranges, &result.observedRanges})
+    for (auto &[lo, hi] : *list)
+      if (!in.raw(&lo, sizeof lo) || !in.raw(&hi, sizeof hi))
+        return std::nullopt;
   if (!in.u64(sets) || sets > data.size())
     return std::nullopt;
   result.teacherOutputs.resize(sets);
@@ -140,10 +142,11 @@ void FileCalibrationCache::store(const compress::CalibrationResult &result) {
                  values.size() * sizeof(values[0]));
   };
   u64(result.ranges.size());
-  for (auto [lo, hi] : result.ranges) {
-    bytes.append(reinterpret_cast<const char *>(&lo), sizeof lo);
-    bytes.append(reinterpret_cast<const char *>(&hi), sizeof hi);
-  }
+  for (const auto *list : {&result.ranges, &result.observedRanges})
+    for (auto [lo, hi] : *list) {
+      bytes.append(reinterpret_cast<const char *>(&lo), sizeof lo);
+      bytes.append(reinterpret_cast<const char *>(&hi), sizeof hi);
+    }
   u64(result.teacherOutputs.size());
   for (const auto &outputs : result.teacherOutputs) {
     u64(outputs.size());

@@ -465,8 +465,10 @@ int compileModel(const CompileOptions &options) {
   if (!calibration)
     return reportError("--calibration '" + options.calibration +
                        "' is not minmax, percentile, entropy or mse");
-  if (!options.quantize.empty() && options.quantize != "int8")
-    return reportError("--quantize '" + options.quantize + "' is not a precision (int8)");
+  if (!options.quantize.empty() && options.quantize != "int8" && options.quantize != "int16")
+    return reportError("--quantize '" + options.quantize + "' is not a precision (int8, int16)");
+  if (options.quantize == "int16" && !options.fidelityBudget.empty())
+    return reportError("--fidelity-budget picks each layer's precision: it takes no --quantize=int16");
   std::optional<compress::PruneSpec> prune;
   if (!options.prune.empty() && !(prune = compress::parsePruneSpec(options.prune)))
     return reportError("--prune '" + options.prune +
@@ -616,13 +618,16 @@ int compileModel(const CompileOptions &options) {
                         (options.crossLayerEqualization ? " equalized" : ""));
     CpuEvaluator teacher(name, *host, std::move(sets));
     compress::FidelityReport fidelity;
-    compress::CompressOptions compression{quantizing,
-                                          *calibration,
-                                          options.biasCorrection,
-                                          options.crossLayerEqualization,
-                                          prune,
-                                          options.sensitivity,
-                                          budget};
+    compress::CompressOptions compression;
+    compression.quantizeInt8 = quantizing;
+    if (options.quantize == "int16")
+      compression.precision = compress::Precision::Int16;
+    compression.method = *calibration;
+    compression.biasCorrection = options.biasCorrection;
+    compression.crossLayerEqualization = options.crossLayerEqualization;
+    compression.prune = prune;
+    compression.sensitivity = options.sensitivity;
+    compression.budget = budget;
     if (compression.quantizeInt8)
       fidelity.method = options.calibration;
     if (failed(compress::compressModel(*module, func, teacher, compression,

@@ -101,6 +101,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("calibration_cached", c.calibrationCached);
         json.attribute("quantized_ops", static_cast<int64_t>(c.quantizedOps));
         json.attribute("candidate_ops", static_cast<int64_t>(c.candidateOps));
+        json.attribute("int16_ops", static_cast<int64_t>(c.int16Ops));
         json.attribute("weight_bytes_before", static_cast<int64_t>(c.weightBytesBefore));
         json.attribute("weight_bytes_after", static_cast<int64_t>(c.weightBytesAfter));
         if (c.top1Agreement)
@@ -214,9 +215,12 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                          "overstates it on other data (give more calibration input sets)\n",
                          underdetermined);
   }
+  std::string int16 =
+      c.int16Ops ? llvm::formatv("; {0} products with int16 activations", c.int16Ops).str() : "";
   if (c.quantized)
-    os << llvm::format("int8: %zu of %zu convolutions, matrix products and adds quantized%s%s\n",
-                       c.quantizedOps, c.candidateOps,
+    os << llvm::format("%s: %zu of %zu convolutions, matrix products and adds quantized%s%s%s\n",
+                       c.int16Ops ? "int8/int16" : "int8", c.quantizedOps, c.candidateOps,
+                       int16.c_str(),
                        c.crossLayerEqualization ? "; weight ranges equalized across layers" : "",
                        c.biasCorrection ? "; biases corrected for the rounded weights" : "");
   os << llvm::format("weights %.1f KiB -> %.1f KiB\n", c.weightBytesBefore / 1024.0,
@@ -249,9 +253,11 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
     }
   }
   if (c.budget) {
-    size_t kept = llvm::count_if(c.layers, [](const compress::LayerSensitivity &l) {
-      return l.precision == "fp32";
-    });
+    auto count = [&](llvm::StringRef precision) {
+      return llvm::count_if(c.layers, [&](const compress::LayerSensitivity &l) {
+        return l.precision == precision;
+      });
+    };
     std::string goal = c.budget->kind == compress::FidelityBudget::Kind::Top1
                            ? llvm::formatv("top-1 agreement >= {0:F2}%", 100 * c.budget->value).str()
                            : llvm::formatv("SQNR >= {0} dB", c.budget->value).str();
@@ -264,10 +270,11 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                             c.prunedLayers.size())
                   .str();
     }
-    os << llvm::format("budget %s: %s; %s%zu of %zu layers kept in fp32 (%zu whole-model "
-                       "trials)\n",
-                       goal.c_str(), c.budgetMet ? "met" : "NOT met", dense.c_str(), kept,
-                       c.layers.size(), c.budgetTrials);
+    os << llvm::format("budget %s: %s; %s%zu of %zu layers raised to int16, %zu kept in fp32 "
+                       "(%zu whole-model trials)\n",
+                       goal.c_str(), c.budgetMet ? "met" : "NOT met", dense.c_str(),
+                       size_t(count("int16")), c.layers.size(), size_t(count("fp32")),
+                       c.budgetTrials);
   }
   return text;
 }
@@ -296,7 +303,8 @@ std::string renderSensitivitySvg(const compress::FidelityReport &c, llvm::String
   os << llvm::formatv("<text x=\"8\" y=\"18\" font-size=\"13\">{0}: output SQNR (dB) with one "
                       "layer in int8</text>\n",
                       escape(model));
-  os << "<text x=\"8\" y=\"34\" fill=\"#555\">blue: int8, orange: kept in fp32"
+  os << "<text x=\"8\" y=\"34\" fill=\"#555\">blue: int8, green: raised to int16, orange: "
+        "kept in fp32"
      << (c.budget ? " by the fidelity budget" : "") << "</text>\n";
   for (auto [i, l] : llvm::enumerate(c.layers)) {
     double y = kTop + kRow * i;
@@ -306,7 +314,9 @@ std::string renderSensitivitySvg(const compress::FidelityReport &c, llvm::String
     os << llvm::formatv("<rect x=\"{0}\" y=\"{1}\" width=\"{2:F1}\" height=\"{3}\" "
                         "fill=\"{4}\"/>\n",
                         kLabel, y + 2, length, kRow - 4,
-                        l.precision == "fp32" ? "#e8892b" : "#3a76c4");
+                        l.precision == "fp32"    ? "#e8892b"
+                        : l.precision == "int16" ? "#3aa35a"
+                                                 : "#3a76c4");
     os << llvm::formatv("<text x=\"{0:F1}\" y=\"{1}\">{2}</text>\n", kLabel + length + 4,
                         y + 12,
                         std::isfinite(l.sqnrDb) ? llvm::formatv("{0:F1}", l.sqnrDb).str()

@@ -176,7 +176,8 @@ Value lowerAdd(AddOp op, Lowering &l, const QuantParams &lhs, const QuantParams 
   return l.elementwise(type, inputs, [&](ValueRange a) {
     auto shifted = [&](Value q, const QuantParams &p) {
       Value v = l.sub(widen(l, q, i64, !p.isSigned), l.constant(i64, p.zeroPoints[0]));
-      return l.b.create<arith::ShLIOp>(l.loc, v, l.constant(i64, kAddLeftShift));
+      return l.b.create<arith::ShLIOp>(
+          l.loc, v, l.constant(i64, addLeftShift(std::max(lhs.bits, rhs.bits))));
     };
     Value sum = l.add(rescaleLhs(a, shifted(a[0], lhs)), rescaleRhs(a, shifted(a[1], rhs)));
     return saturate(l, rescaleSum(a, sum), out.zeroPoints[0], lo, hi, type.getElementType());

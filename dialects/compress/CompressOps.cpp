@@ -217,7 +217,7 @@ static SmallVector<double> addRatios(const QuantParams &l, const QuantParams &r,
                                      const QuantParams &out) {
   double twiceMax = 2 * std::max(l.scales[0], r.scales[0]);
   return {l.scales[0] / twiceMax, r.scales[0] / twiceMax,
-          twiceMax / (std::ldexp(1.0, kAddLeftShift) * out.scales[0])};
+          twiceMax / (std::ldexp(1.0, addLeftShift(std::max(l.bits, r.bits))) * out.scales[0])};
 }
 
 LogicalResult AddOp::verify() {
@@ -228,8 +228,8 @@ LogicalResult AddOp::verify() {
     return failure();
   if (l->axis || r->axis || out->axis)
     return emitOpError() << "inputs and result must be quantized per tensor";
-  if (l->bits > 8 || r->bits > 8)
-    return emitOpError() << "inputs must be 8-bit or narrower";
+  if (l->bits > 16 || r->bits > 16)
+    return emitOpError() << "inputs must be 16-bit or narrower";
   SmallVector<int64_t> shape;
   if (!OpTrait::util::getBroadcastedShape(getLhs().getType().getShape(),
                                           getRhs().getType().getShape(), shape) ||

@@ -67,14 +67,15 @@ def Compress_RequantizeOp : Compress_Op<"requantize"> {
 }
 
 def Compress_AddOp : Compress_Op<"add"> {
-  let summary = "Quantized elementwise add (numpy broadcasting) of 8-bit tensors";
+  let summary = "Quantized elementwise add (numpy broadcasting) of 8- or 16-bit tensors";
   let description = [{
-    Both inputs are shifted left by 20 bits and rescaled to a common scale,
-    2 * max(scale_lhs, scale_rhs) / 2^20, then added, and the sum is rescaled
-    to the output (the three `multipliers` / `shifts`, in that order, encode
-    scale_lhs / (2 max), scale_rhs / (2 max) and 2 max / (2^20 scale_out)):
-    y = clamp(zp_out + rescale(rescale((l - zp_l) << 20, M0, n0)
-                               + rescale((r - zp_r) << 20, M1, n1), M2, n2)).
+    Both inputs are shifted left by L bits (L = 20 for 8-bit inputs, 14 when
+    one has 16 bits) and rescaled to a common scale, 2 * max(scale_lhs,
+    scale_rhs) / 2^L, then added, and the sum is rescaled to the output (the
+    three `multipliers` / `shifts`, in that order, encode scale_lhs / (2 max),
+    scale_rhs / (2 max) and 2 max / (2^L scale_out)):
+    y = clamp(zp_out + rescale(rescale((l - zp_l) << L, M0, n0)
+                               + rescale((r - zp_r) << L, M1, n1), M2, n2)).
   }];
   let arguments = (ins Compress_QuantizedTensor:$lhs, Compress_QuantizedTensor:$rhs,
                        DenseI32ArrayAttr:$multipliers, DenseI32ArrayAttr:$shifts,

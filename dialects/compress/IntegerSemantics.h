@@ -32,8 +32,9 @@ std::optional<FixedPointMultiplier> encodeMultiplier(double real);
 int64_t rescale(int64_t v, FixedPointMultiplier m);
 
 /// Add shifts both inputs left by this many bits before rescaling them to
-/// their common scale (enough headroom for 8-bit inputs in int32).
-constexpr int kAddLeftShift = 20;
+/// their common scale: 20 for 8-bit inputs, 14 when one has 16 bits, so
+/// the shifted value stays below 2^31 (rescale's exact range).
+constexpr int addLeftShift(unsigned widestInputBits) { return widestInputBits <= 8 ? 20 : 14; }
 
 /// The parameters of a quantized element type, per tensor (one scale and
 /// zero point, `axis` none) or per axis.

@@ -133,15 +133,15 @@ bool meets(const Fidelity &f, const FidelityBudget &budget) {
   });
 }
 
-/// The model with the candidates `selected` marks quantized, measured: on a
+/// The model with the candidates quantized to `precisions`, measured: on a
 /// copy of `module`, which stays as it is.
 FailureOr<Fidelity> trial(ModuleOp module, func::FuncOp func, const CalibrationResult &calibration,
-                          const std::vector<bool> &selected, bool biasCorrection,
+                          const std::vector<Precision> &precisions, bool biasCorrection,
                           Evaluator &evaluator,
                           const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   OwningOpRef<ModuleOp> copy = module.clone();
   auto copyFunc = copy->lookupSymbol<func::FuncOp>(func.getSymName());
-  if (failed(quantizeInt8(*copy, copyFunc, calibration, selected, biasCorrection, nullptr)))
+  if (failed(quantizeInt8(*copy, copyFunc, calibration, precisions, biasCorrection, nullptr)))
     return failure();
   return evaluate(*copy, copyFunc, evaluator, teacherOutputs);
 }
@@ -272,32 +272,37 @@ int64_t weightCount(Operation *op) {
   return type && type.hasStaticShape() ? type.getNumElements() : 0;
 }
 
-/// Which candidates to quantize: all, or with a budget the fewest kept in
-/// fp32, most sensitive first, that meet it. Measures the sensitivities
-/// into `report` when asked to.
-FailureOr<std::vector<bool>>
+/// Each candidate's precision: all `options.precision`, or with a budget
+/// the cheapest that meet it. Measures the sensitivities into `report`
+/// when asked to. The search, over the candidates ordered most sensitive
+/// (to int8) first: the fewest leading ones raised to int16 that meet the
+/// budget (bisection); if even all of them in int16 do not, the fewest
+/// leading ones in fp32 with the rest in int16. Then each raised layer, largest weights first, is
+/// tried at each cheaper precision and kept at the cheapest that still
+/// meets the budget (the order is only a heuristic).
+FailureOr<std::vector<Precision>>
 choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &options,
                  const CalibrationResult &calibration, Evaluator &evaluator,
                  const std::vector<std::vector<std::vector<float>>> &teacherOutputs,
                  FidelityReport &report) {
   std::vector<Operation *> candidates = int8Candidates(func);
   size_t n = candidates.size();
-  std::vector<bool> selected(n, true);
+  std::vector<Precision> precisions(n, options.precision);
   if (!options.sensitivity && !options.budget)
-    return selected;
+    return precisions;
   for (size_t i = 0; i < n; ++i) {
-    std::vector<bool> alone(n, false);
-    alone[i] = true;
-    FailureOr<Fidelity> f = trial(module, func, calibration, alone, options.biasCorrection, evaluator,
-                                  teacherOutputs);
+    std::vector<Precision> alone(n, Precision::Fp32);
+    alone[i] = Precision::Int8;
+    FailureOr<Fidelity> f = trial(module, func, calibration, alone, options.biasCorrection,
+                                  evaluator, teacherOutputs);
     if (failed(f))
       return failure();
     report.layers.push_back({nn::nodeNames(candidates[i]->getLoc()), onnxName(candidates[i]),
                              f->outputs.empty() ? 0.0 : f->outputs[0].sqnrDb, f->top1, f->kl,
-                             "int8"});
+                             precisionName(precisions[i])});
   }
   if (!options.budget)
-    return selected;
+    return precisions;
   const FidelityBudget &budget = *options.budget;
   if (budget.kind == FidelityBudget::Kind::Top1 && n > 0 && !report.layers[0].top1)
     return func.emitError("a top-1 budget needs a first output with a class axis (its last "
@@ -306,35 +311,59 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   std::vector<size_t> order = bySensitivity(n, budget, [&](size_t i) {
     return std::make_pair(report.layers[i].top1, report.layers[i].sqnrDb);
   });
-  FailureOr<size_t> hi = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
-    FailureOr<Fidelity> f = trial(module, func, calibration, allButFirst(order, k),
-                                  options.biasCorrection, evaluator, teacherOutputs);
+  // The first `fp32` of `order` in fp32, the next up to `upTo` in int16.
+  auto levels = [&](size_t fp32, size_t upTo) {
+    std::vector<Precision> p(n, Precision::Int8);
+    for (size_t i = 0; i < upTo; ++i)
+      p[order[i]] = i < fp32 ? Precision::Fp32 : Precision::Int16;
+    return p;
+  };
+  auto meetsWith = [&](const std::vector<Precision> &p) -> FailureOr<bool> {
+    FailureOr<Fidelity> f =
+        trial(module, func, calibration, p, options.biasCorrection, evaluator, teacherOutputs);
     if (failed(f))
       return failure();
     ++report.budgetTrials;
     return meets(*f, budget);
-  });
-  if (failed(hi))
+  };
+  FailureOr<size_t> int16 =
+      leastMeeting(n, [&](size_t k) { return meetsWith(levels(0, k)); });
+  if (failed(int16))
     return failure();
-  selected = allButFirst(order, *hi);
-  // The order is a heuristic: try to quantize each layer kept in fp32
-  // again, largest weights first, keeping what still meets the budget.
-  std::vector<size_t> kept(order.begin(), order.begin() + *hi);
+  size_t fp32 = 0;
+  if (*int16 == n && n > 0) { // leastMeeting took all-int16 to meet: check
+    FailureOr<bool> allInt16 = meetsWith(levels(0, n));
+    if (failed(allInt16))
+      return failure();
+    if (!*allInt16) {
+      FailureOr<size_t> k = leastMeeting(n, [&](size_t k) { return meetsWith(levels(k, n)); });
+      if (failed(k))
+        return failure();
+      fp32 = *k;
+    }
+  }
+  precisions = levels(fp32, *int16);
+  std::vector<size_t> kept(order.begin(), order.begin() + *int16);
   std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
     return weightCount(candidates[a]) > weightCount(candidates[b]);
   });
   for (size_t i : kept) {
-    selected[i] = true;
-    FailureOr<Fidelity> f = trial(module, func, calibration, selected, options.biasCorrection, evaluator,
-                                  teacherOutputs);
-    if (failed(f))
-      return failure();
-    ++report.budgetTrials;
-    selected[i] = meets(*f, budget);
+    Precision current = precisions[i];
+    for (Precision cheaper : {Precision::Int8, Precision::Int16}) {
+      if (cheaper >= current)
+        continue;
+      precisions[i] = cheaper;
+      FailureOr<bool> ok = meetsWith(precisions);
+      if (failed(ok))
+        return failure();
+      if (*ok)
+        break;
+      precisions[i] = current;
+    }
   }
   for (size_t i = 0; i < n; ++i)
-    report.layers[i].precision = selected[i] ? "int8" : "fp32";
-  return selected;
+    report.layers[i].precision = precisionName(precisions[i]);
+  return precisions;
 }
 
 } // namespace
@@ -413,10 +442,10 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
       return failure();
     if (!options.prune)
       teacherOutputs = calibration->teacherOutputs;
-    FailureOr<std::vector<bool>> selected = choosePrecisions(
+    FailureOr<std::vector<Precision>> precisions = choosePrecisions(
         module, func, options, *calibration, evaluator, teacherOutputs, report);
-    if (failed(selected) ||
-        failed(quantizeInt8(module, func, *calibration, *selected, options.biasCorrection,
+    if (failed(precisions) ||
+        failed(quantizeInt8(module, func, *calibration, *precisions, options.biasCorrection,
                             &report)))
       return failure();
   }

@@ -31,12 +31,19 @@ std::optional<FidelityBudget> parseFidelityBudget(llvm::StringRef text);
 
 /// What quantizing one layer alone costs against the teacher, and the
 /// precision the layer got.
+/// What a quantization candidate computes in, cheapest first.
+enum class Precision { Int8, Int16, Fp32 };
+
+inline const char *precisionName(Precision p) {
+  return p == Precision::Int8 ? "int8" : p == Precision::Int16 ? "int16" : "fp32";
+}
+
 struct LayerSensitivity {
   std::string node, op;
   double sqnrDb;              // of the first output
   std::optional<double> top1; // agreement, for a classifier-shaped output
   std::optional<double> kl;   // mean KL(teacher || student) of its softmax
-  std::string precision;      // "int8" or "fp32"
+  std::string precision;      // "int8", "int16" or "fp32"
 };
 
 /// How the compressed model compares with the teacher on the calibration
@@ -56,6 +63,7 @@ struct FidelityReport {
   size_t inputSets = 0;
   bool calibrationCached = false; // ranges and teacher outputs from the cache
   size_t quantizedOps = 0, candidateOps = 0;
+  size_t int16Ops = 0; // quantized convolutions and products with int16 inputs
   uint64_t weightBytesBefore = 0, weightBytesAfter = 0;
   std::string method; // calibration method, with quantization
   bool quantized = false;
@@ -71,11 +79,12 @@ struct FidelityReport {
 };
 
 /// What calibration found: the range of every tap (in calibrationTaps
-/// order), the mean of each channel of the taps that are inputs of
-/// convolutions or matrix products (empty for the others), and the
+/// order) as the method chose it for 8 bits and as observed (what int16
+/// activations cover), the mean of each channel of the taps that are inputs
+/// of convolutions or matrix products (empty for the others), and the
 /// calibrated model's float outputs for every input set.
 struct CalibrationResult {
-  std::vector<std::pair<double, double>> ranges;
+  std::vector<std::pair<double, double>> ranges, observedRanges;
   std::vector<std::vector<double>> channelMeans;
   std::vector<std::vector<std::vector<float>>> teacherOutputs;
 };
@@ -90,7 +99,8 @@ public:
 };
 
 struct CompressOptions {
-  bool quantizeInt8 = false;
+  bool quantizeInt8 = false; // quantize (to `precision`, or as a budget picks)
+  Precision precision = Precision::Int8;
   CalibrationMethod method = CalibrationMethod::MSE;
   bool biasCorrection = true;
   /// Cross-layer equalization (lepton-equalize-cross-layer) before calibration.
@@ -98,7 +108,7 @@ struct CompressOptions {
   std::optional<PruneSpec> prune;
   /// Measure every candidate layer quantized alone (implied by a budget).
   bool sensitivity = false;
-  /// Keep the most sensitive layers in fp32, as few as meet the budget.
+  /// Pick each layer's precision, the cheapest that meet the budget.
   std::optional<FidelityBudget> budget;
 };
 

@@ -75,6 +75,12 @@ def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
     become products with all-one weights, requantized to the pool's range
     (else back to their input's type); Sigmoid and Tanh become lookups in a
     256-entry table of their quantized outputs.
+    A model output that a product writes (nothing else reading it) is
+    dequantized from its int32 accumulator. A candidate marked
+    `compress.precision = "int16"` reads int16 activations (symmetric,
+    bounded so that its int32 accumulator cannot overflow; an Add's at full
+    range), which their producers then write; int8 layers reading the same
+    values get them requantized to uint8.
     Ops without ranges, or whose scales cannot be encoded, stay float.
   }];
   let dependentDialects = ["::lepton::compress::CompressDialect",

@@ -36,6 +36,14 @@ constexpr llvm::StringLiteral kRangeAttr = "compress.range";
 /// The teacher's mean of each channel of a conv's or matrix product's
 /// input, for bias correction.
 constexpr llvm::StringLiteral kMeanAttr = "compress.mean";
+/// On a candidate: the precision chosen for it, "int16" (else int8).
+constexpr llvm::StringLiteral kPrecisionAttr = "compress.precision";
+/// On a value an int16 layer reads: the largest |integer| it may hold
+/// (int16Bound), the least over those layers.
+constexpr llvm::StringLiteral kInt16BoundAttr = "compress.int16_bound";
+/// The range calibration observed (kRangeAttr may clip it, as is best for
+/// 8 bits); int16 activations cover it.
+constexpr llvm::StringLiteral kObservedRangeAttr = "compress.observed_range";
 
 RankedTensorType floatTensor(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -210,6 +218,144 @@ SmallVector<double> quantizeWeights(ArrayRef<double> values, int64_t channels,
   return scales;
 }
 
+/// A candidate's constant float weight as the quantized op lays it out:
+/// `shape` ([M, C/group, k...] for a Conv, [K, N] for a product), output
+/// channels along `channelAxis` (0 or 1), read from a Gemm's [N, K] weight
+/// when `transposed`.
+struct LayerWeight {
+  Value weight, bias; // bias: null or none when absent
+  SmallVector<int64_t> shape;
+  int32_t channelAxis = 0;
+  bool transposed = false;
+  int64_t groups = 1;
+
+  int64_t channels() const { return shape[channelAxis]; }
+};
+
+std::optional<LayerWeight> layerWeightOf(Operation *op) {
+  LayerWeight w;
+  if (auto conv = dyn_cast<nn::ConvOp>(op)) {
+    w.weight = conv.getW();
+    w.bias = conv.getB();
+    w.groups = conv.getGroup();
+  } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
+    if (gemm.getAlpha().convertToDouble() != 1 || gemm.getBeta().convertToDouble() != 1 ||
+        gemm.getTransA())
+      return std::nullopt;
+    w.weight = gemm.getB();
+    w.bias = gemm.getC();
+    w.transposed = gemm.getTransB();
+    w.channelAxis = 1;
+  } else if (auto matmul = dyn_cast<nn::MatMulOp>(op)) {
+    w.weight = matmul.getB();
+    w.channelAxis = 1;
+  } else {
+    return std::nullopt;
+  }
+  auto type = floatTensor(w.weight);
+  if (!type || (w.channelAxis == 1 && type.getRank() != 2))
+    return std::nullopt;
+  w.shape.assign(type.getShape().begin(), type.getShape().end());
+  if (w.transposed)
+    std::swap(w.shape[0], w.shape[1]);
+  return w;
+}
+
+/// `values` of `w`'s weight as rows of one output channel each: [M, ...]
+/// as it is, [K, N] (channel last) transposed to [N, K], unless the source
+/// already is [N, K].
+SmallVector<double> channelRows(ArrayRef<double> values, const LayerWeight &w) {
+  SmallVector<double> rows(values.begin(), values.end());
+  int64_t channels = w.channels(), k = values.size() / channels;
+  if (w.channelAxis != 0 && !w.transposed)
+    for (int64_t n = 0; n < channels; ++n)
+      for (int64_t i = 0; i < k; ++i)
+        rows[n * k + i] = values[i * channels + n];
+  return rows;
+}
+
+/// The largest |x| an int16 input of the layer `op` may hold so that its
+/// int32 accumulator cannot overflow, from its int8 weights q and bias b:
+/// |acc| <= A * max_c (sum |q_c| + K/2 + |b_c| / (R s_c)) + 1, where R is
+/// the input's range (|x| <= A stands for R), s_c the weight scales, K/2
+/// bounds bias correction's term (|mean| <= R, |q s_c - w| <= s_c / 2)
+/// and 1 the bias's rounding. At most 32767; none without weights or range.
+std::optional<int64_t> int16Bound(Operation *op, std::pair<double, double> inputRange) {
+  std::optional<LayerWeight> w = layerWeightOf(op);
+  if (!w)
+    return std::nullopt;
+  std::optional<SmallVector<double>> values = constantNumbers(w->weight);
+  if (!values)
+    return std::nullopt;
+  int64_t channels = w->channels(), k = values->size() / channels;
+  SmallVector<int8_t> q;
+  SmallVector<double> scales = quantizeWeights(channelRows(*values, *w), channels, q);
+  SmallVector<double> bias(channels, 0.0);
+  if (w->bias && !isa<NoneType>(w->bias.getType())) {
+    std::optional<SmallVector<double>> b = constantNumbers(w->bias);
+    if (!b || int64_t(b->size()) != channels)
+      return std::nullopt;
+    bias = *b;
+  }
+  double range = std::max({std::fabs(inputRange.first), std::fabs(inputRange.second), 1e-6});
+  double worst = 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    double sum = 0.5 * double(k) + std::fabs(bias[c]) / (range * scales[c]);
+    for (int64_t i = 0; i < k; ++i)
+      sum += std::abs(int(q[c * k + i]));
+    worst = std::max(worst, sum);
+  }
+  double bound = std::floor((double(std::numeric_limits<int32_t>::max()) - 1) / worst);
+  return int64_t(std::clamp(bound, 1.0, 32767.0));
+}
+
+bool wantsInt16(Operation *op) {
+  auto precision = op->getAttrOfType<StringAttr>(kPrecisionAttr);
+  return precision && precision.getValue() == "int16";
+}
+
+/// Sets attribute `name` on the op defining `v` (a function argument: on
+/// the argument).
+void annotate(Value v, StringRef name, Attribute attr) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      func.setArgAttr(arg.getArgNumber(), name, attr);
+  } else if (v.getDefiningOp()->getNumResults() == 1) {
+    v.getDefiningOp()->setAttr(name, attr);
+  }
+}
+
+std::optional<int64_t> int16BoundOf(Value v) {
+  IntegerAttr attr;
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      attr = func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kInt16BoundAttr);
+  } else if (v.getDefiningOp()->getNumResults() == 1) {
+    attr = v.getDefiningOp()->getAttrOfType<IntegerAttr>(kInt16BoundAttr);
+  }
+  return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
+}
+
+/// The quantized element type of activation `v` over [lo, hi]: int16,
+/// symmetric (zero point 0) in [-bound, bound], where an int16 layer reads
+/// it; else uint8 (activationType).
+Type activationElement(Value v, double lo, double hi) {
+  auto type = floatTensor(v);
+  std::optional<int64_t> bound = int16BoundOf(v);
+  if (!bound)
+    return activationType(type, lo, hi).getElementType();
+  if (DenseF64ArrayAttr observed = annotation(v, kObservedRangeAttr);
+      observed && observed.size() == 2) {
+    lo = std::min(lo, observed[0]);
+    hi = std::max(hi, observed[1]);
+  }
+  double range = std::max({std::fabs(lo), std::fabs(hi), 1e-6});
+  MLIRContext *ctx = v.getContext();
+  return quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed,
+                                          IntegerType::get(ctx, 16), type.getElementType(),
+                                          double(float(range / *bound)), 0, -*bound, *bound);
+}
+
 struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
@@ -219,6 +365,30 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
               nn::ConcatOp>(op))
         ops.push_back(op);
     });
+    // The values int16 layers read are int16 from their producers on, also
+    // through the ops that keep a quantized type.
+    for (Operation *op : ops) {
+      std::optional<Candidate> c = candidateOf(op);
+      if (!c || !wantsInt16(op))
+        continue;
+      // An add accumulates nothing: full int16.
+      std::optional<std::pair<double, double>> range = rangeOf(c->inputs[0]);
+      std::optional<int64_t> bound = isa<nn::AddOp>(op) ? 32767
+                                     : range            ? int16Bound(op, *range)
+                                                        : std::nullopt;
+      // What an int16 layer hands the caller stays int16.
+      if (llvm::any_of(c->output.getUsers(), [](Operation *u) { return isa<func::ReturnOp>(u); }))
+        annotate(c->output, kInt16BoundAttr, Builder(op).getI64IntegerAttr(32767));
+      for (Value input : c->inputs)
+        for (Value v = input; bound && floatTensor(v);) {
+          annotate(v, kInt16BoundAttr,
+                   Builder(op).getI64IntegerAttr(std::min(*bound, int16BoundOf(v).value_or(*bound))));
+          Operation *def = v.getDefiningOp();
+          if (!def || !commutesWithDequantizing(def) || def->getNumResults() != 1)
+            break;
+          v = def->getOperand(0);
+        }
+    }
     // In order, each seeing the inputs the rewrites before it left: a
     // dequantize whose integers it takes directly.
     for (Operation *op : ops) {
@@ -278,8 +448,9 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     // The average needs a requantization anyway: to its own calibrated
     // range (narrower than the input's), else to the input's type.
     std::optional<std::pair<double, double>> range = rangeOf(op->getResult(0));
-    RankedTensorType outType = range ? activationType(resultType, range->first, range->second)
-                                     : resultType.clone(qType.getElementType());
+    RankedTensorType outType =
+        range ? resultType.clone(activationElement(op->getResult(0), range->first, range->second))
+              : resultType.clone(qType.getElementType());
     OpBuilder b(op);
     Location loc = op->getLoc();
     // Everything built goes again if the product does not fit.
@@ -384,12 +555,13 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   }
 
   /// Replaces the float value `old` by the dequantized `quantized`; the
-  /// mean calibration left on it travels along, for the layer that reads
-  /// it next.
+  /// mean and range calibration left on it travel along, for the layers
+  /// that read it next.
   void replaceByDequantized(OpBuilder &b, Location loc, Value old, Value quantized) {
     auto dequantized = b.create<DequantizeOp>(loc, cast<RankedTensorType>(old.getType()), quantized);
-    if (DenseF64ArrayAttr mean = annotation(old, kMeanAttr))
-      dequantized->setAttr(kMeanAttr, mean);
+    for (StringRef name : {kMeanAttr, kRangeAttr, kObservedRangeAttr})
+      if (DenseF64ArrayAttr attr = annotation(old, name))
+        dequantized->setAttr(name, attr);
     old.replaceAllUsesWith(dequantized.getResult());
   }
 
@@ -441,7 +613,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
         })) {
       outType = resultType.clone(elementTypeOf(first.getType()));
     } else if (std::optional<std::pair<double, double>> range = rangeOf(concat.getResult())) {
-      outType = activationType(resultType, range->first, range->second);
+      outType = resultType.clone(activationElement(concat.getResult(), range->first, range->second));
     } else {
       return;
     }
@@ -469,51 +641,54 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
                          toQuantized(b, loc, joined, outType.getElementType()));
   }
 
-  /// The range a quantized op writing `output` should give it: the range of
-  /// the Concat that is its only user, so that the Concat's inputs share a
-  /// type and need no requantization; else its own calibrated range.
-  std::optional<std::pair<double, double>> sharedOutputRange(Value output) {
+  /// The value whose range and type a quantized op writing `output` should
+  /// give it: the Concat that is its only user, so that the Concat's inputs
+  /// share a type and need no requantization; else `output` itself.
+  Value typeSource(Value output) {
     if (output.hasOneUse())
       if (auto concat = dyn_cast<nn::ConcatOp>(*output.getUsers().begin()))
-        if (auto range = rangeOf(concat.getResult()))
-          return range;
-    return rangeOf(output);
+        if (rangeOf(concat.getResult()))
+          return concat.getResult();
+    return output;
   }
 
   /// The quantized form of float `v`: the integers a dequantize was made
   /// from, or a quantize over its calibrated range; null without a range.
-  Value quantized(OpBuilder &b, Value v) {
-    if (auto dq = v.getDefiningOp<DequantizeOp>())
-      if (!quantParams(elementTypeOf(dq.getInput().getType()))->axis)
-        return dq.getInput();
+  /// Unless `wide` (an int16 layer reads it), wider integers are first
+  /// requantized to 8 bits over `v`'s range.
+  Value quantized(OpBuilder &b, Value v, bool wide) {
     std::optional<std::pair<double, double>> range = rangeOf(v);
+    if (auto dq = v.getDefiningOp<DequantizeOp>()) {
+      Value q = dq.getInput();
+      std::optional<QuantParams> p = quantParams(elementTypeOf(q.getType()));
+      if (!p->axis && (p->bits <= 8 || wide))
+        return q;
+      if (!p->axis && range) {
+        RequantizeOp narrow = RequantizeOp::create(
+            b, v.getLoc(), q, activationType(floatTensor(v), range->first, range->second));
+        return narrow ? narrow.getResult() : Value();
+      }
+    }
     if (!range)
       return nullptr;
-    return b.create<QuantizeOp>(v.getLoc(),
-                                activationType(floatTensor(v), range->first, range->second), v);
+    Type element = wide ? activationElement(v, range->first, range->second)
+                        : activationType(floatTensor(v), range->first, range->second)
+                              .getElementType();
+    return b.create<QuantizeOp>(v.getLoc(), floatTensor(v).clone(element), v);
   }
 
-  /// A constant int8 weight quantized per channel (`channelAxis` of `shape`,
-  /// which is 0 or the last axis), the values of `weight` laid out as
-  /// `shape` (transposed first when `transpose`). With the input's channel
-  /// `means` (`groups` groups of them), `correction` receives each output
-  /// channel's expected error from rounding the weights, sum over its
-  /// inputs of (w_q - w) * mean.
-  Value quantizedWeight(OpBuilder &b, Location loc, Value weight, ArrayRef<int64_t> shape,
-                        int32_t channelAxis, bool transpose, DenseF64ArrayAttr means,
-                        int64_t groups, SmallVectorImpl<double> &correction) {
-    std::optional<SmallVector<double>> values = constantNumbers(weight);
+  /// The constant weight of `w` as int8 quantized per output channel. With
+  /// the input's channel `means` (`w.groups` groups of them), `correction`
+  /// receives each output channel's expected error from rounding the
+  /// weights, sum over its inputs of (w_q - w) * mean.
+  Value quantizedWeight(OpBuilder &b, Location loc, const LayerWeight &w, DenseF64ArrayAttr means,
+                        SmallVectorImpl<double> &correction) {
+    std::optional<SmallVector<double>> values = constantNumbers(w.weight);
     if (!values)
       return nullptr;
-    int64_t channels = shape[channelAxis];
-    // Rows of one channel each: [M, ...] as it is, [K, N] (channel last)
-    // transposed to [N, K], unless the source already is [N, K].
-    SmallVector<double> rows = *values;
+    int64_t channels = w.channels(), groups = w.groups, channelAxis = w.channelAxis;
     int64_t k = values->size() / channels;
-    if (channelAxis != 0 && !transpose)
-      for (int64_t n = 0; n < channels; ++n)
-        for (int64_t i = 0; i < k; ++i)
-          rows[n * k + i] = (*values)[i * channels + n];
+    SmallVector<double> rows = channelRows(*values, w);
     SmallVector<int8_t> q;
     SmallVector<double> scales = quantizeWeights(rows, channels, q);
     correction.clear();
@@ -536,7 +711,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       for (int64_t n = 0; n < channels; ++n)
         for (int64_t i = 0; i < k; ++i)
           laidOut[i * channels + n] = q[n * k + i];
-    auto storage = RankedTensorType::get(shape, b.getI8Type());
+    auto storage = RankedTensorType::get(w.shape, b.getI8Type());
     Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, ArrayRef(laidOut)));
     auto element = quant::UniformQuantizedPerAxisType::get(
         quant::QuantizationFlags::Signed, b.getI8Type(), b.getF32Type(), scales,
@@ -562,13 +737,15 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
   }
 
   void rewrite(const Candidate &c) {
-    std::optional<std::pair<double, double>> outRange = sharedOutputRange(c.output);
+    Value source = typeSource(c.output);
+    std::optional<std::pair<double, double>> outRange = rangeOf(source);
     if (!outRange)
       return;
     OpBuilder b(c.output.getContext());
     b.setInsertionPointAfterValue(c.output);
     Location loc = c.op->getLoc();
-    auto outType = activationType(floatTensor(c.output), outRange->first, outRange->second);
+    auto outType = floatTensor(c.output).clone(
+        activationElement(source, outRange->first, outRange->second));
     // The activation's bounds as integers of the output; only where they
     // narrow its storage range.
     QuantParams out = *quantParams(outType.getElementType());
@@ -594,7 +771,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
 
     SmallVector<Value, 2> inputs;
     for (Value in : c.inputs)
-      inputs.push_back(quantized(b, in));
+      inputs.push_back(quantized(b, in, wantsInt16(c.op)));
     Value result;
     if (llvm::all_of(inputs, [](Value v) { return bool(v); }))
       result = build(b, loc, c, inputs, outType, clampMin, clampMax, channelClampMax);
@@ -605,7 +782,8 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     replaceByDequantized(b, loc, c.output, result);
   }
 
-  /// The quantized op producing `outType`; null when it does not fit.
+  /// The quantized op producing `outType` (or, for a model output, the
+  /// accumulator); null when it does not fit.
   Value build(OpBuilder &b, Location loc, const Candidate &c, ArrayRef<Value> inputs,
               RankedTensorType outType, std::optional<int64_t> clampMin,
               std::optional<int64_t> clampMax, ArrayRef<int64_t> channelClampMax) {
@@ -616,25 +794,24 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       AddOp sum = AddOp::create(b, loc, inputs[0], inputs[1], outType, clampMin, clampMax);
       return sum && verifiesSilently(sum) ? sum.getResult() : Value();
     }
+    std::optional<LayerWeight> lw = layerWeightOf(c.op);
+    if (!lw)
+      return nullptr;
+    SmallVector<double> correction;
+    Value w = quantizedWeight(b, loc, *lw, annotation(c.inputs[0], kMeanAttr), correction);
+    if (!w)
+      return nullptr;
+    QuantParams wp = *quantParams(elementTypeOf(w.getType()));
     if (auto conv = dyn_cast<nn::ConvOp>(c.op)) {
-      auto wType = floatTensor(conv.getW());
-      auto xType = floatTensor(conv.getX());
-      if (!wType)
-        return nullptr;
       std::string error;
-      auto window = nn::computeWindow(xType.getShape().drop_front(2),
-                                      wType.getShape().drop_front(2), conv.getStrides(),
+      auto window = nn::computeWindow(floatTensor(conv.getX()).getShape().drop_front(2),
+                                      ArrayRef(lw->shape).drop_front(2), conv.getStrides(),
                                       conv.getDilations(), conv.getPads(), conv.getAutoPad(),
                                       false, error);
       if (!window)
         return nullptr;
-      SmallVector<double> correction;
-      Value w = quantizedWeight(b, loc, conv.getW(), wType.getShape(), 0, false,
-                                annotation(c.inputs[0], kMeanAttr), conv.getGroup(), correction);
-      if (!w)
-        return nullptr;
-      Type accElement = accumulatorType(x, *quantParams(elementTypeOf(w.getType())), 1);
-      auto bias = int32Bias(b, loc, conv.getB(), accElement, wType.getDimSize(0), correction);
+      Type accElement = accumulatorType(x, wp, 1);
+      auto bias = int32Bias(b, loc, lw->bias, accElement, lw->channels(), correction);
       if (!bias)
         return nullptr;
       SmallVector<int64_t> pads(window->padBegin);
@@ -644,38 +821,21 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
                              b.getDenseI64ArrayAttr(window->dilations),
                              b.getDenseI64ArrayAttr(pads), b.getI64IntegerAttr(conv.getGroup()));
     } else {
-      Value weight, bias;
-      bool transposed = false;
-      if (auto gemm = dyn_cast<nn::GemmOp>(c.op)) {
-        if (gemm.getAlpha().convertToDouble() != 1 || gemm.getBeta().convertToDouble() != 1 ||
-            gemm.getTransA())
-          return nullptr;
-        weight = gemm.getB();
-        bias = gemm.getC();
-        transposed = gemm.getTransB();
-      } else {
-        weight = cast<nn::MatMulOp>(c.op).getB();
-      }
-      auto wType = floatTensor(weight);
-      if (!wType || wType.getRank() != 2 || floatTensor(c.inputs[0]).getRank() < 2)
+      if (floatTensor(c.inputs[0]).getRank() < 2)
         return nullptr;
-      SmallVector<int64_t> shape(wType.getShape());
-      if (transposed)
-        std::swap(shape[0], shape[1]);
-      SmallVector<double> correction;
-      Value w = quantizedWeight(b, loc, weight, shape, 1, transposed,
-                                annotation(c.inputs[0], kMeanAttr), 1, correction);
-      if (!w)
-        return nullptr;
-      Type accElement =
-          accumulatorType(x, *quantParams(elementTypeOf(w.getType())), resultType.getRank() - 1);
-      auto b32 = int32Bias(b, loc, bias, accElement, shape[1], correction);
+      Type accElement = accumulatorType(x, wp, resultType.getRank() - 1);
+      auto b32 = int32Bias(b, loc, lw->bias, accElement, lw->channels(), correction);
       if (!b32)
         return nullptr;
       acc = b.create<MatMulOp>(loc, resultType.clone(accElement), inputs[0], w, *b32);
     }
     if (!verifiesSilently(acc.getDefiningOp()))
       return nullptr;
+    // A model output that nothing else reads is dequantized from the
+    // accumulator itself: requantizing it first would only lose precision.
+    if (c.output == c.op->getResult(0) && !c.output.use_empty() &&
+        llvm::all_of(c.output.getUsers(), [](Operation *user) { return isa<func::ReturnOp>(user); }))
+      return acc;
     RequantizeOp y =
         RequantizeOp::create(b, loc, acc, outType, clampMin, clampMax, channelClampMax);
     return y ? y.getResult() : Value();
@@ -762,8 +922,10 @@ FailureOr<CalibrationResult> calibrate(ModuleOp module, ArrayRef<Value> taps,
       for (size_t t = 0; t < taps.size(); ++t)
         stats[t].observeHistogram(values[t]);
     }
-  for (const TensorStatistics &stat : stats)
+  for (const TensorStatistics &stat : stats) {
     result.ranges.push_back(stat.choose(method));
+    result.observedRanges.push_back(stat.choose(CalibrationMethod::MinMax));
+  }
   for (size_t t = 0; t < taps.size(); ++t)
     for (double &sum : result.channelMeans[t])
       sum /= std::max<uint64_t>(channelSamples[t], 1);
@@ -784,6 +946,7 @@ FailureOr<CalibrationResult> calibrateInt8(ModuleOp module, func::FuncOp func,
   // A result of another shape (a different model with a colliding key, a
   // damaged file) is not used.
   if (calibration && (calibration->ranges.size() != taps.size() ||
+                      calibration->observedRanges.size() != taps.size() ||
                       calibration->teacherOutputs.size() != sets ||
                       llvm::any_of(calibration->teacherOutputs, [&](const auto &set) {
                         return set.size() != outputs.size();
@@ -808,8 +971,9 @@ std::vector<Operation *> int8Candidates(func::FuncOp func) {
 }
 
 LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
-                           const CalibrationResult &calibration, const std::vector<bool> &selected,
-                           bool biasCorrection, FidelityReport *report) {
+                           const CalibrationResult &calibration,
+                           const std::vector<Precision> &precisions, bool biasCorrection,
+                           FidelityReport *report) {
   ArrayRef<std::pair<double, double>> ranges = calibration.ranges;
   // The ranges of the selected candidates' taps, and of the taps no
   // candidate has (average pools' and concats' outputs), which always go.
@@ -820,22 +984,24 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
     Candidate c = *candidateOf(op);
     c.inputs.push_back(c.output);
     ofCandidates.insert(c.inputs.begin(), c.inputs.end());
-    if (selected.empty() || selected[i])
+    Precision precision = precisions.empty() ? Precision::Int8 : precisions[i];
+    if (precision != Precision::Fp32)
       ofSelected.insert(c.inputs.begin(), c.inputs.end());
+    if (precision == Precision::Int16)
+      op->setAttr(kPrecisionAttr, StringAttr::get(op->getContext(), "int16"));
   }
-  if (taps.size() != ranges.size() || (!selected.empty() && selected.size() != candidates.size()))
+  if (taps.size() != ranges.size() ||
+      (!precisions.empty() && precisions.size() != candidates.size()))
     return func.emitError("calibration ranges do not match the model");
   Builder b(module.getContext());
-  auto annotate = [&](Value tap, StringRef name, Attribute attr) {
-    if (auto arg = dyn_cast<BlockArgument>(tap))
-      func.setArgAttr(arg.getArgNumber(), name, attr);
-    else if (tap.getDefiningOp()->getNumResults() == 1)
-      tap.getDefiningOp()->setAttr(name, attr);
-  };
   for (auto [t, tap] : llvm::enumerate(taps)) {
     if (ofCandidates.contains(tap) && !ofSelected.contains(tap))
       continue;
     annotate(tap, kRangeAttr, b.getDenseF64ArrayAttr({ranges[t].first, ranges[t].second}));
+    if (t < calibration.observedRanges.size())
+      annotate(tap, kObservedRangeAttr,
+               b.getDenseF64ArrayAttr({calibration.observedRanges[t].first,
+                                       calibration.observedRanges[t].second}));
     if (biasCorrection && t < calibration.channelMeans.size() &&
         !calibration.channelMeans[t].empty())
       annotate(tap, kMeanAttr, b.getDenseF64ArrayAttr(calibration.channelMeans[t]));
@@ -847,19 +1013,24 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
   if (failed(pm.run(module)))
     return failure();
   // The ranges live on in the quantized types.
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    func.removeArgAttr(i, kRangeAttr);
-    func.removeArgAttr(i, kMeanAttr);
-  }
-  // Candidates still float were not quantized (not selected, or not fit).
-  size_t stillFloat = 0;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    for (StringRef name : {kRangeAttr, kObservedRangeAttr, kMeanAttr, kInt16BoundAttr})
+      func.removeArgAttr(i, name);
+  // Candidates still float were not quantized (not selected, or not fit);
+  // products of 16-bit inputs are the int16 layers.
+  size_t stillFloat = 0, int16 = 0;
   func.walk([&](Operation *op) {
-    op->removeAttr(kRangeAttr);
-    op->removeAttr(kMeanAttr);
+    for (StringRef name : {kRangeAttr, kObservedRangeAttr, kMeanAttr, kInt16BoundAttr,
+                           kPrecisionAttr})
+      op->removeAttr(name);
     stillFloat += candidateOf(op).has_value();
+    if (isa<ConvOp, MatMulOp>(op))
+      int16 += quantParams(elementTypeOf(op->getOperand(0).getType()))->bits == 16;
   });
-  if (report)
+  if (report) {
     report->quantizedOps = candidates.size() - stillFloat;
+    report->int16Ops = int16;
+  }
   if (report) {
     report->candidateOps = candidates.size();
     report->quantized = true;

@@ -31,17 +31,19 @@ calibrateInt8(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluat
               CalibrationMethod method, CalibrationCache *cache,
               llvm::ArrayRef<mlir::Value> outputs, FidelityReport &report);
 
-/// Quantizes the candidates of `func` that `selected` marks (one flag per
-/// int8Candidates entry; all when empty) with the calibrated ranges:
-/// annotates their inputs' and outputs' ranges and runs
-/// `lepton-quantize-int8`. With `biasCorrection`, each layer's bias also
+/// Quantizes the candidates of `func` to the precisions `precisions` gives
+/// (one per int8Candidates entry; all int8 when empty) with the calibrated
+/// ranges: annotates their inputs' and outputs' ranges (and the int16
+/// layers) and runs `lepton-quantize-int8`. An int16 layer reads int16
+/// activations (symmetric, bounded so that its int32 accumulator cannot
+/// overflow) with int8 weights; an int16 Add reads and may write int16. With `biasCorrection`, each layer's bias also
 /// takes away the expected error of its rounded weights on the teacher's
 /// mean input (empirical bias correction). Counts the quantized ops into
 /// `report`.
 mlir::LogicalResult quantizeInt8(mlir::ModuleOp module, mlir::func::FuncOp func,
                                  const CalibrationResult &calibration,
-                                 const std::vector<bool> &selected, bool biasCorrection,
-                                 FidelityReport *report);
+                                 const std::vector<Precision> &precisions,
+                                 bool biasCorrection, FidelityReport *report);
 
 } // namespace lepton::compress
 

@@ -95,13 +95,14 @@ int main(int argc, char **argv) {
   app.add_option("--quantize", options.quantize,
                  "int8: quantize convolutions, matrix products and adds to int8 "
                  "(per-channel int8 weights, uint8 activations calibrated by running the float "
-                 "model on --calibration-data) and report the fidelity against the float model")
-      ->check(CLI::IsMember({"int8"}));
+                 "model on --calibration-data) and report the fidelity against the float model; "
+                 "int16: the same with int16 activations (weights stay int8)")
+      ->check(CLI::IsMember({"int8", "int16"}));
   app.add_option("--fidelity-budget", options.fidelityBudget,
                  "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
-                 "to int8 but keeps the fewest, most sensitive layers in fp32 that meet it; with "
-                 "--prune, first keeps the fewest, most sensitive layers dense");
+                 "to int8 but raises the fewest, most sensitive layers to int16 (or fp32) that "
+                 "meet it; with --prune, first keeps the fewest, most sensitive layers dense");
   app.add_flag("!--no-bias-correction", options.biasCorrection,
                "with --quantize: keep each layer's bias as it is (by default it takes away the "
                "expected error of the layer's rounded weights on the float model's mean input)");

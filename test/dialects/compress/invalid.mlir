@@ -72,9 +72,9 @@ func.func @requantize_ratio(%x: tensor<4x!quant.uniform<i32:f32, 1.0e-12>>) -> t
 
 // -----
 
-func.func @add_wide(%a: tensor<4x!quant.uniform<i16:f32, 0.5>>, %b: tensor<4x!quant.uniform<i8:f32, 0.5>>) -> tensor<4x!quant.uniform<i8:f32, 0.5>> {
-  // expected-error @+1 {{inputs must be 8-bit or narrower}}
-  %0 = compress.add %a, %b {multipliers = array<i32: 1073741824, 1073741824, 1073741824>, shifts = array<i32: 31, 31, 49>} : tensor<4x!quant.uniform<i16:f32, 0.5>>, tensor<4x!quant.uniform<i8:f32, 0.5>> -> tensor<4x!quant.uniform<i8:f32, 0.5>>
+func.func @add_wide(%a: tensor<4x!quant.uniform<i32:f32, 0.5>>, %b: tensor<4x!quant.uniform<i8:f32, 0.5>>) -> tensor<4x!quant.uniform<i8:f32, 0.5>> {
+  // expected-error @+1 {{inputs must be 16-bit or narrower}}
+  %0 = compress.add %a, %b {multipliers = array<i32: 1073741824, 1073741824, 1073741824>, shifts = array<i32: 31, 31, 49>} : tensor<4x!quant.uniform<i32:f32, 0.5>>, tensor<4x!quant.uniform<i8:f32, 0.5>> -> tensor<4x!quant.uniform<i8:f32, 0.5>>
   return %0 : tensor<4x!quant.uniform<i8:f32, 0.5>>
 }
 

@@ -34,7 +34,7 @@ def separable_relu6_model(directory):
     """A depthwise-separable block with ReLU6s (seeded random weights):
     pointwise conv, ReLU6, depthwise conv, ReLU6, pointwise conv, global
     pooling and a Gemm; with --cross-layer-equalization its ReLU6s become
-    per-channel clamps."""
+    per-channel clamps; with --quantize=int16 its activations are int16."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(3)
@@ -100,6 +100,10 @@ def main():
     cases = {
         "separable_int8_equalized_stream": (
             separable, ["--io=stream", "--quantize=int8", "--cross-layer-equalization",
+                        "--calibration-data", os.path.join(separable_dir, "calibration"),
+                        "--calibration-cache", "none"], True),
+        "separable_int16_stream": (
+            separable, ["--io=stream", "--quantize=int16",
                         "--calibration-data", os.path.join(separable_dir, "calibration"),
                         "--calibration-cache", "none"], True),
         "jet_int8_parallel": (jet, jet_int8 + vu9p, True),

@@ -41,6 +41,8 @@ CASES = [
     # Its ReLU6s become per-channel clamps of the requantizations.
     ("mobilenet_v2_opset13", ["mse"], "pb", 25, 20, ["--cross-layer-equalization"]),
     ("unet_opset13", ["mse"], "npy", 30, 25),
+    # int16 activations (residual adds, pooling and the classifier too).
+    ("resnet18_opset13", ["mse"], "pb", 45, 40, ["--quantize=int16"]),
 ]
 SETS = 8
 
@@ -131,6 +133,8 @@ def main():
     conv_bn_model(generated)
     for name, methods, fmt, floor, held_out_floor, *more in CASES:
         flags = more[0] if more else []
+        quantize = [f for f in flags if f.startswith("--quantize")] or ["--quantize=int8"]
+        flags = quantize + [f for f in flags if not f.startswith("--quantize")]
         model_dir = os.path.join(generated if name == "conv_bn" else args.models, name)
         work = os.path.join(args.work, name + "".join(f.replace("--", "_") for f in flags))
         calibration, held_out = write_sets(model_dir, work, fmt, rng)
@@ -142,7 +146,7 @@ def main():
             so = os.path.join(work, f"int8_{method}.so")
             report_path = os.path.join(work, f"int8_{method}.json")
             r = subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", so, "-q",
-                                "--quantize=int8", "--calibration-data", calibration,
+                                "--calibration-data", calibration,
                                 f"--calibration={method}", "--report", report_path,
                                 "--calibration-cache", os.path.join(args.work, "cache")] + flags,
                                capture_output=True, text=True)
@@ -158,7 +162,7 @@ def main():
             if c["calibration_sets"] != SETS:
                 problems.append(f"{c['calibration_sets']} calibration sets read, not {SETS}")
             ir = subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", "-", "-q",
-                                 "--emit=compressed", "--quantize=int8", "--calibration-data",
+                                 "--emit=compressed", "--calibration-data",
                                  calibration, f"--calibration={method}", "--calibration-cache",
                                  os.path.join(args.work, "cache")] + flags,
                                 capture_output=True, text=True).stdout
@@ -166,9 +170,11 @@ def main():
                 problems.append("a batch normalization or float convolution is left")
             if re.search(r"nn\.concat .*xf32>$", ir, re.M):
                 problems.append("a Concat is left in float")
-            if flags and (not c["cross_layer_equalization"] or "channel_clamp_max" not in ir
+            if "--cross-layer-equalization" in flags and (not c["cross_layer_equalization"] or "channel_clamp_max" not in ir
                           or "nn.min" in ir):
                 problems.append("no equalization, or its bounds are not requantization clamps")
+            if "--quantize=int16" in flags and c.get("int16_ops", 0) < c["candidate_ops"] - 8:
+                problems.append(f"only {c.get('int16_ops', 0)} int16 convolutions and products")
             if c["quantized_ops"] != c["candidate_ops"]:
                 problems.append(f"{c['quantized_ops']} of {c['candidate_ops']} ops quantized")
             if c["weight_bytes_after"] > 0.35 * c["weight_bytes_before"]:
@@ -182,7 +188,7 @@ def main():
             for cpu in ["x86-64-v3", "x86-64"] if method == "mse" else []:
                 other = os.path.join(work, f"int8_{cpu}.so")
                 subprocess.run([os.path.join(args.bin, "leptonc"), model, "-o", other, "-q",
-                                "--quantize=int8", "--calibration-data", calibration,
+                                "--calibration-data", calibration,
                                 "--calibration-cache", os.path.join(args.work, "cache"),
                                 f"--mcpu={cpu}"] + flags, check=True)
                 if not np.array_equal(run(args, other, held_out,

@@ -94,6 +94,7 @@ def main():
         ("magnitude:0.5 + int8", "magnitude_int8", ["--prune=magnitude:0.5", "--quantize=int8"]))}
     # Its fully connected pair (and conv, Relu, MaxPool, conv) rescaled first.
     equalized = compressed("equalized", ["--quantize=int8", "--cross-layer-equalization"])
+    int16 = compressed("int16", ["--quantize=int16"])
 
     # The budget int8 alone misses on the calibration set (99.8% agreement).
     budget = compressed("budget", ["--fidelity-budget=top1:0.999"])
@@ -126,12 +127,21 @@ def main():
     numbers["int8_cross_layer_equalization"] = equalized
     print(f"--quantize=int8 --cross-layer-equalization: {100 * equalized['accuracy']:.2f}% "
           f"(loss {equalized['loss_points']:.2f} points)")
+    c = int16.pop("compression")
+    int16["loss_points"] = 100 * (lepton_float - int16["accuracy"])
+    int16["top1_agreement_calibration"] = c["top1_agreement"]
+    numbers["int16"] = int16
+    print(f"--quantize=int16: {100 * int16['accuracy']:.2f}% (loss {int16['loss_points']:.2f} "
+          f"points; calibration-set agreement {100 * c['top1_agreement']:.2f}%, "
+          f"{c['int16_ops']} products with int16 activations)")
     c = budget.pop("compression")
     budget["fp32_layers"] = [l["node"] for l in c["layers"] if l["precision"] == "fp32"]
+    budget["int16_layers"] = [l["node"] for l in c["layers"] if l["precision"] == "int16"]
     budget["calibration_top1_agreement"] = c["top1_agreement"]
     budget["met"] = c["budget_met"]
     numbers["budget_top1_0.999"] = budget
-    print(f"--fidelity-budget=top1:0.999: {100 * budget['accuracy']:.2f}% (fp32 layers: "
+    print(f"--fidelity-budget=top1:0.999: {100 * budget['accuracy']:.2f}% (int16 layers: "
+          f"{', '.join(budget['int16_layers']) or 'none'}; fp32 layers: "
           f"{', '.join(budget['fp32_layers']) or 'none'}; calibration-set agreement "
           f"{100 * budget['calibration_top1_agreement']:.2f}%; weights "
           f"{budget['weight_bytes'][0] / 1024:.0f} -> {budget['weight_bytes'][1] / 1024:.0f} KiB)")
@@ -161,6 +171,8 @@ def main():
         failures.append("int8 loses more than 0.3 points")
     if equalized["loss_points"] > 0.3:
         failures.append("int8 with cross-layer equalization loses more than 0.3 points")
+    if int16["loss_points"] > 0.3:
+        failures.append("int16 loses more than 0.3 points")
     if pruned["magnitude:0.5"]["loss_points"] > 0.5:
         failures.append("50% magnitude pruning loses more than 0.5 points")
     if not budget["met"] or budget["calibration_top1_agreement"] < 0.999:

@@ -221,3 +221,42 @@ func.func @conv_channel_bounds(%x: tensor<1x2x4x4xf32> {compress.range = array<f
   %m = nn.min %r, %bounds {compress.range = array<f64: 0.0, 2.0>} : (tensor<1x2x4x4xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x4x4xf32>
   return %m : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// An int16 layer (compress.precision) reads int16 activations, symmetric
+// and bounded so that its int32 accumulator cannot overflow: 1024 inputs
+// times weights all 127 (plus 512 for bias correction's term) allow
+// |x| <= (2^31 - 2) / 130560 = 16448. Its output, a model output nothing
+// else reads, is dequantized from the accumulator itself.
+// CHECK-LABEL: func.func @int16_matmul
+// CHECK: %[[X:.*]] = compress.quantize %arg0 : tensor<1x1024xf32> -> tensor<1x1024x!quant.uniform<i16<-16448:16448>:f32, 6.0797665355494246E-5>>
+// CHECK: %[[ACC:.*]] = compress.matmul %[[X]]
+// CHECK-NOT: compress.requantize
+// CHECK: compress.dequantize %[[ACC]] {{.*}}: tensor<1x2x!quant.uniform<i32:f32:1
+func.func @int16_matmul(%x: tensor<1x1024xf32> {compress.range = array<f64: -1.0, 0.5>}) -> tensor<1x2xf32> {
+  %w = nn.constant dense<0.5> : tensor<1024x2xf32>
+  %y = nn.mat_mul %x, %w {compress.precision = "int16", compress.range = array<f64: -512.0, 512.0>} : (tensor<1x1024xf32>, tensor<1024x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// An int16 Add reads int16 (full range: it accumulates nothing), so the
+// int8 conv feeding it writes int16 there, while the conv itself reads the
+// shared input as uint8; the Add's output, a model output, stays int16.
+// CHECK-LABEL: func.func @int16_add
+// CHECK: %[[X8:.*]] = compress.quantize %arg0 : {{.*}} -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.015686275437474251:127>>
+// CHECK: %[[C:.*]] = compress.conv %[[X8]]
+// CHECK: %[[Y:.*]] = compress.requantize %[[C]] {{.*}} -> tensor<1x2x4x4x!quant.uniform<i16<-32767:32767>:f32, 1.2207403779029846E-4>>
+// CHECK: %[[X:.*]] = compress.quantize %arg0 : {{.*}} -> tensor<1x2x4x4x!quant.uniform<i16<-32767:32767>:f32, 6.1037018895149231E-5>>
+// CHECK: %[[S:.*]] = compress.add %[[Y]], %[[X]] {clamp_min = 0 : i64
+// CHECK: compress.dequantize %[[S]] {{.*}}: tensor<1x2x4x4x!quant.uniform<i16<-32767:32767>:f32
+func.func @int16_add(%x: tensor<1x2x4x4xf32> {compress.range = array<f64: -2.0, 2.0>}) -> tensor<1x2x4x4xf32> {
+  %w = nn.constant dense<0.25> : tensor<2x2x3x3xf32>
+  %none = nn.none
+  %c = nn.conv %x, %w, %none {pads = array<i64: 1, 1, 1, 1>, compress.range = array<f64: -4.0, 4.0>} : (tensor<1x2x4x4xf32>, tensor<2x2x3x3xf32>, none) -> tensor<1x2x4x4xf32>
+  %s = nn.add %c, %x {compress.precision = "int16"} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %r = nn.relu %s {compress.range = array<f64: 0.0, 6.0>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %r : tensor<1x2x4x4xf32>
+}
