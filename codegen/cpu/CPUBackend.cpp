@@ -83,8 +83,9 @@ VectorShape vectorShapeOf(const llvm::TargetMachine &machine) {
     shape.int8Dot = "llvm.x86.avx512.vpdpbusd.256";
   else if (shape.bits == 256 && has("+avxvnni"))
     shape.int8Dot = "llvm.x86.avxvnni.vpdpbusd.256";
-  // Else pmaddwd on 16-bit pairs: AVX512BW, AVX2.
-  else if (shape.bits == 512 && has("+avx512bw"))
+  // pmaddwd on 16-bit pairs (AVX512BW, AVX2): byte products without a byte
+  // dot product, and products with a 16-bit operand.
+  if (shape.bits == 512 && has("+avx512bw"))
     shape.wordDot = "llvm.x86.avx512.pmaddw.d.512";
   else if (shape.bits == 256 && has("+avx2"))
     shape.wordDot = "llvm.x86.avx2.pmadd.wd";

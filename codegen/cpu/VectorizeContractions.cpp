@@ -914,17 +914,22 @@ private:
   }
 
   /// Whether the tile can reduce through a dot-product instruction: widened
-  /// bytes (one unsigned and one signed operand, with `mixedSigns`) into
-  /// int32, one reduction loop that A reads contiguously (its consecutive
-  /// elements are one broadcast word) and B by rows.
+  /// bytes (one unsigned and one signed operand, with `mixedSigns`; else
+  /// 16-bit pairs, where one operand may be 16-bit: a pair sum of 16 by 8
+  /// bits cannot overflow) into int32, one reduction loop that A reads
+  /// contiguously (its consecutive elements are one broadcast word) and B
+  /// by rows.
   bool dotProducts(bool mixedSigns) {
-    auto isByte = [&](unsigned operand) {
-      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).isInteger(8);
+    auto bitsOf = [&](unsigned operand) {
+      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).getIntOrFloatBitWidth();
     };
     bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
                  (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
     bool widened = c.widenA != Widening::None && c.widenB != Widening::None;
-    if (!(mixedSigns ? mixed : widened) || !isByte(c.a) || !isByte(c.b) ||
+    unsigned aBits = bitsOf(c.a), bBits = bitsOf(c.b);
+    bool bytes = aBits == 8 && bBits == 8;
+    bool pairs = std::min(aBits, bBits) == 8 && std::max(aBits, bBits) <= 16;
+    if (!(mixedSigns ? mixed && bytes : widened && pairs) ||
         !vectorType.getElementType().isInteger(32) || c.kDims.size() != 1 || c.bStride != 1)
       return false;
     auto k = getAffineDimExpr(c.kDims[0], b.getContext());
@@ -989,12 +994,13 @@ private:
     return next;
   }
 
-  /// Two reduction steps from the current k on, for a target with a 16-bit
-  /// pair dot product (x86 pmaddwd) but no byte one: B's two rows widened
-  /// to 16 bits and interleaved so that each 32-bit lane holds one column's
+  /// Two reduction steps from the current k on, with a 16-bit pair dot
+  /// product (x86 pmaddwd): byte products on a target without a byte one,
+  /// and products of a 16-bit and an 8-bit operand. B's two rows widened to
+  /// 16 bits and interleaved so that each 32-bit lane holds one column's
   /// pair, A's two elements per row widened and broadcast as one word; the
-  /// instruction's pair sums are added to the accumulators. Exact: bytes
-  /// fit in 16 bits, their products and pair sums in 32.
+  /// instruction's pair sums are added to the accumulators. Exact: the
+  /// products of 16 by 8 bits and their pair sums fit in 32 bits.
   SmallVector<Value> pairStep(ValueRange current, int64_t count) {
     unsigned d = c.kDims[0];
     Value k0 = iv[d];
@@ -1002,6 +1008,8 @@ private:
     Type i16 = b.getI16Type();
     auto widenTo16 = [&](Value v, Widening widening) -> Value {
       auto type = VectorType::get(cast<VectorType>(v.getType()).getShape(), i16);
+      if (type == v.getType())
+        return v;
       if (widening == Widening::Signed)
         return b.create<arith::ExtSIOp>(type, v);
       return b.create<arith::ExtUIOp>(type, v);

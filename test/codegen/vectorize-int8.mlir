@@ -1,6 +1,7 @@
 // RUN: lepton-opt %s --lepton-vectorize-contractions --split-input-file | FileCheck %s
 // RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32 int8-dot=llvm.x86.avx512.vpdpbusd.512" --split-input-file | FileCheck %s --check-prefix=DOT
 // RUN: lepton-opt %s --lepton-vectorize-contractions="word-dot=llvm.x86.avx2.pmadd.wd" --split-input-file | FileCheck %s --check-prefix=WORD
+// RUN: lepton-opt %s --lepton-vectorize-contractions="vector-bits=512 vector-registers=32 int8-dot=llvm.x86.avx512.vpdpbusd.512 word-dot=llvm.x86.avx512.pmaddw.d.512" --split-input-file | FileCheck %s --check-prefix=BOTH
 
 #a = affine_map<(m, k, n) -> (m, k)>
 #b = affine_map<(m, k, n) -> (k, n)>
@@ -39,6 +40,8 @@
 // WORD: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
 // WORD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // WORD: arith.addi %{{.*}} : vector<8xi32>
+// BOTH-LABEL: func @int8_product
+// BOTH: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // DOT-LABEL: func @int8_product
 // DOT: %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<32xi1>
 // DOT: scf.for %[[K:.*]] = %c0{{.*}} to %c8{{.*}} step %c4
@@ -196,5 +199,36 @@ func.func @per_channel_epilogue(%A: memref<8x16xi8>, %B: memref<16x64xi8>, %M: m
     linalg.yield %t : i8
   }
   memref.dealloc %C : memref<8x64xi32>
+  return
+}
+
+// -----
+
+#a = affine_map<(m, k, n) -> (m, k)>
+#b = affine_map<(m, k, n) -> (k, n)>
+#c = affine_map<(m, k, n) -> (m, n)>
+
+// int16 activations B times int8 weights A (an int16 layer): no byte dot
+// product applies, but a 16-bit pair one does, even beside vpdpbusd: B's
+// rows are already 16-bit and only interleaved, A's bytes widened.
+// BOTH-LABEL: func @int16_by_int8
+// BOTH-NOT: vpdpbusd
+// BOTH: llvm.call_intrinsic "llvm.x86.avx512.pmaddw.d.512"
+// WORD-LABEL: func @int16_by_int8
+// WORD: scf.for %{{.*}} = %c0{{.*}} to %c10{{.*}} step %c2
+// WORD-NOT: arith.extsi %{{.*}} : vector<16xi16>
+// WORD: vector.shuffle %{{.*}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23] : vector<16xi16>, vector<16xi16>
+// WORD: arith.extsi %{{.*}} : vector<2xi8> to vector<2xi16>
+// WORD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+func.func @int16_by_int8(%A: memref<3x10xi8>, %B: memref<10x20xi16>, %C: memref<3x20xi32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%A, %B : memref<3x10xi8>, memref<10x20xi16>) outs(%C : memref<3x20xi32>) {
+  ^bb0(%w: i8, %x: i16, %acc: i32):
+    %w32 = arith.extsi %w : i8 to i32
+    %x32 = arith.extsi %x : i16 to i32
+    %p = arith.muli %w32, %x32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
   return
 }
