@@ -144,6 +144,7 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
                 json.attribute("channels_kept", l.channelsKept);
               }
               json.attribute("applied", l.applied);
+              json.attribute("lighter", l.lighter);
               if (l.aloneSqnrDb)
                 sqnrAttribute(json, "alone_sqnr_db", *l.aloneSqnrDb);
               if (l.aloneTop1)
@@ -204,6 +205,8 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
       }
       if (!l.applied)
         os << "   kept dense by the budget";
+      else if (l.lighter)
+        os << "   half the share by the budget";
       os << "\n";
     }
     size_t underdetermined = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
@@ -216,7 +219,7 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                          underdetermined);
   }
   std::string int16 =
-      c.int16Ops ? llvm::formatv("; {0} products with int16 activations", c.int16Ops).str() : "";
+      c.int16Ops ? llvm::formatv("; int16 activations into {0} of the products", c.int16Ops).str() : "";
   if (c.quantized)
     os << llvm::format("%s: %zu of %zu convolutions, matrix products and adds quantized%s%s%s\n",
                        c.int16Ops ? "int8/int16" : "int8", c.quantizedOps, c.candidateOps,
@@ -266,8 +269,11 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
       size_t unpruned = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
         return !l.applied;
       });
-      dense = llvm::formatv("{0} of {1} pruned layers kept dense, ", unpruned,
-                            c.prunedLayers.size())
+      size_t lighter = llvm::count_if(c.prunedLayers, [](const compress::PrunedLayer &l) {
+        return l.lighter;
+      });
+      dense = llvm::formatv("{0} of {1} pruned layers kept dense, {2} at half the share, ",
+                            unpruned, c.prunedLayers.size(), lighter)
                   .str();
     }
     os << llvm::format("budget %s: %s; %s%zu of %zu layers raised to int16, %zu kept in fp32 "

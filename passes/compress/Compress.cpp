@@ -146,10 +146,22 @@ FailureOr<Fidelity> trial(ModuleOp module, func::FuncOp func, const CalibrationR
   return evaluate(*copy, copyFunc, evaluator, teacherOutputs);
 }
 
-/// The module with the pruning units `selected` marks applied, measured:
-/// on a copy of `module`, which stays as it is.
+/// How far a pruning unit goes: at the level --prune asks for, at its
+/// lighter level (or dense, without one), or dense.
+enum class PruneLevel { Full, Lighter, Dense };
+
+/// Applies `unit` at `level` (to a clone through `mapping`).
+void applyAt(const PruneUnit &unit, PruneLevel level, const IRMapping *mapping) {
+  if (level == PruneLevel::Full)
+    unit.apply(mapping);
+  else if (level == PruneLevel::Lighter && unit.applyLighter)
+    unit.applyLighter(mapping);
+}
+
+/// The module with the pruning units applied at `levels`, measured: on a
+/// copy of `module`, which stays as it is.
 FailureOr<Fidelity> trialPruned(ModuleOp module, func::FuncOp func, ArrayRef<PruneUnit> units,
-                                const std::vector<bool> &selected, Evaluator &evaluator,
+                                const std::vector<PruneLevel> &levels, Evaluator &evaluator,
                                 const std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   OwningOpRef<ModuleOp> copy = module.clone();
   // The copy has the same ops in the same order.
@@ -158,9 +170,8 @@ FailureOr<Fidelity> trialPruned(ModuleOp module, func::FuncOp func, ArrayRef<Pru
   module.walk([&](Operation *op) { original.push_back(op); });
   size_t next = 0;
   copy->walk([&](Operation *op) { mapping.map(original[next++], op); });
-  for (auto [unit, apply] : llvm::zip(units, selected))
-    if (apply)
-      unit.apply(&mapping);
+  for (auto [unit, level] : llvm::zip(units, levels))
+    applyAt(unit, level, &mapping);
   return evaluate(*copy, copy->lookupSymbol<func::FuncOp>(func.getSymName()), evaluator,
                   teacherOutputs);
 }
@@ -183,14 +194,6 @@ bySensitivity(size_t n, const std::optional<FidelityBudget> &budget,
   return order;
 }
 
-/// Selects every item but the first `k` of `order`.
-std::vector<bool> allButFirst(ArrayRef<size_t> order, size_t k) {
-  std::vector<bool> selected(order.size(), true);
-  for (size_t i = 0; i < k; ++i)
-    selected[order[i]] = false;
-  return selected;
-}
-
 /// The least k in [0, n] for which `meetsWith(k)` holds, by bisection;
 /// `meetsWith(n)` is taken to hold. Fails when a trial fails.
 FailureOr<size_t> leastMeeting(size_t n, llvm::function_ref<FailureOr<bool>(size_t)> meetsWith) {
@@ -210,23 +213,81 @@ FailureOr<size_t> leastMeeting(size_t n, llvm::function_ref<FailureOr<bool>(size
   return hi;
 }
 
-/// Which pruning units to apply: all, or with a budget all but the fewest,
-/// most sensitive first, that must stay dense for the pruned float model to
-/// meet it (quantization then spends what is left of it). Measures each
-/// unit pruned alone into the report's layers when asked to.
-FailureOr<std::vector<bool>>
+/// The cheapest of three levels per item (0 the cheapest; 2 the most
+/// faithful, which is taken to meet the budget) that lets the model meet
+/// it, for items `order`ed most sensitive first: the fewest leading items
+/// raised to level 1 (bisection over the order); if even all of them at
+/// level 1 do not meet it, the fewest leading ones at level 2 with the rest
+/// at 1. Without `middleFirst` (where level 1 costs nearly what level 2
+/// does), the fewest leading items raised straight to level 2. Then each
+/// raised item, largest `size` first, is tried at each cheaper level and
+/// stays at the cheapest that still meets the budget (the order is only a
+/// heuristic). Each test is a measured whole-model trial.
+FailureOr<std::vector<int>>
+cheapestLevels(ArrayRef<size_t> order, bool middleFirst,
+               llvm::function_ref<FailureOr<bool>(const std::vector<int> &)> meetsWith,
+               llvm::function_ref<int64_t(size_t)> size) {
+  size_t n = order.size();
+  // The first `top` of `order` at level 2, the next up to `upTo` at 1.
+  auto levels = [&](size_t top, size_t upTo) {
+    std::vector<int> l(n, 0);
+    for (size_t i = 0; i < upTo; ++i)
+      l[order[i]] = i < top ? 2 : 1;
+    return l;
+  };
+  FailureOr<size_t> raised = leastMeeting(n, [&](size_t k) {
+    return meetsWith(middleFirst ? levels(0, k) : levels(k, k));
+  });
+  if (failed(raised))
+    return failure();
+  size_t top = middleFirst ? 0 : *raised;
+  if (middleFirst && *raised == n && n > 0) { // leastMeeting took all-raised to meet: check
+    FailureOr<bool> allRaised = meetsWith(levels(0, n));
+    if (failed(allRaised))
+      return failure();
+    if (!*allRaised) {
+      FailureOr<size_t> k = leastMeeting(n, [&](size_t k) { return meetsWith(levels(k, n)); });
+      if (failed(k))
+        return failure();
+      top = *k;
+    }
+  }
+  std::vector<int> chosen = levels(top, *raised);
+  std::vector<size_t> kept(order.begin(), order.begin() + *raised);
+  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) { return size(a) > size(b); });
+  for (size_t i : kept) {
+    int current = chosen[i];
+    for (int cheaper = 0; cheaper < current; ++cheaper) {
+      chosen[i] = cheaper;
+      FailureOr<bool> ok = meetsWith(chosen);
+      if (failed(ok))
+        return failure();
+      if (*ok)
+        break;
+      chosen[i] = current;
+    }
+  }
+  return chosen;
+}
+
+/// How far to prune each unit: all at the level --prune asks for, or with
+/// a budget the cheapest levels (cheapestLevels over full, the unit's
+/// lighter level, dense) for which the pruned float model meets it
+/// (quantization then spends what is left of it). Measures each unit
+/// pruned alone into the report's layers when asked to.
+FailureOr<std::vector<PruneLevel>>
 chooseUnits(ModuleOp module, func::FuncOp func, const CompressOptions &options,
             std::vector<PruneUnit> &units, Evaluator &evaluator,
             const std::vector<std::vector<std::vector<float>>> &teacherOutputs,
             FidelityReport &report) {
   size_t n = units.size();
-  std::vector<bool> selected(n, true);
+  std::vector<PruneLevel> levels(n, PruneLevel::Full);
   if ((!options.sensitivity && !options.budget) || n == 0)
-    return selected;
+    return levels;
   std::vector<std::pair<std::optional<double>, double>> alone(n);
   for (size_t i = 0; i < n; ++i) {
-    std::vector<bool> only(n, false);
-    only[i] = true;
+    std::vector<PruneLevel> only(n, PruneLevel::Dense);
+    only[i] = PruneLevel::Full;
     FailureOr<Fidelity> f = trialPruned(module, func, units, only, evaluator, teacherOutputs);
     if (failed(f))
       return failure();
@@ -238,20 +299,36 @@ chooseUnits(ModuleOp module, func::FuncOp func, const CompressOptions &options,
     }
   }
   if (!options.budget)
-    return selected;
+    return levels;
   std::vector<size_t> order =
       bySensitivity(n, options.budget, [&](size_t i) { return alone[i]; });
-  FailureOr<size_t> k = leastMeeting(n, [&](size_t k) -> FailureOr<bool> {
-    FailureOr<Fidelity> f =
-        trialPruned(module, func, units, allButFirst(order, k), evaluator, teacherOutputs);
-    if (failed(f))
-      return failure();
-    ++report.budgetTrials;
-    return meets(*f, *options.budget);
-  });
-  if (failed(k))
+  auto toLevels = [&](const std::vector<int> &l) {
+    std::vector<PruneLevel> out;
+    for (int level : l)
+      out.push_back(PruneLevel(level));
+    return out;
+  };
+  // A lighter unit gives up half its zeros, a dense one all of them: the
+  // search raises units straight to dense and then tries them lighter.
+  FailureOr<std::vector<int>> chosen = cheapestLevels(
+      order, /*middleFirst=*/false,
+      [&](const std::vector<int> &l) -> FailureOr<bool> {
+        FailureOr<Fidelity> f =
+            trialPruned(module, func, units, toLevels(l), evaluator, teacherOutputs);
+        if (failed(f))
+          return failure();
+        ++report.budgetTrials;
+        return meets(*f, *options.budget);
+      },
+      [&](size_t i) {
+        int64_t weights = 0;
+        for (const PrunedLayer &layer : units[i].layers)
+          weights += layer.weights;
+        return weights;
+      });
+  if (failed(chosen))
     return failure();
-  return allButFirst(order, *k);
+  return toLevels(*chosen);
 }
 
 /// The ONNX op a quantization candidate came from.
@@ -273,13 +350,9 @@ int64_t weightCount(Operation *op) {
 }
 
 /// Each candidate's precision: all `options.precision`, or with a budget
-/// the cheapest that meet it. Measures the sensitivities into `report`
-/// when asked to. The search, over the candidates ordered most sensitive
-/// (to int8) first: the fewest leading ones raised to int16 that meet the
-/// budget (bisection); if even all of them in int16 do not, the fewest
-/// leading ones in fp32 with the rest in int16. Then each raised layer, largest weights first, is
-/// tried at each cheaper precision and kept at the cheapest that still
-/// meets the budget (the order is only a heuristic).
+/// the cheapest that meet it (cheapestLevels over int8, int16, fp32, the
+/// candidates ordered by their sensitivity to int8). Measures the
+/// sensitivities into `report` when asked to.
 FailureOr<std::vector<Precision>>
 choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &options,
                  const CalibrationResult &calibration, Evaluator &evaluator,
@@ -311,56 +384,27 @@ choosePrecisions(ModuleOp module, func::FuncOp func, const CompressOptions &opti
   std::vector<size_t> order = bySensitivity(n, budget, [&](size_t i) {
     return std::make_pair(report.layers[i].top1, report.layers[i].sqnrDb);
   });
-  // The first `fp32` of `order` in fp32, the next up to `upTo` in int16.
-  auto levels = [&](size_t fp32, size_t upTo) {
-    std::vector<Precision> p(n, Precision::Int8);
-    for (size_t i = 0; i < upTo; ++i)
-      p[order[i]] = i < fp32 ? Precision::Fp32 : Precision::Int16;
+  auto toPrecisions = [&](const std::vector<int> &levels) {
+    std::vector<Precision> p;
+    for (int level : levels)
+      p.push_back(Precision(level)); // int8, int16, fp32: cheapest first
     return p;
   };
-  auto meetsWith = [&](const std::vector<Precision> &p) -> FailureOr<bool> {
-    FailureOr<Fidelity> f =
-        trial(module, func, calibration, p, options.biasCorrection, evaluator, teacherOutputs);
-    if (failed(f))
-      return failure();
-    ++report.budgetTrials;
-    return meets(*f, budget);
-  };
-  FailureOr<size_t> int16 =
-      leastMeeting(n, [&](size_t k) { return meetsWith(levels(0, k)); });
-  if (failed(int16))
+  // An int16 layer is as small as an int8 one: raise to int16 first.
+  FailureOr<std::vector<int>> chosen = cheapestLevels(
+      order, /*middleFirst=*/true,
+      [&](const std::vector<int> &levels) -> FailureOr<bool> {
+        FailureOr<Fidelity> f = trial(module, func, calibration, toPrecisions(levels),
+                                      options.biasCorrection, evaluator, teacherOutputs);
+        if (failed(f))
+          return failure();
+        ++report.budgetTrials;
+        return meets(*f, budget);
+      },
+      [&](size_t i) { return weightCount(candidates[i]); });
+  if (failed(chosen))
     return failure();
-  size_t fp32 = 0;
-  if (*int16 == n && n > 0) { // leastMeeting took all-int16 to meet: check
-    FailureOr<bool> allInt16 = meetsWith(levels(0, n));
-    if (failed(allInt16))
-      return failure();
-    if (!*allInt16) {
-      FailureOr<size_t> k = leastMeeting(n, [&](size_t k) { return meetsWith(levels(k, n)); });
-      if (failed(k))
-        return failure();
-      fp32 = *k;
-    }
-  }
-  precisions = levels(fp32, *int16);
-  std::vector<size_t> kept(order.begin(), order.begin() + *int16);
-  std::stable_sort(kept.begin(), kept.end(), [&](size_t a, size_t b) {
-    return weightCount(candidates[a]) > weightCount(candidates[b]);
-  });
-  for (size_t i : kept) {
-    Precision current = precisions[i];
-    for (Precision cheaper : {Precision::Int8, Precision::Int16}) {
-      if (cheaper >= current)
-        continue;
-      precisions[i] = cheaper;
-      FailureOr<bool> ok = meetsWith(precisions);
-      if (failed(ok))
-        return failure();
-      if (*ok)
-        break;
-      precisions[i] = current;
-    }
-  }
+  precisions = toPrecisions(*chosen);
   for (size_t i = 0; i < n; ++i)
     report.layers[i].precision = precisionName(precisions[i]);
   return precisions;
@@ -400,22 +444,27 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
   if (options.prune) {
     report.prune = options.prune;
     FailureOr<std::vector<PruneUnit>> units =
-        planPruning(module, func, evaluator, *options.prune, outputs, teacherOutputs);
+        planPruning(module, func, evaluator, *options.prune, options.budget.has_value(), outputs,
+                    teacherOutputs);
     if (failed(units))
       return failure();
-    FailureOr<std::vector<bool>> chosen =
+    FailureOr<std::vector<PruneLevel>> chosen =
         chooseUnits(module, func, options, *units, evaluator, teacherOutputs, report);
     if (failed(chosen))
       return failure();
-    for (auto [unit, apply] : llvm::zip(*units, *chosen)) {
-      if (apply)
-        unit.apply(nullptr);
-      for (PrunedLayer layer : unit.layers) {
-        if (!apply) {
+    for (auto [unit, level] : llvm::zip(*units, *chosen)) {
+      applyAt(unit, level, nullptr);
+      bool lighter = level == PruneLevel::Lighter && unit.applyLighter;
+      for (auto [i, planned] : llvm::enumerate(unit.layers)) {
+        PrunedLayer layer = lighter ? unit.lighterLayers[i] : planned;
+        layer.aloneSqnrDb = planned.aloneSqnrDb;
+        layer.aloneTop1 = planned.aloneTop1;
+        if (level != PruneLevel::Full && !lighter) {
           layer.applied = false;
           layer.nonzeroAfter = layer.nonzeroBefore;
           layer.channelsKept = layer.channels;
         }
+        layer.lighter = lighter;
         report.prunedLayers.push_back(layer);
       }
     }

@@ -347,13 +347,16 @@ LogicalResult collect(ModuleOp module, ArrayRef<Layer> layers, Evaluator &evalua
   return success();
 }
 
-int64_t nonzeros(const Layer &layer) {
+/// The nonzero weights (not biases) of `weights`, laid out as `layer`'s.
+int64_t nonzeros(const Layer &layer, ArrayRef<double> weights) {
   int64_t n = 0;
   for (int64_t r = 0; r < layer.rows; ++r)
     for (int64_t k = 0; k < layer.features; ++k)
-      n += layer.weights[r * layer.columns() + k] != 0;
+      n += weights[r * layer.columns() + k] != 0;
   return n;
 }
+
+int64_t nonzeros(const Layer &layer) { return nonzeros(layer, layer.weights); }
 
 const char *opName(Operation *op) {
   return isa<nn::ConvOp>(op) ? "Conv" : isa<nn::GemmOp>(op) ? "Gemm" : "MatMul";
@@ -367,7 +370,7 @@ Operation *target(Operation *op, const IRMapping *mapping) {
 /// Plans zeroing weights of each layer (by magnitude or n:m) and refitting
 /// the rest: one unit per layer.
 LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                          const PruneSpec &spec, ArrayRef<Value> outputs,
+                          const PruneSpec &spec, bool lighterLevels, ArrayRef<Value> outputs,
                           std::vector<std::vector<std::vector<float>>> &teacherOutputs,
                           std::vector<PruneUnit> &units) {
   std::vector<Layer> layers;
@@ -380,22 +383,41 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
     Layer &layer = layers[i];
     // Magnitude: the share in each row's blocks of 128 columns, so that the
     // choice sees the weights as the refit has updated them.
-    PruneRule rule;
-    rule.groupedColumns = layer.features;
-    rule.group = spec.kind == PruneSpec::Kind::NOfM ? spec.m : 128;
-    rule.share = spec.kind == PruneSpec::Kind::NOfM ? double(spec.m - spec.n) / spec.m : spec.ratio;
-    PrunedLayer entry{nn::nodeNames(layer.op->getLoc()), opName(layer.op),
-                      layer.rows * layer.features, nonzeros(layer)};
-    if (!refitPruned(layer.weights, layer.rows, gram, rule))
-      return; // H could not be factored: the layer stays dense
-    entry.nonzeroAfter = nonzeros(layer);
-    entry.samples = gram.samples();
-    entry.inputs = gram.features();
-    units.push_back({{entry}, [op = layer.op, weights = std::move(layer.weights)](
-                                  const IRMapping *mapping) {
-                       if (std::optional<Layer> now = layerOf(target(op, mapping)))
-                         writeBack(*now, weights, {}, {});
-                     }});
+    auto planned = [&](double share, std::vector<double> &weights) -> std::optional<PrunedLayer> {
+      PruneRule rule;
+      rule.groupedColumns = layer.features;
+      rule.group = spec.kind == PruneSpec::Kind::NOfM ? spec.m : 128;
+      rule.share = share;
+      PrunedLayer entry{nn::nodeNames(layer.op->getLoc()), opName(layer.op),
+                        layer.rows * layer.features, nonzeros(layer, weights)};
+      if (!refitPruned(weights, layer.rows, gram, rule))
+        return std::nullopt; // H could not be factored: the layer stays dense
+      entry.nonzeroAfter = nonzeros(layer, weights);
+      entry.samples = gram.samples();
+      entry.inputs = gram.features();
+      return entry;
+    };
+    auto applying = [op = layer.op](std::vector<double> weights) {
+      return [op, weights = std::move(weights)](const IRMapping *mapping) {
+        if (std::optional<Layer> now = layerOf(target(op, mapping)))
+          writeBack(*now, weights, {}, {});
+      };
+    };
+    double share =
+        spec.kind == PruneSpec::Kind::NOfM ? double(spec.m - spec.n) / spec.m : spec.ratio;
+    std::vector<double> lighterWeights = layer.weights;
+    std::optional<PrunedLayer> entry = planned(share, layer.weights);
+    if (!entry)
+      return;
+    PruneUnit unit{{*entry}, applying(std::move(layer.weights)), {}, {}};
+    // A budget may fall back on half the share (magnitude only: N:M has
+    // no half).
+    if (lighterLevels && spec.kind == PruneSpec::Kind::Magnitude)
+      if (std::optional<PrunedLayer> lighter = planned(share / 2, lighterWeights)) {
+        unit.lighterLayers = {*lighter};
+        unit.applyLighter = applying(std::move(lighterWeights));
+      }
+    units.push_back(std::move(unit));
   });
 }
 
@@ -592,12 +614,13 @@ std::optional<PruneSpec> parsePruneSpec(llvm::StringRef text) {
 
 FailureOr<std::vector<PruneUnit>>
 planPruning(ModuleOp module, func::FuncOp func, Evaluator &evaluator, const PruneSpec &spec,
-            ArrayRef<Value> outputs,
+            bool lighterLevels, ArrayRef<Value> outputs,
             std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   std::vector<PruneUnit> units;
   if (failed(spec.kind == PruneSpec::Kind::Channels
                  ? planChannels(module, func, evaluator, spec, outputs, teacherOutputs, units)
-                 : planWeights(module, func, evaluator, spec, outputs, teacherOutputs, units)))
+                 : planWeights(module, func, evaluator, spec, lighterLevels, outputs,
+                               teacherOutputs, units)))
     return failure();
   return units;
 }

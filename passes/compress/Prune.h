@@ -44,16 +44,21 @@ struct PrunedLayer {
   int64_t channels = 0, channelsKept = 0;
   /// With --sensitivity or a budget: this layer's unit pruned alone.
   std::optional<double> aloneSqnrDb, aloneTop1;
-  bool applied = true; // false: a budget kept it dense
+  bool applied = true;  // false: a budget kept it dense
+  bool lighter = false; // a budget pruned it at its lighter level
 };
 
 /// One planned pruning step, refit and ready: one layer's weights, or one
 /// chain's channels. `apply` rewrites the ops of the module it was planned
 /// on, or those of a clone of it through the clone's mapping; units apply
-/// in plan order.
+/// in plan order. With `applyLighter`, the unit can also be applied at a
+/// lighter level (half the share, for a budget to fall back on), which
+/// does `lighterLayers` to its layers.
 struct PruneUnit {
   std::vector<PrunedLayer> layers; // what it does to each layer it touches
   std::function<void(const mlir::IRMapping *)> apply;
+  std::vector<PrunedLayer> lighterLayers;
+  std::function<void(const mlir::IRMapping *)> applyLighter;
 };
 
 /// Plans pruning the convolutions and matrix products with constant weights
@@ -64,12 +69,14 @@ struct PruneUnit {
 /// of ones). Channels mode removes a producer's output channels (and the
 /// per-channel ops after it: activations, pools, depthwise convolutions)
 /// and the matching inputs of the layer that consumes them, refitting that
-/// layer. Nothing is rewritten until a unit is applied. `teacherOutputs`
+/// layer. With `lighterLevels`, magnitude units also get a lighter level
+/// pruning half the share. Nothing is rewritten until a unit is applied.
+/// `teacherOutputs`
 /// receives the teacher's values of `outputs` for every input set. Emits
 /// errors and fails when an evaluation fails.
 mlir::FailureOr<std::vector<PruneUnit>>
 planPruning(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluator,
-            const PruneSpec &spec, llvm::ArrayRef<mlir::Value> outputs,
+            const PruneSpec &spec, bool lighterLevels, llvm::ArrayRef<mlir::Value> outputs,
             std::vector<std::vector<std::vector<float>>> &teacherOutputs);
 
 } // namespace lepton::compress

@@ -102,7 +102,8 @@ int main(int argc, char **argv) {
                  "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
                  "to int8 but raises the fewest, most sensitive layers to int16 (or fp32) that "
-                 "meet it; with --prune, first keeps the fewest, most sensitive layers dense");
+                 "meet it; with --prune, first keeps the fewest, most sensitive layers dense "
+                 "(or, with magnitude:R, pruned at R/2)");
   app.add_flag("!--no-bias-correction", options.biasCorrection,
                "with --quantize: keep each layer's bias as it is (by default it takes away the "
                "expected error of the layer's rounded weights on the float model's mean input)");
