@@ -410,9 +410,9 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
     if (!entry)
       return;
     PruneUnit unit{{*entry}, applying(std::move(layer.weights)), {}, {}};
-    // A budget may fall back on half the share (magnitude only: N:M has
-    // no half).
-    if (lighterLevels && spec.kind == PruneSpec::Kind::Magnitude)
+    // A budget may fall back on half the share: R/2, or for N:M half as
+    // many zeros per group of M (2:4 -> 3:4; 1:2 has no half, it is dense).
+    if (lighterLevels)
       if (std::optional<PrunedLayer> lighter = planned(share / 2, lighterWeights)) {
         unit.lighterLayers = {*lighter};
         unit.applyLighter = applying(std::move(lighterWeights));

@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
                  "to int8 but raises the fewest, most sensitive layers to int16 (or fp32) that "
                  "meet it; with --prune, first keeps the fewest, most sensitive layers dense "
-                 "(or, with magnitude:R, pruned at R/2)");
+                 "(or, with magnitude:R or N:M, pruned at half the share)");
   app.add_flag("!--no-bias-correction", options.biasCorrection,
                "with --quantize: keep each layer's bias as it is (by default it takes away the "
                "expected error of the layer's rounded weights on the float model's mean input)");
