@@ -15,6 +15,7 @@
 // bounds into per-channel clamps of the requantization (still exact).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/compress/LinearLayer.h"
 #include "passes/compress/Passes.h"
 #include "dialects/compress/ConstantNumbers.h"
 #include "dialects/nn/NNDialect.h"
@@ -71,42 +72,28 @@ RankedTensorType staticF32(Value v) {
 }
 
 std::optional<Layer> layerOf(Operation *op) {
-  Layer l{op};
-  if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-    auto wType = staticF32(conv.getW());
+  std::optional<LinearLayer> linear = linearLayerOf(op);
+  if (!linear)
+    return std::nullopt;
+  Layer l{op, linear->input, linear->weight, linear->bias};
+  if (linear->conv) {
+    auto wType = staticF32(l.weight);
     if (!wType || wType.getRank() < 3)
       return std::nullopt;
-    int64_t group = conv.getGroup();
-    if (group == 1) {
+    if (linear->group == 1) {
       l.outAxis = 0;
       l.inAxis = 1;
-    } else if (group == wType.getDimSize(0) && wType.getDimSize(1) == 1) {
+    } else if (linear->group == wType.getDimSize(0) && wType.getDimSize(1) == 1) {
       l.outAxis = l.inAxis = 0; // depthwise: channel c in, channel c out
     } else {
       return std::nullopt;
     }
-    l.input = conv.getX();
-    l.weight = conv.getW();
-    l.bias = conv.getB();
-  } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
-    if (gemm.getAlpha().convertToDouble() != 1 || gemm.getBeta().convertToDouble() != 1 ||
-        gemm.getTransA())
-      return std::nullopt;
-    l.input = gemm.getA();
-    l.weight = gemm.getB();
-    l.bias = gemm.getC();
-    l.outAxis = gemm.getTransB() ? 0 : 1;
-    l.inAxis = 1 - l.outAxis;
-  } else if (auto matmul = dyn_cast<nn::MatMulOp>(op)) {
-    l.input = matmul.getA();
-    l.weight = matmul.getB();
-    l.outAxis = 1;
-    l.inAxis = 0;
   } else {
-    return std::nullopt;
+    l.outAxis = linear->weightTransposed ? 0 : 1;
+    l.inAxis = 1 - l.outAxis;
   }
   auto wType = staticF32(l.weight);
-  if (!wType || !staticF32(l.input) || (!isa<nn::ConvOp>(op) && wType.getRank() != 2))
+  if (!wType || !staticF32(l.input) || (!linear->conv && wType.getRank() != 2))
     return std::nullopt;
   std::optional<SmallVector<double>> w = constantNumbers(l.weight);
   if (!w)

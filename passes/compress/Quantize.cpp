@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/compress/Quantize.h"
 #include "passes/compress/Constants.h"
+#include "passes/compress/LinearLayer.h"
 #include "passes/compress/Passes.h"
 #include "passes/compress/Storage.h"
 #include "dialects/nn/NNDialect.h"
@@ -233,25 +234,15 @@ struct LayerWeight {
 };
 
 std::optional<LayerWeight> layerWeightOf(Operation *op) {
-  LayerWeight w;
-  if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-    w.weight = conv.getW();
-    w.bias = conv.getB();
-    w.groups = conv.getGroup();
-  } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
-    if (gemm.getAlpha().convertToDouble() != 1 || gemm.getBeta().convertToDouble() != 1 ||
-        gemm.getTransA())
-      return std::nullopt;
-    w.weight = gemm.getB();
-    w.bias = gemm.getC();
-    w.transposed = gemm.getTransB();
-    w.channelAxis = 1;
-  } else if (auto matmul = dyn_cast<nn::MatMulOp>(op)) {
-    w.weight = matmul.getB();
-    w.channelAxis = 1;
-  } else {
+  std::optional<LinearLayer> linear = linearLayerOf(op);
+  if (!linear)
     return std::nullopt;
-  }
+  LayerWeight w;
+  w.weight = linear->weight;
+  w.bias = linear->bias;
+  w.groups = linear->group;
+  w.transposed = linear->weightTransposed;
+  w.channelAxis = linear->conv ? 0 : 1;
   auto type = floatTensor(w.weight);
   if (!type || (w.channelAxis == 1 && type.getRank() != 2))
     return std::nullopt;
