@@ -17,9 +17,9 @@ with `leptonc --quantize=int8`, calibrated on seeded random input sets, and a
 second table gives their int8 latency against Lepton's own fp32 and ORT's
 fp32, with the fidelity the compiler measured against the float model.
 With --prune (default resnet18,mobilenet_v2), they are compiled with each
-of --prune-specs (default channels:0.25,magnitude:0.5; refit on the same
-input sets) and a third table gives the pruned latency against the dense
-fp32 model's.
+of --prune-specs (default channels:0.25,magnitude:0.5,2:4; refit on the
+same input sets) and a third table gives the pruned latency and library size
+against the dense fp32 model's.
 
 Needs a build (tools/setup.sh) and ONNX Runtime in build/ort (tools/setup.sh
 --tests installs it; so does this script, with npm, when it is missing).
@@ -171,7 +171,7 @@ def main():
                         help="models also compiled with --quantize=int8 (empty: none)")
     parser.add_argument("--prune", default="resnet18,mobilenet_v2",
                         help="models also compiled with each of --prune-specs (empty: none)")
-    parser.add_argument("--prune-specs", default="channels:0.25,magnitude:0.5")
+    parser.add_argument("--prune-specs", default="channels:0.25,magnitude:0.5,2:4")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
     args = parser.parse_args()
     models_dir = os.path.join(args.work, "models")
@@ -232,7 +232,8 @@ def main():
             for t in threads:
                 median, p90 = lepton_time(args.bin, pruned_lib, case, args.runs, t)
                 fp32 = next(r[2] for r in rows if r[0] == name and r[1] == t)
-                pruned_rows.append((name, spec, t, median, p90, fp32, fidelity))
+                sizes = (os.path.getsize(pruned_lib), os.path.getsize(library))
+                pruned_rows.append((name, spec, t, median, p90, fp32, fidelity, sizes))
         print(f"{name}: done", file=sys.stderr)
 
     cpu = platform.processor() or platform.machine()
@@ -312,22 +313,25 @@ def main():
     if pruned_rows:
         lines += ["", "## Pruned (`leptonc --prune`)", "",
                   f"Refit on the same {CALIBRATION_SETS} input sets. `channels:R` removes "
-                  "channels (smaller convolutions); `magnitude:R` zeroes weights that the "
-                  "dense kernels still multiply (no sparse kernels yet), so it shows no "
-                  "speed-up. Speed-up = dense fp32 median / pruned median; SQNR and top-1 "
-                  "agreement are the compiler's against the float model on the calibration "
-                  "sets (random weights: a check of the machinery, not of accuracy).", "",
+                  "channels (smaller convolutions); `magnitude:R` and `N:M` zero weights, "
+                  "which the convolutions' sparse kernels skip (their weights stored as "
+                  "compressed rows; docs/compression.md). Speed-up = dense fp32 median / "
+                  "pruned median; library = the pruned .so's size against the dense one's; "
+                  "SQNR and top-1 agreement are the compiler's against the float model on "
+                  "the calibration sets (random weights: a check of the machinery, not of "
+                  "accuracy).", "",
                   "| model | --prune | threads | pruned median ms | pruned p90 ms "
-                  "| dense fp32 median ms | speed-up | weights removed | SQNR dB "
-                  "| top-1 agreement |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, spec, t, median, p90, fp32, c in pruned_rows:
+                  "| dense fp32 median ms | speed-up | weights removed | library MiB "
+                  "| SQNR dB | top-1 agreement |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, spec, t, median, p90, fp32, c, sizes in pruned_rows:
             before = sum(l["nonzero_before"] for l in c["pruned_layers"])
             after = sum(l["nonzero_after"] for l in c["pruned_layers"])
             sqnr = c["outputs"][0]["sqnr_db"]
             top1 = c.get("top1_agreement")
             lines.append(f"| {name} | {spec} | {t} | {median:.3f} | {p90:.3f} | {fp32:.3f} "
                          f"| {fp32 / median:.2f}x | {100 * (before - after) / max(before, 1):.1f}% "
+                         f"| {sizes[0] / 2**20:.1f} / {sizes[1] / 2**20:.1f} "
                          f"| {'-' if sqnr is None else f'{sqnr:.1f}'} "
                          f"| {'-' if top1 is None else f'{top1:.3f}'} |")
     report = "\n".join(lines) + "\n"

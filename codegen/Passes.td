@@ -133,6 +133,15 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     that only gives the window its shape) gets the same kernel with a
     maximum for a step.
 
+    A float matmul whose A is a constant global with at most 55% nonzeros
+    (a pruned layer's weights: convolutions in im2col form) gets a sparse
+    kernel instead: A becomes compressed-row tables built at compile time
+    (codegen/cpu/SparseWeights.cpp; values, one-byte columns within blocks of
+    128, each row padded to the fullest row's count per block) and the dense
+    global is dropped. Per column tile of 64 and block, B's 128 rows are
+    packed into a 32 KiB stack panel; then one or two rows at a time walk
+    their entries, a broadcast of each value times the panel row's vectors.
+
     A window kernel whose B is a bufferized tensor.pad (a buffer filled with
     a constant, the source copied into its interior, read by nothing else)
     reads the source instead: masked loads give the pad value outside it,

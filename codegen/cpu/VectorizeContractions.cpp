@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
 #include "codegen/cpu/ParallelOutline.h"
+#include "codegen/cpu/SparseWeights.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
@@ -91,6 +92,9 @@ struct Contraction {
   std::optional<PaddedSource> padded;
   /// C = max(C, B): a max pooling, whose A (the window's shape) is not read.
   bool maximum = false;
+  /// A is a constant matrix mostly of zeros (a pruned layer's weights), read
+  /// from these tables instead, so that only its nonzeros are multiplied.
+  std::optional<lepton::cpu::SparseRows> sparse;
 };
 
 /// Whether every use of `v`, also through views of it, is one of `allowed`.
@@ -511,8 +515,11 @@ public:
   /// `byteDot`: the LLVM intrinsic of the target's unsigned-by-signed byte
   /// dot product on `lanes` int32 lanes, or empty; `wordDot`: that of its
   /// signed 16-bit pair dot product (used without a byte one), or empty.
-  KernelEmitter(Contraction c, int64_t lanes, int64_t rows, StringRef byteDot, StringRef wordDot)
-      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()) {
+  /// A sparse kernel's tile is `sparseTileRows` rows of `sparseParts` times
+  /// two vectors.
+  KernelEmitter(Contraction c, int64_t lanes, int64_t rows, int64_t sparseParts,
+                int64_t sparseTileRows, StringRef byteDot, StringRef wordDot)
+      : c(c), b(c.op.getLoc(), c.op), iv(c.sizes.size()), sparseParts(sparseParts) {
     Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
     vectorType = VectorType::get({2 * lanes}, et);
     maps = c.op.getIndexingMapsArray();
@@ -531,9 +538,17 @@ public:
         operands.push_back(c.epilogue.getDpsInputs()[p.input]);
     }
     int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
-    tileRows = std::min(rows, m);
+    tileRows = std::min(c.sparse ? sparseTileRows : rows, m);
     rowTasks = llvm::divideCeil(m, tileRows);
-    columnTasks = llvm::divideCeil(c.sizes[c.nDim], 2 * lanes);
+    columnTasks = llvm::divideCeil(c.sizes[c.nDim], (c.sparse ? sparseParts : 1) * 2 * lanes);
+    if (c.sparse) { // the tables, after A, B, C and the fused ops' operands
+      // A itself is never read: a constant holds its place, so that a kernel
+      // on the thread pool does not capture (and keep) the dense weights.
+      operands[c.a] = index(0);
+      sparseTables = operands.size();
+      for (memref::GlobalOp table : {c.sparse->starts, c.sparse->columns, c.sparse->values})
+        operands.push_back(b.create<memref::GetGlobalOp>(table.getType(), table.getSymName()));
+    }
     if (!byteDot.empty() && dotProducts(/*mixedSigns=*/true)) {
       dot = Dot::Bytes;
       dotIntrinsic = byteDot.str();
@@ -553,11 +568,13 @@ public:
     // few columns), an outer loop (its channels) is split.
     auto outer =
         llvm::find_if(c.outerDims, [&](unsigned d) { return c.sizes[d] >= 2 * perThread; });
-    split = !threads || !outlinable()      ? Split::None
-            : rowTasks >= 2 * perThread    ? Split::Rows
-            : columnTasks >= 2 * perThread ? Split::Columns
-            : outer != c.outerDims.end()   ? Split::Outer
-                                           : Split::None;
+    // A sparse kernel walks all rows per column tile: columns first.
+    split = !threads || !outlinable()                     ? Split::None
+            : c.sparse && columnTasks >= 2 * perThread    ? Split::Columns
+            : rowTasks >= 2 * perThread                   ? Split::Rows
+            : columnTasks >= 2 * perThread                ? Split::Columns
+            : outer != c.outerDims.end()                  ? Split::Outer
+                                                          : Split::None;
     if (split == Split::Outer)
       splitDim = *outer;
     int64_t tasks = split == Split::Rows      ? rowTasks
@@ -601,6 +618,8 @@ private:
       return "int8 pair-dot kernel";
     if (c.maximum)
       return "max pooling kernel";
+    if (c.sparse)
+      return "sparse matmul kernel";
     return plain ? "matmul kernel" : "window kernel";
   }
 
@@ -660,6 +679,13 @@ private:
   Value operand(unsigned i) { return operands[i]; }
 
   void outerLoops(size_t depth) {
+    if (depth == 0 && c.sparse) { // the packed panel of B, once per call
+      int64_t tileWidth = sparseParts * vectorType.getNumElements();
+      int64_t rows = std::min(c.sparse->blockLength, c.sizes[c.kDims[0]]);
+      panel = b.create<memref::AllocaOp>(
+          MemRefType::get({rows, tileWidth}, vectorType.getElementType()),
+          b.getI64IntegerAttr(64));
+    }
     if (depth < c.outerDims.size()) {
       unsigned d = c.outerDims[depth];
       bool splitHere = split == Split::Outer && d == splitDim;
@@ -670,6 +696,8 @@ private:
       });
       return;
     }
+    if (c.sparse)
+      return sparseColumnTiles();
     // Column tiles outermost, so one panel of B serves every row tile.
     int64_t width = vectorType.getNumElements(), n = c.sizes[c.nDim];
     auto [lb, ub] = tileRange(split == Split::Columns, n, width);
@@ -739,18 +767,170 @@ private:
     } else {
       result = reduce(0, acc, count);
     }
-    auto store = [&](Value value, Value memref) {
-      if (mask)
-        b.create<vector::MaskedStoreOp>(memref, indices(maps[2]), mask, value);
-      else
-        b.create<vector::StoreOp>(value, memref, indices(maps[2]));
-    };
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
-      if (c.keepC)
-        store(result[r], operand(2));
-      if (c.epilogue)
-        store(applyEpilogue(result[r]), viewWithShapeOfC());
+      finishRow(result[r]);
+    }
+  }
+
+  /// Stores a tile row's vector at the current loop values (masked on a
+  /// partial column tile).
+  void storeRow(Value value, Value memref) {
+    if (columnMask)
+      b.create<vector::MaskedStoreOp>(memref, indices(maps[2]), columnMask, value);
+    else
+      b.create<vector::StoreOp>(value, memref, indices(maps[2]));
+  }
+
+  /// Stores a tile row's finished sums: to C, and through the epilogue.
+  void finishRow(Value acc) {
+    if (c.keepC)
+      storeRow(acc, operand(2));
+    if (c.epilogue)
+      storeRow(applyEpilogue(acc), viewWithShapeOfC());
+  }
+
+  /// Column tiles of `sparseParts` row vectors each (the last one partial).
+  void sparseColumnTiles() {
+    int64_t width = vectorType.getNumElements(), n = c.sizes[c.nDim];
+    int64_t tileWidth = sparseParts * width;
+    auto [lb, ub] = tileRange(split == Split::Columns, n, tileWidth);
+    forLoop(lb, ub, tileWidth, [&](Value n0) { sparseTile(n0, sparseParts, 0); });
+    if (int64_t rest = n % tileWidth) {
+      auto tail = [&] {
+        sparseTile(index(n / tileWidth * tileWidth), llvm::divideCeil(rest, width), rest % width);
+      };
+      split == Split::Columns ? inLastTask(columnTasks, tail) : tail();
+    }
+  }
+
+  /// Part `j` of a sparse column tile from `n0`: its columns, masked to
+  /// `lastColumns` in the last of `parts` when that is not 0.
+  void setPart(Value n0, int64_t j, int64_t parts, int64_t lastColumns) {
+    int64_t width = vectorType.getNumElements();
+    iv[c.nDim] = b.create<arith::AddIOp>(n0, index(j * width));
+    columnMask = nullptr;
+    if (j + 1 == parts && lastColumns)
+      columnMask = b.create<vector::CreateMaskOp>(VectorType::get({width}, b.getI1Type()),
+                                                  ValueRange{index(lastColumns)});
+  }
+
+  /// C[m, n0 .. n0 + parts * width] for every row m of the task, with A's
+  /// nonzeros only (SpMM, as XNNPACK's sparse kernels for pruned networks):
+  /// per nonzero A[m, k], one broadcast times each part of B's row k. The
+  /// rows go over one block of the reduction at a time, its rows of B
+  /// staying in the level-1 cache for all of them; C holds the sums between
+  /// blocks. `tileRows` rows step through their entries together (every row
+  /// has as many in a block), for independent chains of multiply-adds.
+  void sparseTile(Value n0, int64_t parts, int64_t lastColumns) {
+    const lepton::cpu::SparseRows &tables = *c.sparse;
+    int64_t m = c.mDim ? c.sizes[*c.mDim] : 1;
+    auto blockPass = [&](Value block, bool first, bool last) {
+      packPanel(block, n0, parts, lastColumns);
+      auto group = [&](Value m0, int64_t count) {
+        sparseRows(m0, count, n0, parts, lastColumns, block, first, last);
+      };
+      std::pair<Value, Value> range = tileRange(split == Split::Rows, m, tileRows);
+      forLoop(range.first, range.second, tileRows, [&](Value m0) { group(m0, tileRows); });
+      if (m % tileRows) {
+        auto tail = [&] { group(index(m / tileRows * tileRows), m % tileRows); };
+        split == Split::Rows ? inLastTask(rowTasks, tail) : tail();
+      }
+    };
+    if (tables.blocks == 1)
+      return blockPass(index(0), true, true);
+    blockPass(index(0), true, false);
+    forLoop(index(1), index(tables.blocks - 1), 1,
+            [&](Value block) { blockPass(block, false, false); });
+    blockPass(index(tables.blocks - 1), false, true);
+  }
+
+  /// Copies B's rows of reduction block `block`, columns n0 .. n0 + parts *
+  /// width (zeros past a partial tile's end), into the panel: the kernel's
+  /// rows then pick their entries' rows there, in a few contiguous pages,
+  /// instead of from B's rows a whole row of B apart (each its own page:
+  /// with a translation miss per entry the kernel was no faster than the
+  /// dense one at half the multiplies).
+  void packPanel(Value block, Value n0, int64_t parts, int64_t lastColumns) {
+    int64_t length = c.sizes[c.kDims[0]], blockLength = c.sparse->blockLength;
+    int64_t width = vectorType.getNumElements();
+    Value first = b.create<arith::MulIOp>(block, index(blockLength));
+    Value rows = b.create<arith::MinSIOp>(index(blockLength),
+                                          b.create<arith::SubIOp>(index(length), first));
+    forLoop(index(0), rows, 1, [&](Value r) {
+      iv[c.kDims[0]] = b.create<arith::AddIOp>(first, r);
+      for (int64_t j = 0; j < parts; ++j) {
+        setPart(n0, j, parts, lastColumns);
+        b.create<vector::StoreOp>(rowOfB(), panel, ValueRange{r, index(j * width)});
+      }
+    });
+  }
+
+  /// Rows m0 .. m0 + count of a sparse column tile over one block of the
+  /// reduction: from their start (`first`) or C, into C or, for the `last`
+  /// block, finished.
+  void sparseRows(Value m0, int64_t count, Value n0, int64_t parts, int64_t lastColumns,
+                  Value block, bool first, bool last) {
+    const lepton::cpu::SparseRows &tables = *c.sparse;
+    Type et = vectorType.getElementType();
+    int64_t width = vectorType.getNumElements();
+    rowBase = m0;
+    auto load = [&](unsigned table, Value at) -> Value {
+      return b.create<memref::LoadOp>(operand(sparseTables + table), at);
+    };
+    auto entryIndex = [&](Value i) -> Value {
+      return b.create<arith::IndexCastOp>(b.getIndexType(), load(0, i));
+    };
+    // The rows' tables: the row of A the current loop values select, times
+    // the blocks per row, plus the block.
+    ArrayRef<int64_t> shapeA = cast<MemRefType>(c.op->getOperand(c.a).getType()).getShape();
+    SmallVector<int64_t> stridesA = computeStrides(shapeA.drop_back());
+    SmallVector<Value> acc, begins;
+    Value entries;
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      for (int64_t j = 0; j < parts; ++j) {
+        setPart(n0, j, parts, lastColumns);
+        acc.push_back(first ? initialRow() : loadRow(et, operand(2), maps[2]));
+      }
+      Value slot = block;
+      for (unsigned i = 0; i + 1 < maps[c.a].getNumResults(); ++i)
+        slot = b.create<arith::AddIOp>(
+            slot, b.create<arith::MulIOp>(evaluate(maps[c.a].getResult(i)),
+                                          index(stridesA[i] * tables.blocks)));
+      begins.push_back(entryIndex(slot));
+      if (r == 0)
+        entries = b.create<arith::SubIOp>(
+            entryIndex(b.create<arith::AddIOp>(slot, index(1))), begins[0]);
+    }
+    auto loop = b.create<scf::ForOp>(index(0), entries, index(1), acc);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < count; ++r) {
+        Value entry = b.create<arith::AddIOp>(begins[r], loop.getInductionVar());
+        Value row = b.create<arith::IndexCastUIOp>(b.getIndexType(), load(1, entry));
+        Value splat = b.create<vector::BroadcastOp>(vectorType, load(2, entry));
+        for (int64_t j = 0; j < parts; ++j) {
+          Value part = b.create<vector::LoadOp>(vectorType, panel,
+                                                ValueRange{row, index(j * width)});
+          next.push_back(
+              b.create<vector::FMAOp>(splat, part, loop.getRegionIterArgs()[r * parts + j]));
+        }
+      }
+      b.create<scf::YieldOp>(next);
+    }
+    for (int64_t r = 0; r < count; ++r) {
+      setRow(r);
+      for (int64_t j = 0; j < parts; ++j) {
+        setPart(n0, j, parts, lastColumns);
+        Value sums = loop.getResult(r * parts + j);
+        if (last)
+          finishRow(sums);
+        else
+          storeRow(sums, operand(2));
+      }
     }
   }
 
@@ -1145,6 +1325,9 @@ private:
   enum class Dot { None, Bytes, Words } dot = Dot::None;
   std::string dotIntrinsic;
   SmallVector<Value> iv;       // the current value of every loop of the generic
+  int64_t sparseParts;         // row vectors per column tile of a sparse kernel
+  unsigned sparseTables = 0;   // with c.sparse: the starts' index in `operands`
+  Value panel;                 // with c.sparse: B's rows of a block, packed
   Value rowBase, columnMask;   // the current tile's first row and its column mask (or null)
   SmallVector<Value> operands; // A, B, C as the kernel sees them
   SmallVector<AffineMap> maps;
@@ -1156,6 +1339,68 @@ private:
   unsigned epilogueOutput = 0; // the epilogue's output's index in `operands`
   unsigned padValue = 0;       // with a padded B: the pad value's index in `operands`
 };
+
+/// The share of nonzeros in a constant weight matrix (with the padding of
+/// SparseWeights.cpp) at or below which its kernel skips the zeros. Per
+/// nonzero it loads each part of B's row and A's entry, where the dense
+/// kernel reuses B's row for a tile of rows: on an AMD Zen 4 a
+/// 64 x 576 x 3136 convolution with half its weights zero ran 1.25x as fast
+/// sparse (1.14x with AVX2), so the two break even near 0.6.
+constexpr double kMaxSparseDensity = 0.55;
+
+/// A sparse kernel's block of the reduction (magnitude pruning leaves each
+/// row the same count in every block of 128, so no row needs padding) and
+/// its column tile: the packed panel of B, 128 x 64 floats, fills a 32 KiB
+/// level-1 cache.
+constexpr int64_t kSparseBlock = 128;
+constexpr int64_t kSparseTileColumns = 64;
+
+/// The nonzeros of `c`'s A when A is a constant f32 matrix along the one
+/// reduction (a convolution's or a fully connected layer's weights, the
+/// rows being output channels) and few enough of them that skipping the
+/// zeros pays.
+std::optional<lepton::cpu::SparseRows> sparseWeights(Contraction &c) {
+  Type et = getElementTypeOrSelf(c.op.getDpsInits()[0].getType());
+  if (!et.isF32() || c.maximum || c.widenA != Widening::None || c.widenB != Widening::None ||
+      c.kDims.size() != 1)
+    return std::nullopt;
+  AffineMap map = c.op.getIndexingMapsArray()[c.a];
+  auto k = getAffineDimExpr(c.kDims[0], c.op.getContext());
+  if (map.getNumResults() == 0 || map.getResults().back() != k ||
+      llvm::any_of(map.getResults().drop_back(),
+                   [&](AffineExpr e) { return e.isFunctionOfDim(c.kDims[0]); }))
+    return std::nullopt;
+  memref::GlobalOp global = lepton::cpu::constantGlobalOf(c.op->getOperand(c.a));
+  if (!global)
+    return std::nullopt;
+  std::optional<std::vector<float>> values = lepton::cpu::floatValues(global);
+  if (!values || values->empty())
+    return std::nullopt;
+  int64_t nonzeros = llvm::count_if(*values, [](float w) { return w != 0.0f; });
+  if (nonzeros > kMaxSparseDensity * static_cast<double>(values->size()))
+    return std::nullopt;
+  return lepton::cpu::sparseRowsOf(
+      global, *values, c.sizes[c.kDims[0]], kSparseBlock,
+      static_cast<int64_t>(kMaxSparseDensity * static_cast<double>(values->size())));
+}
+
+/// Erases `v`'s view chain up to its memref.get_global once nothing uses
+/// it, and the global once nothing refers to it (a sparse kernel's dense
+/// weights).
+void eraseUnusedWeights(Value v, ModuleOp module) {
+  memref::GlobalOp global = lepton::cpu::constantGlobalOf(v);
+  while (Operation *def = v.getDefiningOp()) {
+    if (!def->use_empty() ||
+        !isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::GetGlobalOp>(def))
+      return;
+    v = isa<memref::GetGlobalOp>(def) ? Value() : def->getOperand(0);
+    def->erase();
+    if (!v)
+      break;
+  }
+  if (global && SymbolTable::symbolKnownUseEmpty(global, module))
+    global.erase();
+}
 
 /// Moves the ops `v` is computed by (an epilogue output's allocation and
 /// reshapes) above `point` when they come after it in its block.
@@ -1188,12 +1433,21 @@ struct VectorizeContractionsPass
       int64_t lanes = std::max<int64_t>(1, vectorBits / bits);
       // Two vectors per row; keep a few registers for B's row and the splat.
       int64_t rows = std::clamp<int64_t>(vectorRegisters / 2 - 2, 1, 12);
+      // A sparse kernel's tile: 64 columns in parts of two vectors, for one
+      // row (eight or more 256-bit accumulators) or two (with 512 bits).
+      int64_t sparseParts = std::clamp<int64_t>(kSparseTileColumns / (2 * lanes), 1,
+                                                std::max<int64_t>(1, vectorRegisters / 4));
+      int64_t sparseTileRows = std::max<int64_t>(1, 4 / sparseParts);
+      c.sparse = sparseWeights(c);
       if (c.epilogue)
         for (Value v : c.epilogue->getOperands().drop_front())
           hoistAbove(v, c.op);
-      KernelEmitter(c, lanes, rows, int8Dot, wordDot)
+      KernelEmitter(c, lanes, rows, sparseParts, sparseTileRows, int8Dot, wordDot)
           .emit(threads && flops >= parallelMinFlops, name);
+      Value a = c.op->getOperand(c.a);
       c.op.erase();
+      if (c.sparse)
+        eraseUnusedWeights(a, getOperation());
       if (c.init)
         c.init->erase();
       if (c.epilogue)

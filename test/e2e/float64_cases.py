@@ -46,6 +46,35 @@ def group_norm(x, scale, bias, groups, eps=1e-5):
     return y.reshape(x.shape)
 
 
+def conv2d(x, w, b, strides, pads, group=1):
+    padded = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    n, c, _, _ = x.shape
+    m, cg, kh, kw = w.shape
+    rows = (padded.shape[2] - kh) // strides[0] + 1
+    cols = (padded.shape[3] - kw) // strides[1] + 1
+    out = np.zeros((n, m, rows, cols))
+    mg = m // group
+    for g in range(group):
+        for i in range(rows):
+            for j in range(cols):
+                window = padded[:, g * cg:(g + 1) * cg, i * strides[0]:i * strides[0] + kh,
+                                j * strides[1]:j * strides[1] + kw]
+                out[:, g * mg:(g + 1) * mg, i, j] = np.einsum(
+                    "nckl,mckl->nm", window, w[g * mg:(g + 1) * mg])
+    return out + b[None, :, None, None]
+
+
+def pruned(rng, shape, zeros):
+    """Float32 weights with the share `zeros` of them 0 (and the first output
+    channel all 0), as --prune leaves a layer: the CPU kernels then skip them.
+    Scaled by the fan-in, so that float32 sums stay within the tolerance."""
+    fan_in = np.prod(shape[1:])
+    w = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32).astype(np.float64)
+    w[rng.random(shape) < zeros] = 0
+    w[0] = 0
+    return w
+
+
 def cases(rng):
     # Inputs are float32 values (what the model receives), held in float64.
     normal = lambda shape: rng.standard_normal(shape).astype(np.float32).astype(np.float64)
@@ -73,6 +102,18 @@ def cases(rng):
     yield ("group_normalization_opset18",
            helper.make_node("GroupNormalization", ["x", "scale", "bias"], ["y"], num_groups=3),
            c6, group_norm(c6, scale, bias, 3), 18, {"scale": scale, "bias": bias})
+    # Convolutions whose weights are mostly zeros run as sparse kernels: a
+    # 3x3 window of 216 inputs (several blocks of the reduction) at stride 2,
+    # 42 output positions (one partial column tile); a 1x1 one over 900
+    # positions (full tiles and a partial one); a grouped one.
+    for name, shape, xs, strides, pads, group in (
+            ("sparse_conv_3x3_stride2", (40, 24, 3, 3), (1, 24, 13, 11), [2, 2], [1, 1, 1, 0], 1),
+            ("sparse_conv_1x1", (33, 160, 1, 1), (1, 160, 30, 30), [1, 1], [0, 0, 0, 0], 1),
+            ("sparse_conv_grouped", (16, 12, 3, 3), (2, 24, 9, 9), [1, 1], [1, 1, 1, 1], 2)):
+        w, b, xi = pruned(rng, shape, 0.7), normal((shape[0],)), normal(xs)
+        yield (name, helper.make_node("Conv", ["x", "w", "b"], ["y"], strides=strides, pads=pads,
+                                      group=group),
+               xi, conv2d(xi, w, b, strides, pads, group), 13, {"w": w, "b": b})
     yield ("reduce_mean_axes_input_opset18",
            helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0),
            x, x.mean(axis=(1, 3)), 18, {"axes": np.array([1, -1], dtype=np.int64)})
