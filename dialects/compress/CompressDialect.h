@@ -14,10 +14,16 @@
 
 #include "dialects/compress/CompressDialect.h.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "dialects/compress/CompressAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/compress/CompressOps.h.inc"
 
 namespace lepton::compress {
+
+/// The discardable attribute naming a constant's SparsityAttr.
+constexpr const char *kSparsityAttrName = "compress.sparsity";
 
 /// The int32 accumulator type of a product of `lhs` (per tensor) and `rhs`
 /// (per tensor, or per axis with its scales landing on `axis` of the result):

@@ -1,7 +1,10 @@
 //===- CompressOps.cpp - compress dialect: verifiers and builders ---------===//
 #include "dialects/compress/CompressDialect.h"
+#include "dialects/compress/ConstantNumbers.h"
 
 #include "mlir/Dialect/Traits.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -10,11 +13,67 @@ using namespace lepton::compress;
 
 #include "dialects/compress/CompressDialect.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "dialects/compress/CompressAttrs.cpp.inc"
+
 void CompressDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "dialects/compress/CompressOps.cpp.inc"
       >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dialects/compress/CompressAttrs.cpp.inc"
+      >();
+}
+
+LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t nonzeros, int64_t group, int64_t rows) {
+  if (group < 1 || nonzeros < 0 || nonzeros > group || rows < 0)
+    return emitError() << "sparsity needs 0 <= nonzeros <= group, 1 <= group and a "
+                          "dimension for the rows";
+  return success();
+}
+
+LogicalResult CompressDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  if (attr.getName() != kSparsityAttrName) // the passes' bookkeeping (compress.precision ...)
+    return success();
+  auto sparsity = dyn_cast<SparsityAttr>(attr.getValue());
+  if (!sparsity)
+    return op->emitError() << "'" << kSparsityAttrName << "' must be a #compress.sparsity";
+  auto type = op->getNumResults() == 1
+                  ? dyn_cast<RankedTensorType>(op->getResult(0).getType())
+                  : RankedTensorType();
+  std::optional<SmallVector<double>> values =
+      type ? constantNumbers(op->getResult(0)) : std::nullopt;
+  if (!values)
+    return op->emitError() << "'" << kSparsityAttrName << "' must be on a constant tensor";
+  if (sparsity.getRows() >= type.getRank())
+    return op->emitError() << "sparsity rows dim " << sparsity.getRows()
+                           << " is not a dim of " << type;
+  // Row r's weights: every element whose index along `rows` is r, in order.
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[sparsity.getRows()];
+  int64_t inner = 1;
+  for (int64_t d = sparsity.getRows() + 1; d < type.getRank(); ++d)
+    inner *= shape[d];
+  int64_t outer = rows ? type.getNumElements() / (rows * inner) : 0;
+  int64_t length = outer * inner, group = sparsity.getGroup();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t first = 0; first < length; first += group) {
+      int64_t size = std::min(group, length - first);
+      int64_t allowed = size - size * (group - sparsity.getNonzeros()) / group;
+      int64_t count = 0;
+      for (int64_t j = first; j < first + size; ++j) {
+        int64_t o = j / inner, i = j % inner;
+        count += (*values)[(o * rows + r) * inner + i] != 0.0;
+      }
+      if (count > allowed)
+        return op->emitError() << "row " << r << " has " << count << " nonzeros in its "
+                               << size << " weights from " << first << ", more than "
+                               << sparsity << " allows (" << allowed << ")";
+    }
+  return success();
 }
 
 #define GET_OP_CLASSES

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/compress/Prune.h"
 #include "passes/compress/SparseRefit.h"
+#include "dialects/compress/CompressDialect.h"
 #include "dialects/compress/ConstantNumbers.h"
 #include "dialects/nn/NNDialect.h"
 
@@ -157,11 +158,18 @@ Value f32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<
       loc, DenseElementsAttr::get(RankedTensorType::get(shape, b.getF32Type()), values));
 }
 
+/// At most `nonzeros` in every `group` consecutive weights of a row, as
+/// magnitude and N:M pruning leave it.
+struct GroupSparsity {
+  int64_t nonzeros, group;
+};
+
 /// Writes `weights` (the layer's rows x columns() matrix) back into the
 /// layer's op, keeping the output rows `rows` and the input channels
 /// `channels` (all when empty); the result type follows the rows kept.
+/// With `sparsity`, the weight constant says so (compress.sparsity).
 void writeBack(const Layer &layer, ArrayRef<double> weights, ArrayRef<int64_t> rows,
-               ArrayRef<int64_t> channels) {
+               ArrayRef<int64_t> channels, std::optional<GroupSparsity> sparsity = {}) {
   SmallVector<int64_t> allRows(layer.rows), allChannels;
   std::iota(allRows.begin(), allRows.end(), 0);
   if (rows.empty())
@@ -188,11 +196,21 @@ void writeBack(const Layer &layer, ArrayRef<double> weights, ArrayRef<int64_t> r
   Location loc = op->getLoc();
   auto result = cast<RankedTensorType>(op->getResult(0).getType());
   op->getResult(0).setType(withDim(result, layer.rowDim(), outRows));
+  // The new weight constant, its rows along dim `rowDim`.
+  auto setWeights = [&](ArrayRef<int64_t> shape, ArrayRef<float> values, int64_t rowDim) {
+    Value weights = f32Constant(b, loc, shape, values);
+    if (sparsity)
+      weights.getDefiningOp()->setAttr(
+          compress::kSparsityAttrName,
+          compress::SparsityAttr::get(b.getContext(), sparsity->nonzeros, sparsity->group,
+                                      rowDim));
+    op->setOperand(1, weights);
+  };
   if (auto conv = dyn_cast<nn::ConvOp>(op)) {
     SmallVector<int64_t> shape(cast<RankedTensorType>(conv.getW().getType()).getShape());
     shape[0] = outRows;
     shape[1] = channels.size();
-    conv->setOperand(1, f32Constant(b, loc, shape, w));
+    setWeights(shape, w, 0);
     conv->setOperand(2, f32Constant(b, loc, {outRows}, bias));
     return;
   }
@@ -203,14 +221,14 @@ void writeBack(const Layer &layer, ArrayRef<double> weights, ArrayRef<int64_t> r
     gemm->setOperand(2, f32Constant(b, loc, {outRows}, bias));
   }
   if (transposed) {
-    op->setOperand(1, f32Constant(b, loc, {outRows, features}, w));
+    setWeights({outRows, features}, w, 0);
     return;
   }
   std::vector<float> t(w.size());
   for (int64_t r = 0; r < outRows; ++r)
     for (int64_t k = 0; k < features; ++k)
       t[k * outRows + r] = w[r * features + k];
-  op->setOperand(1, f32Constant(b, loc, {features, outRows}, t));
+  setWeights({features, outRows}, t, 1);
 }
 
 /// Adds the layer's input samples in `x` (the values of layer.input for one
@@ -367,6 +385,12 @@ Operation *target(Operation *op, const IRMapping *mapping) {
   return mapping ? mapping->lookup(op) : op;
 }
 
+/// The groups magnitude and N:M pruning choose in: M, or 128 columns (so
+/// that the choice sees the weights as the refit has updated them).
+int64_t pruneGroup(const PruneSpec &spec) {
+  return spec.kind == PruneSpec::Kind::NOfM ? spec.m : 128;
+}
+
 /// Plans zeroing weights of each layer (by magnitude or n:m) and refitting
 /// the rest: one unit per layer.
 LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
@@ -386,7 +410,7 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
     auto planned = [&](double share, std::vector<double> &weights) -> std::optional<PrunedLayer> {
       PruneRule rule;
       rule.groupedColumns = layer.features;
-      rule.group = spec.kind == PruneSpec::Kind::NOfM ? spec.m : 128;
+      rule.group = pruneGroup(spec);
       rule.share = share;
       PrunedLayer entry{nn::nodeNames(layer.op->getLoc()), opName(layer.op),
                         layer.rows * layer.features, nonzeros(layer, weights)};
@@ -397,10 +421,12 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
       entry.inputs = gram.features();
       return entry;
     };
-    auto applying = [op = layer.op](std::vector<double> weights) {
-      return [op, weights = std::move(weights)](const IRMapping *mapping) {
+    auto applying = [op = layer.op, &spec](std::vector<double> weights, double share) {
+      int64_t group = pruneGroup(spec);
+      GroupSparsity sparsity{group - int64_t(group * share + 1e-9), group}; // as refitPruned
+      return [op, weights = std::move(weights), sparsity](const IRMapping *mapping) {
         if (std::optional<Layer> now = layerOf(target(op, mapping)))
-          writeBack(*now, weights, {}, {});
+          writeBack(*now, weights, {}, {}, sparsity);
       };
     };
     double share =
@@ -409,13 +435,13 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
     std::optional<PrunedLayer> entry = planned(share, layer.weights);
     if (!entry)
       return;
-    PruneUnit unit{{*entry}, applying(std::move(layer.weights)), {}, {}};
+    PruneUnit unit{{*entry}, applying(std::move(layer.weights), share), {}, {}};
     // A budget may fall back on half the share: R/2, or for N:M half as
     // many zeros per group of M (2:4 -> 3:4; 1:2 has no half, it is dense).
     if (lighterLevels)
       if (std::optional<PrunedLayer> lighter = planned(share / 2, lighterWeights)) {
         unit.lighterLayers = {*lighter};
-        unit.applyLighter = applying(std::move(lighterWeights));
+        unit.applyLighter = applying(std::move(lighterWeights), share / 2);
       }
     units.push_back(std::move(unit));
   });

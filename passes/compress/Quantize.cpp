@@ -704,6 +704,13 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
           laidOut[i * channels + n] = q[n * k + i];
     auto storage = RankedTensorType::get(w.shape, b.getI8Type());
     Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, ArrayRef(laidOut)));
+    // Zeros quantize to zeros: a pruned weight's sparsity holds for its int8
+    // form, whose rows (output channels) lie along channelAxis.
+    if (Operation *def = w.weight.getDefiningOp())
+      if (auto sparsity = def->getAttrOfType<SparsityAttr>(kSparsityAttrName))
+        raw.getDefiningOp()->setAttr(
+            kSparsityAttrName, SparsityAttr::get(b.getContext(), sparsity.getNonzeros(),
+                                                 sparsity.getGroup(), channelAxis));
     auto element = quant::UniformQuantizedPerAxisType::get(
         quant::QuantizationFlags::Signed, b.getI8Type(), b.getF32Type(), scales,
         SmallVector<int64_t>(channels, 0), channelAxis, -127, 127);

@@ -125,3 +125,40 @@ func.func @matmul_bias(%a: tensor<4x3x!quant.uniform<i8:f32, 0.5>>, %b: tensor<3
   %0 = compress.matmul %a, %b, %c : tensor<4x3x!quant.uniform<i8:f32, 0.5>>, tensor<3x2x!quant.uniform<i8:f32, 0.5>>, tensor<4xi32> -> tensor<4x2x!quant.uniform<i32:f32, 0.25>>
   return %0 : tensor<4x2x!quant.uniform<i32:f32, 0.25>>
 }
+
+// -----
+
+func.func @sparsity_violated() -> tensor<2x6xf32> {
+  // expected-error @+1 {{row 1 has 3 nonzeros in its 4 weights from 0, more than #compress.sparsity<2 of 4, rows = 0> allows (2)}}
+  %w = nn.constant {compress.sparsity = #compress.sparsity<2 of 4, rows = 0>} dense<[[1.0, 0.0, 2.0, 0.0, 3.0, 0.0], [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]]> : tensor<2x6xf32>
+  return %w : tensor<2x6xf32>
+}
+
+// -----
+
+func.func @sparsity_partial_group() -> tensor<1x6xf32> {
+  // expected-error @+1 {{row 0 has 2 nonzeros in its 2 weights from 4, more than #compress.sparsity<2 of 4, rows = 0> allows (1)}}
+  %w = nn.constant {compress.sparsity = #compress.sparsity<2 of 4, rows = 0>} dense<[[1.0, 0.0, 2.0, 0.0, 3.0, 4.0]]> : tensor<1x6xf32>
+  return %w : tensor<1x6xf32>
+}
+
+// -----
+
+func.func @sparsity_not_constant(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'compress.sparsity' must be on a constant tensor}}
+  %y = nn.relu %x {compress.sparsity = #compress.sparsity<2 of 4, rows = 0>} : (tensor<4xf32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @sparsity_rows_dim() -> tensor<4xf32> {
+  // expected-error @+1 {{sparsity rows dim 1 is not a dim of 'tensor<4xf32>'}}
+  %w = nn.constant {compress.sparsity = #compress.sparsity<2 of 4, rows = 1>} dense<[1.0, 0.0, 0.0, 0.0]> : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{sparsity needs 0 <= nonzeros <= group, 1 <= group and a dimension for the rows}}
+func.func private @sparsity_bad() attributes {compress.sparsity = #compress.sparsity<5 of 4, rows = 0>}

@@ -40,3 +40,13 @@ func.func @round_trip(%q: tensor<4x!quant.uniform<u8:f32, 0.1:3>>) -> tensor<4x!
   %r = compress.quantize %f : tensor<4xf32> -> tensor<4x!quant.uniform<u8:f32, 0.1:3>>
   return %r : tensor<4x!quant.uniform<u8:f32, 0.1:3>>
 }
+
+// A pruned weight's sparsity: rows along dim 1 of a (features x rows)
+// matrix; each row's 6 weights hold at most 2 nonzeros in each group of 4
+// and 1 in the last 2.
+// CHECK-LABEL: func.func @sparse_weights
+// CHECK: nn.constant {compress.sparsity = #compress.sparsity<2 of 4, rows = 1>}
+func.func @sparse_weights() -> tensor<6x2xf32> {
+  %w = nn.constant {compress.sparsity = #compress.sparsity<2 of 4, rows = 1>} dense<[[1.0, 0.0], [0.0, 2.0], [3.0, 0.0], [0.0, 4.0], [5.0, 0.0], [0.0, 6.0]]> : tensor<6x2xf32>
+  return %w : tensor<6x2xf32>
+}
