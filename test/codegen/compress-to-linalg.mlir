@@ -2,18 +2,20 @@
 // The integer semantics of docs/quantization.md on the storage integers.
 
 // Requantize: widen by the input's signedness, subtract its zero point,
-// multiply by M, add 2^(n-1), shift right arithmetically by n, add the output
+// multiply by M (an i32 table, extended: one 32 x 32 -> 64-bit multiply),
+// add 2^(n-1), shift right arithmetically by n, add the output
 // zero point, clamp (the fused ReLU's lower bound) and truncate. Per-channel
 // multipliers and shifts are constants broadcast along the channel axis.
 // CHECK-LABEL: func.func @requantize
 // CHECK-SAME: (%[[ACC:.*]]: tensor<1x2x3xi32>) -> tensor<1x2x3xi8>
-// CHECK: arith.constant dense<[1374389535, 2061584302]> : tensor<2xi64>
+// CHECK: arith.constant dense<[1374389535, 2061584302]> : tensor<2xi32>
 // CHECK: arith.constant dense<[34359738368, 17179869184]> : tensor<2xi64>
 // CHECK: arith.constant dense<[36, 35]> : tensor<2xi64>
 // CHECK: linalg.generic
-// CHECK: ^bb0(%[[V:.*]]: i32, %[[M:.*]]: i64, %[[HALF:.*]]: i64, %[[N:.*]]: i64, %{{.*}}: i8):
+// CHECK: ^bb0(%[[V:.*]]: i32, %[[M:.*]]: i32, %[[HALF:.*]]: i64, %[[N:.*]]: i64, %{{.*}}: i8):
 // CHECK:   %[[W:.*]] = arith.extsi %[[V]] : i32 to i64
-// CHECK:   %[[P:.*]] = arith.muli %{{.*}}, %[[M]] : i64
+// CHECK:   %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
+// CHECK:   %[[P:.*]] = arith.muli %{{.*}}, %[[M64]] : i64
 // CHECK:   %[[SUM:.*]] = arith.addi %[[P]], %[[HALF]] : i64
 // CHECK:   %[[R:.*]] = arith.shrsi %[[SUM]], %[[N]] : i64
 // CHECK:   arith.addi %[[R]], %{{.*}} : i64
