@@ -546,7 +546,7 @@ void keepChannels(Operation *op, ArrayRef<int64_t> kept, int64_t dim) {
 /// units apply in order (a chain's consumer may be the next one's
 /// producer, whose rows are then removed from its refit weights).
 LogicalResult planChannels(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
-                           const PruneSpec &spec, ArrayRef<Value> outputs,
+                           const PruneSpec &spec, bool lighterLevels, ArrayRef<Value> outputs,
                            std::vector<std::vector<std::vector<float>>> &teacherOutputs,
                            std::vector<PruneUnit> &units) {
   std::vector<ChannelChain> chains;
@@ -579,43 +579,60 @@ LogicalResult planChannels(ModuleOp module, func::FuncOp func, Evaluator &evalua
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return saliency[a] < saliency[b]; });
-    PruneRule rule;
-    rule.pruned.assign(consumer.weights.size(), false);
-    std::vector<bool> removed(channels, false);
-    for (int64_t d = 0; d < drop; ++d)
-      removed[order[d]] = true;
-    for (int64_t r = 0; r < consumer.rows; ++r)
-      for (int64_t j = 0; j < consumer.features; ++j)
-        rule.pruned[r * columns + j] = removed[j / perChannel];
-    PrunedLayer consumerEntry{nn::nodeNames(consumer.op->getLoc()), opName(consumer.op),
-                              consumer.rows * consumer.features, nonzeros(consumer)};
-    if (!refitPruned(consumer.weights, consumer.rows, gram, rule))
+    // Removing the `count` least salient channels: what it does to both
+    // layers, and how to apply it; none when the refit fails.
+    using Planned = std::pair<std::vector<PrunedLayer>, std::function<void(const IRMapping *)>>;
+    auto planned = [&](int64_t count) -> std::optional<Planned> {
+      std::vector<double> weights = consumer.weights;
+      PruneRule rule;
+      rule.pruned.assign(weights.size(), false);
+      std::vector<bool> removed(channels, false);
+      for (int64_t d = 0; d < count; ++d)
+        removed[order[d]] = true;
+      for (int64_t r = 0; r < consumer.rows; ++r)
+        for (int64_t j = 0; j < consumer.features; ++j)
+          rule.pruned[r * columns + j] = removed[j / perChannel];
+      PrunedLayer consumerEntry{nn::nodeNames(consumer.op->getLoc()), opName(consumer.op),
+                                consumer.rows * consumer.features, nonzeros(consumer)};
+      if (!refitPruned(weights, consumer.rows, gram, rule))
+        return std::nullopt;
+      SmallVector<int64_t> kept;
+      for (int64_t c = 0; c < channels; ++c)
+        if (!removed[c])
+          kept.push_back(c);
+      PrunedLayer producerEntry{nn::nodeNames(producer->op->getLoc()), opName(producer->op),
+                                producer->rows * producer->features, nonzeros(*producer)};
+      producerEntry.nonzeroAfter = int64_t(kept.size()) * producer->features;
+      producerEntry.channels = channels;
+      producerEntry.channelsKept = kept.size();
+      consumerEntry.nonzeroAfter = nonzeros(consumer, weights);
+      consumerEntry.samples = gram.samples();
+      consumerEntry.inputs = gram.features();
+      return Planned{
+          {producerEntry, consumerEntry},
+          [producerOp = chain.producer, chainOps = chain.chain, consumerOp = consumer.op, kept,
+           weights = std::move(weights)](const IRMapping *mapping) {
+            std::optional<Layer> producer = layerOf(target(producerOp, mapping));
+            std::optional<Layer> consumer = layerOf(target(consumerOp, mapping));
+            if (!producer || !consumer)
+              return;
+            writeBack(*producer, producer->weights, kept, {});
+            for (Operation *op : chainOps)
+              keepChannels(target(op, mapping), kept, producer->rowDim());
+            writeBack(*consumer, weights, {}, kept);
+          }};
+    };
+    std::optional<Planned> full = planned(drop);
+    if (!full)
       return;
-    SmallVector<int64_t> kept;
-    for (int64_t c = 0; c < channels; ++c)
-      if (!removed[c])
-        kept.push_back(c);
-    PrunedLayer producerEntry{nn::nodeNames(producer->op->getLoc()), opName(producer->op),
-                              producer->rows * producer->features, nonzeros(*producer)};
-    producerEntry.nonzeroAfter = int64_t(kept.size()) * producer->features;
-    producerEntry.channels = channels;
-    producerEntry.channelsKept = kept.size();
-    consumerEntry.nonzeroAfter = nonzeros(consumer);
-    consumerEntry.samples = gram.samples();
-    consumerEntry.inputs = gram.features();
-    units.push_back(
-        {{producerEntry, consumerEntry},
-         [producerOp = chain.producer, chainOps = chain.chain, consumerOp = consumer.op, kept,
-          weights = std::move(consumer.weights)](const IRMapping *mapping) {
-           std::optional<Layer> producer = layerOf(target(producerOp, mapping));
-           std::optional<Layer> consumer = layerOf(target(consumerOp, mapping));
-           if (!producer || !consumer)
-             return;
-           writeBack(*producer, producer->weights, kept, {});
-           for (Operation *op : chainOps)
-             keepChannels(target(op, mapping), kept, producer->rowDim());
-           writeBack(*consumer, weights, {}, kept);
-         }});
+    PruneUnit unit{std::move(full->first), std::move(full->second), {}, {}};
+    // A budget may fall back on removing half as many channels.
+    if (lighterLevels && drop / 2 > 0)
+      if (std::optional<Planned> lighter = planned(drop / 2)) {
+        unit.lighterLayers = std::move(lighter->first);
+        unit.applyLighter = std::move(lighter->second);
+      }
+    units.push_back(std::move(unit));
   });
 }
 
@@ -644,7 +661,8 @@ planPruning(ModuleOp module, func::FuncOp func, Evaluator &evaluator, const Prun
             std::vector<std::vector<std::vector<float>>> &teacherOutputs) {
   std::vector<PruneUnit> units;
   if (failed(spec.kind == PruneSpec::Kind::Channels
-                 ? planChannels(module, func, evaluator, spec, outputs, teacherOutputs, units)
+                 ? planChannels(module, func, evaluator, spec, lighterLevels, outputs,
+                                teacherOutputs, units)
                  : planWeights(module, func, evaluator, spec, lighterLevels, outputs,
                                teacherOutputs, units)))
     return failure();

@@ -69,8 +69,9 @@ struct PruneUnit {
 /// of ones). Channels mode removes a producer's output channels (and the
 /// per-channel ops after it: activations, pools, depthwise convolutions)
 /// and the matching inputs of the layer that consumes them, refitting that
-/// layer. With `lighterLevels`, magnitude and N:M units also get a lighter
-/// level pruning half the share (N:M: half as many zeros per group). Nothing is rewritten until a unit is applied.
+/// layer. With `lighterLevels`, units also get a lighter level pruning half
+/// the share (N:M: half as many zeros per group; channels: half as many
+/// channels). Nothing is rewritten until a unit is applied.
 /// `teacherOutputs`
 /// receives the teacher's values of `outputs` for every input set. Emits
 /// errors and fails when an evaluation fails.
