@@ -201,7 +201,7 @@ linalg::GenericOp fusableEpilogue(Operation *op, Value c,
   for (Operation &inner : body.without_terminator()) {
     if (inner.hasTrait<OpTrait::ConstantLike>())
       continue;
-    if (!OpTrait::hasElementwiseMappableTraits(&inner) || inner.getNumResults() != 1)
+    if (!OpTrait::hasElementwiseMappableTraits(&inner) || inner.getNumResults() == 0)
       return {};
     for (Value v : inner.getOperands()) {
       Operation *def = v.getDefiningOp();
@@ -1311,9 +1311,10 @@ private:
       OperationState state(b.getLoc(), inner.getName());
       for (Value v : inner.getOperands())
         state.addOperands(vectorOf(v));
-      state.addTypes(VectorType::get(vectorType.getShape(), inner.getResult(0).getType()));
+      for (Value result : inner.getResults()) // one, or two (arith.mulsi_extended)
+        state.addTypes(VectorType::get(vectorType.getShape(), result.getType()));
       state.addAttributes(inner.getAttrs());
-      mapping.map(inner.getResult(0), b.create(state)->getResult(0));
+      mapping.map(inner.getResults(), b.create(state)->getResults());
     }
     return vectorOf(body.getTerminator()->getOperand(0));
   }

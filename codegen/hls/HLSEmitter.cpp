@@ -441,6 +441,22 @@ LogicalResult FunctionPrinter::printOp(Operation *op) {
            << ";\n";
     return success();
   }
+  if (auto mul = dyn_cast<arith::MulSIExtendedOp>(op)) {
+    // Both halves of the double-width product, as arith defines them (the
+    // requantization's high half).
+    Type half = mul.getLhs().getType();
+    unsigned bits = half.getIntOrFloatBitWidth();
+    std::string wide = "ap_int<" + std::to_string(2 * bits) + ">", product = fresh("v");
+    line() << wide << " " << product << " = " << wide << "(" << value(mul.getLhs()) << ") * "
+           << wide << "(" << value(mul.getRhs()) << ");\n";
+    std::string low = fresh("v"), high = fresh("v");
+    line() << typeName(half) << " " << low << " = " << typeName(half) << "(" << product << ");\n";
+    line() << typeName(half) << " " << high << " = " << typeName(half) << "(" << product
+           << " >> " << bits << ");\n";
+    scalars[mul.getLow()] = low;
+    scalars[mul.getHigh()] = high;
+    return success();
+  }
   if (op->getNumResults() == 1 && !typeName(op->getResult(0).getType()).empty()) {
     FailureOr<std::string> expr = arithExpr(op);
     if (succeeded(expr)) {

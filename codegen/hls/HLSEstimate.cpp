@@ -216,7 +216,7 @@ private:
       Type t = v.getType();
       return t.isIntOrFloat() ? t.getIntOrFloatBitWidth() : 32;
     };
-    if (isa<arith::MulIOp>(op)) {
+    if (isa<arith::MulIOp, arith::MulSIExtendedOp>(op)) {
       int64_t a = effectiveBits(op->getOperand(0)), b = effectiveBits(op->getOperand(1));
       // A lane whose other factor is one fixed number (a constant, or a
       // weight when every lane has its own) multiplies by shifts and adds:
@@ -286,11 +286,12 @@ private:
       if (isa<affine::AffineForOp, affine::AffineYieldOp>(op))
         return;
       int64_t count = executions(op);
-      double share = isa<arith::MulIOp, arith::MulFOp>(op) ? nonzeroShare(op) : 1;
+      bool multiply = isa<arith::MulIOp, arith::MulSIExtendedOp, arith::MulFOp>(op);
+      double share = multiply ? nonzeroShare(op) : 1;
       int64_t performed = int64_t(std::ceil(count * share));
       int64_t lanes = performed ? llvm::divideCeil(performed, std::max<int64_t>(1, steps)) : 0;
       OpCost cost = costOf(op);
-      if (isa<arith::MulIOp, arith::MulFOp>(op)) {
+      if (multiply) {
         estimate.multiplies += performed;
         estimate.multipliers += lanes;
       }

@@ -48,7 +48,7 @@ int64_t executions(Operation *op) {
 int64_t multiplications(Operation *op) {
   int64_t count = 0;
   op->walk([&](Operation *inner) {
-    if (isa<arith::MulIOp, arith::MulFOp>(inner))
+    if (isa<arith::MulIOp, arith::MulSIExtendedOp, arith::MulFOp>(inner))
       count += executions(inner);
   });
   return count;

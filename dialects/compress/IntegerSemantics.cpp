@@ -34,6 +34,11 @@ int64_t rescale(int64_t v, FixedPointMultiplier m) {
   return product >> m.shift;
 }
 
+int32_t rescaleHigh(int32_t v, FixedPointMultiplier m) {
+  auto high = static_cast<int32_t>((int64_t(v) * m.multiplier) >> 32);
+  return (high + (int32_t(1) << (m.shift - 33))) >> (m.shift - 32);
+}
+
 Type elementTypeOf(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     return shaped.getElementType();

@@ -31,6 +31,12 @@ std::optional<FixedPointMultiplier> encodeMultiplier(double real);
 /// multiplier and rounded half up, exact for |v| < 2^31.
 int64_t rescale(int64_t v, FixedPointMultiplier m);
 
+/// rescale(v, m) for shift >= 33 in 32-bit arithmetic, as the lowering
+/// computes requantizations: (high 32 bits of v * multiplier, plus
+/// 2^(shift-33)) >> (shift - 32). The product's low half adds less than one
+/// to an integer before a floor division, so the two are equal.
+int32_t rescaleHigh(int32_t v, FixedPointMultiplier m);
+
 /// Add shifts both inputs left by this many bits before rescaling them to
 /// their common scale: 20 for 8-bit inputs, 14 when one has 16 bits, so
 /// the shifted value stays below 2^31 (rescale's exact range).

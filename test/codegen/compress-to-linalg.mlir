@@ -1,27 +1,31 @@
 // RUN: lepton-opt %s --split-input-file --lepton-convert-nn-to-linalg | FileCheck %s
 // The integer semantics of docs/quantization.md on the storage integers.
 
-// Requantize: widen by the input's signedness, subtract its zero point,
-// multiply by M (an i32 table, extended: one 32 x 32 -> 64-bit multiply),
-// add 2^(n-1), shift right arithmetically by n, add the output
-// zero point, clamp (the fused ReLU's lower bound) and truncate. Per-channel
-// multipliers and shifts are constants broadcast along the channel axis.
+// Requantize: widen by the input's signedness and subtract its zero point
+// (in i32: an int32 accumulator's is 0), take the high 32 bits of the
+// product with M (an i32 table: one 32 x 32 -> 64-bit multiply), add
+// 2^(n-33), shift right arithmetically by n - 32 (exactly rescale's
+// (v * M + 2^(n-1)) >> n, for n >= 33), add the output zero point, clamp
+// (the fused ReLU's lower bound) and truncate, all in i32. Per-channel
+// parameters are constants broadcast along the channel axis.
 // CHECK-LABEL: func.func @requantize
 // CHECK-SAME: (%[[ACC:.*]]: tensor<1x2x3xi32>) -> tensor<1x2x3xi8>
 // CHECK: arith.constant dense<[1374389535, 2061584302]> : tensor<2xi32>
-// CHECK: arith.constant dense<[34359738368, 17179869184]> : tensor<2xi64>
-// CHECK: arith.constant dense<[36, 35]> : tensor<2xi64>
+// CHECK: arith.constant dense<[8, 4]> : tensor<2xi32>
+// CHECK: arith.constant dense<[4, 3]> : tensor<2xi32>
 // CHECK: linalg.generic
-// CHECK: ^bb0(%[[V:.*]]: i32, %[[M:.*]]: i32, %[[HALF:.*]]: i64, %[[N:.*]]: i64, %{{.*}}: i8):
-// CHECK:   %[[W:.*]] = arith.extsi %[[V]] : i32 to i64
+// CHECK: ^bb0(%[[V:.*]]: i32, %[[M:.*]]: i32, %[[ROUND:.*]]: i32, %[[N:.*]]: i32, %{{.*}}: i8):
+// CHECK:   %[[W:.*]] = arith.extsi %{{.*}} : i32 to i64
 // CHECK:   %[[M64:.*]] = arith.extsi %[[M]] : i32 to i64
-// CHECK:   %[[P:.*]] = arith.muli %{{.*}}, %[[M64]] : i64
-// CHECK:   %[[SUM:.*]] = arith.addi %[[P]], %[[HALF]] : i64
-// CHECK:   %[[R:.*]] = arith.shrsi %[[SUM]], %[[N]] : i64
-// CHECK:   arith.addi %[[R]], %{{.*}} : i64
+// CHECK:   %[[P:.*]] = arith.muli %[[W]], %[[M64]] : i64
+// CHECK:   %[[HIGH64:.*]] = arith.shrsi %[[P]], %c32_i64 : i64
+// CHECK:   %[[HIGH:.*]] = arith.trunci %[[HIGH64]] : i64 to i32
+// CHECK:   %[[SUM:.*]] = arith.addi %[[HIGH]], %[[ROUND]] : i32
+// CHECK:   %[[R:.*]] = arith.shrsi %[[SUM]], %[[N]] : i32
+// CHECK:   arith.addi %[[R]], %{{.*}} : i32
 // CHECK:   arith.maxsi
 // CHECK:   arith.minsi
-// CHECK:   arith.trunci %{{.*}} : i64 to i8
+// CHECK:   arith.trunci %{{.*}} : i32 to i8
 func.func @requantize(%acc: tensor<1x2x3x!quant.uniform<i32:f32:1, {0.01, 0.03}>>) -> tensor<1x2x3x!quant.uniform<i8:f32, 0.5:-3>> {
   %0 = compress.requantize %acc {multipliers = array<i32: 1374389535, 2061584302>, shifts = array<i32: 36, 35>, clamp_min = -3 : i64} : tensor<1x2x3x!quant.uniform<i32:f32:1, {0.01, 0.03}>> -> tensor<1x2x3x!quant.uniform<i8:f32, 0.5:-3>>
   return %0 : tensor<1x2x3x!quant.uniform<i8:f32, 0.5:-3>>

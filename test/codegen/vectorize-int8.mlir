@@ -165,19 +165,22 @@ func.func @requantize_epilogue(%A: memref<1x8xi8>, %B: memref<8x32xi8>, %Y: memr
 // -----
 
 // A per-channel requantization (one multiplier per row of C) is fused too:
-// each tile row loads its multiplier and broadcasts it.
+// each tile row loads its multiplier and broadcasts it. Its high-half
+// product (the requantization's, canonicalized to arith.mulsi_extended) has
+// two results; both become vectors.
 #a = affine_map<(m, k, n) -> (m, k)>
 #b = affine_map<(m, k, n) -> (k, n)>
 #c = affine_map<(m, k, n) -> (m, n)>
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0, 0)>
 // CHECK-LABEL: func @per_channel_epilogue
-// CHECK: %[[M:.*]] = memref.load %{{.*}} : memref<8x1xi64>
-// CHECK: vector.broadcast %[[M]] : i64 to vector<16xi64>
-// CHECK: arith.muli %{{.*}} : vector<16xi64>
+// CHECK: %[[M:.*]] = memref.load %{{.*}} : memref<8x1xi32>
+// CHECK: vector.broadcast %[[M]] : i32 to vector<16xi32>
+// CHECK: %{{.*}}, %[[HIGH:.*]] = arith.mulsi_extended %{{.*}} : vector<16xi32>
+// CHECK: arith.shrsi %[[HIGH]], %{{.*}} : vector<16xi32>
 // CHECK: vector.store %{{.*}} : memref<8x64xi8>, vector<16xi8>
 // CHECK-NOT: linalg.generic
-func.func @per_channel_epilogue(%A: memref<8x16xi8>, %B: memref<16x64xi8>, %M: memref<8x1xi64>, %Y: memref<8x64xi8>) {
+func.func @per_channel_epilogue(%A: memref<8x16xi8>, %B: memref<16x64xi8>, %M: memref<8x1xi32>, %Y: memref<8x64xi8>) {
   %C = memref.alloc() : memref<8x64xi32>
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
       ins(%A, %B : memref<8x16xi8>, memref<16x64xi8>) outs(%C : memref<8x64xi32>) {
@@ -189,13 +192,12 @@ func.func @per_channel_epilogue(%A: memref<8x16xi8>, %B: memref<16x64xi8>, %M: m
     linalg.yield %s : i32
   }
   linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
-      ins(%C, %M : memref<8x64xi32>, memref<8x1xi64>) outs(%Y : memref<8x64xi8>) {
-  ^bb0(%v: i32, %m: i64, %out: i8):
-    %wide = arith.extsi %v : i32 to i64
-    %scaled = arith.muli %wide, %m : i64
-    %shift = arith.constant 20 : i64
-    %r = arith.shrsi %scaled, %shift : i64
-    %t = arith.trunci %r : i64 to i8
+      ins(%C, %M : memref<8x64xi32>, memref<8x1xi32>) outs(%Y : memref<8x64xi8>) {
+  ^bb0(%v: i32, %m: i32, %out: i8):
+    %low, %high = arith.mulsi_extended %v, %m : i32
+    %shift = arith.constant 4 : i32
+    %r = arith.shrsi %high, %shift : i32
+    %t = arith.trunci %r : i32 to i8
     linalg.yield %t : i8
   }
   memref.dealloc %C : memref<8x64xi32>

@@ -36,6 +36,22 @@ TEST(FixedPointMultiplier, PowersOfTwoAndRoundingUpToTheNextOctave) {
   EXPECT_EQ(encodeMultiplier(nearlyOne)->shift, 30);
 }
 
+TEST(Rescale, HighHalfFormEqualsTheDefinitionForShiftsFrom33) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int32_t> value(INT32_MIN, INT32_MAX);
+  std::uniform_int_distribution<int32_t> multiplier(1 << 30, INT32_MAX);
+  std::uniform_int_distribution<int32_t> shift(33, 62);
+  for (int i = 0; i < 1000000; ++i) {
+    FixedPointMultiplier m{multiplier(rng), shift(rng)};
+    // Values of every magnitude, and the extremes.
+    int32_t v = i % 4 == 0 ? value(rng) : value(rng) >> (i % 31);
+    if (i < 4)
+      v = i == 0 ? INT32_MIN : i == 1 ? INT32_MAX : i == 2 ? -1 : 0;
+    ASSERT_EQ(int64_t(rescaleHigh(v, m)), rescale(v, m))
+        << v << " * " << m.multiplier << " >> " << m.shift;
+  }
+}
+
 TEST(FixedPointMultiplier, RejectsRatiosOutsideTheRange) {
   EXPECT_FALSE(encodeMultiplier(0.0));
   EXPECT_FALSE(encodeMultiplier(-0.5));
