@@ -3,10 +3,10 @@
 #include "dialects/compress/ConstantNumbers.h"
 
 #include "mlir/Dialect/Traits.h"
-#include "mlir/IR/DialectImplementation.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/TypeSwitch.h" // for the generated attribute parser
 
 using namespace mlir;
 using namespace lepton::compress;

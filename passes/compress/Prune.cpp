@@ -423,7 +423,7 @@ LogicalResult planWeights(ModuleOp module, func::FuncOp func, Evaluator &evaluat
     };
     auto applying = [op = layer.op, &spec](std::vector<double> weights, double share) {
       int64_t group = pruneGroup(spec);
-      GroupSparsity sparsity{group - int64_t(group * share + 1e-9), group}; // as refitPruned
+      GroupSparsity sparsity{group - prunedInGroup(group, share), group};
       return [op, weights = std::move(weights), sparsity](const IRMapping *mapping) {
         if (std::optional<Layer> now = layerOf(target(op, mapping)))
           writeBack(*now, weights, {}, {}, sparsity);

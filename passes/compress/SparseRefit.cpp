@@ -102,7 +102,7 @@ bool refitPruned(std::vector<double> &weights, int64_t rows, const GramMatrix &g
     for (int64_t j = 0; j < k; ++j) {
       if (rule.group > 0 && j < rule.groupedColumns && j % rule.group == 0) {
         int64_t end = std::min<int64_t>(j + rule.group, rule.groupedColumns);
-        int64_t drop = int64_t((end - j) * rule.share + 1e-9); // partial groups round down
+        int64_t drop = prunedInGroup(end - j, rule.share);
         std::vector<int64_t> order(end - j);
         for (int64_t r = 0; r < count; ++r) {
           const double *w = &weights[(first + r) * k];

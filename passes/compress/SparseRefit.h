@@ -40,6 +40,12 @@ private:
   uint64_t seen = 0;
 };
 
+/// How many of a group of `size` weights a share `share` prunes: rounded
+/// down (a partial group of n:m drops proportionally fewer).
+inline int64_t prunedInGroup(int64_t size, double share) {
+  return int64_t(size * share + 1e-9);
+}
+
 /// Which weights go: either a fixed choice per weight, or, in each row,
 /// the share `share` of every `group` consecutive columns, chosen as the
 /// update reaches the group (n:m is group m, share (m - n) / m).
