@@ -338,13 +338,21 @@ def RegisterTileReductions : Pass<"lepton-register-tile-reductions", "mlir::func
     compute on clamped indices and store only their points in bounds. A
     fill or broadcast of the output right before the op starts the sums
     instead of running on its own; float ops get `contract` (fma, as nvcc).
+    Ops with one reduction dim whose inputs each vary along at most one of
+    the two tile dims (matmuls, im2col convolutions), both at least 16 long,
+    become a gpu.launch of 16 x 16-thread blocks that stage chunks of 16
+    reduction steps of those inputs in workgroup memory between two
+    gpu.barriers. Element-wise ops right after the op that only transform
+    its result (also through reshapes of its buffer) run on the sums before
+    they are stored, unless they write a buffer the op reads.
   }];
   let options = [
     Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
            "smallest number of threads (tiles) worth trading for register reuse">,
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::arith::ArithDialect",
-                           "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect"];
+                           "mlir::affine::AffineDialect", "mlir::memref::MemRefDialect",
+                           "mlir::gpu::GPUDialect"];
 }
 
 def TileParallelLoops : Pass<"lepton-tile-parallel-loops", "mlir::func::FuncOp"> {

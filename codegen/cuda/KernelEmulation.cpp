@@ -25,14 +25,37 @@ using namespace mlir;
 namespace {
 
 constexpr const char *kIds = "lepton_emu_ids";
+constexpr const char *kBarrier = "lepton_emu_barrier";
+constexpr const char *kBarrierHook = "lepton_emu_barrier_hook";
 
-/// The kernel as a host function whose ids come from `kIds`.
-LogicalResult hostKernel(gpu::GPUFuncOp kernel, OpBuilder &b) {
-  if (!kernel.getWorkgroupAttributions().empty() || !kernel.getPrivateAttributions().empty())
-    return kernel.emitError("kernel emulation: workgroup or private memory is not supported");
+/// The kernel as a host function whose ids come from `kIds`. Its workgroup
+/// (shared) memory becomes globals, one per attribution: the stand-in driver
+/// runs one block at a time. `gpu.barrier` calls `kBarrier`, which the driver
+/// implements by switching to the block's next thread (a coroutine each).
+/// Sets `cooperative` when the kernel synchronizes.
+LogicalResult hostKernel(gpu::GPUFuncOp kernel, OpBuilder &b, bool &cooperative) {
+  if (!kernel.getPrivateAttributions().empty())
+    return kernel.emitError("kernel emulation: private memory is not supported");
   auto func = b.create<func::FuncOp>(kernel.getLoc(), kernel.getName(), kernel.getFunctionType());
   IRMapping mapping;
   kernel.getBody().cloneInto(&func.getBody(), mapping);
+  Block &entry = func.getBody().front();
+  unsigned firstShared = kernel.getNumArguments();
+  for (auto [index, attribution] : llvm::enumerate(kernel.getWorkgroupAttributions())) {
+    auto type = cast<MemRefType>(attribution.getType());
+    auto hostType = MemRefType::get(type.getShape(), type.getElementType());
+    std::string name = (kernel.getName() + "_shared" + Twine(index)).str();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(func);
+    b.create<memref::GlobalOp>(kernel.getLoc(), name, b.getStringAttr("private"), hostType,
+                               UnitAttr::get(b.getContext()), /*constant=*/false,
+                               /*alignment=*/nullptr);
+    b.setInsertionPointToStart(&entry);
+    Value global = b.create<memref::GetGlobalOp>(kernel.getLoc(), hostType, name);
+    entry.getArgument(firstShared + index).replaceAllUsesWith(global);
+  }
+  entry.eraseArguments(firstShared, entry.getNumArguments() - firstShared);
+  cooperative = false;
   WalkResult walk = func.walk([&](Operation *op) {
     OpBuilder at(op);
     auto id = [&](int64_t slot) -> Value {
@@ -52,7 +75,12 @@ LogicalResult hostKernel(gpu::GPUFuncOp kernel, OpBuilder &b) {
       replacement = id(6 + dim(t.getDimension()));
     else if (auto t = dyn_cast<gpu::GridDimOp>(op))
       replacement = id(9 + dim(t.getDimension()));
-    else if (isa<gpu::ReturnOp>(op)) {
+    else if (isa<gpu::BarrierOp>(op)) {
+      at.create<func::CallOp>(op->getLoc(), kBarrier, TypeRange{});
+      cooperative = true;
+      op->erase();
+      return WalkResult::skip();
+    } else if (isa<gpu::ReturnOp>(op)) {
       at.create<func::ReturnOp>(op->getLoc());
       op->erase();
       return WalkResult::skip();
@@ -70,8 +98,26 @@ LogicalResult hostKernel(gpu::GPUFuncOp kernel, OpBuilder &b) {
   return failure(walk.wasInterrupted());
 }
 
+/// `kBarrier` calls the function `kBarrierHook` points to (the driver sets
+/// it after loading the library).
+void defineBarrier(llvm::Module &m) {
+  llvm::Function *barrier = m.getFunction(kBarrier);
+  if (!barrier)
+    return;
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *hook = new llvm::GlobalVariable(m, ptr, /*isConstant=*/false,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        llvm::ConstantPointerNull::get(ptr), kBarrierHook);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", barrier));
+  b.CreateCall(barrier->getFunctionType(), b.CreateLoad(ptr, hook));
+  b.CreateRetVoid();
+}
+
 /// `<kernel>_emu(void **params)`: loads each parameter through its pointer.
-void defineEntry(llvm::Module &m, llvm::Function &kernel) {
+/// A kernel that synchronizes also exports `<kernel>_emu_cooperative`: the
+/// driver then runs a block's threads as coroutines.
+void defineEntry(llvm::Module &m, llvm::Function &kernel, bool cooperative) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptr = llvm::PointerType::get(ctx, 0);
   auto *entry = llvm::Function::Create(
@@ -86,6 +132,12 @@ void defineEntry(llvm::Module &m, llvm::Function &kernel) {
   }
   b.CreateCall(&kernel, args);
   b.CreateRetVoid();
+  if (cooperative) {
+    auto *flag = llvm::ConstantInt::get(llvm::Type::getInt8Ty(ctx), 1);
+    new llvm::GlobalVariable(m, flag->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, flag,
+                             kernel.getName() + "_emu_cooperative");
+  }
 }
 
 } // namespace
@@ -98,14 +150,18 @@ bool writeEmulationLibrary(ModuleOp module, llvm::TargetMachine &machine,
   b.create<memref::GlobalOp>(module.getLoc(), kIds, b.getStringAttr("public"),
                              MemRefType::get({12}, b.getI64Type()), UnitAttr::get(b.getContext()),
                              /*constant=*/false, /*alignment=*/nullptr);
-  std::vector<std::string> kernels;
+  auto barrier = b.create<func::FuncOp>(module.getLoc(), kBarrier,
+                                        b.getFunctionType(TypeRange{}, TypeRange{}));
+  barrier.setPrivate();
+  std::vector<std::pair<std::string, bool>> kernels; // name, cooperative
   for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
     for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
       if (!kernel.isKernel())
         continue;
-      if (failed(hostKernel(kernel, b)))
+      bool cooperative;
+      if (failed(hostKernel(kernel, b, cooperative)))
         return false;
-      kernels.push_back(kernel.getName().str());
+      kernels.emplace_back(kernel.getName().str(), cooperative);
     }
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(
@@ -124,8 +180,9 @@ bool writeEmulationLibrary(ModuleOp module, llvm::TargetMachine &machine,
     return false;
   llvmModule->setTargetTriple(machine.getTargetTriple().str());
   llvmModule->setDataLayout(machine.createDataLayout());
-  for (const std::string &name : kernels)
-    defineEntry(*llvmModule, *llvmModule->getFunction(name));
+  for (const auto &[name, cooperative] : kernels)
+    defineEntry(*llvmModule, *llvmModule->getFunction(name), cooperative);
+  defineBarrier(*llvmModule);
   cpu::optimize(*llvmModule, machine, /*optLevel=*/1);
   llvm::SmallVector<char> object;
   std::string error;

@@ -7,9 +7,12 @@
 // exported array `lepton_emu_ids` (thread x y z, block x y z, block dims,
 // grid dims). `<kernel>_emu(void **params)` calls it with cuLaunchKernel's
 // parameter array. The stand-in driver of the tests (test/unit/
-// FakeCudaDriver.c) runs it for every thread of a launch, one after another:
-// valid because Lepton's kernels never synchronize or share memory between
-// threads (a kernel that would is refused).
+// FakeCudaDriver.c) runs it for every thread of a launch, one block after
+// another. Shared memory becomes one global per buffer; a kernel that calls
+// `gpu.barrier` exports `<kernel>_emu_cooperative`, and the driver runs each
+// of its blocks' threads as a coroutine that yields at every barrier (through
+// the function pointer `lepton_emu_barrier_hook`, which it sets): every
+// thread reaches a barrier before any passes it, as on a GPU.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LEPTON_CODEGEN_CUDA_KERNELEMULATION_H

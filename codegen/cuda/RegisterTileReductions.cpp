@@ -22,11 +22,22 @@
 // grid would have fewer threads than `min-threads`: at batch 1 parallelism
 // matters more than reuse. The payload's float ops may contract into fmas.
 //
+// Matmul-like ops (one reduction dim, each input varying along at most one
+// tile dim) get blocks that share their inputs through shared memory
+// (SharedTiles below): upstream's promotion (linalg::promoteSubViews with
+// GPU allocation callbacks) works on tiled linalg ops whose mapping to
+// threads is then left to the gpu-map-parallel-loops path, which knows no
+// barriers; writing the kernel here keeps the tile choice, init and epilogue
+// fusion of the per-thread loops. Element-wise ops right after a reduction
+// that only transform its result are computed before its store
+// (fusableEpilogues).
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/Passes.h"
 #include "codegen/cuda/WorkspaceAliasing.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -148,14 +159,18 @@ void allowContraction(Operation *op) {
               arith::FastMathFlagsAttr::get(op->getContext(), flags));
 }
 
-/// The payload of `op` at the iteration `dims`, its inputs loaded there;
-/// `outValue` stands for the output's element.
-Value computePayload(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims, Value outValue) {
+/// The payload of `op` at the iteration `dims`, its inputs loaded there
+/// unless `staged` gives the input's value; `outValue` stands for the
+/// output's element.
+Value computePayloadWith(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims,
+                         Value outValue, llvm::function_ref<Value(OpOperand *)> staged) {
   Location loc = op.getLoc();
   IRMapping mapping;
   for (OpOperand *in : op.getDpsInputOperands()) {
     Value value = in->get();
-    if (isa<MemRefType>(value.getType()))
+    if (Value fromStage = staged(in))
+      value = fromStage;
+    else if (isa<MemRefType>(value.getType()))
       value = b.create<memref::LoadOp>(
           loc, value, applyMap(b, loc, op.getMatchingIndexingMap(in), dims));
     mapping.map(op.getMatchingBlockArgument(in), value);
@@ -172,11 +187,23 @@ Value computePayload(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims, Va
   return mapping.lookupOrDefault(payload->getTerminator()->getOperand(0));
 }
 
+Value computePayload(OpBuilder &b, linalg::LinalgOp op, ArrayRef<Value> dims, Value outValue) {
+  return computePayloadWith(b, op, dims, outValue, [](OpOperand *) { return Value(); });
+}
+
+bool isShared(Value memref) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  return type && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type);
+}
+
 /// Whether `op`, and what it holds, neither touches `out` nor writes any of
 /// `inputs` (as far as the workspace plan tells).
 bool independent(Operation *op, Value out, ValueRange inputs) {
   WalkResult walk = op->walk([&](Operation *nested) {
-    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+    // A shared-memory kernel (rewriteWithSharedTiles) is judged by its body;
+    // its barriers order that kernel's threads alone.
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        isa<gpu::LaunchOp, gpu::BarrierOp>(nested))
       return WalkResult::advance();
     auto interface = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!interface)
@@ -185,6 +212,8 @@ bool independent(Operation *op, Value out, ValueRange inputs) {
     interface.getEffects(effects);
     for (MemoryEffects::EffectInstance &effect : effects) {
       Value touched = effect.getValue();
+      if (touched && isShared(touched))
+        continue; // a kernel's shared memory is no tensor's
       if (!touched || lepton::cuda::mayAlias(touched, out))
         return WalkResult::interrupt();
       if (isa<MemoryEffects::Write>(effect.getEffect()) &&
@@ -233,15 +262,435 @@ linalg::LinalgOp fusableInit(linalg::LinalgOp op) {
   return init;
 }
 
+/// Where the sum of the output element at `outIndices` starts: its value, or
+/// what `init` (fusableInit) would have written there.
+Value startingSum(OpBuilder &b, Location loc, Value out, linalg::LinalgOp init,
+                  ArrayRef<Value> outIndices) {
+  if (!init)
+    return b.create<memref::LoadOp>(loc, out, outIndices);
+  AffineMap initMap = init.getMatchingIndexingMap(init.getDpsInitOperand(0));
+  SmallVector<Value> initDims(initMap.getNumDims());
+  for (auto [expr, index] : llvm::zip(initMap.getResults(), outIndices))
+    initDims[cast<AffineDimExpr>(expr).getPosition()] = index;
+  return computePayload(b, init, initDims, /*outValue=*/nullptr);
+}
+
+/// An element-wise op after the reduction that only transforms its result
+/// (a bias, an activation, a residual add, possibly through reshapes of the
+/// result's buffer): computed on each sum before it is stored, it saves a
+/// kernel and a round trip of the tensor through memory.
+struct Epilogue {
+  linalg::LinalgOp op;
+  OpOperand *result;      // the input reading what the previous stage wrote
+  bool sameIndices;       // the op's dims are the previous stage's indices
+  bool replacesPrevious;  // it writes the previous stage's elements in place
+};
+
+/// A static, identity-layout buffer: its linear element index is the
+/// row-major one.
+bool isDense(Value memref) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  return type && type.hasStaticShape() && type.getLayout().isIdentity();
+}
+
+/// Whether `view` is `buffer` seen through reshapes only.
+bool isReshapeOf(Value view, Value buffer) {
+  while (view != buffer) {
+    if (auto collapse = view.getDefiningOp<memref::CollapseShapeOp>())
+      view = collapse.getSrc();
+    else if (auto expand = view.getDefiningOp<memref::ExpandShapeOp>())
+      view = expand.getSrc();
+    else
+      return false;
+  }
+  return true;
+}
+
+/// The chain of epilogues of `op`: each the next op that touches memory,
+/// element-wise over exactly the previous stage's elements, not reading them
+/// anywhere else. Fused, its stores happen while other blocks still read the
+/// reduction's inputs, so it must not write those (`reads`).
+SmallVector<Epilogue> fusableEpilogues(linalg::LinalgOp op, SmallVector<Value> reads) {
+  SmallVector<Epilogue> chain;
+  Value previous = op.getDpsInitOperand(0)->get();
+  SmallVector<Value> written{previous};
+  Operation *next = op->getNextNode();
+  SmallVector<Operation *> between; // views and constants a stage may use
+  while (next && isDense(previous)) {
+    if (isMemoryEffectFree(next) && next->getNumRegions() == 0) {
+      between.push_back(next);
+      next = next->getNextNode();
+      continue;
+    }
+    auto stage = dyn_cast<linalg::LinalgOp>(next);
+    if (!stage || !stage.hasPureBufferSemantics() || stage.getNumDpsInits() != 1 ||
+        stage.getNumReductionLoops() != 0 || stage->getNumRegions() != 1 ||
+        stage.hasDynamicShape())
+      break;
+    OpOperand *init = stage.getDpsInitOperand(0);
+    Value target = init->get();
+    if (!stage.getMatchingIndexingMap(init).isIdentity() ||
+        stage.payloadUsesValueFromOperand(init) || !isDense(target))
+      break;
+    OpOperand *result = nullptr;
+    bool ok = true;
+    for (OpOperand *in : stage.getDpsInputOperands()) {
+      if (!isa<MemRefType>(in->get().getType()))
+        continue;
+      if (!lepton::cuda::mayAlias(in->get(), previous)) {
+        ok &= llvm::none_of(written,
+                            [&](Value w) { return lepton::cuda::mayAlias(in->get(), w); });
+        reads.push_back(in->get());
+        continue;
+      }
+      ok &= !result && stage.getMatchingIndexingMap(in).isIdentity() &&
+            isReshapeOf(in->get(), previous) && isDense(in->get());
+      result = in;
+    }
+    auto previousType = cast<MemRefType>(previous.getType());
+    if (!ok || !result ||
+        cast<MemRefType>(target.getType()).getNumElements() != previousType.getNumElements())
+      break;
+    // In place over the previous stage's elements, or apart from everything
+    // the kernel reads or wrote.
+    bool inPlace = target == result->get();
+    if (!inPlace && (llvm::any_of(reads, [&](Value r) { return lepton::cuda::mayAlias(target, r); }) ||
+                     llvm::any_of(written, [&](Value w) { return lepton::cuda::mayAlias(target, w); })))
+      break;
+    // The stage is computed where `op` was: what it uses must be there.
+    for (Operation *pure : between)
+      pure->moveBefore(op);
+    between.clear();
+    chain.push_back({stage, result, result->get() == previous, inPlace});
+    written.push_back(target);
+    previous = target;
+    next = stage->getNextNode();
+  }
+  return chain;
+}
+
+/// Stores `value`, the reduction's result at `indices` of `out`, and what
+/// each epilogue makes of it (a stage's store is left out where the next
+/// stage overwrites the same element), when `inBounds` holds (null: always).
+void storeThroughEpilogues(OpBuilder &b, Location loc, Value inBounds, Value value, Value out,
+                           SmallVector<Value> indices, ArrayRef<Epilogue> epilogues) {
+  OpBuilder::InsertionGuard guard(b);
+  if (inBounds) {
+    auto inside = b.create<scf::IfOp>(loc, inBounds, /*withElseRegion=*/false);
+    b.setInsertionPointToStart(inside.thenBlock());
+  }
+  Value buffer = out;
+  for (Epilogue stage : epilogues) {
+    if (!stage.replacesPrevious)
+      b.create<memref::StoreOp>(loc, value, buffer, indices);
+    SmallVector<Value> dims = indices;
+    if (!stage.sameIndices) {
+      // Through the reshapes: the same linear index in the stage's shape.
+      auto from = cast<MemRefType>(buffer.getType());
+      Value linear = b.create<arith::ConstantIndexOp>(loc, 0);
+      for (auto [index, size] : llvm::zip(indices, from.getShape()))
+        linear = b.create<arith::AddIOp>(
+            loc, b.create<arith::MulIOp>(loc, linear, b.create<arith::ConstantIndexOp>(loc, size)),
+            index);
+      SmallVector<int64_t> ranges = stage.op.getStaticLoopRanges();
+      dims.assign(ranges.size(), nullptr);
+      for (int64_t dim = static_cast<int64_t>(ranges.size()) - 1; dim >= 0; --dim) {
+        Value size = b.create<arith::ConstantIndexOp>(loc, ranges[dim]);
+        dims[dim] = dim == 0 ? linear : b.create<arith::RemUIOp>(loc, linear, size);
+        linear = b.create<arith::DivUIOp>(loc, linear, size);
+      }
+    }
+    value = computePayloadWith(b, stage.op, dims, /*outValue=*/nullptr,
+                               [&](OpOperand *in) { return in == stage.result ? value : Value(); });
+    buffer = stage.op.getDpsInitOperand(0)->get();
+    indices = dims; // the init's map is the identity
+  }
+  b.create<memref::StoreOp>(loc, value, buffer, indices);
+}
+
+/// Erases `op` and the epilogues its kernel now computes.
+void eraseFused(linalg::LinalgOp op, ArrayRef<Epilogue> epilogues) {
+  for (Epilogue stage : epilogues)
+    stage.op->erase();
+  op->erase();
+}
+
+/// The memrefs `op` and its fused init read.
+SmallVector<Value> readsOf(linalg::LinalgOp op, linalg::LinalgOp init) {
+  SmallVector<Value> reads;
+  for (linalg::LinalgOp from : {op, init})
+    if (from)
+      for (OpOperand *in : from.getDpsInputOperands())
+        if (isa<MemRefType>(in->get().getType()))
+          reads.push_back(in->get());
+  return reads;
+}
+
+/// A contraction computed by blocks of threads that stage their inputs'
+/// tiles in shared memory (the classic GPU matmul): each block owns a
+/// (16 x rowTile) x (16 x colTile) tile of the output; per chunk of kChunk
+/// reduction steps its 256 threads copy the chunk of every input that
+/// varies along only one of the two tile dims into shared memory
+/// (neighbouring threads, neighbouring global addresses), synchronize, and
+/// each accumulates its rowTile x colTile points, 16 rows and 16 columns
+/// apart (neighbouring threads read neighbouring shared words and write
+/// neighbouring output elements), from there. Each value staged serves 16 x
+/// tile points instead of tile.
+struct SharedTiles {
+  TileShape shape;
+  int64_t reductionDim;
+  int64_t kChunk;
+  SmallVector<int64_t> batchDims; // the other parallel dims, on grid z
+  struct Staged {
+    OpOperand *input;
+    int64_t tileDim;     // shape.rowDim or shape.colDim
+    int64_t extent;      // of the tile along tileDim
+    bool chunkFastest;   // the reduction dim is the input's contiguous one
+  };
+  SmallVector<Staged> staged;
+};
+
+constexpr int64_t kThreadsPerSide = 16;
+constexpr int64_t kChunk = 16;
+
+std::optional<SharedTiles> planSharedTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges,
+                                           const TileShape &shape) {
+  if (shape.rowDim < 0 || shape.colDim < 0 || op.getNumReductionLoops() != 1 ||
+      ranges[shape.rowDim] < kThreadsPerSide || ranges[shape.colDim] < kThreadsPerSide)
+    return std::nullopt;
+  SharedTiles tiles{shape, -1, 0, {}, {}};
+  for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray())) {
+    if (iterator == utils::IteratorType::reduction)
+      tiles.reductionDim = dim;
+    else if (static_cast<int64_t>(dim) != shape.rowDim && static_cast<int64_t>(dim) != shape.colDim)
+      tiles.batchDims.push_back(dim);
+  }
+  int64_t steps = ranges[tiles.reductionDim];
+  if (steps < 8)
+    return std::nullopt;
+  tiles.kChunk = std::min(kChunk, steps);
+  int64_t batch = 1;
+  for (int64_t dim : tiles.batchDims)
+    batch *= ranges[dim];
+  if (batch > 65535)
+    return std::nullopt;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    if (!isa<MemRefType>(in->get().getType()))
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(in);
+    bool alongRows = map.isFunctionOfDim(shape.rowDim);
+    bool alongCols = map.isFunctionOfDim(shape.colDim);
+    if (alongRows && alongCols)
+      return std::nullopt; // a value per output point: nothing to share
+    if (!alongRows && !alongCols)
+      continue; // loaded where it is used
+    int64_t tileDim = alongRows ? shape.rowDim : shape.colDim;
+    int64_t extent = kThreadsPerSide * (alongRows ? shape.rowTile : shape.colTile);
+    bool chunkFastest = map.getNumResults() > 0 &&
+                        map.getResults().back().isFunctionOfDim(tiles.reductionDim) &&
+                        !map.getResults().back().isFunctionOfDim(tileDim);
+    tiles.staged.push_back({in, tileDim, extent, chunkFastest});
+  }
+  if (tiles.staged.empty())
+    return std::nullopt;
+  return tiles;
+}
+
+void rewriteWithSharedTiles(linalg::LinalgOp op, const SharedTiles &tiles) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  const TileShape &shape = tiles.shape;
+  OpOperand *out = op.getDpsInitOperand(0);
+  AffineMap outMap = op.getMatchingIndexingMap(out);
+  int64_t k = tiles.reductionDim, steps = ranges[k], chunk = tiles.kChunk;
+  int64_t blockRows = kThreadsPerSide * shape.rowTile;
+  int64_t blockCols = kThreadsPerSide * shape.colTile;
+  int64_t threads = kThreadsPerSide * kThreadsPerSide;
+
+  linalg::LinalgOp init = fusableInit(op); // before anything is built in between
+  SmallVector<Epilogue> epilogues = fusableEpilogues(op, readsOf(op, init));
+
+  OpBuilder b(op);
+  auto constant = [&](OpBuilder &at, int64_t v) -> Value {
+    return at.create<arith::ConstantIndexOp>(loc, v);
+  };
+  int64_t batch = 1;
+  for (int64_t dim : tiles.batchDims)
+    batch *= ranges[dim];
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  SmallVector<Type> sharedTypes;
+  for (const SharedTiles::Staged &staged : tiles.staged) {
+    Type element = getElementTypeOrSelf(staged.input->get().getType());
+    // A row of one more element when the chunk runs along threads: their
+    // stores then fall into different banks.
+    sharedTypes.push_back(MemRefType::get({chunk, staged.extent + (staged.chunkFastest ? 1 : 0)},
+                                          element, MemRefLayoutAttrInterface{}, workgroup));
+  }
+  auto launch = b.create<gpu::LaunchOp>(
+      loc, constant(b, llvm::divideCeil(ranges[shape.colDim], blockCols)),
+      constant(b, llvm::divideCeil(ranges[shape.rowDim], blockRows)), constant(b, batch),
+      constant(b, kThreadsPerSide), constant(b, kThreadsPerSide), constant(b, 1),
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      /*asyncDependencies=*/ValueRange{}, sharedTypes);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  b.create<gpu::TerminatorOp>(loc);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value tx = launch.getThreadIds().x, ty = launch.getThreadIds().y;
+  Value rowStart = b.create<arith::MulIOp>(loc, launch.getBlockIds().y, constant(b, blockRows));
+  Value colStart = b.create<arith::MulIOp>(loc, launch.getBlockIds().x, constant(b, blockCols));
+
+  // The iteration's dims outside the tile: the batch dims from block z.
+  SmallVector<Value> base(ranges.size());
+  Value rest = launch.getBlockIds().z;
+  for (int64_t dim : llvm::reverse(tiles.batchDims)) {
+    base[dim] = b.create<arith::RemUIOp>(loc, rest, constant(b, ranges[dim]));
+    rest = b.create<arith::DivUIOp>(loc, rest, constant(b, ranges[dim]));
+  }
+  auto clamp = [&](OpBuilder &at, Value index, int64_t dim) -> Value {
+    return at.create<arith::MinUIOp>(loc, index, constant(at, ranges[dim] - 1));
+  };
+
+  // The thread's points: rows ty + 16 i, columns tx + 16 j of the block's
+  // tile; dims clamped into range (partial tiles), stores guarded.
+  struct Point {
+    SmallVector<Value> dims;
+    Value inBounds; // null: always in bounds
+    SmallVector<Value> outIndices;
+    int64_t row, col; // within the thread's tile
+  };
+  auto offsets = [&](Value start, Value thread, int64_t dim, int64_t count) {
+    SmallVector<std::pair<Value, Value>> values; // clamped index, fits (or null)
+    for (int64_t i = 0; i < count; ++i) {
+      Value index = b.create<arith::AddIOp>(
+          loc, start, b.create<arith::AddIOp>(loc, thread, constant(b, kThreadsPerSide * i)));
+      if (ranges[dim] % (kThreadsPerSide * count) == 0) {
+        values.push_back({index, nullptr});
+        continue;
+      }
+      Value fits = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, index,
+                                           constant(b, ranges[dim]));
+      values.push_back({clamp(b, index, dim), fits});
+    }
+    return values;
+  };
+  auto rows = offsets(rowStart, ty, shape.rowDim, shape.rowTile);
+  auto cols = offsets(colStart, tx, shape.colDim, shape.colTile);
+  SmallVector<Point> points;
+  for (auto [i, row] : llvm::enumerate(rows))
+    for (auto [j, col] : llvm::enumerate(cols)) {
+      Point point{base, nullptr, {}, static_cast<int64_t>(i), static_cast<int64_t>(j)};
+      point.dims[shape.rowDim] = row.first;
+      point.dims[shape.colDim] = col.first;
+      if (row.second && col.second)
+        point.inBounds = b.create<arith::AndIOp>(loc, row.second, col.second);
+      else
+        point.inBounds = row.second ? row.second : col.second;
+      point.dims[k] = constant(b, 0);
+      point.outIndices = applyMap(b, loc, outMap, point.dims);
+      points.push_back(std::move(point));
+    }
+
+  SmallVector<Value> accumulators;
+  for (Point &point : points)
+    accumulators.push_back(startingSum(b, loc, out->get(), init, point.outIndices));
+  if (init)
+    init->erase();
+
+  Value threadIndex = b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, ty, constant(b, kThreadsPerSide)), tx);
+  auto chunks = b.create<scf::ForOp>(
+      loc, constant(b, 0), constant(b, steps), constant(b, chunk), accumulators,
+      [&](OpBuilder &at, Location, Value chunkStart, ValueRange sums) {
+        // Stage: element e of a chunk's tile goes to thread e mod 256.
+        for (auto [staged, shared] :
+             llvm::zip(tiles.staged, launch.getWorkgroupAttributions())) {
+          int64_t elements = chunk * staged.extent;
+          Value tileStart = staged.tileDim == shape.rowDim ? rowStart : colStart;
+          for (int64_t first = 0; first < elements; first += threads) {
+            OpBuilder::InsertionGuard guard(at);
+            Value e = at.create<arith::AddIOp>(loc, threadIndex, constant(at, first));
+            if (first + threads > elements) {
+              Value inside = at.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, e,
+                                                      constant(at, elements));
+              auto guarded = at.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
+              at.setInsertionPointToStart(guarded.thenBlock());
+            }
+            int64_t fastExtent = staged.chunkFastest ? chunk : staged.extent;
+            Value fast = at.create<arith::RemUIOp>(loc, e, constant(at, fastExtent));
+            Value slow = at.create<arith::DivUIOp>(loc, e, constant(at, fastExtent));
+            Value step = staged.chunkFastest ? fast : slow;
+            Value along = staged.chunkFastest ? slow : fast;
+            SmallVector<Value> dims = base;
+            dims[k] = at.create<arith::AddIOp>(loc, chunkStart, step);
+            if (steps % chunk != 0)
+              dims[k] = clamp(at, dims[k], k);
+            dims[staged.tileDim] = at.create<arith::AddIOp>(loc, tileStart, along);
+            if (ranges[staged.tileDim] % staged.extent != 0)
+              dims[staged.tileDim] = clamp(at, dims[staged.tileDim], staged.tileDim);
+            int64_t other = staged.tileDim == shape.rowDim ? shape.colDim : shape.rowDim;
+            dims[other] = constant(at, 0); // the input does not depend on it
+            AffineMap map = op.getMatchingIndexingMap(staged.input);
+            Value value = at.create<memref::LoadOp>(loc, staged.input->get(),
+                                                    applyMap(at, loc, map, dims));
+            at.create<memref::StoreOp>(loc, value, shared, ValueRange{step, along});
+          }
+        }
+        at.create<gpu::BarrierOp>(loc);
+        Value count = constant(at, chunk);
+        if (steps % chunk != 0)
+          count = at.create<arith::MinUIOp>(
+              loc, count, at.create<arith::SubIOp>(loc, constant(at, steps), chunkStart));
+        auto inner = at.create<scf::ForOp>(
+            loc, constant(at, 0), count, constant(at, 1), sums,
+            [&](OpBuilder &in, Location, Value step, ValueRange partial) {
+              Value reductionIndex = in.create<arith::AddIOp>(loc, chunkStart, step);
+              SmallVector<Value> results;
+              for (auto [pointRef, sum] : llvm::zip(points, partial)) {
+                const Point &point = pointRef;
+                SmallVector<Value> dims = point.dims;
+                dims[k] = reductionIndex;
+                results.push_back(computePayloadWith(
+                    in, op, dims, sum, [&](OpOperand *input) -> Value {
+                      for (auto [staged, shared] :
+                           llvm::zip(tiles.staged, launch.getWorkgroupAttributions())) {
+                        if (staged.input != input)
+                          continue;
+                        bool alongRows = staged.tileDim == shape.rowDim;
+                        int64_t offset = alongRows ? point.row : point.col;
+                        Value along = in.create<arith::AddIOp>(
+                            loc, alongRows ? ty : tx,
+                            constant(in, kThreadsPerSide * offset));
+                        return in.create<memref::LoadOp>(loc, shared, ValueRange{step, along});
+                      }
+                      return nullptr;
+                    }));
+              }
+              in.create<scf::YieldOp>(loc, results);
+            });
+        at.create<gpu::BarrierOp>(loc);
+        at.create<scf::YieldOp>(loc, inner.getResults());
+      });
+
+  for (auto [point, sum] : llvm::zip(points, chunks.getResults()))
+    storeThroughEpilogues(b, loc, point.inBounds, sum, out->get(), point.outIndices, epilogues);
+  eraseFused(op, epilogues);
+}
+
 void rewrite(linalg::LinalgOp op, int64_t minThreads) {
   Location loc = op.getLoc();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   TileShape shape = chooseTiles(op, ranges, minThreads);
+  if (std::optional<SharedTiles> tiles = planSharedTiles(op, ranges, shape)) {
+    rewriteWithSharedTiles(op, *tiles);
+    return;
+  }
   OpOperand *out = op.getDpsInitOperand(0);
   AffineMap outMap = op.getMatchingIndexingMap(out);
 
   linalg::LinalgOp init = fusableInit(op); // before anything is built in between
+  SmallVector<Epilogue> epilogues = fusableEpilogues(op, readsOf(op, init));
 
   OpBuilder b(op);
   auto constant = [&](int64_t v) -> Value { return b.create<arith::ConstantIndexOp>(loc, v); };
@@ -313,20 +762,10 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
       points.push_back(std::move(point));
     }
 
-  // The sums start from the output's values, or from what the op before
-  // would have written there.
   SmallVector<Value> accumulators;
   for (Point &point : points) {
     point.outIndices = applyMap(b, loc, outMap, point.dims);
-    if (!init) {
-      accumulators.push_back(b.create<memref::LoadOp>(loc, out->get(), point.outIndices));
-      continue;
-    }
-    AffineMap initMap = init.getMatchingIndexingMap(init.getDpsInitOperand(0));
-    SmallVector<Value> initDims(initMap.getNumDims());
-    for (auto [expr, index] : llvm::zip(initMap.getResults(), point.outIndices))
-      initDims[cast<AffineDimExpr>(expr).getPosition()] = index;
-    accumulators.push_back(computePayload(b, init, initDims, /*outValue=*/nullptr));
+    accumulators.push_back(startingSum(b, loc, out->get(), init, point.outIndices));
   }
   if (init)
     init->erase();
@@ -354,15 +793,9 @@ void rewrite(linalg::LinalgOp op, int64_t minThreads) {
   };
   SmallVector<Value> sums = reduce(b, 0, accumulators);
 
-  for (auto [point, sum] : llvm::zip(points, sums)) {
-    OpBuilder::InsertionGuard guard(b);
-    if (point.inBounds) {
-      auto inside = b.create<scf::IfOp>(loc, point.inBounds, /*withElseRegion=*/false);
-      b.setInsertionPointToStart(inside.thenBlock());
-    }
-    b.create<memref::StoreOp>(loc, sum, out->get(), point.outIndices);
-  }
-  op->erase();
+  for (auto [point, sum] : llvm::zip(points, sums))
+    storeThroughEpilogues(b, loc, point.inBounds, sum, out->get(), point.outIndices, epilogues);
+  eraseFused(op, epilogues);
 }
 
 struct RegisterTileReductionsPass

@@ -15,7 +15,9 @@
  * --cuda-emulation-library` wrote beside the model (its kernels compiled for
  * the host, codegen/cuda/KernelEmulation.h), launches do run: each kernel is
  * called for every thread of the grid, one after another, so outputs can be
- * compared with the expected ones.
+ * compared with the expected ones. The threads of a block of a kernel that
+ * synchronizes (gpu.barrier) run as coroutines instead: each runs until its
+ * next barrier, and a round of all of them passes it.
  *
  *===----------------------------------------------------------------------===*/
 #include <dlfcn.h>
@@ -23,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
 
 typedef int CUresult;
 enum {
@@ -40,6 +45,7 @@ typedef struct Function {
   char name[256];
   int params;
   void (*emulation)(void **params); /* the kernel compiled for the host */
+  int cooperative;                   /* it synchronizes a block's threads */
   struct Function *next; /* the module's other functions */
 } Function;
 
@@ -52,6 +58,104 @@ typedef struct {
 static int initialized, pushed, allocations;
 static long long *emulation_ids; /* thread, block, block dims, grid dims */
 static FILE *log_file;
+
+/* A block's threads as coroutines, for kernels that synchronize. glibc's
+ * swapcontext makes a system call (the signal mask) per switch, which made
+ * emulating a model take minutes; on x86-64 a switch is six callee-saved
+ * registers and the stack pointer (switch_stack below). */
+typedef struct {
+  char *stack;
+  int done;
+#if defined(__x86_64__)
+  void *sp; /* where switch_stack left it */
+#else
+  ucontext_t context;
+#endif
+} Coroutine;
+enum { COROUTINE_STACK = 256 * 1024 };
+static Coroutine coroutines[1024], *running;
+static Function *running_function;
+static void **running_params;
+
+static void run_coroutine(void);
+
+#if defined(__x86_64__)
+/* switch_stack(&from, to): saves the callee-saved registers on this stack,
+ * its pointer in *from, and resumes the stack `to` the same way. */
+void switch_stack(void **from, void *to);
+__asm__(".text\n"
+        ".type switch_stack,@function\n"
+        "switch_stack:\n"
+        "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+        "  ret\n"
+        ".size switch_stack, .-switch_stack\n");
+static void *scheduler;
+
+static void start_coroutine(Coroutine *c) {
+  void **top = (void **)(c->stack + COROUTINE_STACK);
+  *--top = NULL;                    /* run_coroutine's return address: never used */
+  *--top = (void *)run_coroutine;   /* where switch_stack's ret goes */
+  for (int i = 0; i < 6; ++i)
+    *--top = NULL;                  /* the callee-saved registers */
+  c->sp = top;
+}
+static void resume(Coroutine *c) { switch_stack(&scheduler, c->sp); }
+static void yield(void) { switch_stack(&running->sp, scheduler); }
+static void finish(void) {
+  for (;;)
+    yield(); /* never resumed: done */
+}
+#else
+static ucontext_t scheduler;
+
+static void start_coroutine(Coroutine *c) {
+  getcontext(&c->context);
+  c->context.uc_stack.ss_sp = c->stack;
+  c->context.uc_stack.ss_size = COROUTINE_STACK;
+  c->context.uc_link = &scheduler;
+  makecontext(&c->context, run_coroutine, 0);
+}
+static void resume(Coroutine *c) { swapcontext(&scheduler, &c->context); }
+static void yield(void) { swapcontext(&running->context, &scheduler); }
+static void finish(void) {} /* returns to uc_link */
+#endif
+
+static void run_coroutine(void) {
+  running_function->emulation(running_params);
+  running->done = 1;
+  finish();
+}
+
+static void emulation_barrier(void) { yield(); }
+
+static void run_block_cooperatively(Function *f, void **params, long long *ids) {
+  unsigned bx = ids[6], by = ids[7], count = bx * by * ids[8];
+  running_function = f;
+  running_params = params;
+  for (unsigned i = 0; i < count; ++i) {
+    Coroutine *c = &coroutines[i];
+    if (!c->stack && !(c->stack = malloc(COROUTINE_STACK)))
+      abort();
+    c->done = 0;
+    start_coroutine(c);
+  }
+  for (unsigned pending = count; pending;) {
+    pending = 0;
+    for (unsigned i = 0; i < count; ++i) {
+      if (coroutines[i].done)
+        continue;
+      ids[0] = i % bx;
+      ids[1] = i / bx % by;
+      ids[2] = i / (bx * by);
+      running = &coroutines[i];
+      resume(running);
+      pending += !coroutines[i].done;
+    }
+  }
+}
 
 static void note(const char *format, ...) {
   if (!log_file) {
@@ -213,6 +317,11 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
       free(f);
       return NOT_FOUND;
     }
+    snprintf(symbol, sizeof symbol, "%s_emu_cooperative", name);
+    f->cooperative = dlsym(library, symbol) != NULL;
+    void (**hook)(void) = dlsym(library, "lepton_emu_barrier_hook");
+    if (hook)
+      *hook = emulation_barrier;
   }
   f->next = m->functions;
   m->functions = f;
@@ -273,11 +382,16 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, u
     }
     for (ids[5] = 0; ids[5] < gz; ++ids[5])
       for (ids[4] = 0; ids[4] < gy; ++ids[4])
-        for (ids[3] = 0; ids[3] < gx; ++ids[3])
+        for (ids[3] = 0; ids[3] < gx; ++ids[3]) {
+          if (f->cooperative) {
+            run_block_cooperatively(f, params, ids);
+            continue;
+          }
           for (ids[2] = 0; ids[2] < bz; ++ids[2])
             for (ids[1] = 0; ids[1] < by; ++ids[1])
               for (ids[0] = 0; ids[0] < bx; ++ids[0])
                 f->emulation(params);
+        }
   }
   (void)checksum;
   return OK;
