@@ -127,7 +127,11 @@ def VectorizeContractions : Pass<"lepton-vectorize-contractions", "mlir::ModuleO
     broadcast as one word (x86 vpdpbusd; exact, as int32 sums do not depend
     on their order). Without it, `word-dot` takes two steps per instruction
     for any byte products: both rows and A's two elements widened to 16 bits
-    and paired per int32 lane (x86 pmaddwd; exact too).
+    and paired per int32 lane (x86 pmaddwd; exact too). A depthwise window
+    of up to four taps (B's last index bStride * n + k, A's last dim the
+    taps) takes a whole kernel row per `int8-dot` instruction instead: B's
+    row read once from the first tap, each lane's four bytes gathered by a
+    byte shuffle, A's taps one word with zeros above them.
 
     A float max pooling (`out = max(out, in)` over a window, with an input
     that only gives the window its shape) gets the same kernel with a

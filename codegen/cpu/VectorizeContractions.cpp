@@ -552,6 +552,9 @@ public:
     if (!byteDot.empty() && dotProducts(/*mixedSigns=*/true)) {
       dot = Dot::Bytes;
       dotIntrinsic = byteDot.str();
+    } else if (!byteDot.empty() && windowTaps()) {
+      dot = Dot::Window;
+      dotIntrinsic = byteDot.str();
     } else if (!wordDot.empty() && dotProducts(/*mixedSigns=*/false)) {
       dot = Dot::Words;
       dotIntrinsic = wordDot.str();
@@ -616,6 +619,8 @@ private:
       return "int8 dot kernel";
     if (dot == Dot::Words)
       return "int8 pair-dot kernel";
+    if (dot == Dot::Window)
+      return "int8 window dot kernel";
     if (c.maximum)
       return "max pooling kernel";
     if (c.sparse)
@@ -752,7 +757,7 @@ private:
       acc.push_back(initialRow());
     }
     SmallVector<Value> result;
-    if (dot != Dot::None) {
+    if (dot == Dot::Bytes || dot == Dot::Words) {
       // Groups of four (bytes) or two (words) reduction steps through the
       // dot-product instruction, then the remaining steps one by one.
       unsigned d = c.kDims[0];
@@ -995,21 +1000,25 @@ private:
   /// by a shuffle (gathers are slow on many x86 cores). The stretch is masked
   /// to the end of B's row.
   Value rowOfB() {
+    if (c.bStride == 1 && !c.padded)
+      return loadRow(getElementTypeOrSelf(operand(c.b).getType()), operand(c.b), maps[c.b]);
+    Value stretch = stretchOfB(vectorType.getNumElements() * c.bStride);
+    return c.bStride == 1 ? stretch : everyStrideth(stretch);
+  }
+
+  /// `length` consecutive elements of B's row from the current loop values,
+  /// masked to the end of the row (or read through the padding).
+  Value stretchOfB(int64_t length) {
     Type et = getElementTypeOrSelf(operand(c.b).getType());
     if (c.padded)
-      return paddedRowOfB(et);
-    if (c.bStride == 1)
-      return loadRow(et, operand(c.b), maps[c.b]);
-    int64_t width = vectorType.getNumElements(), wide = width * c.bStride;
-    auto wideType = VectorType::get({wide}, et);
+      return paddedStretchOfB(et, length);
+    auto type = VectorType::get({length}, et);
     SmallVector<Value> at = indices(maps[c.b]);
     auto bType = cast<MemRefType>(operand(c.b).getType());
     Value available = b.create<arith::SubIOp>(index(bType.getShape().back()), at.back());
-    Value inRow = b.create<vector::CreateMaskOp>(VectorType::get({wide}, b.getI1Type()),
+    Value inRow = b.create<vector::CreateMaskOp>(VectorType::get({length}, b.getI1Type()),
                                                  ValueRange{available});
-    Value stretch =
-        b.create<vector::MaskedLoadOp>(wideType, operand(c.b), at, inRow, zeros(wideType));
-    return everyStrideth(stretch);
+    return b.create<vector::MaskedLoadOp>(type, operand(c.b), at, inRow, zeros(type));
   }
 
   /// Every bStride-th element of `stretch`, B's row read contiguously.
@@ -1020,11 +1029,12 @@ private:
     return b.create<vector::ShuffleOp>(stretch, stretch, picks);
   }
 
-  /// B's row read from the source of its padding: the indices into the
-  /// padded buffer less the source's offset there, lanes outside the source
-  /// (and whole rows above or below it) masked to the pad value. Masked-off
-  /// lanes are not accessed, so their addresses may lie outside the source.
-  Value paddedRowOfB(Type et) {
+  /// `length` elements of B's row read from the source of its padding: the
+  /// indices into the padded buffer less the source's offset there, lanes
+  /// outside the source (and whole rows above or below it) masked to the pad
+  /// value. Masked-off lanes are not accessed, so their addresses may lie
+  /// outside the source.
+  Value paddedStretchOfB(Type et, int64_t lanes) {
     PaddedSource &p = *c.padded;
     SmallVector<Value> at = indices(maps[c.b]);
     for (memref::ExpandShapeOp reshape : p.reshapes) { // to the padded buffer's indices
@@ -1053,7 +1063,6 @@ private:
       inside = inside ? b.create<arith::AndIOp>(inside, ok) : ok;
     }
     // Lanes [-start, width - start) of the row are inside the source.
-    int64_t lanes = vectorType.getNumElements() * c.bStride;
     Value start = at.back();
     Value end = b.create<arith::SubIOp>(index(shape.back()), start);
     if (inside)
@@ -1066,10 +1075,8 @@ private:
       mask = b.create<arith::XOrIOp>(mask, b.create<arith::AndIOp>(mask, before));
     }
     auto type = VectorType::get({lanes}, et);
-    Value row = b.create<vector::MaskedLoadOp>(
-        type, operand(c.b), at, mask,
-        b.create<vector::BroadcastOp>(type, operand(padValue)));
-    return c.bStride == 1 ? row : everyStrideth(row);
+    return b.create<vector::MaskedLoadOp>(type, operand(c.b), at, mask,
+                                          b.create<vector::BroadcastOp>(type, operand(padValue)));
   }
 
   /// One reduction step: each row's accumulators plus its element of A
@@ -1119,6 +1126,72 @@ private:
            isLastMemrefDimUnitStride(cast<MemRefType>(c.op->getOperand(c.a).getType()));
   }
 
+  /// Whether the innermost reduction is a window of up to four taps over
+  /// B's contiguous dim (a depthwise convolution's kernel row: B's last index
+  /// bStride * n + k) that A reads contiguously as its last dim, on unsigned
+  /// and signed bytes into int32: windowDotStep then does a whole kernel row
+  /// per byte dot product instead of a widened multiply-add per tap.
+  bool windowTaps() {
+    if (c.kDims.empty() || c.maximum || c.sparse || !vectorType.getElementType().isInteger(32))
+      return false;
+    unsigned k = c.kDims.back();
+    int64_t taps = c.sizes[k];
+    auto bits = [&](unsigned operand) {
+      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).getIntOrFloatBitWidth();
+    };
+    bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
+                 (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
+    if (taps < 2 || taps > 4 || !mixed || bits(c.a) != 8 || bits(c.b) != 8)
+      return false;
+    MLIRContext *ctx = b.getContext();
+    AffineExpr window = getAffineDimExpr(c.nDim, ctx) * c.bStride + getAffineDimExpr(k, ctx);
+    ArrayRef<AffineExpr> bIndices = maps[c.b].getResults();
+    ArrayRef<AffineExpr> aIndices = maps[c.a].getResults();
+    auto aType = cast<MemRefType>(c.op->getOperand(c.a).getType());
+    auto usesWindow = [&](AffineExpr e) {
+      return e.isFunctionOfDim(k) || e.isFunctionOfDim(c.nDim);
+    };
+    return !bIndices.empty() && simplifyAffineExpr(bIndices.back(), maps[c.b].getNumDims(), 0) ==
+                                    simplifyAffineExpr(window, maps[c.b].getNumDims(), 0) &&
+           llvm::none_of(bIndices.drop_back(), usesWindow) && !aIndices.empty() &&
+           aIndices.back() == getAffineDimExpr(k, ctx) &&
+           llvm::none_of(aIndices.drop_back(), usesWindow) && isLastMemrefDimUnitStride(aType) &&
+           aType.getShape().back() == taps;
+  }
+
+  /// The window's taps of every tile row at once: B's row read as one stretch
+  /// from the window's first tap, each int32 lane gathered (a byte shuffle)
+  /// from its column's four bytes there (the taps and, up to four, bytes
+  /// whose weight is zero), A's taps as one word (zero above the taps), and
+  /// both handed to the byte dot product. Exact, as dotStep.
+  SmallVector<Value> windowDotStep(ValueRange current, int64_t count) {
+    unsigned k = c.kDims.back();
+    int64_t taps = c.sizes[k];
+    int64_t width = vectorType.getNumElements(), lanes = width / 2;
+    iv[k] = index(0);
+    int64_t length = llvm::PowerOf2Ceil(width * c.bStride + 3);
+    Value stretch = stretchOfB(length);
+    auto wordsType = VectorType::get({lanes}, b.getI32Type());
+    SmallVector<Value> halves;
+    for (int64_t h = 0; h < 2; ++h) {
+      SmallVector<int64_t> quads;
+      for (int64_t i = h * lanes; i < (h + 1) * lanes; ++i)
+        for (int64_t t = 0; t < 4; ++t)
+          quads.push_back(i * c.bStride + t);
+      halves.push_back(
+          b.create<vector::BitCastOp>(wordsType, b.create<vector::ShuffleOp>(stretch, stretch, quads)));
+    }
+    auto bytesType = VectorType::get({4}, b.getI8Type());
+    SmallVector<bool> tapLanes(4, false);
+    std::fill_n(tapLanes.begin(), taps, true);
+    Value tapMask = b.create<arith::ConstantOp>(
+        DenseElementsAttr::get(VectorType::get({4}, b.getI1Type()), ArrayRef<bool>(tapLanes)));
+    return byteDotRows(current, count, halves, [&] {
+      return b.create<vector::MaskedLoadOp>(bytesType, operand(c.a), indices(maps[c.a]), tapMask,
+                                            zeros(bytesType));
+    });
+  }
+
   /// Four reduction steps from the current k on: B's four rows interleaved
   /// so that each 32-bit lane holds one column's four bytes, A's four bytes
   /// per row broadcast as one word, and both handed to the target's
@@ -1152,12 +1225,24 @@ private:
           b.create<vector::BitCastOp>(wordsType, b.create<vector::ShuffleOp>(low, high, quads)));
     }
     auto bytesType = VectorType::get({4}, b.getI8Type());
+    return byteDotRows(current, count, halves, [&] {
+      return b.create<vector::LoadOp>(bytesType, operand(c.a), indices(maps[c.a]));
+    });
+  }
+
+  /// Each tile row's sums plus the byte dot products of `halves` (B's bytes
+  /// as int32 words, one vector per half of the columns) with the row's four
+  /// bytes of A, which `bytesOfA` loads at the current loop values,
+  /// broadcast as one word.
+  SmallVector<Value> byteDotRows(ValueRange current, int64_t count, ArrayRef<Value> halves,
+                                 function_ref<Value()> bytesOfA) {
+    auto wordsType = cast<VectorType>(halves.front().getType());
+    int64_t lanes = wordsType.getNumElements();
     SmallVector<Value> next;
     for (int64_t r = 0; r < count; ++r) {
       setRow(r);
-      Value bytes = b.create<vector::LoadOp>(bytesType, operand(c.a), indices(maps[c.a]));
       Value word = b.create<vector::ExtractOp>(
-          b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), bytes), 0);
+          b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), bytesOfA()), 0);
       Value splat = b.create<vector::BroadcastOp>(wordsType, word);
       Value sums = current[r];
       for (int64_t h = 0; h < 2; ++h) {
@@ -1251,6 +1336,8 @@ private:
   SmallVector<Value> reduce(size_t depth, ValueRange current, int64_t count) {
     if (depth == c.kDims.size())
       return multiplyAccumulateStep(current, count);
+    if (dot == Dot::Window && depth + 1 == c.kDims.size())
+      return windowDotStep(current, count);
     unsigned d = c.kDims[depth];
     return loopOver(d, 0, c.sizes[d], 1, current,
                     [&](ValueRange inner) { return reduce(depth + 1, inner, count); });
@@ -1323,7 +1410,9 @@ private:
   ImplicitLocOpBuilder b;
   /// How the tiles reduce: multiply-adds, or dotIntrinsic on four bytes or
   /// two 16-bit words per int32 lane.
-  enum class Dot { None, Bytes, Words } dot = Dot::None;
+  /// Window: a depthwise window's innermost reduction (up to four taps)
+  /// in one byte dot product per row of taps (windowDotStep).
+  enum class Dot { None, Bytes, Words, Window } dot = Dot::None;
   std::string dotIntrinsic;
   SmallVector<Value> iv;       // the current value of every loop of the generic
   int64_t sparseParts;         // row vectors per column tile of a sparse kernel

@@ -234,3 +234,47 @@ func.func @int16_by_int8(%A: memref<3x10xi8>, %B: memref<10x20xi16>, %C: memref<
   }
   return
 }
+
+// -----
+
+#x = affine_map<(n, g, m, h, p, c, kh, kw) -> (n, g, c, 2 * h + kh, 2 * p + kw)>
+#w = affine_map<(n, g, m, h, p, c, kh, kw) -> (g, m, c, kh, kw)>
+#y = affine_map<(n, g, m, h, p, c, kh, kw) -> (n, g, m, h, p)>
+
+// An int8 depthwise window of stride 2 (unsigned activations, signed
+// weights). With vpdpbusd a kernel row's three taps are one dot product: B's
+// row read once from the row's first tap (a 128-byte stretch covers 32
+// columns of stride 2 and their taps), each lane's four bytes picked by a
+// shuffle (column j: bytes 2j .. 2j + 3; the fourth has weight zero), and
+// A's three taps loaded as one word with the fourth byte masked to zero.
+// Without it, a widened multiply-add per tap. (19 columns: the loop over
+// full tiles is empty, the partial tile repeats the kernel.)
+// DOT-LABEL: func @depthwise_window
+// DOT: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// DOT: %[[STRETCH:.*]] = vector.maskedload %{{.*}} : memref<1x2x1x9x40xi8>, vector<128xi1>, vector<128xi8> into vector<128xi8>
+// DOT: %[[LOW:.*]] = vector.shuffle %[[STRETCH]], %[[STRETCH]] [0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7,
+// DOT: vector.bitcast %[[LOW]] : vector<64xi8> to vector<16xi32>
+// DOT: vector.shuffle %[[STRETCH]], %[[STRETCH]] [32, 33, 34, 35, 34, 35, 36, 37,
+// DOT: %[[TAPS:.*]] = vector.maskedload %{{.*}} : memref<2x1x1x3x3xi8>, vector<4xi1>, vector<4xi8> into vector<4xi8>
+// DOT: vector.bitcast %[[TAPS]] : vector<4xi8> to vector<1xi32>
+// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// DOT: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// DOT-NOT: arith.muli
+// DOT: vector.maskedstore
+// CHECK-LABEL: func @depthwise_window
+// CHECK-NOT: llvm.call_intrinsic
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.muli
+func.func @depthwise_window(%x: memref<1x2x1x9x40xi8>, %w: memref<2x1x1x3x3xi8>, %y: memref<1x2x1x4x19xi32>) {
+  linalg.generic {indexing_maps = [#x, #w, #y],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<1x2x1x9x40xi8>, memref<2x1x1x3x3xi8>) outs(%y : memref<1x2x1x4x19xi32>) {
+  ^bb0(%in: i8, %k: i8, %acc: i32):
+    %in32 = arith.extui %in : i8 to i32
+    %k32 = arith.extsi %k : i8 to i32
+    %p = arith.muli %in32, %k32 : i32
+    %s = arith.addi %acc, %p : i32
+    linalg.yield %s : i32
+  }
+  return
+}
