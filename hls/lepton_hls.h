@@ -9,7 +9,7 @@
 #ifndef LEPTON_HLS_H
 #define LEPTON_HLS_H
 
-#define LEPTON_HLS_LIBRARY_VERSION 1
+#define LEPTON_HLS_LIBRARY_VERSION 2
 
 #if defined(__SYNTHESIS__) || defined(LEPTON_VENDOR_TYPES)
 #include <ap_int.h>
@@ -72,6 +72,16 @@ inline float fabs(float x) { return LEPTON_MATH::fabs(x); }
 inline float pow(float x, float y) { return LEPTON_MATH::pow(x, y); }
 inline float sin(float x) { return LEPTON_MATH::sin(x); }
 inline float cos(float x) { return LEPTON_MATH::cos(x); }
+// Since version 2: the trigonometric and hyperbolic functions ONNX has.
+inline float tan(float x) { return LEPTON_MATH::tan(x); }
+inline float sinh(float x) { return LEPTON_MATH::sinh(x); }
+inline float cosh(float x) { return LEPTON_MATH::cosh(x); }
+inline float asin(float x) { return LEPTON_MATH::asin(x); }
+inline float acos(float x) { return LEPTON_MATH::acos(x); }
+inline float atan(float x) { return LEPTON_MATH::atan(x); }
+inline float asinh(float x) { return LEPTON_MATH::asinh(x); }
+inline float acosh(float x) { return LEPTON_MATH::acosh(x); }
+inline float atanh(float x) { return LEPTON_MATH::atanh(x); }
 inline float fmod(float x, float y) { return LEPTON_MATH::fmod(x, y); }
 inline float copysign(float x, float y) { return LEPTON_MATH::copysign(x, y); }
 

@@ -27,7 +27,7 @@ namespace lepton::hls {
 namespace {
 
 /// The version of hls/lepton_hls.h the printed code is written for.
-constexpr int kLibraryVersion = 1;
+constexpr int kLibraryVersion = 2;
 
 // The support library and script templates of hls/, embedded at build time.
 struct EmbeddedFile {
@@ -329,6 +329,15 @@ FailureOr<std::string> FunctionPrinter::arithExpr(Operation *op) {
       .Case([&](math::PowFOp) { return call("pow"); })
       .Case([&](math::SinOp) { return call("sin"); })
       .Case([&](math::CosOp) { return call("cos"); })
+      .Case([&](math::TanOp) { return call("tan"); })
+      .Case([&](math::SinhOp) { return call("sinh"); })
+      .Case([&](math::CoshOp) { return call("cosh"); })
+      .Case([&](math::AsinOp) { return call("asin"); })
+      .Case([&](math::AcosOp) { return call("acos"); })
+      .Case([&](math::AtanOp) { return call("atan"); })
+      .Case([&](math::AsinhOp) { return call("asinh"); })
+      .Case([&](math::AcoshOp) { return call("acosh"); })
+      .Case([&](math::AtanhOp) { return call("atanh"); })
       .Case([&](math::CopySignOp) { return call("copysign"); })
       .Default([&](Operation *) -> FailureOr<std::string> { return failure(); });
 }

@@ -247,11 +247,14 @@ private:
       c.resources = {0, 800, 1400, 0};
       c.cycles = 10;
     } else if (isa<math::ExpOp, math::LogOp, math::TanhOp, math::ErfOp, math::PowFOp,
-                   math::SqrtOp, math::RsqrtOp>(op)) {
+                   math::SqrtOp, math::RsqrtOp, math::SinOp, math::CosOp, math::TanOp,
+                   math::SinhOp, math::CoshOp, math::AsinOp, math::AcosOp, math::AtanOp,
+                   math::AsinhOp, math::AcoshOp, math::AtanhOp>(op)) {
       c.resources = {7, 1500, 1800, 0};
       c.cycles = 12;
     } else if (isa<arith::SIToFPOp, arith::UIToFPOp, arith::FPToSIOp, arith::FPToUIOp,
-                   math::RoundEvenOp, arith::MaximumFOp, arith::MinimumFOp, arith::CmpFOp>(op)) {
+                   math::RoundEvenOp, math::FloorOp, math::CeilOp, arith::MaximumFOp,
+                   arith::MinimumFOp, arith::CmpFOp>(op)) {
       c.resources = {0, 150, 100, 0};
       c.cycles = 2;
     } else if (isa<arith::AddIOp, arith::SubIOp, arith::CmpIOp, arith::MaxSIOp, arith::MinSIOp,

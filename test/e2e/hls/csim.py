@@ -5,7 +5,10 @@ For each case, leptonc --target=hls writes a project whose testbench holds
 inputs and the CPU backend's outputs for them; the project's csim.sh builds
 the testbench with g++ (pragmas ignored, the project's own bit-accurate
 ap_int) and runs it. Integer designs must match bit for bit, float designs
-within the testbench's tolerance. The estimates of each case are printed.
+within the testbench's tolerance. The cases: the jet tagger, LeNet-5, the
+Fashion-MNIST CNN and a separable block in their io styles and precisions,
+and the ONNX backend tests of every elementary function. The estimates of
+each case are printed.
 
   csim.py --bin build/bin --models build/test/models --fashion build/test/fashion-mnist --work DIR
 """
@@ -75,6 +78,11 @@ def separable_relu6_model(directory):
     return path
 
 
+ONNX_NODE_TESTS = "/usr/share/libonnx-testdata/data/node"
+ELEMENTARY_FUNCTIONS = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                        "acosh", "atanh", "exp", "log", "sqrt", "erf", "tanh"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True)
@@ -119,6 +127,15 @@ def main():
         "fashion_int8_stream": (os.path.join(args.fashion, "model.onnx"),
                                 fashion_int8 + ["--io=stream", "--reuse-factor=16"], True),
     }
+    # Every elementary function ONNX has, from the ONNX backend tests, against
+    # the CPU backend within tolerance (the vendor's hls_math differs in the
+    # last bits as libm does).
+    for function in ELEMENTARY_FUNCTIONS:
+        test = os.path.join(ONNX_NODE_TESTS, f"test_{function}")
+        cases[f"onnx_{function}_stream"] = (
+            os.path.join(test, "model.onnx"),
+            ["--io=stream", "--reuse-factor=64", "--testbench-data",
+             os.path.join(test, "test_data_set_0")], False)
     failures = []
     estimates = {}
     for name, (model, flags, exact) in cases.items():
