@@ -1107,22 +1107,34 @@ private:
   /// contiguously (its consecutive elements are one broadcast word) and B
   /// by rows.
   bool dotProducts(bool mixedSigns) {
-    auto bitsOf = [&](unsigned operand) {
-      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).getIntOrFloatBitWidth();
-    };
-    bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
-                 (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
     bool widened = c.widenA != Widening::None && c.widenB != Widening::None;
     unsigned aBits = bitsOf(c.a), bBits = bitsOf(c.b);
-    bool bytes = aBits == 8 && bBits == 8;
     bool pairs = std::min(aBits, bBits) == 8 && std::max(aBits, bBits) <= 16;
-    if (!(mixedSigns ? mixed && bytes : widened && pairs) ||
+    if (!(mixedSigns ? mixedSignBytes() : widened && pairs) ||
         !vectorType.getElementType().isInteger(32) || c.kDims.size() != 1 || c.bStride != 1)
       return false;
-    auto k = getAffineDimExpr(c.kDims[0], b.getContext());
+    return readsAContiguously(c.kDims[0]);
+  }
+
+  unsigned bitsOf(unsigned operand) {
+    return getElementTypeOrSelf(c.op->getOperand(operand).getType()).getIntOrFloatBitWidth();
+  }
+
+  /// Whether A and B are bytes, one widened as unsigned and one as signed
+  /// (the operands of an unsigned-by-signed byte dot product).
+  bool mixedSignBytes() {
+    bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
+                 (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
+    return mixed && bitsOf(c.a) == 8 && bitsOf(c.b) == 8;
+  }
+
+  /// Whether A's last index is reduction dim `k`, which no other index uses,
+  /// in a unit-stride last dim: consecutive steps of `k` are consecutive
+  /// elements of A.
+  bool readsAContiguously(unsigned k) {
     ArrayRef<AffineExpr> aIndices = maps[c.a].getResults();
-    return !aIndices.empty() && aIndices.back() == k &&
-           llvm::none_of(aIndices.drop_back(), [&](AffineExpr e) { return e.isFunctionOfDim(c.kDims[0]); }) &&
+    return !aIndices.empty() && aIndices.back() == getAffineDimExpr(k, b.getContext()) &&
+           llvm::none_of(aIndices.drop_back(), [&](AffineExpr e) { return e.isFunctionOfDim(k); }) &&
            isLastMemrefDimUnitStride(cast<MemRefType>(c.op->getOperand(c.a).getType()));
   }
 
@@ -1132,31 +1144,23 @@ private:
   /// and signed bytes into int32: windowDotStep then does a whole kernel row
   /// per byte dot product instead of a widened multiply-add per tap.
   bool windowTaps() {
-    if (c.kDims.empty() || c.maximum || c.sparse || !vectorType.getElementType().isInteger(32))
+    if (c.kDims.empty() || c.maximum || c.sparse || !vectorType.getElementType().isInteger(32) ||
+        !mixedSignBytes())
       return false;
     unsigned k = c.kDims.back();
     int64_t taps = c.sizes[k];
-    auto bits = [&](unsigned operand) {
-      return getElementTypeOrSelf(c.op->getOperand(operand).getType()).getIntOrFloatBitWidth();
-    };
-    bool mixed = (c.widenA == Widening::Signed && c.widenB == Widening::Unsigned) ||
-                 (c.widenA == Widening::Unsigned && c.widenB == Widening::Signed);
-    if (taps < 2 || taps > 4 || !mixed || bits(c.a) != 8 || bits(c.b) != 8)
+    if (taps < 2 || taps > 4 || !readsAContiguously(k) ||
+        cast<MemRefType>(c.op->getOperand(c.a).getType()).getShape().back() != taps)
       return false;
     MLIRContext *ctx = b.getContext();
+    unsigned dims = maps[c.b].getNumDims();
     AffineExpr window = getAffineDimExpr(c.nDim, ctx) * c.bStride + getAffineDimExpr(k, ctx);
     ArrayRef<AffineExpr> bIndices = maps[c.b].getResults();
-    ArrayRef<AffineExpr> aIndices = maps[c.a].getResults();
-    auto aType = cast<MemRefType>(c.op->getOperand(c.a).getType());
-    auto usesWindow = [&](AffineExpr e) {
-      return e.isFunctionOfDim(k) || e.isFunctionOfDim(c.nDim);
-    };
-    return !bIndices.empty() && simplifyAffineExpr(bIndices.back(), maps[c.b].getNumDims(), 0) ==
-                                    simplifyAffineExpr(window, maps[c.b].getNumDims(), 0) &&
-           llvm::none_of(bIndices.drop_back(), usesWindow) && !aIndices.empty() &&
-           aIndices.back() == getAffineDimExpr(k, ctx) &&
-           llvm::none_of(aIndices.drop_back(), usesWindow) && isLastMemrefDimUnitStride(aType) &&
-           aType.getShape().back() == taps;
+    return !bIndices.empty() &&
+           simplifyAffineExpr(bIndices.back(), dims, 0) == simplifyAffineExpr(window, dims, 0) &&
+           llvm::none_of(bIndices.drop_back(), [&](AffineExpr e) {
+             return e.isFunctionOfDim(k) || e.isFunctionOfDim(c.nDim);
+           });
   }
 
   /// The window's taps of every tile row at once: B's row read as one stretch

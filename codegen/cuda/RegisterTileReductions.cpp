@@ -428,8 +428,8 @@ SmallVector<Value> readsOf(linalg::LinalgOp op, linalg::LinalgOp init) {
 
 /// A contraction computed by blocks of threads that stage their inputs'
 /// tiles in shared memory (the classic GPU matmul): each block owns a
-/// (16 x rowTile) x (16 x colTile) tile of the output; per chunk of kChunk
-/// reduction steps its 256 threads copy the chunk of every input that
+/// (16 x rowTile) x (16 x colTile) tile of the output; per chunk of up to
+/// kChunk reduction steps its 256 threads copy the chunk of every input that
 /// varies along only one of the two tile dims into shared memory
 /// (neighbouring threads, neighbouring global addresses), synchronize, and
 /// each accumulates its rowTile x colTile points, 16 rows and 16 columns
@@ -439,8 +439,9 @@ SmallVector<Value> readsOf(linalg::LinalgOp op, linalg::LinalgOp init) {
 struct SharedTiles {
   TileShape shape;
   int64_t reductionDim;
-  int64_t kChunk;
+  int64_t chunk;                  // reduction steps per stage
   SmallVector<int64_t> batchDims; // the other parallel dims, on grid z
+  int64_t batch;                  // their iterations: grid z
   struct Staged {
     OpOperand *input;
     int64_t tileDim;     // shape.rowDim or shape.colDim
@@ -458,7 +459,7 @@ std::optional<SharedTiles> planSharedTiles(linalg::LinalgOp op, ArrayRef<int64_t
   if (shape.rowDim < 0 || shape.colDim < 0 || op.getNumReductionLoops() != 1 ||
       ranges[shape.rowDim] < kThreadsPerSide || ranges[shape.colDim] < kThreadsPerSide)
     return std::nullopt;
-  SharedTiles tiles{shape, -1, 0, {}, {}};
+  SharedTiles tiles{shape, -1, 0, {}, 1, {}};
   for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray())) {
     if (iterator == utils::IteratorType::reduction)
       tiles.reductionDim = dim;
@@ -468,11 +469,10 @@ std::optional<SharedTiles> planSharedTiles(linalg::LinalgOp op, ArrayRef<int64_t
   int64_t steps = ranges[tiles.reductionDim];
   if (steps < 8)
     return std::nullopt;
-  tiles.kChunk = std::min(kChunk, steps);
-  int64_t batch = 1;
+  tiles.chunk = std::min(kChunk, steps);
   for (int64_t dim : tiles.batchDims)
-    batch *= ranges[dim];
-  if (batch > 65535)
+    tiles.batch *= ranges[dim];
+  if (tiles.batch > 65535)
     return std::nullopt;
   for (OpOperand *in : op.getDpsInputOperands()) {
     if (!isa<MemRefType>(in->get().getType()))
@@ -503,7 +503,7 @@ void rewriteWithSharedTiles(linalg::LinalgOp op, const SharedTiles &tiles) {
   const TileShape &shape = tiles.shape;
   OpOperand *out = op.getDpsInitOperand(0);
   AffineMap outMap = op.getMatchingIndexingMap(out);
-  int64_t k = tiles.reductionDim, steps = ranges[k], chunk = tiles.kChunk;
+  int64_t k = tiles.reductionDim, steps = ranges[k], chunk = tiles.chunk;
   int64_t blockRows = kThreadsPerSide * shape.rowTile;
   int64_t blockCols = kThreadsPerSide * shape.colTile;
   int64_t threads = kThreadsPerSide * kThreadsPerSide;
@@ -515,9 +515,6 @@ void rewriteWithSharedTiles(linalg::LinalgOp op, const SharedTiles &tiles) {
   auto constant = [&](OpBuilder &at, int64_t v) -> Value {
     return at.create<arith::ConstantIndexOp>(loc, v);
   };
-  int64_t batch = 1;
-  for (int64_t dim : tiles.batchDims)
-    batch *= ranges[dim];
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   SmallVector<Type> sharedTypes;
   for (const SharedTiles::Staged &staged : tiles.staged) {
@@ -529,7 +526,7 @@ void rewriteWithSharedTiles(linalg::LinalgOp op, const SharedTiles &tiles) {
   }
   auto launch = b.create<gpu::LaunchOp>(
       loc, constant(b, llvm::divideCeil(ranges[shape.colDim], blockCols)),
-      constant(b, llvm::divideCeil(ranges[shape.rowDim], blockRows)), constant(b, batch),
+      constant(b, llvm::divideCeil(ranges[shape.rowDim], blockRows)), constant(b, tiles.batch),
       constant(b, kThreadsPerSide), constant(b, kThreadsPerSide), constant(b, 1),
       /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
       /*asyncDependencies=*/ValueRange{}, sharedTypes);
