@@ -17,6 +17,7 @@
 #include "dialects/compress/CompressDialect.h"
 #include "dialects/nn/NNDialect.h"
 #include "lepton/abi.h"
+#include "lepton/runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -268,30 +269,22 @@ bool checkSupportedShapes(func::FuncOp func, const ModelSignature &signature) {
 }
 
 /// The testbench's input sets (--testbench-data, else the calibration data,
-/// else seeded random values in [0, 1)) and the CPU backend's outputs for
-/// them, from `reference` (the model after the compress phase, unchanged).
+/// else seeded random inputs: floats in [0, 1), integers in [0, 10), random
+/// bools) and the CPU backend's outputs for them, from `reference` (the
+/// model after the compress phase, unchanged): with `ports`, the inputs
+/// quantized and the outputs as the integers those ports carry.
 bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
                           const std::string &name, const ModelSignature &signature,
-                          hls::GoldenVectors &golden) {
+                          const hls::QuantizedPorts &ports, hls::GoldenVectors &golden) {
   auto func = reference.lookupSymbol<func::FuncOp>(name);
-  for (const TensorSignature &t : signature.inputs)
-    if (t.dtype != LEPTON_FLOAT32) {
-      emitError(func.getLoc()) << "unsupported on the HLS target: input '" << t.name
-                               << "' is not float (the testbench feeds float inputs)";
-      return false;
-    }
-  for (const TensorSignature &t : signature.outputs)
-    if (t.dtype != LEPTON_FLOAT32) {
-      emitError(func.getLoc()) << "unsupported on the HLS target: output '" << t.name
-                               << "' is not float (the testbench compares float outputs)";
-      return false;
-    }
   std::vector<InputSet> sets;
   std::string error;
   const std::string &dir =
       options.testbenchData.empty() ? options.calibrationData : options.testbenchData;
   constexpr size_t kMaxSets = 8;
-  if (!dir.empty()) {
+  if (signature.inputs.empty()) {
+    sets.emplace_back(); // a model of constants: one run
+  } else if (!dir.empty()) {
     if (!readInputSets(dir, signature, sets, error)) {
       reportError(error);
       return false;
@@ -300,7 +293,6 @@ bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
       sets.resize(kMaxSets);
   } else {
     std::mt19937 random(20261204);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     for (int s = 0; s < 2; ++s) {
       InputSet set;
       for (const TensorSignature &t : signature.inputs) {
@@ -309,23 +301,39 @@ bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
         tensor.dtype = t.dtype;
         for (int64_t d : t.shape)
           tensor.shape.push_back(d < 0 ? 1 : d);
-        std::vector<float> values(tensor.numElements());
-        for (float &v : values)
-          v = uniform(random);
-        tensor.data.resize(values.size() * sizeof(float));
-        std::memcpy(tensor.data.data(), values.data(), tensor.data.size());
+        size_t bytes = lepton_dtype_size(t.dtype);
+        tensor.data.assign(tensor.numElements() * bytes, 0);
+        for (int64_t i = 0; i < tensor.numElements(); ++i) {
+          char *at = tensor.data.data() + i * bytes;
+          if (t.dtype == LEPTON_FLOAT32) {
+            float v = std::uniform_real_distribution<float>(0.0f, 1.0f)(random);
+            std::memcpy(at, &v, sizeof v);
+          } else if (t.dtype == LEPTON_FLOAT64) {
+            double v = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+            std::memcpy(at, &v, sizeof v);
+          } else {
+            // Little-endian: the low bytes of a small integer (or bool).
+            uint64_t v = random() % (t.dtype == LEPTON_BOOL ? 2 : 10);
+            std::memcpy(at, &v, bytes);
+          }
+        }
         set.push_back(std::move(tensor));
       }
       sets.push_back(std::move(set));
     }
   }
+  // Taps: the quantized inputs, then every output as its port carries it.
+  auto [quantizedInputs, outputs] = hls::quantizedPortValues(func, ports);
+  SmallVector<Value> taps;
+  for (Value v : quantizedInputs)
+    if (v)
+      taps.push_back(v);
+  size_t inputTaps = taps.size();
+  taps.append(outputs.begin(), outputs.end());
   for (const InputSet &set : sets) {
     golden.inputs.emplace_back();
-    for (const onnx::HostTensor &t : set) {
-      std::vector<float> values(t.data.size() / sizeof(float));
-      std::memcpy(values.data(), t.data.data(), t.data.size());
-      golden.inputs.back().push_back(std::move(values));
-    }
+    for (const onnx::HostTensor &t : set)
+      golden.inputs.back().push_back(t.data);
   }
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -335,14 +343,28 @@ bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
     return false;
   }
   CpuEvaluator cpuBackend(name, *host, std::move(sets));
-  SmallVector<Value> outputs(func.getBody().back().getTerminator()->getOperands());
-  auto evaluation = cpuBackend.compile(reference, outputs);
+  auto evaluation = cpuBackend.compile(reference, taps);
+  // The casts were built for the taps only.
+  for (Value v : llvm::concat<Value>(quantizedInputs, outputs))
+    if (v && v.use_empty())
+      for (Operation *dead = v.getDefiningOp(); dead && dead->use_empty() &&
+                                                isa<quant::StorageCastOp, tensor::BitcastOp>(dead);) {
+        Operation *source = dead->getOperand(0).getDefiningOp();
+        dead->erase();
+        dead = source;
+      }
   if (failed(evaluation))
     return false;
   for (size_t s = 0; s < golden.inputs.size(); ++s) {
-    golden.outputs.emplace_back();
-    if (failed((*evaluation)->run(s, golden.outputs.back())))
+    std::vector<std::vector<char>> values;
+    if (failed((*evaluation)->runBytes(s, values)))
       return false;
+    size_t tap = 0;
+    for (auto [i, v] : llvm::enumerate(quantizedInputs))
+      if (v)
+        golden.inputs[s][i] = std::move(values[tap++]);
+    golden.outputs.emplace_back(std::make_move_iterator(values.begin() + inputTaps),
+                                std::make_move_iterator(values.end()));
   }
   return true;
 }
@@ -426,6 +448,8 @@ int compileModel(const CompileOptions &options) {
                          "resources of (" + hls::knownParts() + ")");
     if (options.hls.io != "parallel" && options.hls.io != "stream")
       return reportError("--io '" + options.hls.io + "' is not parallel or stream");
+    if (options.hls.ports != "quantized" && options.hls.ports != "float")
+      return reportError("--ports '" + options.hls.ports + "' is not quantized or float");
     if (!(options.hls.clockNs > 0 && options.hls.clockNs < 1000))
       return reportError("--clock-ns must be a clock period in ns (0 < ns < 1000)");
     if (options.hls.reuseFactor < 1)
@@ -465,10 +489,15 @@ int compileModel(const CompileOptions &options) {
   if (!calibration)
     return reportError("--calibration '" + options.calibration +
                        "' is not minmax, percentile, entropy or mse");
-  if (!options.quantize.empty() && options.quantize != "int8" && options.quantize != "int16")
-    return reportError("--quantize '" + options.quantize + "' is not a precision (int8, int16)");
-  if (options.quantize == "int16" && !options.fidelityBudget.empty())
-    return reportError("--fidelity-budget picks each layer's precision: it takes no --quantize=int16");
+  std::optional<compress::FixedPoint> fixedPoint = compress::parseFixedPoint(options.quantize);
+  if (!options.quantize.empty() && options.quantize != "int8" && options.quantize != "int16" &&
+      !fixedPoint)
+    return reportError("--quantize '" + options.quantize +
+                       "' is not a precision (int8, int16, fixed<W,I> with 2 <= W <= 16 and "
+                       "1 <= I <= W)");
+  if ((options.quantize == "int16" || fixedPoint) && !options.fidelityBudget.empty())
+    return reportError("--fidelity-budget picks each layer's precision: it takes no --quantize=" +
+                       options.quantize);
   std::optional<compress::PruneSpec> prune;
   if (!options.prune.empty() && !(prune = compress::parsePruneSpec(options.prune)))
     return reportError("--prune '" + options.prune +
@@ -622,6 +651,7 @@ int compileModel(const CompileOptions &options) {
     compression.quantizeInt8 = quantizing;
     if (options.quantize == "int16")
       compression.precision = compress::Precision::Int16;
+    compression.fixedPoint = fixedPoint;
     compression.method = *calibration;
     compression.biasCorrection = options.biasCorrection;
     compression.crossLayerEqualization = options.crossLayerEqualization;
@@ -641,9 +671,23 @@ int compileModel(const CompileOptions &options) {
   // The HLS testbench's reference outputs come from the CPU backend
   // compiling this same (compressed) model, before the linalg lowering
   // releases weights the copy it compiles would share.
+  // A quantized model's design exchanges the integers of its quantized
+  // inputs and outputs (--ports=quantized).
   hls::GoldenVectors golden;
-  if (emit == EmitKind::HLS && !computeGoldenVectors(options, *module, name, *signature, golden))
-    return 1;
+  if (emit == EmitKind::HLS) {
+    auto model = module->lookupSymbol<func::FuncOp>(name);
+    hls::QuantizedPorts ports =
+        hls::planQuantizedPorts(model, options.hls.ports == "quantized");
+
+    if (!computeGoldenVectors(options, *module, name, *signature, ports, golden))
+      return 1;
+    if (ports.any()) {
+      hls::applyQuantizedPorts(model, ports);
+      signature = signatureOf(model);
+      if (failed(signature))
+        return 1;
+    }
+  }
   if (emit == EmitKind::Compressed)
     return writeAtomically(options.output, printIR(*module, options.printLocations))
                ? finish(*signature)

@@ -195,7 +195,7 @@ public:
 
   size_t numInputSets() const override { return sets.size(); }
 
-  LogicalResult run(size_t set, std::vector<std::vector<float>> &taps) override {
+  LogicalResult runBytes(size_t set, std::vector<std::vector<char>> &taps) override {
     std::vector<lepton_tensor> inputs;
     for (const onnx::HostTensor &t : sets[set])
       inputs.push_back({const_cast<char *>(t.data.data()), t.dtype, int32_t(t.shape.size()),
@@ -221,12 +221,8 @@ public:
                    << lepton_last_error() << "\n";
       return failure();
     }
-    taps.assign(count - firstTap, {});
-    for (uint32_t i = firstTap; i < count; ++i) {
-      auto &values = taps[i - firstTap];
-      values.resize(buffers[i].size() / sizeof(float));
-      std::memcpy(values.data(), buffers[i].data(), buffers[i].size());
-    }
+    taps.assign(std::make_move_iterator(buffers.begin() + firstTap),
+                std::make_move_iterator(buffers.end()));
     return success();
   }
 

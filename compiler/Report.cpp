@@ -102,6 +102,8 @@ std::string renderReport(const CompileOptions &options, const ModelSignature &si
         json.attribute("quantized_ops", static_cast<int64_t>(c.quantizedOps));
         json.attribute("candidate_ops", static_cast<int64_t>(c.candidateOps));
         json.attribute("int16_ops", static_cast<int64_t>(c.int16Ops));
+        if (c.fixedPoint)
+          json.attribute("fixed_point", c.fixedPoint->name());
         json.attribute("weight_bytes_before", static_cast<int64_t>(c.weightBytesBefore));
         json.attribute("weight_bytes_after", static_cast<int64_t>(c.weightBytesAfter));
         if (c.top1Agreement)
@@ -219,10 +221,13 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                          underdetermined);
   }
   std::string int16 =
-      c.int16Ops ? llvm::formatv("; int16 activations into {0} of the products", c.int16Ops).str() : "";
+      c.int16Ops && !c.fixedPoint
+          ? llvm::formatv("; int16 activations into {0} of the products", c.int16Ops).str()
+          : "";
+  std::string precision = c.fixedPoint ? c.fixedPoint->name() : c.int16Ops ? "int8/int16" : "int8";
   if (c.quantized)
     os << llvm::format("%s: %zu of %zu convolutions, matrix products and adds quantized%s%s%s\n",
-                       c.int16Ops ? "int8/int16" : "int8", c.quantizedOps, c.candidateOps,
+                       precision.c_str(), c.quantizedOps, c.candidateOps,
                        int16.c_str(),
                        c.crossLayerEqualization ? "; weight ranges equalized across layers" : "",
                        c.biasCorrection ? "; biases corrected for the rounded weights" : "");
@@ -230,7 +235,8 @@ std::string renderFidelityTable(const compress::FidelityReport &c) {
                      c.weightBytesAfter / 1024.0);
   os << llvm::format("against the float model on %zu calibration input sets", c.inputSets);
   if (c.quantized)
-    os << llvm::format(" (%s ranges%s)", c.method.c_str(),
+    os << llvm::format(" (%s%s%s)", c.fixedPoint ? "" : c.method.c_str(),
+                       c.fixedPoint ? "fixed-point steps" : " ranges",
                        c.calibrationCached ? ", calibration from the cache" : "");
   os << ":\n";
   os << "  output                     SQNR dB   max |error|  mean |error|\n";

@@ -9,7 +9,7 @@
 #ifndef LEPTON_HLS_H
 #define LEPTON_HLS_H
 
-#define LEPTON_HLS_LIBRARY_VERSION 2
+#define LEPTON_HLS_LIBRARY_VERSION 3
 
 #if defined(__SYNTHESIS__) || defined(LEPTON_VENDOR_TYPES)
 #include <ap_int.h>
@@ -34,6 +34,18 @@ inline int smin(int a, int b) { return b < a ? b : a; }
 template <int W> ap_int<W> lshr(ap_int<W> a, int n) { return ap_int<W>(ap_uint<W>(a) >> n); }
 // arith.cmpi with an unsigned predicate.
 template <int W> ap_uint<W> bits(ap_int<W> a) { return ap_uint<W>(a); }
+// Since version 3: arith.divui / remui on the bits, arith.floordivsi /
+// ceildivsi (rounding toward -inf / +inf).
+template <int W> ap_int<W> udiv(ap_int<W> a, ap_int<W> b) { return ap_int<W>(ap_uint<W>(a) / ap_uint<W>(b)); }
+template <int W> ap_int<W> urem(ap_int<W> a, ap_int<W> b) { return ap_int<W>(ap_uint<W>(a) % ap_uint<W>(b)); }
+template <int W> ap_int<W> floordiv(ap_int<W> a, ap_int<W> b) {
+  ap_int<W> q = a / b;
+  return (a % b != ap_int<W>(0) && ((a < ap_int<W>(0)) != (b < ap_int<W>(0)))) ? ap_int<W>(q - ap_int<W>(1)) : q;
+}
+template <int W> ap_int<W> ceildiv(ap_int<W> a, ap_int<W> b) {
+  ap_int<W> q = a / b;
+  return (a % b != ap_int<W>(0) && ((a < ap_int<W>(0)) == (b < ap_int<W>(0)))) ? ap_int<W>(q + ap_int<W>(1)) : q;
+}
 
 // Affine index arithmetic: floor division and a non-negative remainder.
 inline int floordiv(int a, int b) { int q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }

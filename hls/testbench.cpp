@@ -8,24 +8,38 @@
 #include <cstdio>
 #include <cstring>
 
-// 1: the outputs must match bit for bit (integer arithmetic between float
+// 1: float outputs must match bit for bit (integer arithmetic between float
 // boundaries); 0: within a tolerance of the largest reference magnitude.
 #define LEPTON_EXACT @EXACT@
 static const double kTolerance = @TOLERANCE@;
 
-static int compare(const char *name, int set, const float *got, const float *want, int n) {
+template <typename T>
+static int compareReal(const char *name, int set, const T *got, const T *want, int n) {
   double largest = 0, worst = 0;
   int mismatches = 0;
   for (int i = 0; i < n; ++i) {
     largest = std::fmax(largest, std::fabs((double)want[i]));
     worst = std::fmax(worst, std::fabs((double)got[i] - (double)want[i]));
-    if (LEPTON_EXACT && std::memcmp(&got[i], &want[i], sizeof(float)) != 0)
+    if (LEPTON_EXACT && std::memcmp(&got[i], &want[i], sizeof(T)) != 0)
       ++mismatches;
   }
   bool ok = LEPTON_EXACT ? mismatches == 0 : worst <= kTolerance * (largest > 0 ? largest : 1);
   std::printf("set %d output %s: max |error| %.3g (largest |reference| %.3g)%s%s\n", set, name,
               worst, largest, LEPTON_EXACT ? ", bit-exact" : "", ok ? "" : "  MISMATCH");
   return ok ? 0 : 1;
+}
+
+// Integer and bool outputs: every element exactly, as a value of the port's
+// width (the golden values are the CPU backend's, sign- or zero-extended).
+template <typename T, typename R>
+static int compareExact(const char *name, int set, const T *got, const R *want, int n) {
+  int mismatches = 0;
+  for (int i = 0; i < n; ++i)
+    if (!(got[i] == T(want[i])))
+      ++mismatches;
+  std::printf("set %d output %s: %d of %d elements differ, bit-exact%s\n", set, name, mismatches,
+              n, mismatches ? "  MISMATCH" : "");
+  return mismatches ? 1 : 0;
 }
 
 int main() {

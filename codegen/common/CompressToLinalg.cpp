@@ -12,6 +12,8 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace lepton::compress;
 
@@ -122,12 +124,22 @@ Value lowerQuantize(QuantizeOp op, Lowering &l, const QuantParams &out) {
   Type ft = op.getInput().getType().getElementType();
   SmallVector<Value> inputs = {op.getInput()};
   BodyParams params(l, type.getRank(), inputs);
-  auto scale = params.floats(out.scales, ft, out.axis);
+  // Dividing by a power of two is multiplying by its inverse, exactly: both
+  // scale x by 2^-k and round once. A multiplier is a few cycles in an FPGA
+  // design where a divider is ten.
+  bool powersOfTwo = llvm::all_of(out.scales, [](double s) {
+    int exponent;
+    return std::frexp(s, &exponent) == 0.5 && exponent > -120 && exponent < 120;
+  });
+  SmallVector<double> factors;
+  for (double s : out.scales)
+    factors.push_back(powersOfTwo ? 1 / s : s);
+  auto factor = params.floats(factors, ft, out.axis);
   SmallVector<double> zeroPoints(out.zeroPoints.begin(), out.zeroPoints.end());
   auto zeroPoint = params.floats(zeroPoints, ft, out.axis);
   return l.elementwise(type, inputs, [&](ValueRange a) {
-    return saturateRound(l, l.div(a[0], scale(a)), zeroPoint(a), type.getElementType(),
-                         !out.isSigned);
+    Value scaled = powersOfTwo ? l.mul(a[0], factor(a)) : l.div(a[0], factor(a));
+    return saturateRound(l, scaled, zeroPoint(a), type.getElementType(), !out.isSigned);
   });
 }
 
@@ -171,6 +183,25 @@ std::function<Value(ValueRange, Value)> rescaleHigh(Lowering &l, BodyParams &par
   };
 }
 
+/// rescale(v, 2^30, n) for an i32 v and n >= 33: a power-of-two ratio, as
+/// between fixed-point types, needs no product. IntegerSemantics.h's
+/// rescalePowerOfTwo, ((v >> 1) + 2^(n-32)) >> (n-31).
+std::function<Value(ValueRange, Value)> rescalePowerOfTwo(Lowering &l, BodyParams &params,
+                                                          ArrayRef<int32_t> shifts,
+                                                          std::optional<int32_t> axis) {
+  Type i32 = l.b.getI32Type();
+  SmallVector<int64_t> roundings, rest;
+  for (int32_t n : shifts) {
+    roundings.push_back(int64_t(1) << (n - 32));
+    rest.push_back(n - 31);
+  }
+  auto rounding = params.ints(roundings, i32, axis), shift = params.ints(rest, i32, axis);
+  return [&l, rounding, shift, i32](ValueRange a, Value v) -> Value {
+    Value half = l.b.create<arith::ShRSIOp>(l.loc, v, l.constant(i32, 1));
+    return l.b.create<arith::ShRSIOp>(l.loc, l.add(half, rounding(a)), shift(a));
+  };
+}
+
 Value lowerRequantize(RequantizeOp op, Lowering &l, const QuantParams &in,
                       const QuantParams &out) {
   auto type = resultType(op);
@@ -185,8 +216,11 @@ Value lowerRequantize(RequantizeOp op, Lowering &l, const QuantParams &in,
   SmallVector<Value> inputs = {op.getInput()};
   BodyParams params(l, type.getRank(), inputs);
   auto zeroPoint = params.ints(in.zeroPoints, wide, in.axis);
-  auto rescale = high ? rescaleHigh(l, params, op.getMultipliers(), op.getShifts(), in.axis)
-                      : Rescale(op.getMultipliers(), op.getShifts()).in(l, params, in.axis);
+  bool powerOfTwo =
+      llvm::all_of(op.getMultipliers(), [](int32_t m) { return m == int32_t(1) << 30; });
+  auto rescale = high && powerOfTwo ? rescalePowerOfTwo(l, params, op.getShifts(), in.axis)
+                 : high ? rescaleHigh(l, params, op.getMultipliers(), op.getShifts(), in.axis)
+                        : Rescale(op.getMultipliers(), op.getShifts()).in(l, params, in.axis);
   int64_t lo = op.getClampMin() ? int64_t(*op.getClampMin()) : out.storageMin;
   int64_t hi = op.getClampMax() ? int64_t(*op.getClampMax()) : out.storageMax;
   std::optional<BodyParams::Getter> channelHi;

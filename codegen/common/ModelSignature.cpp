@@ -39,6 +39,11 @@ static FailureOr<TensorSignature> tensorSignature(func::FuncOp func, Type type,
   sig.dtype = code;
   for (int64_t d : tensor.getShape())
     sig.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
+  if (auto scale = attrs ? attrs.getAs<FloatAttr>("lepton.scale") : FloatAttr()) {
+    sig.scale = scale.getValueAsDouble();
+    if (auto zero = attrs.getAs<IntegerAttr>("lepton.zero_point"))
+      sig.zeroPoint = zero.getInt();
+  }
   if (attrs && attrs.get("lepton.batch") && tensor.hasStaticShape()) {
     sig.batched = true;
     sig.shape[0] = -1;

@@ -19,6 +19,10 @@ struct TensorSignature {
   /// one entry of `entryBytes` and the entry point steps through the batch.
   bool batched = false;
   uint64_t entryBytes = 0;
+  /// A quantized port of an HLS design: the integers q of real values
+  /// (q - zeroPoint) * scale.
+  std::optional<double> scale;
+  int64_t zeroPoint = 0;
 };
 
 /// What a CUDA artifact's descriptor adds (lepton_cuda_image in lepton/abi.h).

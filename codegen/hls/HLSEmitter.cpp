@@ -16,8 +16,11 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "lepton/abi.h"
+
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <set>
 
 using namespace mlir;
@@ -27,7 +30,7 @@ namespace lepton::hls {
 namespace {
 
 /// The version of hls/lepton_hls.h the printed code is written for.
-constexpr int kLibraryVersion = 2;
+constexpr int kLibraryVersion = 3;
 
 // The support library and script templates of hls/, embedded at build time.
 struct EmbeddedFile {
@@ -58,6 +61,36 @@ std::string typeName(Type type) {
   if (type.isF64())
     return "double";
   return "";
+}
+
+/// Whether `name` is a C++ keyword or alternative token (an ONNX tensor may
+/// be called `and` or `not`).
+bool isCppKeyword(llvm::StringRef name) {
+  static const char *const kKeywords[] = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break",
+      "case", "catch", "char", "char16_t", "char32_t", "char8_t", "class", "co_await",
+      "co_return", "co_yield", "compl", "concept", "const", "const_cast", "consteval",
+      "constexpr", "constinit", "continue", "decltype", "default", "delete", "do", "double",
+      "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+      "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
+      "protected", "public", "register", "reinterpret_cast", "requires", "return", "short",
+      "signed", "sizeof", "static", "static_assert", "static_cast", "struct", "switch",
+      "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
+      "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t",
+      "while", "xor", "xor_eq", "main"};
+  return llvm::is_contained(kKeywords, name);
+}
+
+/// The C++ element type of a port holding `tensor` (memref `type`): the
+/// scalar type, unsigned where the model's tensor is (the design computes
+/// on the same bits as signless integers).
+std::string portType(MemRefType type, const TensorSignature &tensor) {
+  bool isUnsigned = tensor.dtype == LEPTON_UINT8 || tensor.dtype == LEPTON_UINT16 ||
+                    tensor.dtype == LEPTON_UINT32 || tensor.dtype == LEPTON_UINT64;
+  if (isUnsigned && type.getElementType().isInteger())
+    return "ap_uint<" + std::to_string(type.getElementTypeBitWidth()) + ">";
+  return typeName(type.getElementType());
 }
 
 std::string floatLiteral(const llvm::APFloat &value, bool single) {
@@ -227,6 +260,10 @@ FailureOr<std::string> FunctionPrinter::arithExpr(Operation *op) {
       .Case([&](arith::MulIOp) { return binary(" * "); })
       .Case([&](arith::DivSIOp) { return binary(" / "); })
       .Case([&](arith::RemSIOp) { return binary(" % "); })
+      .Case([&](arith::DivUIOp) { return call("udiv"); })
+      .Case([&](arith::RemUIOp) { return call("urem"); })
+      .Case([&](arith::FloorDivSIOp) { return call("floordiv"); })
+      .Case([&](arith::CeilDivSIOp) { return call("ceildiv"); })
       .Case([&](arith::AndIOp) { return binary(" & "); })
       .Case([&](arith::OrIOp) { return binary(" | "); })
       .Case([&](arith::XOrIOp) { return binary(" ^ "); })
@@ -496,14 +533,14 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
     const TensorSignature &tensor =
         input ? signature.inputs[i] : signature.outputs[i - signature.inputs.size()];
     auto type = cast<MemRefType>(arg.getType());
-    std::string element = typeName(type.getElementType());
+    std::string element = portType(type, tensor);
     if (element.empty())
       return func.emitError() << "unsupported on the HLS target: "
                               << (input ? "input" : "output") << " '" << tensor.name
                               << "' of element type " << type.getElementType();
     std::string name = cIdentifier(tensor.name);
     while (!taken.insert(name).second || llvm::StringRef(name).starts_with("buf") ||
-           llvm::StringRef(name).starts_with("w_"))
+           llvm::StringRef(name).starts_with("w_") || isCppKeyword(name))
       name += "_port";
     ports.push_back(name);
     proto << (i ? ", " : "") << (input ? "const " : "") << element << " " << name << "["
@@ -582,11 +619,57 @@ std::string substitute(llvm::StringRef text,
   return out;
 }
 
-std::string floatArray(const std::vector<float> &values) {
+/// How the testbench holds a tensor of ONNX element type `dtype`: the C++
+/// type of its golden arrays (integers as long long, whatever their width)
+/// and the size of one element in the golden bytes; none for other types.
+struct GoldenElement {
+  const char *type;
+  size_t bytes;
+  bool isFloat, isSigned;
+};
+
+std::optional<GoldenElement> goldenElement(int32_t dtype) {
+  switch (dtype) {
+  case LEPTON_FLOAT32: return GoldenElement{"float", 4, true, true};
+  case LEPTON_FLOAT64: return GoldenElement{"double", 8, true, true};
+  case LEPTON_BOOL: return GoldenElement{"bool", 1, false, false};
+  case LEPTON_INT8: return GoldenElement{"long long", 1, false, true};
+  case LEPTON_UINT8: return GoldenElement{"long long", 1, false, false};
+  case LEPTON_INT16: return GoldenElement{"long long", 2, false, true};
+  case LEPTON_UINT16: return GoldenElement{"long long", 2, false, false};
+  case LEPTON_INT32: return GoldenElement{"long long", 4, false, true};
+  case LEPTON_UINT32: return GoldenElement{"long long", 4, false, false};
+  case LEPTON_INT64: return GoldenElement{"long long", 8, false, true};
+  case LEPTON_UINT64: return GoldenElement{"long long", 8, false, false};
+  default: return std::nullopt;
+  }
+}
+
+/// The elements of `bytes` as C++ literals of `element`'s golden type.
+std::string goldenArray(const std::vector<char> &bytes, const GoldenElement &element) {
   std::string text;
-  for (size_t i = 0; i < values.size(); ++i)
-    text += (i % 8 ? ", " : (i ? ",\n    " : "\n    ")) +
-            floatLiteral(llvm::APFloat(values[i]), /*single=*/true);
+  for (size_t i = 0, n = bytes.size() / element.bytes; i < n; ++i) {
+    const char *at = bytes.data() + i * element.bytes;
+    text += i % 8 ? ", " : (i ? ",\n    " : "\n    ");
+    if (element.isFloat && element.bytes == 4) {
+      float v;
+      std::memcpy(&v, at, 4);
+      text += floatLiteral(llvm::APFloat(v), /*single=*/true);
+    } else if (element.isFloat) {
+      double v;
+      std::memcpy(&v, at, 8);
+      text += floatLiteral(llvm::APFloat(v), /*single=*/false);
+    } else {
+      uint64_t raw = 0;
+      std::memcpy(&raw, at, element.bytes); // little-endian host
+      llvm::APInt bits(8 * element.bytes, raw);
+      // Bits of unsigned 64-bit values past INT64_MAX keep their pattern.
+      int64_t v = element.isSigned ? bits.getSExtValue() : int64_t(bits.getZExtValue());
+      text += llvm::StringRef(element.type) == "bool"
+                  ? (v ? "true" : "false")
+                  : integerLiteral(llvm::APInt(64, uint64_t(v), true), 64);
+    }
+  }
   return text;
 }
 
@@ -636,9 +719,9 @@ emitProject(ModuleOp module, const ModelSignature &signature, const HLSOptions &
       fn(t, false, i++);
   };
   std::vector<std::string> portNames;
-  tensors([&](const TensorSignature &, bool input, size_t i) {
+  tensors([&](const TensorSignature &t, bool input, size_t i) {
     auto type = cast<MemRefType>(func.getArgument(i).getType());
-    std::string element = typeName(type.getElementType());
+    std::string element = portType(type, t);
     int64_t n = type.getNumElements();
     std::string port = "p" + std::to_string(i);
     wrapperPrototype += (i ? ", " : "") + std::string(input ? "const " : "") + element + " *" + port;
@@ -663,10 +746,28 @@ emitProject(ModuleOp module, const ModelSignature &signature, const HLSOptions &
   wrapper += "#pragma HLS INTERFACE mode=s_axilite port=return\n" + locals + copyIn + call +
              ");\n" + copyOut + "}\n";
 
+  // What the integers of quantized ports stand for.
+  std::string portNotes;
+  tensors([&](const TensorSignature &t, bool input, size_t i) {
+    if (!t.scale)
+      return;
+    unsigned bits = cast<MemRefType>(func.getArgument(i).getType()).getElementTypeBitWidth();
+    int exponent;
+    bool fixedPoint = t.zeroPoint == 0 && std::frexp(*t.scale, &exponent) == 0.5;
+    portNotes += "//   " + std::string(input ? "input " : "output ") + t.name + ": ";
+    if (fixedPoint)
+      portNotes += "the bits of an ap_fixed<" + std::to_string(bits) + "," +
+                   std::to_string(int(bits) + exponent - 1) + ">, value = q * 2^" +
+                   std::to_string(exponent - 1) + "\n";
+    else
+      portNotes += llvm::formatv("value = (q - {0}) * {1:e}\n", t.zeroPoint, *t.scale).str();
+  });
+  if (!portNotes.empty())
+    portNotes = "// Quantized ports: each integer q stands for a real value.\n" + portNotes;
   std::string header = banner + "#ifndef " + name + "_H\n#define " + name +
                        "_H\n\n#include \"lepton_hls.h\"\n\n// The design (" + options.io +
                        " io, reuse factor " + std::to_string(options.reuseFactor) + ").\n" +
-                       prototype + ";\n\n// The same behind m_axi data ports and s_axilite control, for a block design.\n" +
+                       portNotes + prototype + ";\n\n// The same behind m_axi data ports and s_axilite control, for a block design.\n" +
                        wrapperPrototype + ";\n\n#endif\n";
 
   // The testbench: every golden input set through the design, compared with
@@ -674,34 +775,39 @@ emitProject(ModuleOp module, const ModelSignature &signature, const HLSOptions &
   std::string data = banner + "// Inputs and the outputs of Lepton's CPU backend.\n";
   size_t sets = golden.inputs.size();
   data += "static const int kSets = " + std::to_string(sets) + ";\n";
-  tensors([&](const TensorSignature &, bool input, size_t i) {
-    size_t tensor = input ? i : i - signature.inputs.size();
-    auto type = cast<MemRefType>(func.getArgument(i).getType());
-    data += std::string("static const float ") + (input ? "kInput" : "kOutput") +
-            std::to_string(tensor) + "[" + std::to_string(sets) + "][" +
-            std::to_string(type.getNumElements()) + "] = {";
-    for (size_t s = 0; s < sets; ++s) {
-      const auto &values = input ? golden.inputs[s][tensor] : golden.outputs[s][tensor];
-      data += std::string(s ? "," : "") + "\n  {" + floatArray(values) + "}";
-    }
-    data += "};\n";
-  });
   std::string declare, feed, compare, args;
+  bool ok = true;
   tensors([&](const TensorSignature &t, bool input, size_t i) {
     size_t tensor = input ? i : i - signature.inputs.size();
     auto type = cast<MemRefType>(func.getArgument(i).getType());
-    std::string element = typeName(type.getElementType());
+    std::optional<GoldenElement> element = goldenElement(t.dtype);
+    if (!element) {
+      func.emitError() << "unsupported on the HLS target: the testbench has no form for "
+                       << (input ? "input" : "output") << " '" << t.name << "' of type "
+                       << type.getElementType();
+      ok = false;
+      return;
+    }
+    std::string array = (input ? "kInput" : "kOutput") + std::to_string(tensor);
     std::string n = std::to_string(type.getNumElements());
+    data += std::string("static const ") + element->type + " " + array + "[" +
+            std::to_string(sets) + "][" + n + "] = {";
+    for (size_t s = 0; s < sets; ++s) {
+      const auto &bytes = input ? golden.inputs[s][tensor] : golden.outputs[s][tensor];
+      data += std::string(s ? "," : "") + "\n  {" + goldenArray(bytes, *element) + "}";
+    }
+    data += "};\n";
     std::string var = (input ? "in" : "out") + std::to_string(tensor);
-    declare += "    static " + element + " " + var + "[" + n + "];\n";
+    declare += "    static " + portType(type, t) + " " + var + "[" + n + "];\n";
     if (input)
-      feed += "    for (int i = 0; i < " + n + "; ++i) " + var + "[i] = kInput" +
-              std::to_string(tensor) + "[s][i];\n";
+      feed += "    for (int i = 0; i < " + n + "; ++i) " + var + "[i] = " + array + "[s][i];\n";
     else
-      compare += "    failures += compare(\"" + t.name + "\", s, " + var + ", kOutput" +
-                 std::to_string(tensor) + "[s], " + n + ");\n";
+      compare += std::string("    failures += ") + (element->isFloat ? "compareReal" : "compareExact") +
+                 "(\"" + t.name + "\", s, " + var + ", " + array + "[s], " + n + ");\n";
     args += (i ? ", " : "") + var;
   });
+  if (!ok)
+    return failure();
   std::string testbench = substitute(
       libraryFile("testbench.cpp"),
       {{"@BANNER@", banner},

@@ -20,12 +20,14 @@
 
 namespace lepton::hls {
 
-/// Inputs and the CPU backend's outputs for the testbench: [set][tensor][element].
+/// Inputs and the CPU backend's outputs for the testbench: [set][tensor],
+/// the bytes of each tensor in its signature's element type.
 struct GoldenVectors {
-  std::vector<std::vector<std::vector<float>>> inputs, outputs;
-  /// The outputs must match bit for bit (the model computes in integers
+  std::vector<std::vector<std::vector<char>>> inputs, outputs;
+  /// Float outputs must match bit for bit (the model computes in integers
   /// between its float boundaries); otherwise within `tolerance` of the
-  /// largest reference magnitude.
+  /// largest reference magnitude. Integer and bool outputs always match
+  /// exactly.
   bool exact = false;
   double tolerance = 0;
 };

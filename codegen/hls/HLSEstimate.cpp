@@ -41,10 +41,9 @@ constexpr int64_t kUnrollLimit = 4096;
 /// Bits of the two's complement form of `v`.
 unsigned signedBits(const llvm::APInt &v) { return v.getSignificantBits(); }
 
-/// What the estimator knows of a constant global: the widest element in
-/// bits and the share of its elements that are not zero.
+/// What the estimator knows of a constant global: the share of its
+/// elements that are not zero.
 struct ConstantStats {
-  unsigned bits = 0;
   double nonzero = 1;
 };
 
@@ -60,11 +59,15 @@ public:
     llvm::MapVector<std::string, LayerEstimate, std::map<std::string, unsigned>> layers;
     bool ok = true;
     int64_t slowest = 1;
+    // Parallel: when each buffer's last element is ready (ns), for the
+    // schedule of the whole function.
+    llvm::DenseMap<Value, double> bufferReady;
+    double finish = 0;
     for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
       FailureOr<LoopNest> nest = analyzeNest(root);
       if (failed(nest))
         return failure();
-      LayerEstimate estimate = estimateNest(*nest);
+      LayerEstimate estimate = estimateNest(*nest, bufferReady, finish);
       if (estimate.multipliers > kUnrollLimit) {
         int64_t needed = llvm::divideCeil(estimate.multiplies, kUnrollLimit);
         root.emitError() << "unsupported on the HLS target: " << estimate.multipliers
@@ -94,6 +97,12 @@ public:
     }
     design.layers.push_back(buffers);
     design.resources += buffers.resources;
+    // A parallel design is one pipeline: Vitis schedules the completely
+    // unrolled function as a whole, so its depth is the chained critical
+    // path through the layers, not the sum of each layer's cycles.
+    if (parallel)
+      design.latency = std::max<int64_t>(1, int64_t(std::ceil(finish / options.clockNs - 1e-9))) +
+                       options.reuseFactor - 1;
     // The ports' input and output registers.
     design.latency += 2;
     design.interval = parallel ? options.reuseFactor : slowest;
@@ -143,15 +152,11 @@ private:
     auto [it, inserted] = constants.try_emplace(global.getOperation());
     if (inserted) {
       ConstantStats &stats = it->second;
-      Type element = global.getType().getElementType();
-      bool integer = element.isInteger();
-      stats.bits = integer ? 1 : element.getIntOrFloatBitWidth();
+      bool integer = global.getType().getElementType().isInteger();
       int64_t zeros = 0, count = global.getType().getNumElements();
       forEachElementBits(global.getInitialValueAttr(), count, [&](const llvm::APInt &bits) {
         // Float zeros are +0 and -0: all bits but the sign clear.
         zeros += integer ? bits.isZero() : (bits.getLoBits(bits.getBitWidth() - 1).isZero());
-        if (integer)
-          stats.bits = std::max(stats.bits, signedBits(bits));
       });
       stats.nonzero = count ? double(count - zeros) / count : 1;
     }
@@ -167,7 +172,10 @@ private:
   }
 
   /// The bits a value really needs: extensions and constants say less than
-  /// their type.
+  /// their type. An element of a constant array has its declared width
+  /// whatever its value: Vitis HLS binds operators by declared widths (an
+  /// hls4ml ap_fixed<16,6> design takes a DSP per multiplication, however
+  /// small its weights are).
   unsigned effectiveBits(Value value) {
     if (auto ext = value.getDefiningOp<arith::ExtSIOp>())
       return effectiveBits(ext.getIn());
@@ -175,10 +183,16 @@ private:
       return ext.getIn().getType().getIntOrFloatBitWidth() + 1;
     if (auto constant = value.getDefiningOp<arith::ConstantIntOp>())
       return signedBits(llvm::APInt(64, constant.value()));
-    if (const ConstantStats *stats = loadedConstant(value))
-      return stats->bits;
     Type type = value.getType();
     return type.isIntOrFloat() ? type.getIntOrFloatBitWidth() : 32;
+  }
+
+  /// Whether `v` is a constant power of two (a product with it is a shift).
+  static bool isPowerOfTwo(Value v) {
+    while (auto cast = v.getDefiningOp<CastOpInterface>())
+      v = cast->getOperand(0);
+    auto constant = v.getDefiningOp<arith::ConstantIntOp>();
+    return constant && constant.value() > 0 && llvm::isPowerOf2_64(uint64_t(constant.value()));
   }
 
   /// Whether each lane of an operation sees one fixed value here: a
@@ -216,7 +230,10 @@ private:
       Type t = v.getType();
       return t.isIntOrFloat() ? t.getIntOrFloatBitWidth() : 32;
     };
-    if (isa<arith::MulIOp, arith::MulSIExtendedOp>(op)) {
+    if (isa<arith::MulIOp, arith::MulSIExtendedOp>(op) &&
+        (isPowerOfTwo(op->getOperand(0)) || isPowerOfTwo(op->getOperand(1)))) {
+      // Wiring.
+    } else if (isa<arith::MulIOp, arith::MulSIExtendedOp>(op)) {
       int64_t a = effectiveBits(op->getOperand(0)), b = effectiveBits(op->getOperand(1));
       // A lane whose other factor is one fixed number (a constant, or a
       // weight when every lane has its own) multiplies by shifts and adds:
@@ -257,6 +274,13 @@ private:
                    arith::MinimumFOp, arith::CmpFOp>(op)) {
       c.resources = {0, 150, 100, 0};
       c.cycles = 2;
+    } else if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
+                   arith::FloorDivSIOp, arith::CeilDivSIOp>(op)) {
+      // A pipelined radix-2 divider: a subtractor per quotient bit.
+      int64_t w = width(op->getResult(0));
+      c.resources.lut = w * w;
+      c.resources.ff = w * w;
+      c.cycles = w + 3;
     } else if (isa<arith::AddIOp, arith::SubIOp, arith::CmpIOp, arith::MaxSIOp, arith::MinSIOp,
                    arith::MaxUIOp, arith::MinUIOp, arith::SelectOp, arith::AndIOp, arith::OrIOp,
                    arith::XOrIOp>(op)) {
@@ -272,7 +296,11 @@ private:
     return c;
   }
 
-  LayerEstimate estimateNest(const LoopNest &nest) {
+  /// The estimate of one nest. Parallel: its loads start when
+  /// `bufferReady` says their buffers are, its stores make theirs ready at
+  /// its end, and `finish` is the latest end so far (ns).
+  LayerEstimate estimateNest(const LoopNest &nest, llvm::DenseMap<Value, double> &bufferReady,
+                             double &finish) {
     LayerEstimate estimate;
     affine::AffineForOp root = nest.root;
     auto layer = root->getAttrOfType<StringAttr>(kLayer);
@@ -283,7 +311,12 @@ private:
     // clock: each value's ready time in ns.
     double clock = options.clockNs;
     llvm::DenseMap<Value, double> ready;
-    double depthNs = 0;
+    double begin = 0;
+    if (parallel)
+      nest.root->walk([&](affine::AffineLoadOp load) {
+        begin = std::max(begin, bufferReady.lookup(rootBuffer(load.getMemRef())));
+      });
+    double depthNs = begin;
     auto startCycle = [&](double t) { return std::ceil(t / clock - 1e-9) * clock; };
     nest.root->walk([&](Operation *op) {
       if (isa<affine::AffineForOp, affine::AffineYieldOp>(op))
@@ -301,7 +334,7 @@ private:
       estimate.resources.dsp += lanes * cost.resources.dsp;
       estimate.resources.lut += lanes * cost.resources.lut;
       estimate.resources.ff += lanes * cost.resources.ff;
-      double start = 0;
+      double start = begin;
       for (Value operand : op->getOperands())
         start = std::max(start, ready.lookup(operand));
       // A read of an array that is not in registers takes a cycle.
@@ -336,7 +369,14 @@ private:
                                : std::ceil(std::log2(double(unrolledReduction)));
       depthNs += levels * (floating ? 4 * clock : 0.6 + 0.03 * 32);
     }
-    int64_t depth = std::max<int64_t>(1, int64_t(std::ceil(depthNs / clock - 1e-9)));
+    if (parallel) {
+      nest.root->walk([&](affine::AffineStoreOp store) {
+        double &at = bufferReady[rootBuffer(store.getMemRef())];
+        at = std::max(at, depthNs);
+      });
+      finish = std::max(finish, depthNs);
+    }
+    int64_t depth = std::max<int64_t>(1, int64_t(std::ceil((depthNs - begin) / clock - 1e-9)));
     estimate.latency = parallel ? depth + options.reuseFactor - 1 : steps - 1 + depth;
     estimate.interval = parallel ? options.reuseFactor : steps;
     return estimate;

@@ -21,6 +21,7 @@ namespace lepton::hls {
 struct HLSOptions {
   std::string name;                        // the top function
   std::string io = "parallel";             // parallel | stream
+  std::string ports = "quantized";         // quantized | float
   int64_t reuseFactor = 1;
   std::string part = "xczu9eg-ffvb1156-2-e"; // --fpga-part
   double clockNs = 5;                       // --clock-ns

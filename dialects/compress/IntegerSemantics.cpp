@@ -39,6 +39,10 @@ int32_t rescaleHigh(int32_t v, FixedPointMultiplier m) {
   return (high + (int32_t(1) << (m.shift - 33))) >> (m.shift - 32);
 }
 
+int32_t rescalePowerOfTwo(int32_t v, FixedPointMultiplier m) {
+  return ((v >> 1) + (int32_t(1) << (m.shift - 32))) >> (m.shift - 31);
+}
+
 Type elementTypeOf(Type type) {
   if (auto shaped = dyn_cast<ShapedType>(type))
     return shaped.getElementType();

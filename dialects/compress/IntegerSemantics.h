@@ -37,6 +37,12 @@ int64_t rescale(int64_t v, FixedPointMultiplier m);
 /// to an integer before a floor division, so the two are equal.
 int32_t rescaleHigh(int32_t v, FixedPointMultiplier m);
 
+/// rescale(v, m) when the multiplier is 2^30 (the ratio is a power of two,
+/// as between fixed-point types) and shift in [33, 62], in 32-bit arithmetic
+/// without a product: ((v >> 1) + 2^(shift-32)) >> (shift-31), which is
+/// floor((v + 2^(shift-31)) / 2^(shift-30)) with nothing that can overflow.
+int32_t rescalePowerOfTwo(int32_t v, FixedPointMultiplier m);
+
 /// Add shifts both inputs left by this many bits before rescaling them to
 /// their common scale: 20 for 8-bit inputs, 14 when one has 16 bits, so
 /// the shifted value stays below 2^31 (rescale's exact range).

@@ -426,6 +426,17 @@ std::optional<FidelityBudget> parseFidelityBudget(llvm::StringRef text) {
   return std::nullopt;
 }
 
+std::optional<FixedPoint> parseFixedPoint(llvm::StringRef text) {
+  FixedPoint f;
+  if (!text.consume_front("fixed<") || !text.consume_back(">"))
+    return std::nullopt;
+  auto [bits, integerBits] = text.split(',');
+  if (bits.trim().getAsInteger(10, f.bits) || integerBits.trim().getAsInteger(10, f.integerBits) ||
+      f.bits < 2 || f.bits > 16 || f.integerBits < 1 || f.integerBits > f.bits)
+    return std::nullopt;
+  return f;
+}
+
 LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evaluator,
                             const CompressOptions &options, CalibrationCache *cache,
                             FidelityReport &report) {
@@ -495,7 +506,7 @@ LogicalResult compressModel(ModuleOp module, func::FuncOp func, Evaluator &evalu
         module, func, options, *calibration, evaluator, teacherOutputs, report);
     if (failed(precisions) ||
         failed(quantizeInt8(module, func, *calibration, *precisions, options.biasCorrection,
-                            &report)))
+                            &report, options.fixedPoint)))
       return failure();
   }
   report.weightBytesAfter = constantBytes(func);

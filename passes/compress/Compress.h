@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,20 @@ enum class Precision { Int8, Int16, Fp32 };
 inline const char *precisionName(Precision p) {
   return p == Precision::Int8 ? "int8" : p == Precision::Int16 ? "int16" : "fp32";
 }
+
+/// A fixed-point format, Vitis HLS's ap_fixed<bits, integerBits>: `bits`
+/// in all, `integerBits` of them (sign included) before the binary point.
+struct FixedPoint {
+  int bits = 16, integerBits = 6;
+  /// The value of one step, 2^(integerBits - bits).
+  double scale() const { return std::ldexp(1.0, integerBits - bits); }
+  std::string name() const {
+    return "fixed<" + std::to_string(bits) + "," + std::to_string(integerBits) + ">";
+  }
+};
+
+/// "fixed<W,I>" with 2 <= W <= 16 and 1 <= I <= W; none otherwise.
+std::optional<FixedPoint> parseFixedPoint(llvm::StringRef text);
 
 struct LayerSensitivity {
   std::string node, op;
@@ -64,6 +79,7 @@ struct FidelityReport {
   bool calibrationCached = false; // ranges and teacher outputs from the cache
   size_t quantizedOps = 0, candidateOps = 0;
   size_t int16Ops = 0; // quantized convolutions and products with int16 inputs
+  std::optional<FixedPoint> fixedPoint; // every quantized tensor in this format
   uint64_t weightBytesBefore = 0, weightBytesAfter = 0;
   std::string method; // calibration method, with quantization
   bool quantized = false;
@@ -101,6 +117,9 @@ public:
 struct CompressOptions {
   bool quantizeInt8 = false; // quantize (to `precision`, or as a budget picks)
   Precision precision = Precision::Int8;
+  /// Instead of `precision`: activations and weights all in this format
+  /// (power-of-two scales, zero point 0), as an hls4ml design has them.
+  std::optional<FixedPoint> fixedPoint;
   CalibrationMethod method = CalibrationMethod::MSE;
   bool biasCorrection = true;
   /// Cross-layer equalization (lepton-equalize-cross-layer) before calibration.

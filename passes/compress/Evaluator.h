@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -23,9 +24,22 @@ public:
   virtual ~Evaluation() = default;
   /// How many calibration input sets there are.
   virtual size_t numInputSets() const = 0;
-  /// Runs input set `set`; `taps[i]` receives the elements of the i-th
-  /// tapped value (f32, row-major). Emits an error and fails when it cannot.
-  virtual mlir::LogicalResult run(size_t set, std::vector<std::vector<float>> &taps) = 0;
+  /// Runs input set `set`; `taps[i]` receives the bytes of the i-th tapped
+  /// value (row-major, of its element type). Emits an error and fails when
+  /// it cannot.
+  virtual mlir::LogicalResult runBytes(size_t set, std::vector<std::vector<char>> &taps) = 0;
+  /// The same for f32 taps: `taps[i]` receives the elements.
+  mlir::LogicalResult run(size_t set, std::vector<std::vector<float>> &taps) {
+    std::vector<std::vector<char>> bytes;
+    if (mlir::failed(runBytes(set, bytes)))
+      return mlir::failure();
+    taps.resize(bytes.size());
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      taps[i].resize(bytes[i].size() / sizeof(float));
+      std::memcpy(taps[i].data(), bytes[i].data(), taps[i].size() * sizeof(float));
+    }
+    return mlir::success();
+  }
 };
 
 class Evaluator {

@@ -82,6 +82,10 @@ def QuantizeInt8 : Pass<"lepton-quantize-int8", "mlir::func::FuncOp"> {
     range), which their producers then write; int8 layers reading the same
     values get them requantized to uint8.
     Ops without ranges, or whose scales cannot be encoded, stay float.
+    A function marked `compress.fixed_point = array<i64: W, I>` has every
+    activation and weight in ap_fixed<W, I> instead (signed W-bit storage,
+    zero point 0, scale 2^(I-W), per tensor); a layer whose int32
+    accumulator could overflow for some input is an error.
   }];
   let dependentDialects = ["::lepton::compress::CompressDialect",
                            "::mlir::quant::QuantizationDialect",

@@ -45,6 +45,9 @@ constexpr llvm::StringLiteral kInt16BoundAttr = "compress.int16_bound";
 /// The range calibration observed (kRangeAttr may clip it, as is best for
 /// 8 bits); int16 activations cover it.
 constexpr llvm::StringLiteral kObservedRangeAttr = "compress.observed_range";
+/// On the function: array<i64: W, I> when every quantized tensor is in
+/// ap_fixed<W, I> (FixedPoint).
+constexpr llvm::StringLiteral kFixedPointAttr = "compress.fixed_point";
 
 RankedTensorType floatTensor(Value v) {
   auto type = dyn_cast<RankedTensorType>(v.getType());
@@ -200,7 +203,7 @@ std::optional<std::pair<double, double>> rangeOf(Value v) {
 /// Symmetric int8 weights per output channel: `values` holds `channels`
 /// rows of `perChannel` values. Returns the scales; `q` the integers.
 SmallVector<double> quantizeWeights(ArrayRef<double> values, int64_t channels,
-                                    SmallVectorImpl<int8_t> &q) {
+                                    SmallVectorImpl<int64_t> &q) {
   int64_t perChannel = values.size() / channels;
   SmallVector<double> scales;
   q.resize(values.size());
@@ -214,9 +217,21 @@ SmallVector<double> quantizeWeights(ArrayRef<double> values, int64_t channels,
     scales.push_back(scale);
     for (int64_t i = 0; i < perChannel; ++i)
       q[c * perChannel + i] =
-          int8_t(std::clamp(std::nearbyint(values[c * perChannel + i] / scale), -127.0, 127.0));
+          int64_t(std::clamp(std::nearbyint(values[c * perChannel + i] / scale), -127.0, 127.0));
   }
   return scales;
+}
+
+/// Weights in the fixed-point format `f`: each rounded to the nearest step
+/// (ties to even) and saturated. Returns the scales (one step, for every
+/// channel); `q` the integers.
+SmallVector<double> quantizeFixedPoint(ArrayRef<double> values, int64_t channels, FixedPoint f,
+                                       SmallVectorImpl<int64_t> &q) {
+  double max = std::ldexp(1.0, f.bits - 1) - 1;
+  q.resize(values.size());
+  for (auto [i, v] : llvm::enumerate(values))
+    q[i] = int64_t(std::clamp(std::nearbyint(v / f.scale()), -max - 1, max));
+  return SmallVector<double>(channels, f.scale());
 }
 
 /// A candidate's constant float weight as the quantized op lays it out:
@@ -279,7 +294,7 @@ std::optional<int64_t> int16Bound(Operation *op, std::pair<double, double> input
   if (!values)
     return std::nullopt;
   int64_t channels = w->channels(), k = values->size() / channels;
-  SmallVector<int8_t> q;
+  SmallVector<int64_t> q;
   SmallVector<double> scales = quantizeWeights(channelRows(*values, *w), channels, q);
   SmallVector<double> bias(channels, 0.0);
   if (w->bias && !isa<NoneType>(w->bias.getType())) {
@@ -327,11 +342,34 @@ std::optional<int64_t> int16BoundOf(Value v) {
   return attr ? std::optional<int64_t>(attr.getInt()) : std::nullopt;
 }
 
-/// The quantized element type of activation `v` over [lo, hi]: int16,
-/// symmetric (zero point 0) in [-bound, bound], where an int16 layer reads
-/// it; else uint8 (activationType).
+/// The fixed-point format of the function holding `v`, if it has one.
+std::optional<FixedPoint> fixedPointOf(Value v) {
+  auto func = v.getParentRegion()->getParentOfType<func::FuncOp>();
+  if (auto self = dyn_cast<func::FuncOp>(v.getParentRegion()->getParentOp()))
+    func = self;
+  auto attr = func ? func->getAttrOfType<DenseI64ArrayAttr>(kFixedPointAttr) : nullptr;
+  if (!attr || attr.size() != 2)
+    return std::nullopt;
+  return FixedPoint{int(attr[0]), int(attr[1])};
+}
+
+/// The signed per-tensor type of ap_fixed<W, I> numbers: W-bit storage
+/// (8 or 16 bits wide), zero point 0, scale 2^(I-W).
+quant::UniformQuantizedType fixedPointType(MLIRContext *ctx, FixedPoint f, Type expressed) {
+  int64_t max = (int64_t(1) << (f.bits - 1)) - 1;
+  return quant::UniformQuantizedType::get(quant::QuantizationFlags::Signed,
+                                          IntegerType::get(ctx, f.bits <= 8 ? 8 : 16), expressed,
+                                          f.scale(), 0, -max - 1, max);
+}
+
+/// The quantized element type of activation `v` over [lo, hi]: the
+/// function's fixed-point format when it has one; int16, symmetric (zero
+/// point 0) in [-bound, bound], where an int16 layer reads it; else uint8
+/// (activationType).
 Type activationElement(Value v, double lo, double hi) {
   auto type = floatTensor(v);
+  if (std::optional<FixedPoint> fixed = fixedPointOf(v))
+    return fixedPointType(v.getContext(), *fixed, type.getElementType());
   std::optional<int64_t> bound = int16BoundOf(v);
   if (!bound)
     return activationType(type, lo, hi).getElementType();
@@ -394,7 +432,12 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
       else
         onIntegers(op);
     }
+    if (overflow)
+      signalPassFailure();
   }
+
+  /// A fixed-point layer's accumulator could overflow (reported).
+  bool overflow = false;
 
   /// An AveragePool (without padding, or counting it) or GlobalAveragePool
   /// of a dequantized per-tensor value runs on its integers: the window sums
@@ -652,7 +695,7 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     if (auto dq = v.getDefiningOp<DequantizeOp>()) {
       Value q = dq.getInput();
       std::optional<QuantParams> p = quantParams(elementTypeOf(q.getType()));
-      if (!p->axis && (p->bits <= 8 || wide))
+      if (!p->axis && (p->bits <= 8 || wide || fixedPointOf(v)))
         return q;
       if (!p->axis && range) {
         RequantizeOp narrow = RequantizeOp::create(
@@ -662,27 +705,34 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     }
     if (!range)
       return nullptr;
-    Type element = wide ? activationElement(v, range->first, range->second)
+    Type element = wide || fixedPointOf(v) ? activationElement(v, range->first, range->second)
                         : activationType(floatTensor(v), range->first, range->second)
                               .getElementType();
     return b.create<QuantizeOp>(v.getLoc(), floatTensor(v).clone(element), v);
   }
 
-  /// The constant weight of `w` as int8 quantized per output channel. With
-  /// the input's channel `means` (`w.groups` groups of them), `correction`
-  /// receives each output channel's expected error from rounding the
-  /// weights, sum over its inputs of (w_q - w) * mean.
+  /// The constant weight of `w` as int8 quantized per output channel (in
+  /// the function's fixed-point format, when it has one). With the input's
+  /// channel `means` (`w.groups` groups of them), `correction` receives each
+  /// output channel's expected error from rounding the weights, sum over its
+  /// inputs of (w_q - w) * mean; `rowSums` each channel's sum of |w_q|.
   Value quantizedWeight(OpBuilder &b, Location loc, const LayerWeight &w, DenseF64ArrayAttr means,
-                        SmallVectorImpl<double> &correction) {
+                        SmallVectorImpl<double> &correction, SmallVectorImpl<int64_t> &rowSums) {
     std::optional<SmallVector<double>> values = constantNumbers(w.weight);
     if (!values)
       return nullptr;
     int64_t channels = w.channels(), groups = w.groups, channelAxis = w.channelAxis;
     int64_t k = values->size() / channels;
     SmallVector<double> rows = channelRows(*values, w);
-    SmallVector<int8_t> q;
-    SmallVector<double> scales = quantizeWeights(rows, channels, q);
+    std::optional<FixedPoint> fixed = fixedPointOf(w.weight);
+    SmallVector<int64_t> q;
+    SmallVector<double> scales = fixed ? quantizeFixedPoint(rows, channels, *fixed, q)
+                                       : quantizeWeights(rows, channels, q);
     correction.clear();
+    rowSums.assign(channels, 0);
+    for (int64_t n = 0; n < channels; ++n)
+      for (int64_t i = 0; i < k; ++i)
+        rowSums[n] += std::abs(q[n * k + i]);
     int64_t inputsPerGroup = means ? int64_t(means.size()) / groups : 0;
     if (means && int64_t(means.size()) % groups == 0 && inputsPerGroup > 0 &&
         k % inputsPerGroup == 0 && channels % groups == 0) {
@@ -697,13 +747,16 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
         correction.push_back(sum);
       }
     }
-    SmallVector<int8_t> laidOut = q;
+    SmallVector<APInt> laidOut;
+    unsigned bits = fixed && fixed->bits > 8 ? 16 : 8;
+    for (int64_t v : q)
+      laidOut.push_back(APInt(bits, uint64_t(v), /*isSigned=*/true));
     if (channelAxis != 0)
       for (int64_t n = 0; n < channels; ++n)
         for (int64_t i = 0; i < k; ++i)
-          laidOut[i * channels + n] = q[n * k + i];
-    auto storage = RankedTensorType::get(w.shape, b.getI8Type());
-    Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, ArrayRef(laidOut)));
+          laidOut[i * channels + n] = APInt(bits, uint64_t(q[n * k + i]), /*isSigned=*/true);
+    auto storage = RankedTensorType::get(w.shape, b.getIntegerType(bits));
+    Value raw = b.create<nn::ConstantOp>(loc, DenseElementsAttr::get(storage, laidOut));
     // Zeros quantize to zeros: a pruned weight's sparsity holds for its int8
     // form, whose rows (output channels) lie along channelAxis.
     if (Operation *def = w.weight.getDefiningOp())
@@ -711,6 +764,9 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
         raw.getDefiningOp()->setAttr(
             kSparsityAttrName, SparsityAttr::get(b.getContext(), sparsity.getNonzeros(),
                                                  sparsity.getGroup(), channelAxis));
+    if (fixed)
+      return b.create<quant::StorageCastOp>(
+          loc, storage.clone(fixedPointType(b.getContext(), *fixed, b.getF32Type())), raw);
     auto element = quant::UniformQuantizedPerAxisType::get(
         quant::QuantizationFlags::Signed, b.getI8Type(), b.getF32Type(), scales,
         SmallVector<int64_t>(channels, 0), channelAxis, -127, 127);
@@ -796,7 +852,9 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     if (!lw)
       return nullptr;
     SmallVector<double> correction;
-    Value w = quantizedWeight(b, loc, *lw, annotation(c.inputs[0], kMeanAttr), correction);
+    SmallVector<int64_t> rowSums;
+    Value w = quantizedWeight(b, loc, *lw, annotation(c.inputs[0], kMeanAttr), correction,
+                              rowSums);
     if (!w)
       return nullptr;
     QuantParams wp = *quantParams(elementTypeOf(w.getType()));
@@ -829,6 +887,30 @@ struct QuantizeInt8Pass : lepton::impl::QuantizeInt8Base<QuantizeInt8Pass> {
     }
     if (!verifiesSilently(acc.getDefiningOp()))
       return nullptr;
+    if (std::optional<FixedPoint> fixed = fixedPointOf(c.inputs[0])) {
+      // Fixed-point layers are not bounded by calibration: the largest sum
+      // any input can give must fit the int32 accumulator.
+      int64_t largestInput = std::max(std::abs(x.storageMin - x.zeroPoints[0]),
+                                      std::abs(x.storageMax - x.zeroPoints[0]));
+      SmallVector<double> bias(rowSums.size(), 0.0);
+      Operation *product = acc.getDefiningOp();
+      if (product->getNumOperands() > 2)
+        if (std::optional<SmallVector<double>> values = constantNumbers(product->getOperand(2)))
+          bias = *values;
+      double worst = 0;
+      for (auto [n, sum] : llvm::enumerate(rowSums))
+        worst = std::max(worst, double(sum) * double(largestInput) +
+                                    std::fabs(bias[n % bias.size()]));
+      if (worst > double(std::numeric_limits<int32_t>::max())) {
+        c.op->emitError() << "at " << fixed->name() << " the int32 accumulator of this layer "
+                          << "could overflow: its weights times the largest inputs reach 2^"
+                          << int(std::ceil(std::log2(worst)))
+                          << "; use fewer bits (--quantize=fixed<W,I> with a smaller W), "
+                             "--quantize=int16 or --quantize=int8";
+        overflow = true;
+        return nullptr;
+      }
+    }
     // A model output that nothing else reads is dequantized from the
     // accumulator itself: requantizing it first would only lose precision.
     if (c.output == c.op->getResult(0) && !c.output.use_empty() &&
@@ -971,7 +1053,7 @@ std::vector<Operation *> int8Candidates(func::FuncOp func) {
 LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
                            const CalibrationResult &calibration,
                            const std::vector<Precision> &precisions, bool biasCorrection,
-                           FidelityReport *report) {
+                           FidelityReport *report, std::optional<FixedPoint> fixedPoint) {
   ArrayRef<std::pair<double, double>> ranges = calibration.ranges;
   // The ranges of the selected candidates' taps, and of the taps no
   // candidate has (average pools' and concats' outputs), which always go.
@@ -1004,11 +1086,16 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
         !calibration.channelMeans[t].empty())
       annotate(tap, kMeanAttr, b.getDenseF64ArrayAttr(calibration.channelMeans[t]));
   }
+  if (fixedPoint)
+    func->setAttr(kFixedPointAttr,
+                  b.getDenseI64ArrayAttr({fixedPoint->bits, fixedPoint->integerBits}));
   PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(createQuantizeInt8());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (failed(pm.run(module)))
+  LogicalResult quantized = pm.run(module);
+  func->removeAttr(kFixedPointAttr);
+  if (failed(quantized))
     return failure();
   // The ranges live on in the quantized types.
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
@@ -1028,6 +1115,7 @@ LogicalResult quantizeInt8(ModuleOp module, func::FuncOp func,
   if (report) {
     report->quantizedOps = candidates.size() - stillFloat;
     report->int16Ops = int16;
+    report->fixedPoint = fixedPoint;
   }
   if (report) {
     report->candidateOps = candidates.size();

@@ -38,12 +38,16 @@ calibrateInt8(mlir::ModuleOp module, mlir::func::FuncOp func, Evaluator &evaluat
 /// activations (symmetric, bounded so that its int32 accumulator cannot
 /// overflow) with int8 weights; an int16 Add reads and may write int16. With `biasCorrection`, each layer's bias also
 /// takes away the expected error of its rounded weights on the teacher's
-/// mean input (empirical bias correction). Counts the quantized ops into
-/// `report`.
+/// mean input (empirical bias correction). With `fixedPoint`, every
+/// quantized activation and weight is in that format instead (zero point
+/// 0, scale 2^(I-W), per tensor; the ranges only pick what is quantized),
+/// and a layer whose int32 accumulator could overflow for some input is an
+/// error. Counts the quantized ops into `report`.
 mlir::LogicalResult quantizeInt8(mlir::ModuleOp module, mlir::func::FuncOp func,
                                  const CalibrationResult &calibration,
                                  const std::vector<Precision> &precisions,
-                                 bool biasCorrection, FidelityReport *report);
+                                 bool biasCorrection, FidelityReport *report,
+                                 std::optional<FixedPoint> fixedPoint = std::nullopt);
 
 } // namespace lepton::compress
 

@@ -34,7 +34,8 @@ func.func @requantize(%acc: tensor<1x2x3x!quant.uniform<i32:f32:1, {0.01, 0.03}>
 // -----
 
 // Quantize in float (divide, round half to even, add the zero point,
-// saturate); the raw uint8 input of a conv is zero-extended before its zero
+// saturate; a power-of-two scale multiplies by its inverse instead, the
+// same rounding); the raw uint8 input of a conv is zero-extended before its zero
 // point is subtracted.
 // CHECK-LABEL: func.func @quantize_conv
 // CHECK: arith.divf
@@ -47,11 +48,36 @@ func.func @requantize(%acc: tensor<1x2x3x!quant.uniform<i32:f32:1, {0.01, 0.03}>
 // CHECK:   arith.muli %{{.*}}, %{{.*}} : i32
 // CHECK:   arith.addi %{{.*}}, %{{.*}} : i32
 func.func @quantize_conv(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x3x3xi8>) -> tensor<1x3x2x2xi32> {
-  %q = compress.quantize %x : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.5:128>>
+  %q = compress.quantize %x : tensor<1x2x4x4xf32> -> tensor<1x2x4x4x!quant.uniform<u8:f32, 0.3:128>>
   %wq = "quant.scast"(%w) : (tensor<3x2x3x3xi8>) -> tensor<3x2x3x3x!quant.uniform<i8:f32, 0.25>>
-  %acc = compress.conv %q, %wq {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<1x2x4x4x!quant.uniform<u8:f32, 0.5:128>>, tensor<3x2x3x3x!quant.uniform<i8:f32, 0.25>> -> tensor<1x3x2x2x!quant.uniform<i32:f32, 0.125>>
-  %raw = "quant.scast"(%acc) : (tensor<1x3x2x2x!quant.uniform<i32:f32, 0.125>>) -> tensor<1x3x2x2xi32>
+  %acc = compress.conv %q, %wq {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<1x2x4x4x!quant.uniform<u8:f32, 0.3:128>>, tensor<3x2x3x3x!quant.uniform<i8:f32, 0.25>> -> tensor<1x3x2x2x!quant.uniform<i32:f32, 0.075>>
+  %raw = "quant.scast"(%acc) : (tensor<1x3x2x2x!quant.uniform<i32:f32, 0.075>>) -> tensor<1x3x2x2xi32>
   return %raw : tensor<1x3x2x2xi32>
+}
+
+// -----
+
+// Between fixed-point types (power-of-two scales, multiplier 2^30): the
+// quantize multiplies by 2^10 and the requantize is rescalePowerOfTwo,
+// ((v >> 1) + 2^(n-32)) >> (n-31), with no product.
+// CHECK-LABEL: func.func @fixed_point
+// CHECK: arith.constant 1.024000e+03 : f32
+// CHECK: arith.mulf
+// CHECK-NOT: arith.divf
+// CHECK: math.roundeven
+// CHECK: linalg.generic
+// CHECK: ^bb0(%{{.*}}: i32, %{{.*}}: i16):
+// CHECK-NOT: arith.muli
+// CHECK:   %[[HALF:.*]] = arith.shrsi %{{.*}}, %c1_i32 : i32
+// CHECK:   %[[SUM:.*]] = arith.addi %[[HALF]], %c256_i32 : i32
+// CHECK:   arith.shrsi %[[SUM]], %c9_i32 : i32
+// CHECK:   arith.maxsi
+// CHECK:   arith.minsi
+// CHECK:   arith.trunci %{{.*}} : i32 to i16
+func.func @fixed_point(%x: tensor<4xf32>, %acc: tensor<4x!quant.uniform<i32:f32, 9.5367431640625E-7>>) -> (tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>, tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>) {
+  %q = compress.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>
+  %y = compress.requantize %acc {multipliers = array<i32: 1073741824>, shifts = array<i32: 40>, clamp_min = 0 : i64} : tensor<4x!quant.uniform<i32:f32, 9.5367431640625E-7>> -> tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>
+  return %q, %y : tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>, tensor<4x!quant.uniform<i16:f32, 9.765625E-4>>
 }
 
 // -----

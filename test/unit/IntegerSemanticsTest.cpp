@@ -52,6 +52,19 @@ TEST(Rescale, HighHalfFormEqualsTheDefinitionForShiftsFrom33) {
   }
 }
 
+TEST(Rescale, PowerOfTwoFormEqualsTheDefinition) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int32_t> value(INT32_MIN, INT32_MAX);
+  for (int32_t shift = 33; shift <= 62; ++shift)
+    for (int i = 0; i < 100000; ++i) {
+      FixedPointMultiplier m{1 << 30, shift};
+      int32_t v = i % 4 == 0 ? value(rng) : value(rng) >> (i % 31);
+      if (i < 4)
+        v = i == 0 ? INT32_MIN : i == 1 ? INT32_MAX : i == 2 ? -1 : 0;
+      ASSERT_EQ(int64_t(rescalePowerOfTwo(v, m)), rescale(v, m)) << v << " >> " << shift;
+    }
+}
+
 TEST(FixedPointMultiplier, RejectsRatiosOutsideTheRange) {
   EXPECT_FALSE(encodeMultiplier(0.0));
   EXPECT_FALSE(encodeMultiplier(-0.5));

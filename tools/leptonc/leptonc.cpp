@@ -57,6 +57,13 @@ int main(int argc, char **argv) {
                  "or stream (a dataflow of layer loop nests; CNNs)")
       ->check(CLI::IsMember({"parallel", "stream"}))
       ->default_val(options.hls.io);
+  app.add_option("--ports", options.hls.ports,
+                 "with --target=hls: quantized (default: a quantized model's design takes and "
+                 "gives the integers of its per-tensor quantized inputs and outputs, as hls4ml "
+                 "designs exchange ap_fixed numbers; the header says what each stands for) or "
+                 "float (the design converts from and to float)")
+      ->check(CLI::IsMember({"quantized", "float"}))
+      ->default_val(options.hls.ports);
   app.add_option("--testbench-data", options.testbenchData,
                  "with --target=hls: input sets for the testbench, as --calibration-data "
                  "(default: the calibration data, or seeded random inputs in [0, 1))");
@@ -96,8 +103,10 @@ int main(int argc, char **argv) {
                  "int8: quantize convolutions, matrix products and adds to int8 "
                  "(per-channel int8 weights, uint8 activations calibrated by running the float "
                  "model on --calibration-data) and report the fidelity against the float model; "
-                 "int16: the same with int16 activations (weights stay int8)")
-      ->check(CLI::IsMember({"int8", "int16"}));
+                 "int16: the same with int16 activations (weights stay int8); "
+                 "fixed<W,I> (e.g. fixed<16,6>, 2 <= W <= 16): activations and weights all in "
+                 "Vitis HLS's ap_fixed<W,I> (W bits, I of them before the binary point), as "
+                 "hls4ml designs compute");
   app.add_option("--fidelity-budget", options.fidelityBudget,
                  "top1:A (top-1 agreement with the float model at least A, e.g. 0.995) or "
                  "sqnr:D (every output's SQNR at least D dB) on --calibration-data: quantizes "
