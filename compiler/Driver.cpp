@@ -710,7 +710,8 @@ int compileModel(const CompileOptions &options) {
     if (!runPipeline(*module, hls::hlsPipeline(hlsOptions), &clock.scope("target")))
       return 1;
     const hls::FpgaPart &part = *hls::findPart(hlsOptions.part);
-    FailureOr<hls::DesignEstimate> estimate = hls::estimateDesign(*module, hlsOptions, part);
+    FailureOr<hls::DesignEstimate> estimate = hls::estimateDesign(*module, hlsOptions, part,
+                                                                   signature->inputs.size());
     if (failed(estimate))
       return 1;
     clock.done("target");

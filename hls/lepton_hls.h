@@ -9,16 +9,47 @@
 #ifndef LEPTON_HLS_H
 #define LEPTON_HLS_H
 
-#define LEPTON_HLS_LIBRARY_VERSION 3
+#define LEPTON_HLS_LIBRARY_VERSION 4
 
 #if defined(__SYNTHESIS__) || defined(LEPTON_VENDOR_TYPES)
 #include <ap_int.h>
 #include <hls_math.h>
+#include <hls_stream.h>
 #define LEPTON_MATH hls
 #else
 #include "lepton_ap_int.h"
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
 #define LEPTON_MATH std
+
+// Since version 4: the FIFOs between a stream design's processes. C
+// simulation runs the processes one after the other, so a FIFO holds what
+// its producer wrote until its consumer reads it; a read of an empty FIFO
+// (a design that would deadlock) stops the simulation.
+namespace hls {
+template <typename T> class stream {
+public:
+  stream() = default;
+  explicit stream(const char *name) : name(name) {}
+  void write(const T &value) { values.push_back(value); }
+  T read() {
+    if (values.empty()) {
+      std::fprintf(stderr, "lepton_hls: read from the empty FIFO %s\n", name);
+      std::abort();
+    }
+    T value = values.front();
+    values.pop_front();
+    return value;
+  }
+  bool empty() const { return values.empty(); }
+
+private:
+  const char *name = "";
+  std::deque<T> values;
+};
+} // namespace hls
 #endif
 
 namespace lepton_hls {

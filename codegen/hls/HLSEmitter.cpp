@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
@@ -30,7 +31,7 @@ namespace lepton::hls {
 namespace {
 
 /// The version of hls/lepton_hls.h the printed code is written for.
-constexpr int kLibraryVersion = 3;
+constexpr int kLibraryVersion = 4;
 
 // The support library and script templates of hls/, embedded at build time.
 struct EmbeddedFile {
@@ -217,7 +218,12 @@ private:
   }
 
   LogicalResult printBlock(Block &block);
+  LogicalResult printDataflow(func::FuncOp func, const HLSOptions &options,
+                              llvm::ArrayRef<std::string> ports,
+                              llvm::ArrayRef<std::string> portTypes, unsigned inputs,
+                              const std::string &prototype);
   LogicalResult printOp(Operation *op);
+  void globalPartitions(Operation *scope);
   LogicalResult printLoop(affine::AffineForOp loop);
   LogicalResult printBuffer(Operation *op);
   FailureOr<std::string> arithExpr(Operation *op);
@@ -525,7 +531,7 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
   bool parallel = options.io == "parallel";
   llvm::raw_string_ostream proto(prototype);
   proto << "void " << options.name << "(";
-  std::vector<std::string> ports;
+  std::vector<std::string> ports, portTypes;
   std::set<std::string> taken;
   for (BlockArgument arg : func.getArguments()) {
     unsigned i = arg.getArgNumber();
@@ -543,38 +549,203 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
            llvm::StringRef(name).starts_with("w_") || isCppKeyword(name))
       name += "_port";
     ports.push_back(name);
+    portTypes.push_back(element);
     proto << (i ? ", " : "") << (input ? "const " : "") << element << " " << name << "["
           << type.getNumElements() << "]";
-    FailureOr<View> view = viewOf(func, arg, name);
+    // In a dataflow, each process has its own copy of an output; the last
+    // one copies it to the port.
+    FailureOr<View> view = viewOf(func, arg, parallel || input ? name : name + "_buf");
     if (failed(view))
       return failure();
     views[arg] = *view;
   }
   proto << ")";
+  if (!parallel)
+    return printDataflow(func, options, ports, portTypes, signature.inputs.size(), prototype);
   os << prototype << " {\n";
   for (auto [i, port] : llvm::enumerate(ports)) {
-    if (parallel) {
-      partitionPragma(port, func.getArgAttr(i, kPartition), /*reshape=*/true);
-      line() << "#pragma HLS INTERFACE mode=ap_vld port=" << port << "\n";
-    } else {
-      line() << "#pragma HLS INTERFACE mode=ap_memory port=" << port << "\n";
-      partitionPragma(port, func.getArgAttr(i, kPartition));
-    }
+    partitionPragma(port, func.getArgAttr(i, kPartition), /*reshape=*/true);
+    line() << "#pragma HLS INTERFACE mode=ap_vld port=" << port << "\n";
   }
   if (auto ii = func->getAttrOfType<IntegerAttr>(kPipeline))
     line() << "#pragma HLS PIPELINE II=" << ii.getInt() << "\n";
-  if (func->hasAttr(kDataflow))
-    line() << "#pragma HLS DATAFLOW\n";
-  // Partitioning of the constant arrays this function reads.
+  globalPartitions(func);
+  LogicalResult body = printBlock(func.getBody().front());
+  os << "}\n";
+  return body;
+}
+
+/// Partitioning of the constant arrays `scope` reads.
+void FunctionPrinter::globalPartitions(Operation *scope) {
   llvm::SmallPtrSet<Operation *, 16> globals;
-  func.walk([&](memref::GetGlobalOp get) {
+  scope->walk([&](Operation *op) {
+    Value memref;
+    if (auto load = dyn_cast<affine::AffineLoadOp>(op))
+      memref = load.getMemRef();
+    else if (auto load = dyn_cast<memref::LoadOp>(op))
+      memref = load.getMemRef();
+    else if (isa<func::FuncOp>(scope))
+      if (auto get = dyn_cast<memref::GetGlobalOp>(op))
+        memref = get;
+    auto get = memref ? rootBuffer(memref).getDefiningOp<memref::GetGlobalOp>() : nullptr;
+    if (!get)
+      return;
     auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
     if (global && globals.insert(global).second)
       partitionPragma("w_" + cIdentifier(get.getName()), global->getAttr(kPartition));
   });
-  LogicalResult body = printBlock(func.getBody().front());
+}
+
+/// The stream style: each process of dataflowGraph a function of its own,
+/// with copies of the buffers it touches, filled from its input FIFOs and
+/// written to its output FIFOs; the top function declares the FIFOs and
+/// calls the processes in a DATAFLOW region.
+LogicalResult FunctionPrinter::printDataflow(func::FuncOp func, const HLSOptions &options,
+                                             llvm::ArrayRef<std::string> ports,
+                                             llvm::ArrayRef<std::string> portTypes,
+                                             unsigned inputs, const std::string &prototype) {
+  // Buffers and views are names only here: each process declares its own.
+  Block &body = func.getBody().front();
+  for (Operation &op : body) {
+    if (isa<affine::AffineForOp, func::ReturnOp, memref::DeallocOp>(op))
+      continue;
+    if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
+      auto type = cast<MemRefType>(op.getResult(0).getType());
+      if (typeName(type.getElementType()).empty() || !type.hasStaticShape())
+        return unsupported(&op, "a buffer of this element type or shape");
+      FailureOr<View> view = viewOf(&op, op.getResult(0), fresh("buf"));
+      if (failed(view))
+        return failure();
+      views[op.getResult(0)] = *view;
+      continue;
+    }
+    if (op.getNumRegions() == 0 &&
+        (isa<memref::GetGlobalOp, ViewLikeOpInterface, arith::ConstantOp>(op))) {
+      if (failed(printOp(&op)))
+        return failure();
+      continue;
+    }
+    // Scalars (loads, arithmetic) the processes that use them compute.
+    if (op.getNumRegions() == 0 &&
+        (isMemoryEffectFree(&op) || isa<affine::AffineLoadOp, memref::LoadOp>(op)))
+      continue;
+    return unsupported(&op, "'" + op.getName().getStringRef() +
+                                "' outside the layers' loop nests in a dataflow design");
+  }
+  DataflowGraph graph = dataflowGraph(func, inputs);
+  auto elementOf = [](Value buffer) {
+    return typeName(cast<MemRefType>(buffer.getType()).getElementType());
+  };
+  auto sizeOf = [](Value buffer) {
+    return std::to_string(cast<MemRefType>(buffer.getType()).getNumElements());
+  };
+  auto portIndex = [&](Value buffer) { return cast<BlockArgument>(buffer).getArgNumber(); };
+  auto partitionOf = [&](Value buffer) -> Attribute {
+    if (auto arg = dyn_cast<BlockArgument>(buffer))
+      return func.getArgAttr(arg.getArgNumber(), kPartition);
+    return buffer.getDefiningOp()->getAttr(kPartition);
+  };
+  auto stream = [](size_t channel) { return "s" + std::to_string(channel); };
+  auto copyLoop = [&](const std::string &count, const std::string &statement) {
+    std::string i = fresh("i");
+    line() << "for (int " << i << " = 0; " << i << " < " << count << "; ++" << i << ") {\n";
+    ++depth;
+    line() << "#pragma HLS PIPELINE II=1\n";
+    std::string text = statement;
+    for (size_t at; (at = text.find("@I@")) != std::string::npos;)
+      text.replace(at, 3, i);
+    line() << text << "\n";
+    --depth;
+    line() << "}\n";
+  };
+  std::string name = options.name;
+  std::vector<std::string> calls;
+  bool ok = true;
+  for (auto [p, process] : llvm::enumerate(graph.processes)) {
+    std::string function = name + "_p" + std::to_string(p) + "_" +
+                           cIdentifier(process.portReader ? "read_" + views[process.portReader].base
+                                                          : process.layer);
+    std::string params, args;
+    auto param = [&](const std::string &declaration, const std::string &arg) {
+      params += (params.empty() ? "" : ", ") + declaration;
+      args += (args.empty() ? "" : ", ") + arg;
+    };
+    for (size_t c : process.inputs)
+      param("hls::stream<" + elementOf(graph.channels[c].buffer) + "> &" + stream(c), stream(c));
+    llvm::SmallVector<Value> directPorts(process.inputPorts);
+    if (process.portReader)
+      directPorts.push_back(process.portReader);
+    for (Value port : directPorts) {
+      const std::string &portName = ports[portIndex(port)];
+      param("const " + portTypes[portIndex(port)] + " " + portName + "[" + sizeOf(port) + "]",
+            portName);
+    }
+    for (size_t c : process.outputs)
+      param("hls::stream<" + elementOf(graph.channels[c].buffer) + "> &" + stream(c), stream(c));
+    for (Value port : process.outputPorts) {
+      const std::string &portName = ports[portIndex(port)];
+      param(portTypes[portIndex(port)] + " " + portName + "[" + sizeOf(port) + "]", portName);
+    }
+    os << "static void " << function << "(" << params << ") {\n";
+    depth = 1;
+    line() << "#pragma HLS INLINE off\n";
+    for (Value port : directPorts)
+      partitionPragma(ports[portIndex(port)], partitionOf(port));
+    // The process's own copies of the buffers it touches.
+    for (Value buffer : process.buffers) {
+      if (llvm::is_contained(directPorts, buffer))
+        continue;
+      line() << elementOf(buffer) << " " << views[buffer].base << "[" << sizeOf(buffer) << "];\n";
+      partitionPragma(views[buffer].base, partitionOf(buffer));
+    }
+    for (affine::AffineForOp nest : process.nests)
+      globalPartitions(nest);
+    for (size_t c : process.inputs)
+      copyLoop(sizeOf(graph.channels[c].buffer),
+               views[graph.channels[c].buffer].base + "[@I@] = " + stream(c) + ".read();");
+    for (Operation *op : process.prologue)
+      ok &= succeeded(printOp(op));
+    for (affine::AffineForOp nest : process.nests)
+      ok &= succeeded(printOp(nest));
+    // Each version read on goes to every FIFO of it and, if final, the port.
+    llvm::SmallVector<Value> written;
+    for (size_t c : process.outputs)
+      if (!llvm::is_contained(written, graph.channels[c].buffer))
+        written.push_back(graph.channels[c].buffer);
+    for (Value port : process.outputPorts)
+      if (!llvm::is_contained(written, port))
+        written.push_back(port);
+    for (Value buffer : written) {
+      std::string source = process.portReader ? ports[portIndex(buffer)] : views[buffer].base;
+      std::string statement = elementOf(buffer) + " v = " + source + "[@I@];";
+      for (size_t c : process.outputs)
+        if (graph.channels[c].buffer == buffer)
+          statement += " " + stream(c) + ".write(v);";
+      if (llvm::is_contained(process.outputPorts, buffer))
+        statement += " " + ports[portIndex(buffer)] + "[@I@] = v;";
+      copyLoop(sizeOf(buffer), statement);
+    }
+    os << "}\n\n";
+    calls.push_back(function + "(" + args + ");");
+  }
+  os << prototype << " {\n";
+  depth = 1;
+  for (auto [i, port] : llvm::enumerate(ports)) {
+    line() << "#pragma HLS INTERFACE mode=ap_memory port=" << port << "\n";
+    partitionPragma(port, func.getArgAttr(i, kPartition));
+  }
+  line() << "#pragma HLS DATAFLOW\n";
+  for (auto [c, channel] : llvm::enumerate(graph.channels)) {
+    line() << "// " << graph.processes[channel.producer].layer << " -> "
+           << graph.processes[channel.consumer].layer << "\n";
+    line() << "hls::stream<" << elementOf(channel.buffer) << "> " << stream(c) << "(\""
+           << stream(c) << "\");\n";
+    line() << "#pragma HLS STREAM variable=" << stream(c) << " depth=" << channel.depth << "\n";
+  }
+  for (const std::string &call : calls)
+    line() << call << "\n";
   os << "}\n";
-  return body;
+  return success(ok);
 }
 
 /// The constant arrays, one per memref.global the function reads.

@@ -49,8 +49,9 @@ struct ConstantStats {
 
 class Estimator {
 public:
-  Estimator(ModuleOp module, const HLSOptions &options, const FpgaPart &part)
-      : module(module), options(options), part(part), parallel(options.io == "parallel") {}
+  Estimator(ModuleOp module, const HLSOptions &options, const FpgaPart &part, unsigned inputs)
+      : module(module), options(options), part(part), parallel(options.io == "parallel"),
+        inputs(inputs) {}
 
   FailureOr<DesignEstimate> run(func::FuncOp func) {
     DesignEstimate design;
@@ -63,6 +64,7 @@ public:
     // schedule of the whole function.
     llvm::DenseMap<Value, double> bufferReady;
     double finish = 0;
+    llvm::DenseMap<Operation *, int64_t> nestLatency;
     for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
       FailureOr<LoopNest> nest = analyzeNest(root);
       if (failed(nest))
@@ -78,8 +80,7 @@ public:
                          << (parallel ? " or --io=stream" : "");
         ok = false;
       }
-      slowest = std::max(slowest, estimate.latency);
-      design.latency += estimate.latency;
+      nestLatency[root] = estimate.latency;
       LayerEstimate &layer = layers[estimate.layer];
       layer.layer = estimate.layer;
       layer.multiplies += estimate.multiplies;
@@ -91,6 +92,46 @@ public:
     if (!ok)
       return failure();
     LayerEstimate buffers = estimateBuffers(func);
+    if (!parallel) {
+      // A process runs its FIFO reads, its nests and its FIFO writes one
+      // after the other (each copy a pipelined loop: n + 1 cycles); the
+      // dataflow starts an inference when its slowest process is free.
+      // Latency adds the processes up, which overstates it where a
+      // consumer reads a FIFO while its producer writes it.
+      DataflowGraph graph = dataflowGraph(func, inputs);
+      auto elements = [](Value buffer) {
+        return cast<MemRefType>(buffer.getType()).getNumElements();
+      };
+      for (const DataflowProcess &process : graph.processes) {
+        int64_t cycles = 0;
+        for (affine::AffineForOp nest : process.nests)
+          cycles += nestLatency.lookup(nest);
+        int64_t copies = 0;
+        for (size_t c : process.inputs)
+          copies += elements(graph.channels[c].buffer) + 1;
+        llvm::SmallPtrSet<Value, 4> written;
+        for (size_t c : process.outputs)
+          if (written.insert(graph.channels[c].buffer).second)
+            copies += elements(graph.channels[c].buffer) + 1;
+        for (Value port : process.outputPorts)
+          if (written.insert(port).second)
+            copies += elements(port) + 1;
+        LayerEstimate &layer = layers[process.layer];
+        layer.layer = process.layer;
+        layer.latency += copies;
+        layer.interval = std::max(layer.interval, cycles + copies);
+        slowest = std::max(slowest, cycles + copies);
+        design.latency += cycles + copies;
+        // The process's own copies of the buffers it touches.
+        for (Value buffer : process.buffers)
+          if (!llvm::is_contained(process.inputPorts, buffer) && buffer != process.portReader &&
+              !isa<BlockArgument>(buffer))
+            accountBuffer(buffers, cast<MemRefType>(buffer.getType()),
+                          buffer.getDefiningOp()->getAttr(kPartition), false);
+      }
+      for (const DataflowChannel &channel : graph.channels)
+        accountFifo(buffers, channel);
+    }
     for (auto &[name, layer] : layers) {
       design.resources += layer.resources;
       design.layers.push_back(layer);
@@ -100,9 +141,12 @@ public:
     // A parallel design is one pipeline: Vitis schedules the completely
     // unrolled function as a whole, so its depth is the chained critical
     // path through the layers, not the sum of each layer's cycles.
-    if (parallel)
+    if (parallel) {
       design.latency = std::max<int64_t>(1, int64_t(std::ceil(finish / options.clockNs - 1e-9))) +
                        options.reuseFactor - 1;
+      for (auto &[root, latency] : nestLatency)
+        slowest = std::max(slowest, latency);
+    }
     // The ports' input and output registers.
     design.latency += 2;
     design.interval = parallel ? options.reuseFactor : slowest;
@@ -384,34 +428,55 @@ private:
 
   /// Arrays: registers when completely partitioned (constants fold into the
   /// logic that reads them), LUTRAM up to 1 Kbit per bank, BRAM_18K beyond.
+  static void accountBuffer(LayerEstimate &buffers, MemRefType type, Attribute partition,
+                            bool constant) {
+    int64_t bits = type.getNumElements() * type.getElementType().getIntOrFloatBitWidth();
+    if (partition && isa<StringAttr>(partition)) {
+      if (!constant)
+        buffers.resources.ff += bits;
+      return;
+    }
+    int64_t banks = partition ? cast<IntegerAttr>(partition).getInt() : 1;
+    int64_t perBank = llvm::divideCeil(bits, banks);
+    if (perBank <= 1024)
+      buffers.resources.lut += banks * llvm::divideCeil(perBank, 64);
+    else
+      buffers.resources.bram18k += banks * llvm::divideCeil(perBank, 18432);
+  }
+
+  /// A FIFO: shift registers (SRL32, a LUT per bit per 32 places) up to 32
+  /// deep, then LUTRAM up to 1 Kbit, then BRAM_18K; registers at its output.
+  static void accountFifo(LayerEstimate &buffers, const DataflowChannel &channel) {
+    auto type = cast<MemRefType>(channel.buffer.getType());
+    int64_t width = type.getElementType().getIntOrFloatBitWidth();
+    int64_t bits = channel.depth * width;
+    if (channel.depth <= 32)
+      buffers.resources.lut += width;
+    else if (bits <= 1024)
+      buffers.resources.lut += llvm::divideCeil(bits, 64);
+    else
+      buffers.resources.bram18k += llvm::divideCeil(bits, 18432);
+    buffers.resources.ff += width;
+  }
+
+  /// The ports, the constant arrays and (parallel: the stream style counts
+  /// each process's copies) the buffers.
   LayerEstimate estimateBuffers(func::FuncOp func) {
     LayerEstimate buffers;
-    buffers.layer = "(buffers and ports)";
-    auto account = [&](MemRefType type, Attribute partition, bool constant) {
-      int64_t bits = type.getNumElements() * type.getElementType().getIntOrFloatBitWidth();
-      if (partition && isa<StringAttr>(partition)) {
-        if (!constant)
-          buffers.resources.ff += bits;
-        return;
-      }
-      int64_t banks = partition ? cast<IntegerAttr>(partition).getInt() : 1;
-      int64_t perBank = llvm::divideCeil(bits, banks);
-      if (perBank <= 1024)
-        buffers.resources.lut += banks * llvm::divideCeil(perBank, 64);
-      else
-        buffers.resources.bram18k += banks * llvm::divideCeil(perBank, 18432);
-    };
+    buffers.layer = "(buffers, FIFOs and ports)";
     for (BlockArgument arg : func.getArguments())
-      account(cast<MemRefType>(arg.getType()), func.getArgAttr(arg.getArgNumber(), kPartition),
-              false);
+      accountBuffer(buffers, cast<MemRefType>(arg.getType()),
+                    func.getArgAttr(arg.getArgNumber(), kPartition), false);
     llvm::SmallPtrSet<Operation *, 16> globals;
     func.walk([&](Operation *op) {
-      if (isa<memref::AllocOp, memref::AllocaOp>(op))
-        account(cast<MemRefType>(op->getResult(0).getType()), op->getAttr(kPartition), false);
+      if (parallel && isa<memref::AllocOp, memref::AllocaOp>(op))
+        accountBuffer(buffers, cast<MemRefType>(op->getResult(0).getType()),
+                      op->getAttr(kPartition), false);
       if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
         auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
         if (global && globals.insert(global).second)
-          account(global.getType(), global->getAttr(kPartition), global.getConstant());
+          accountBuffer(buffers, global.getType(), global->getAttr(kPartition),
+                        global.getConstant());
       }
     });
     return buffers;
@@ -421,6 +486,7 @@ private:
   const HLSOptions &options;
   const FpgaPart &part;
   bool parallel;
+  unsigned inputs; // leading function arguments that are input ports
   llvm::DenseMap<Operation *, ConstantStats> constants;
 };
 
@@ -449,11 +515,11 @@ std::string knownParts() {
 }
 
 FailureOr<DesignEstimate> estimateDesign(ModuleOp module, const HLSOptions &options,
-                                         const FpgaPart &part) {
+                                         const FpgaPart &part, unsigned inputs) {
   auto func = module.lookupSymbol<func::FuncOp>(options.name);
   if (!func)
     return module.emitError() << "no function '" << options.name << "' to estimate";
-  return Estimator(module, options, part).run(func);
+  return Estimator(module, options, part, inputs).run(func);
 }
 
 std::string renderEstimateTable(const DesignEstimate &e, const HLSOptions &options) {

@@ -1,5 +1,6 @@
 //===- LoopNests.cpp - the HLS target's view of its loop nests ------------===//
 #include "codegen/hls/LoopNests.h"
+#include "dialects/hls/HLSDialect.h"
 
 #include "mlir/Dialect/Affine/Analysis/LoopAnalysis.h"
 #include "mlir/Dialect/Affine/LoopUtils.h"
@@ -8,6 +9,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 #include <cstring>
 
@@ -118,6 +121,127 @@ bool forEachElementBits(Attribute initialValue, int64_t count,
     fn(llvm::APInt(bits, word));
   }
   return true;
+}
+
+DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
+  DataflowGraph graph;
+  // Processes: runs of top-level nests of one layer.
+  for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
+    auto layer = root->getAttrOfType<StringAttr>(kLayer);
+    std::string name = layer ? layer.str() : nodeName(root.getLoc());
+    if (graph.processes.empty() || graph.processes.back().layer != name)
+      graph.processes.push_back({name, {}, {}, {}, {}, {}, {}, {}, nullptr});
+    DataflowProcess &process = graph.processes.back();
+    process.nests.push_back(root);
+  }
+  auto isInputPort = [&](Value v) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getArgNumber() < inputs;
+  };
+  // Readers of each input port, to find those with several.
+  llvm::MapVector<Value, llvm::SmallVector<int>> portReaders;
+  std::vector<llvm::SmallVector<std::pair<Value, bool>>> touched(graph.processes.size());
+  Block &body = func.getBody().front();
+  for (size_t p = 0; p < graph.processes.size(); ++p) {
+    DataflowProcess &process = graph.processes[p];
+    // The top-level scalars the nests use, and those they use in turn.
+    llvm::SetVector<Operation *> prologue;
+    auto use = [&](Value v) {
+      Operation *def = v.getDefiningOp();
+      if (def && def->getBlock() == &body && def->getNumRegions() == 0 &&
+          !isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp, ViewLikeOpInterface>(def))
+        prologue.insert(def);
+    };
+    for (auto nest : process.nests)
+      nest->walk([&](Operation *op) {
+        for (Value operand : op->getOperands())
+          use(operand);
+      });
+    for (size_t i = 0; i < prologue.size(); ++i)
+      for (Value operand : prologue[i]->getOperands())
+        use(operand);
+    process.prologue.assign(prologue.begin(), prologue.end());
+    llvm::sort(process.prologue,
+               [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    llvm::SmallPtrSet<Value, 8> seen;
+    llvm::SmallPtrSet<Value, 8> written;
+    auto visit = [&](Operation *op) {
+        Value memref;
+        bool store = false;
+        if (auto load = dyn_cast<affine::AffineLoadOp>(op))
+          memref = load.getMemRef();
+        else if (auto load = dyn_cast<memref::LoadOp>(op))
+          memref = load.getMemRef();
+        else if (auto s = dyn_cast<affine::AffineStoreOp>(op))
+          memref = s.getMemRef(), store = true;
+        else if (auto s = dyn_cast<memref::StoreOp>(op))
+          memref = s.getMemRef(), store = true;
+        if (!memref)
+          return;
+        Value buffer = rootBuffer(memref);
+        if (buffer.getDefiningOp<memref::GetGlobalOp>())
+          return;
+        if (store)
+          written.insert(buffer);
+        if (seen.insert(buffer).second)
+          process.buffers.push_back(buffer);
+    };
+    for (Operation *op : process.prologue)
+      visit(op);
+    for (auto nest : process.nests)
+      nest->walk(visit);
+    for (Value buffer : process.buffers) {
+      touched[p].push_back({buffer, written.contains(buffer)});
+      if (isInputPort(buffer))
+        portReaders[buffer].push_back(int(p));
+    }
+  }
+  // An input port read by several processes gets a reader process of its
+  // own, before the others, feeding each of them a FIFO.
+  std::vector<DataflowProcess> readers;
+  llvm::DenseMap<Value, int> readerOf;
+  for (auto &[port, readersOfPort] : portReaders)
+    if (readersOfPort.size() > 1) {
+      readerOf[port] = int(readers.size());
+      readers.push_back({"(read port)", {}, {}, {port}, {}, {}, {}, {}, port});
+    }
+  int shift = int(readers.size());
+  graph.processes.insert(graph.processes.begin(), readers.begin(), readers.end());
+  touched.insert(touched.begin(), readers.size(), {});
+  // Versions: the process that made each buffer's current one.
+  llvm::DenseMap<Value, int> maker;
+  for (auto &[port, reader] : readerOf)
+    maker[port] = reader;
+  for (int p = shift; p < int(graph.processes.size()); ++p) {
+    DataflowProcess &process = graph.processes[p];
+    for (auto [buffer, writes] : touched[p]) {
+      auto made = maker.find(buffer);
+      if (made != maker.end() && made->second != p) {
+        graph.channels.push_back({buffer, made->second, p, 0});
+        process.inputs.push_back(graph.channels.size() - 1);
+        graph.processes[made->second].outputs.push_back(graph.channels.size() - 1);
+      } else if (made == maker.end() && isInputPort(buffer)) {
+        process.inputPorts.push_back(buffer);
+      }
+      if (writes)
+        maker[buffer] = p;
+    }
+  }
+  for (BlockArgument arg : func.getArguments())
+    if (!isInputPort(arg))
+      if (auto made = maker.find(arg); made != maker.end())
+        graph.processes[made->second].outputPorts.push_back(arg);
+  // Depths: the first FIFO a process reads streams while it is written;
+  // later ones must hold a whole buffer, so that their producers never wait
+  // for a reader that is still reading an earlier FIFO.
+  for (DataflowProcess &process : graph.processes)
+    for (auto [i, channel] : llvm::enumerate(process.inputs))
+      graph.channels[channel].depth =
+          i == 0 ? 2
+                 : std::max<int64_t>(
+                       2, cast<MemRefType>(graph.channels[channel].buffer.getType())
+                              .getNumElements());
+  return graph;
 }
 
 } // namespace lepton::hls

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <string>
+#include <vector>
 
 namespace lepton::hls {
 
@@ -47,6 +48,53 @@ int64_t multiplications(mlir::Operation *op);
 /// integers of the element type's width. Returns false for any other value.
 bool forEachElementBits(mlir::Attribute initialValue, int64_t count,
                         llvm::function_ref<void(const llvm::APInt &)> fn);
+
+/// The stream style's dataflow: each process is the consecutive top-level
+/// nests of one ONNX layer, run as one function; processes exchange
+/// buffers through hls::stream FIFOs. A buffer (an allocation or a function
+/// argument) has versions: each process that writes it makes the next one.
+/// A process touching a buffer whose current version another process made
+/// reads that version from a FIFO into its own copy first (a write counts:
+/// it may overwrite only part), and the maker writes every version that is
+/// read on into one FIFO per reader after its nests.
+struct DataflowChannel {
+  mlir::Value buffer;
+  /// Processes by index.
+  int producer, consumer;
+  /// Elements in flight: 2 where the FIFO is the first its consumer reads
+  /// (it reads while the producer writes), the whole buffer (at least 2)
+  /// where the consumer reads another FIFO first (the producer must not
+  /// block on it).
+  int64_t depth;
+};
+
+struct DataflowProcess {
+  std::string layer; // the ONNX node
+  llvm::SmallVector<mlir::affine::AffineForOp> nests;
+  /// Top-level scalar ops (loads, arithmetic) the nests use, in order: the
+  /// process computes them first.
+  llvm::SmallVector<mlir::Operation *> prologue;
+  /// Every buffer the process loads from or stores to, in first-use order
+  /// (constant globals excluded).
+  llvm::SmallVector<mlir::Value> buffers;
+  /// Channels it reads (in reading order) and writes, by index.
+  llvm::SmallVector<size_t> inputs, outputs;
+  /// Input ports it reads in place (their only reader).
+  llvm::SmallVector<mlir::Value> inputPorts;
+  /// Output ports whose final version it makes (it copies them out).
+  llvm::SmallVector<mlir::Value> outputPorts;
+  /// Reads nothing but the port `portReader`, writing it into its channels.
+  mlir::Value portReader;
+};
+
+struct DataflowGraph {
+  std::vector<DataflowProcess> processes;
+  std::vector<DataflowChannel> channels;
+};
+
+/// The dataflow of `func`'s top-level nests (after lepton-hls-directives).
+/// `inputs` is the number of leading arguments that are input ports.
+DataflowGraph dataflowGraph(mlir::func::FuncOp func, unsigned inputs);
 
 } // namespace lepton::hls
 
