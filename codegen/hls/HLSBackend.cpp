@@ -186,10 +186,14 @@ void applyQuantizedPorts(func::FuncOp func, const QuantizedPorts &ports) {
 
 bool isBitExact(func::FuncOp func) {
   bool exact = true;
-  for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
-    FailureOr<LoopNest> nest = analyzeNest(root);
+  for (Operation &step : func.getBody().front()) {
+    if (!isStep(&step))
+      continue;
+    // Any step but a nest without reductions may sum floats in its own order.
+    auto root = dyn_cast<affine::AffineForOp>(step);
+    FailureOr<LoopNest> nest = root ? analyzeNest(root) : FailureOr<LoopNest>(failure());
     bool reduces = failed(nest) || llvm::is_contained(nest->reduction, true);
-    root->walk([&](Operation *op) {
+    step.walk([&](Operation *op) {
       bool floating = llvm::any_of(op->getOperandTypes(), [](Type t) { return isa<FloatType>(t); }) ||
                       llvm::any_of(op->getResultTypes(), [](Type t) { return isa<FloatType>(t); });
       if (!floating || isa<affine::AffineLoadOp, affine::AffineStoreOp, memref::LoadOp,

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringExtras.h"
@@ -225,6 +226,14 @@ private:
   LogicalResult printOp(Operation *op);
   void globalPartitions(Operation *scope);
   LogicalResult printLoop(affine::AffineForOp loop);
+  LogicalResult printRegionOp(Operation *op);
+  /// Declares a variable for each of `results` (initialized from `initial`
+  /// when given) that also names the region's `arguments`.
+  FailureOr<llvm::SmallVector<std::string>> carriedValues(Operation *op, ValueRange initial,
+                                                          ValueRange results,
+                                                          llvm::ArrayRef<BlockArgument> arguments);
+  /// Assigns what `terminator` yields to the `carried` variables.
+  LogicalResult printYield(Operation *terminator, llvm::ArrayRef<std::string> carried);
   LogicalResult printBuffer(Operation *op);
   FailureOr<std::string> arithExpr(Operation *op);
 
@@ -401,9 +410,47 @@ LogicalResult FunctionPrinter::printBuffer(Operation *op) {
   return success();
 }
 
+FailureOr<llvm::SmallVector<std::string>>
+FunctionPrinter::carriedValues(Operation *op, ValueRange initial, ValueRange results,
+                               llvm::ArrayRef<BlockArgument> arguments) {
+  llvm::SmallVector<std::string> names;
+  for (auto [i, result] : llvm::enumerate(results)) {
+    std::string type = typeName(result.getType());
+    if (type.empty())
+      return unsupported(op, "a loop-carried or yielded value of type that has no C++ form");
+    std::string name = fresh("c");
+    line() << type << " " << name;
+    if (!initial.empty())
+      os << " = " << value(initial[i]);
+    os << ";\n";
+    scalars[result] = name;
+    if (!arguments.empty())
+      scalars[arguments[i]] = name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+LogicalResult FunctionPrinter::printYield(Operation *terminator,
+                                          llvm::ArrayRef<std::string> carried) {
+  // Through temporaries: a yielded value may be another carried one.
+  llvm::SmallVector<std::string> temporaries;
+  for (Value v : terminator->getOperands()) {
+    temporaries.push_back(fresh("t"));
+    line() << typeName(v.getType()) << " " << temporaries.back() << " = " << value(v) << ";\n";
+  }
+  for (auto [name, temporary] : llvm::zip(carried, temporaries))
+    line() << name << " = " << temporary << ";\n";
+  return success();
+}
+
 LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
-  if (!loop.hasConstantBounds() || loop.getNumIterOperands() != 0)
-    return unsupported(loop, "a loop without constant bounds or with loop-carried values");
+  if (!loop.hasConstantBounds())
+    return unsupported(loop, "a loop without constant bounds");
+  FailureOr<llvm::SmallVector<std::string>> carried = carriedValues(
+      loop, loop.getInits(), loop.getResults(), loop.getRegionIterArgs());
+  if (failed(carried))
+    return failure();
   std::string iv = fresh("i");
   scalars[loop.getInductionVar()] = iv;
   line();
@@ -421,16 +468,62 @@ LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
   if (auto limit = loop->getAttrOfType<IntegerAttr>(kAllocation))
     line() << "#pragma HLS ALLOCATION operation instances=mul limit=" << limit.getInt() << "\n";
   LogicalResult body = printBlock(*loop.getBody());
+  printYield(loop.getBody()->getTerminator(), *carried);
   --depth;
   line() << "}\n";
   return body;
 }
 
+/// scf.for: a C++ loop over index values; scf.if: an if with its results
+/// declared before it (as the loops' carried values are).
+LogicalResult FunctionPrinter::printRegionOp(Operation *op) {
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    FailureOr<llvm::SmallVector<std::string>> carried = carriedValues(
+        op, loop.getInitArgs(), loop.getResults(), loop.getRegionIterArgs());
+    if (failed(carried))
+      return failure();
+    std::string iv = fresh("i");
+    scalars[loop.getInductionVar()] = iv;
+    line() << "for (int " << iv << " = " << value(loop.getLowerBound()) << "; " << iv << " < "
+           << value(loop.getUpperBound()) << "; " << iv << " += " << value(loop.getStep())
+           << ") {\n";
+    ++depth;
+    LogicalResult body = printBlock(*loop.getBody());
+    printYield(loop.getBody()->getTerminator(), *carried);
+    --depth;
+    line() << "}\n";
+    return body;
+  }
+  auto branch = cast<scf::IfOp>(op);
+  FailureOr<llvm::SmallVector<std::string>> results =
+      carriedValues(op, {}, branch.getResults(), {});
+  if (failed(results))
+    return failure();
+  line() << "if (" << value(branch.getCondition()) << ") {\n";
+  ++depth;
+  LogicalResult then = printBlock(*branch.thenBlock());
+  printYield(branch.thenBlock()->getTerminator(), *results);
+  --depth;
+  LogicalResult otherwise = success();
+  if (Block *block = branch.elseBlock()) {
+    line() << "} else {\n";
+    ++depth;
+    otherwise = printBlock(*block);
+    printYield(block->getTerminator(), *results);
+    --depth;
+  }
+  line() << "}\n";
+  return success(succeeded(then) && succeeded(otherwise));
+}
+
 LogicalResult FunctionPrinter::printOp(Operation *op) {
-  if (isa<affine::AffineYieldOp, func::ReturnOp, memref::DeallocOp>(op))
+  // Terminators: the ops holding them assign what they yield.
+  if (isa<affine::AffineYieldOp, scf::YieldOp, func::ReturnOp, memref::DeallocOp>(op))
     return success();
   if (auto loop = dyn_cast<affine::AffineForOp>(op))
     return printLoop(loop);
+  if (isa<scf::ForOp, scf::IfOp>(op))
+    return printRegionOp(op);
   if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
     Type type = constant.getType();
     if (auto integer = dyn_cast<IntegerAttr>(constant.getValue())) {
@@ -607,7 +700,7 @@ LogicalResult FunctionPrinter::printDataflow(func::FuncOp func, const HLSOptions
   // Buffers and views are names only here: each process declares its own.
   Block &body = func.getBody().front();
   for (Operation &op : body) {
-    if (isa<affine::AffineForOp, func::ReturnOp, memref::DeallocOp>(op))
+    if (isStep(&op) || isa<func::ReturnOp, memref::DeallocOp>(op))
       continue;
     if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
       auto type = cast<MemRefType>(op.getResult(0).getType());
@@ -698,15 +791,13 @@ LogicalResult FunctionPrinter::printDataflow(func::FuncOp func, const HLSOptions
       line() << elementOf(buffer) << " " << views[buffer].base << "[" << sizeOf(buffer) << "];\n";
       partitionPragma(views[buffer].base, partitionOf(buffer));
     }
-    for (affine::AffineForOp nest : process.nests)
-      globalPartitions(nest);
+    for (Operation *step : process.steps)
+      globalPartitions(step);
     for (size_t c : process.inputs)
       copyLoop(sizeOf(graph.channels[c].buffer),
                views[graph.channels[c].buffer].base + "[@I@] = " + stream(c) + ".read();");
-    for (Operation *op : process.prologue)
+    for (Operation *op : process.ops)
       ok &= succeeded(printOp(op));
-    for (affine::AffineForOp nest : process.nests)
-      ok &= succeeded(printOp(nest));
     // Each version read on goes to every FIFO of it and, if final, the port.
     llvm::SmallVector<Value> written;
     for (size_t c : process.outputs)

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/Support/Format.h"
@@ -65,14 +66,18 @@ public:
     llvm::DenseMap<Value, double> bufferReady;
     double finish = 0;
     llvm::DenseMap<Operation *, int64_t> nestLatency;
-    for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
-      FailureOr<LoopNest> nest = analyzeNest(root);
+    for (Operation &step : func.getBody().front()) {
+      if (!isStep(&step))
+        continue;
+      auto root = dyn_cast<affine::AffineForOp>(step);
+      FailureOr<LoopNest> nest = root ? analyzeNest(root) : FailureOr<LoopNest>(LoopNest());
       if (failed(nest))
         return failure();
-      LayerEstimate estimate = estimateNest(*nest, bufferReady, finish);
+      LayerEstimate estimate = root ? estimateNest(*nest, bufferReady, finish)
+                                    : estimateStep(&step, bufferReady, finish);
       if (estimate.multipliers > kUnrollLimit) {
         int64_t needed = llvm::divideCeil(estimate.multiplies, kUnrollLimit);
-        root.emitError() << "unsupported on the HLS target: " << estimate.multipliers
+        step.emitError() << "unsupported on the HLS target: " << estimate.multipliers
                          << " multipliers in one loop nest with --io=" << options.io
                          << " and reuse factor " << options.reuseFactor
                          << "; the HLS tool unrolls at most " << kUnrollLimit
@@ -80,7 +85,7 @@ public:
                          << (parallel ? " or --io=stream" : "");
         ok = false;
       }
-      nestLatency[root] = estimate.latency;
+      nestLatency[&step] = estimate.latency;
       LayerEstimate &layer = layers[estimate.layer];
       layer.layer = estimate.layer;
       layer.multiplies += estimate.multiplies;
@@ -104,8 +109,8 @@ public:
       };
       for (const DataflowProcess &process : graph.processes) {
         int64_t cycles = 0;
-        for (affine::AffineForOp nest : process.nests)
-          cycles += nestLatency.lookup(nest);
+        for (Operation *step : process.steps)
+          cycles += nestLatency.lookup(step);
         int64_t copies = 0;
         for (size_t c : process.inputs)
           copies += elements(graph.channels[c].buffer) + 1;
@@ -338,6 +343,53 @@ private:
     // Extensions, truncations, shifts by constants and index arithmetic are
     // wiring.
     return c;
+  }
+
+  /// A step outside the loop-nest model (an scf loop or branch, a store at
+  /// the top level): one operator per operation, run one after the other
+  /// (each at least a cycle), every execution counted. It starts after the
+  /// buffers it reads, in the parallel style's schedule.
+  LayerEstimate estimateStep(Operation *step, llvm::DenseMap<Value, double> &bufferReady,
+                             double &finish) {
+    LayerEstimate estimate;
+    estimate.layer = nodeName(step->getLoc());
+    if (estimate.layer.empty())
+      estimate.layer = "(model)";
+    double begin = 0;
+    step->walk([&](Operation *op) {
+      if (auto load = dyn_cast<memref::LoadOp>(op))
+        begin = std::max(begin, bufferReady.lookup(rootBuffer(load.getMemRef())));
+      if (auto load = dyn_cast<affine::AffineLoadOp>(op))
+        begin = std::max(begin, bufferReady.lookup(rootBuffer(load.getMemRef())));
+      if (op->getNumRegions() > 0 || op->hasTrait<OpTrait::IsTerminator>())
+        return;
+      OpCost cost = costOf(op);
+      int64_t count = executions(op);
+      if (isa<arith::MulIOp, arith::MulSIExtendedOp, arith::MulFOp>(op)) {
+        estimate.multiplies += count;
+        estimate.multipliers += 1;
+      }
+      estimate.resources += cost.resources;
+      bool timed = cost.cycles || cost.ns > 0 || isa<memref::LoadOp, memref::StoreOp,
+                                                     affine::AffineLoadOp, affine::AffineStoreOp>(op);
+      estimate.latency += timed ? count * std::max<int64_t>(1, cost.cycles) : 0;
+    });
+    estimate.latency = std::max<int64_t>(1, estimate.latency);
+    estimate.interval = estimate.latency;
+    double end = begin + estimate.latency * options.clockNs;
+    step->walk([&](Operation *op) {
+      Value memref;
+      if (auto store = dyn_cast<memref::StoreOp>(op))
+        memref = store.getMemRef();
+      else if (auto store = dyn_cast<affine::AffineStoreOp>(op))
+        memref = store.getMemRef();
+      if (memref) {
+        double &at = bufferReady[rootBuffer(memref)];
+        at = std::max(at, end);
+      }
+    });
+    finish = std::max(finish, end);
+    return estimate;
   }
 
   /// The estimate of one nest. Parallel: its loads start when

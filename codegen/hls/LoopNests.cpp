@@ -6,6 +6,8 @@
 #include "mlir/Dialect/Affine/LoopUtils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -42,9 +44,13 @@ Value rootBuffer(Value memref) {
 
 int64_t executions(Operation *op) {
   int64_t count = 1;
-  for (auto loop = op->getParentOfType<affine::AffineForOp>(); loop;
-       loop = loop->getParentOfType<affine::AffineForOp>())
-    count *= affine::getConstantTripCount(loop).value_or(1);
+  for (Operation *parent = op->getParentOp(); parent; parent = parent->getParentOp()) {
+    if (auto loop = dyn_cast<affine::AffineForOp>(parent))
+      count *= affine::getConstantTripCount(loop).value_or(1);
+    else if (auto loop = dyn_cast<scf::ForOp>(parent))
+      count *= constantTripCount(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())
+                   .value_or(1);
+  }
   return count;
 }
 
@@ -123,16 +129,23 @@ bool forEachElementBits(Attribute initialValue, int64_t count,
   return true;
 }
 
+bool isStep(Operation *op) {
+  return op->getNumRegions() > 0 || isa<affine::AffineStoreOp, memref::StoreOp>(op);
+}
+
 DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
   DataflowGraph graph;
-  // Processes: runs of top-level nests of one layer.
-  for (auto root : func.getBody().getOps<affine::AffineForOp>()) {
-    auto layer = root->getAttrOfType<StringAttr>(kLayer);
-    std::string name = layer ? layer.str() : nodeName(root.getLoc());
+  // Processes: runs of top-level steps of one layer.
+  for (Operation &step : func.getBody().front()) {
+    if (!isStep(&step))
+      continue;
+    auto layer = step.getAttrOfType<StringAttr>(kLayer);
+    std::string name = layer ? layer.str() : nodeName(step.getLoc());
+    if (name.empty())
+      name = "(model)";
     if (graph.processes.empty() || graph.processes.back().layer != name)
       graph.processes.push_back({name, {}, {}, {}, {}, {}, {}, {}, nullptr});
-    DataflowProcess &process = graph.processes.back();
-    process.nests.push_back(root);
+    graph.processes.back().steps.push_back(&step);
   }
   auto isInputPort = [&](Value v) {
     auto arg = dyn_cast<BlockArgument>(v);
@@ -144,25 +157,25 @@ DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
   Block &body = func.getBody().front();
   for (size_t p = 0; p < graph.processes.size(); ++p) {
     DataflowProcess &process = graph.processes[p];
-    // The top-level scalars the nests use, and those they use in turn.
-    llvm::SetVector<Operation *> prologue;
+    // The top-level scalars the steps use, and those they use in turn.
+    llvm::SetVector<Operation *> scalars;
     auto use = [&](Value v) {
       Operation *def = v.getDefiningOp();
-      if (def && def->getBlock() == &body && def->getNumRegions() == 0 &&
+      if (def && def->getBlock() == &body && !isStep(def) &&
           !isa<memref::AllocOp, memref::AllocaOp, memref::GetGlobalOp, ViewLikeOpInterface>(def))
-        prologue.insert(def);
+        scalars.insert(def);
     };
-    for (auto nest : process.nests)
-      nest->walk([&](Operation *op) {
+    for (Operation *step : process.steps)
+      step->walk([&](Operation *op) {
         for (Value operand : op->getOperands())
           use(operand);
       });
-    for (size_t i = 0; i < prologue.size(); ++i)
-      for (Value operand : prologue[i]->getOperands())
+    for (size_t i = 0; i < scalars.size(); ++i)
+      for (Value operand : scalars[i]->getOperands())
         use(operand);
-    process.prologue.assign(prologue.begin(), prologue.end());
-    llvm::sort(process.prologue,
-               [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    process.ops.assign(scalars.begin(), scalars.end());
+    process.ops.append(process.steps.begin(), process.steps.end());
+    llvm::sort(process.ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
     llvm::SmallPtrSet<Value, 8> seen;
     llvm::SmallPtrSet<Value, 8> written;
     auto visit = [&](Operation *op) {
@@ -179,17 +192,17 @@ DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
         if (!memref)
           return;
         Value buffer = rootBuffer(memref);
-        if (buffer.getDefiningOp<memref::GetGlobalOp>())
+        // Constants, and buffers a step allocates for itself, stay out.
+        Operation *def = buffer.getDefiningOp();
+        if (def && (isa<memref::GetGlobalOp>(def) || def->getBlock() != &body))
           return;
         if (store)
           written.insert(buffer);
         if (seen.insert(buffer).second)
           process.buffers.push_back(buffer);
     };
-    for (Operation *op : process.prologue)
-      visit(op);
-    for (auto nest : process.nests)
-      nest->walk(visit);
+    for (Operation *op : process.ops)
+      op->walk(visit);
     for (Value buffer : process.buffers) {
       touched[p].push_back({buffer, written.contains(buffer)});
       if (isInputPort(buffer))

@@ -36,8 +36,8 @@ mlir::FailureOr<LoopNest> analyzeNest(mlir::affine::AffineForOp root);
 /// The ONNX node name in `loc` (its first NameLoc), or "" when none.
 std::string nodeName(mlir::Location loc);
 
-/// How many times `op` runs per call: the product of the trip counts of the
-/// affine.for loops around it.
+/// How many times `op` runs per call: the product of the constant trip
+/// counts of the affine.for and scf.for loops around it.
 int64_t executions(mlir::Operation *op);
 
 /// Multiplications (arith.muli, arith.mulf) `op`'s region performs per call.
@@ -49,14 +49,19 @@ int64_t multiplications(mlir::Operation *op);
 bool forEachElementBits(mlir::Attribute initialValue, int64_t count,
                         llvm::function_ref<void(const llvm::APInt &)> fn);
 
+/// Whether a top-level op of the model function is a step of the design:
+/// a loop nest, another op with regions (an scf loop or branch), or a
+/// store. The other top-level ops are buffers, views and scalars.
+bool isStep(mlir::Operation *op);
+
 /// The stream style's dataflow: each process is the consecutive top-level
-/// nests of one ONNX layer, run as one function; processes exchange
+/// steps of one ONNX layer, run as one function; processes exchange
 /// buffers through hls::stream FIFOs. A buffer (an allocation or a function
 /// argument) has versions: each process that writes it makes the next one.
 /// A process touching a buffer whose current version another process made
 /// reads that version from a FIFO into its own copy first (a write counts:
 /// it may overwrite only part), and the maker writes every version that is
-/// read on into one FIFO per reader after its nests.
+/// read on into one FIFO per reader after its steps.
 struct DataflowChannel {
   mlir::Value buffer;
   /// Processes by index.
@@ -70,10 +75,10 @@ struct DataflowChannel {
 
 struct DataflowProcess {
   std::string layer; // the ONNX node
-  llvm::SmallVector<mlir::affine::AffineForOp> nests;
-  /// Top-level scalar ops (loads, arithmetic) the nests use, in order: the
-  /// process computes them first.
-  llvm::SmallVector<mlir::Operation *> prologue;
+  llvm::SmallVector<mlir::Operation *> steps;
+  /// The steps and the top-level scalar ops (loads, arithmetic) they use,
+  /// in block order: what the process computes.
+  llvm::SmallVector<mlir::Operation *> ops;
   /// Every buffer the process loads from or stores to, in first-use order
   /// (constant globals excluded).
   llvm::SmallVector<mlir::Value> buffers;
@@ -92,7 +97,7 @@ struct DataflowGraph {
   std::vector<DataflowChannel> channels;
 };
 
-/// The dataflow of `func`'s top-level nests (after lepton-hls-directives).
+/// The dataflow of `func`'s top-level steps (after lepton-hls-directives).
 /// `inputs` is the number of leading arguments that are input ports.
 DataflowGraph dataflowGraph(mlir::func::FuncOp func, unsigned inputs);
 
