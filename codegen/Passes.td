@@ -483,4 +483,22 @@ def HLSDirectives : Pass<"lepton-hls-directives", "mlir::ModuleOp"> {
   let dependentDialects = ["lepton::hls::HLSDialect"];
 }
 
+def HLSAccumulateInRegisters : Pass<"lepton-hls-accumulate-in-registers",
+                                    "mlir::func::FuncOp"> {
+  let summary = "Carry reductions in loop variables instead of their output arrays";
+  let description = [{
+    linalg's loops accumulate a reduction through its output array: each
+    iteration loads the element, adds and stores it back, so a pipelined
+    reduction loop carries a dependence through memory (a read, an add and a
+    write per iteration, II 2 or more in Vitis HLS). Where an affine.for's
+    body loads and stores one element whose address does not depend on the
+    loop, and nothing else in the loop touches that buffer, the element is
+    loaded once before the loop, carried as an iter_arg and stored once after
+    it; repeated from the innermost loop out, a whole reduction band
+    accumulates in a register. The values computed are the same (the same
+    operations in the same order). Runs after the estimate, which models the
+    result: integer accumulations at II 1, float ones at the adder's latency.
+  }];
+}
+
 #endif // LEPTON_CODEGEN_PASSES

@@ -458,9 +458,9 @@ private:
     if (pipelined < nest.loops.size() && nest.reduction[pipelined])
       if (auto factor = nest.loops[pipelined]->getAttrOfType<IntegerAttr>(kUnroll))
         unrolledReduction *= factor.getInt();
+    bool floating = false;
+    nest.root->walk([&](arith::AddFOp) { floating = true; });
     if (unrolledReduction > 1) {
-      bool floating = false;
-      nest.root->walk([&](arith::AddFOp) { floating = true; });
       double levels = floating ? double(unrolledReduction - 1)
                                : std::ceil(std::log2(double(unrolledReduction)));
       depthNs += levels * (floating ? 4 * clock : 0.6 + 0.03 * 32);
@@ -473,8 +473,15 @@ private:
       finish = std::max(finish, depthNs);
     }
     int64_t depth = std::max<int64_t>(1, int64_t(std::ceil((depthNs - begin) / clock - 1e-9)));
-    estimate.latency = parallel ? depth + options.reuseFactor - 1 : steps - 1 + depth;
-    estimate.interval = parallel ? options.reuseFactor : steps;
+    // A pipelined reduction loop carries its accumulator from iteration to
+    // iteration (lepton-hls-accumulate-in-registers keeps it in a register):
+    // an integer adder closes the loop within a cycle, but a float sum in
+    // its order is a chain of adders, 4 cycles each, per iteration.
+    int64_t ii = 1;
+    if (!parallel && floating && pipelined < nest.loops.size() && nest.reduction[pipelined])
+      ii = 4 * unrolledReduction;
+    estimate.latency = parallel ? depth + options.reuseFactor - 1 : (steps - 1) * ii + depth;
+    estimate.interval = parallel ? options.reuseFactor : steps * ii;
     return estimate;
   }
 
