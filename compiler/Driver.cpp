@@ -32,6 +32,8 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Format.h"
@@ -367,6 +369,42 @@ bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
                                 std::make_move_iterator(values.end()));
   }
   return true;
+}
+
+/// Adds what compression cost against the float model (the teacher) to an
+/// HLS project's report.json (`teacher`) and estimate table, so that a
+/// fixed-point or int8 design says its error next to its cost.
+void attachFidelity(const compress::FidelityReport &fidelity, const std::string &precision,
+                    std::string &reportJson, std::string &table) {
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(reportJson);
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return;
+  }
+  llvm::json::Array outputs;
+  std::string summary;
+  for (const compress::FidelityReport::Output &o : fidelity.outputs) {
+    outputs.push_back(llvm::json::Object{
+        {"name", o.name},
+        {"sqnr_db", std::isfinite(o.sqnrDb) ? llvm::json::Value(o.sqnrDb) : nullptr},
+        {"max_abs_error", o.maxAbsError},
+        {"mean_abs_error", o.meanAbsError}});
+    char error[32];
+    std::snprintf(error, sizeof error, "%.3g", o.maxAbsError);
+    summary += llvm::formatv("{0}output {1}: SQNR {2:f1} dB, max |error| {3}",
+                             summary.empty() ? "" : "; ", o.name, o.sqnrDb, error);
+  }
+  llvm::json::Object teacher{{"precision", precision},
+                             {"calibration_sets", int64_t(fidelity.inputSets)},
+                             {"outputs", std::move(outputs)}};
+  if (fidelity.top1Agreement) {
+    teacher["top1_agreement"] = *fidelity.top1Agreement;
+    summary += llvm::formatv(", top-1 agreement {0:f2}%", 100 * *fidelity.top1Agreement);
+  }
+  parsed->getAsObject()->insert({"teacher", std::move(teacher)});
+  reportJson = llvm::formatv("{0:2}\n", *parsed).str();
+  table += "against the float model (" + precision + ", " +
+           std::to_string(fidelity.inputSets) + " calibration sets): " + summary + "\n";
 }
 
 /// Writes `files` into the directory `path` through a temporary directory
@@ -727,6 +765,9 @@ int compileModel(const CompileOptions &options) {
       return 1;
     (*files)["report.json"] = hls::renderEstimateJson(*estimate, hlsOptions);
     std::string table = hls::renderEstimateTable(*estimate, hlsOptions);
+    if (report.compression)
+      attachFidelity(*report.compression, options.quantize.empty() ? "fp32" : options.quantize,
+                     (*files)["report.json"], table);
     (*files)["estimate.txt"] = table;
     if (!options.quiet)
       llvm::errs() << table;
