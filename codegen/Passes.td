@@ -472,7 +472,9 @@ def HLSDirectives : Pass<"lepton-hls-directives", "mlir::ModuleOp"> {
       holding up to ceil(K / reuse factor) iterations are unrolled (the next
       loop out partially, by the largest factor of its trip count that
       fits), that next loop is pipelined at II 1, and the arrays read inside
-      are partitioned cyclically to match.
+      are partitioned cyclically to match. Layers exchange buffers through
+      FIFOs (LoopNests.h, dataflowGraph); each buffer gets `hls.fifo_depths`,
+      2 for a FIFO its consumer reads first, the whole buffer for a later one.
   }];
   let options = [
     Option<"io", "io", "std::string", /*default=*/"\"parallel\"",

@@ -748,8 +748,7 @@ int compileModel(const CompileOptions &options) {
     if (!runPipeline(*module, hls::hlsPipeline(hlsOptions), &clock.scope("target")))
       return 1;
     const hls::FpgaPart &part = *hls::findPart(hlsOptions.part);
-    FailureOr<hls::DesignEstimate> estimate = hls::estimateDesign(*module, hlsOptions, part,
-                                                                   signature->inputs.size());
+    FailureOr<hls::DesignEstimate> estimate = hls::estimateDesign(*module, hlsOptions, part);
     if (failed(estimate))
       return 1;
     // Reductions in registers: the designs the estimate modelled.

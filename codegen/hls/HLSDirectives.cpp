@@ -5,6 +5,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include "mlir/Dialect/Affine/Analysis/LoopAnalysis.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace lepton {
@@ -70,6 +71,32 @@ public:
   }
 
 private:
+  /// The depth of every FIFO of the stream style's dataflow (LoopNests.h):
+  /// 2 for the first FIFO a process reads, which it reads while its producer
+  /// writes; the whole buffer (at least 2) for any later one, so that a
+  /// producer feeding several processes never waits for one that is still
+  /// reading an earlier FIFO. Recorded per buffer, in channel order.
+  void recordFifoDepths(func::FuncOp func) {
+    DataflowGraph graph = dataflowGraph(func);
+    std::vector<int64_t> depthOf(graph.channels.size(), 2);
+    for (const DataflowProcess &process : graph.processes)
+      for (size_t i = 1; i < process.inputs.size(); ++i)
+        depthOf[process.inputs[i]] = std::max<int64_t>(
+            2, cast<MemRefType>(graph.channels[process.inputs[i]].buffer.getType())
+                   .getNumElements());
+    llvm::MapVector<Value, llvm::SmallVector<int64_t>> depths;
+    for (auto [c, channel] : llvm::enumerate(graph.channels))
+      depths[channel.buffer].push_back(depthOf[c]);
+    Builder b(func.getContext());
+    for (auto &[buffer, list] : depths) {
+      auto attr = b.getDenseI64ArrayAttr(list);
+      if (auto arg = dyn_cast<BlockArgument>(buffer))
+        func.setArgAttr(arg.getArgNumber(), kFifoDepths, attr);
+      else
+        buffer.getDefiningOp()->setAttr(kFifoDepths, attr);
+    }
+  }
+
   LogicalResult annotate(func::FuncOp func) {
     MLIRContext *ctx = func.getContext();
     bool parallel = io == "parallel";
@@ -161,6 +188,7 @@ private:
         wantBanks(arg, 0);
     } else {
       func->setAttr(kDataflow, b.getUnitAttr());
+      recordFifoDepths(func);
     }
     auto module = func->getParentOfType<ModuleOp>();
     for (auto [buffer, count] : banks) {

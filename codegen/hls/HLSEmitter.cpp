@@ -221,7 +221,7 @@ private:
   LogicalResult printBlock(Block &block);
   LogicalResult printDataflow(func::FuncOp func, const HLSOptions &options,
                               llvm::ArrayRef<std::string> ports,
-                              llvm::ArrayRef<std::string> portTypes, unsigned inputs,
+                              llvm::ArrayRef<std::string> portTypes,
                               const std::string &prototype);
   LogicalResult printOp(Operation *op);
   void globalPartitions(Operation *scope);
@@ -233,7 +233,7 @@ private:
                                                           ValueRange results,
                                                           llvm::ArrayRef<BlockArgument> arguments);
   /// Assigns what `terminator` yields to the `carried` variables.
-  LogicalResult printYield(Operation *terminator, llvm::ArrayRef<std::string> carried);
+  void printYield(Operation *terminator, llvm::ArrayRef<std::string> carried);
   LogicalResult printBuffer(Operation *op);
   FailureOr<std::string> arithExpr(Operation *op);
 
@@ -431,8 +431,7 @@ FunctionPrinter::carriedValues(Operation *op, ValueRange initial, ValueRange res
   return names;
 }
 
-LogicalResult FunctionPrinter::printYield(Operation *terminator,
-                                          llvm::ArrayRef<std::string> carried) {
+void FunctionPrinter::printYield(Operation *terminator, llvm::ArrayRef<std::string> carried) {
   // Through temporaries: a yielded value may be another carried one.
   llvm::SmallVector<std::string> temporaries;
   for (Value v : terminator->getOperands()) {
@@ -441,7 +440,6 @@ LogicalResult FunctionPrinter::printYield(Operation *terminator,
   }
   for (auto [name, temporary] : llvm::zip(carried, temporaries))
     line() << name << " = " << temporary << ";\n";
-  return success();
 }
 
 LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
@@ -654,7 +652,7 @@ LogicalResult FunctionPrinter::print(func::FuncOp func, const ModelSignature &si
   }
   proto << ")";
   if (!parallel)
-    return printDataflow(func, options, ports, portTypes, signature.inputs.size(), prototype);
+    return printDataflow(func, options, ports, portTypes, prototype);
   os << prototype << " {\n";
   for (auto [i, port] : llvm::enumerate(ports)) {
     partitionPragma(port, func.getArgAttr(i, kPartition), /*reshape=*/true);
@@ -696,7 +694,7 @@ void FunctionPrinter::globalPartitions(Operation *scope) {
 LogicalResult FunctionPrinter::printDataflow(func::FuncOp func, const HLSOptions &options,
                                              llvm::ArrayRef<std::string> ports,
                                              llvm::ArrayRef<std::string> portTypes,
-                                             unsigned inputs, const std::string &prototype) {
+                                             const std::string &prototype) {
   // Buffers and views are names only here: each process declares its own.
   Block &body = func.getBody().front();
   for (Operation &op : body) {
@@ -725,7 +723,7 @@ LogicalResult FunctionPrinter::printDataflow(func::FuncOp func, const HLSOptions
     return unsupported(&op, "'" + op.getName().getStringRef() +
                                 "' outside the layers' loop nests in a dataflow design");
   }
-  DataflowGraph graph = dataflowGraph(func, inputs);
+  DataflowGraph graph = dataflowGraph(func);
   auto elementOf = [](Value buffer) {
     return typeName(cast<MemRefType>(buffer.getType()).getElementType());
   };

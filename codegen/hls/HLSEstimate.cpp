@@ -50,9 +50,8 @@ struct ConstantStats {
 
 class Estimator {
 public:
-  Estimator(ModuleOp module, const HLSOptions &options, const FpgaPart &part, unsigned inputs)
-      : module(module), options(options), part(part), parallel(options.io == "parallel"),
-        inputs(inputs) {}
+  Estimator(ModuleOp module, const HLSOptions &options, const FpgaPart &part)
+      : module(module), options(options), part(part), parallel(options.io == "parallel") {}
 
   FailureOr<DesignEstimate> run(func::FuncOp func) {
     DesignEstimate design;
@@ -103,7 +102,7 @@ public:
       // dataflow starts an inference when its slowest process is free.
       // Latency adds the processes up, which overstates it where a
       // consumer reads a FIFO while its producer writes it.
-      DataflowGraph graph = dataflowGraph(func, inputs);
+      DataflowGraph graph = dataflowGraph(func);
       auto elements = [](Value buffer) {
         return cast<MemRefType>(buffer.getType()).getNumElements();
       };
@@ -545,7 +544,6 @@ private:
   const HLSOptions &options;
   const FpgaPart &part;
   bool parallel;
-  unsigned inputs; // leading function arguments that are input ports
   llvm::DenseMap<Operation *, ConstantStats> constants;
 };
 
@@ -574,11 +572,11 @@ std::string knownParts() {
 }
 
 FailureOr<DesignEstimate> estimateDesign(ModuleOp module, const HLSOptions &options,
-                                         const FpgaPart &part, unsigned inputs) {
+                                         const FpgaPart &part) {
   auto func = module.lookupSymbol<func::FuncOp>(options.name);
   if (!func)
     return module.emitError() << "no function '" << options.name << "' to estimate";
-  return Estimator(module, options, part, inputs).run(func);
+  return Estimator(module, options, part).run(func);
 }
 
 std::string renderEstimateTable(const DesignEstimate &e, const HLSOptions &options) {

@@ -64,14 +64,13 @@ struct DesignEstimate {
 };
 
 /// Estimates the design of the function `options.name` in `module` (after
-/// lepton-hls-directives; its first `inputs` arguments are the input
-/// ports). The stream style is costed as the dataflow of LoopNests.h's
+/// lepton-hls-directives). The stream style is costed as the dataflow of LoopNests.h's
 /// dataflowGraph, FIFOs and each process's buffer copies included. Fails,
 /// with a diagnostic that suggests a larger reuse factor or the stream
 /// style, when a loop nest would unroll more multipliers than the HLS tool
 /// allows (4096) or the design exceeds the part.
 mlir::FailureOr<DesignEstimate> estimateDesign(mlir::ModuleOp module, const HLSOptions &options,
-                                               const FpgaPart &part, unsigned inputs);
+                                               const FpgaPart &part);
 
 /// The estimate as a readable table and as the project's report.json.
 std::string renderEstimateTable(const DesignEstimate &estimate, const HLSOptions &options);

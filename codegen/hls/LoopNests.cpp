@@ -133,7 +133,7 @@ bool isStep(Operation *op) {
   return op->getNumRegions() > 0 || isa<affine::AffineStoreOp, memref::StoreOp>(op);
 }
 
-DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
+DataflowGraph dataflowGraph(func::FuncOp func) {
   DataflowGraph graph;
   // Processes: runs of top-level steps of one layer.
   for (Operation &step : func.getBody().front()) {
@@ -147,10 +147,15 @@ DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
       graph.processes.push_back({name, {}, {}, {}, {}, {}, {}, {}, nullptr});
     graph.processes.back().steps.push_back(&step);
   }
-  auto isInputPort = [&](Value v) {
-    auto arg = dyn_cast<BlockArgument>(v);
-    return arg && arg.getArgNumber() < inputs;
-  };
+  // Input ports are the arguments nothing writes.
+  llvm::SmallPtrSet<Value, 4> storedTo;
+  func.walk([&](Operation *op) {
+    if (auto store = dyn_cast<affine::AffineStoreOp>(op))
+      storedTo.insert(rootBuffer(store.getMemRef()));
+    else if (auto store = dyn_cast<memref::StoreOp>(op))
+      storedTo.insert(rootBuffer(store.getMemRef()));
+  });
+  auto isInputPort = [&](Value v) { return isa<BlockArgument>(v) && !storedTo.contains(v); };
   // Readers of each input port, to find those with several.
   llvm::MapVector<Value, llvm::SmallVector<int>> portReaders;
   std::vector<llvm::SmallVector<std::pair<Value, bool>>> touched(graph.processes.size());
@@ -244,16 +249,18 @@ DataflowGraph dataflowGraph(func::FuncOp func, unsigned inputs) {
     if (!isInputPort(arg))
       if (auto made = maker.find(arg); made != maker.end())
         graph.processes[made->second].outputPorts.push_back(arg);
-  // Depths: the first FIFO a process reads streams while it is written;
-  // later ones must hold a whole buffer, so that their producers never wait
-  // for a reader that is still reading an earlier FIFO.
-  for (DataflowProcess &process : graph.processes)
-    for (auto [i, channel] : llvm::enumerate(process.inputs))
-      graph.channels[channel].depth =
-          i == 0 ? 2
-                 : std::max<int64_t>(
-                       2, cast<MemRefType>(graph.channels[channel].buffer.getType())
-                              .getNumElements());
+  // Depths, as lepton-hls-directives chose them: the k-th FIFO of a buffer
+  // has the k-th of its hls.fifo_depths.
+  llvm::DenseMap<Value, unsigned> carried;
+  for (DataflowChannel &channel : graph.channels) {
+    DenseI64ArrayAttr depths;
+    if (auto arg = dyn_cast<BlockArgument>(channel.buffer))
+      depths = func.getArgAttrOfType<DenseI64ArrayAttr>(arg.getArgNumber(), kFifoDepths);
+    else
+      depths = channel.buffer.getDefiningOp()->getAttrOfType<DenseI64ArrayAttr>(kFifoDepths);
+    unsigned k = carried[channel.buffer]++;
+    channel.depth = depths && k < depths.size() ? depths[k] : 0;
+  }
   return graph;
 }
 

@@ -66,10 +66,8 @@ struct DataflowChannel {
   mlir::Value buffer;
   /// Processes by index.
   int producer, consumer;
-  /// Elements in flight: 2 where the FIFO is the first its consumer reads
-  /// (it reads while the producer writes), the whole buffer (at least 2)
-  /// where the consumer reads another FIFO first (the producer must not
-  /// block on it).
+  /// Elements in flight, as lepton-hls-directives recorded them (the
+  /// buffer's hls.fifo_depths); 0 before it ran.
   int64_t depth;
 };
 
@@ -97,9 +95,9 @@ struct DataflowGraph {
   std::vector<DataflowChannel> channels;
 };
 
-/// The dataflow of `func`'s top-level steps (after lepton-hls-directives).
-/// `inputs` is the number of leading arguments that are input ports.
-DataflowGraph dataflowGraph(mlir::func::FuncOp func, unsigned inputs);
+/// The dataflow of `func`'s top-level steps. Its input ports are the
+/// arguments nothing writes.
+DataflowGraph dataflowGraph(mlir::func::FuncOp func);
 
 } // namespace lepton::hls
 

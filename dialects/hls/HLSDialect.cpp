@@ -30,6 +30,11 @@ bool isPositiveInteger(Attribute value) {
   return integer && integer.getInt() >= 1;
 }
 
+bool isFifoDepths(Attribute value) {
+  auto depths = dyn_cast<DenseI64ArrayAttr>(value);
+  return depths && llvm::all_of(depths.asArrayRef(), [](int64_t d) { return d >= 1; });
+}
+
 } // namespace
 
 LogicalResult HLSDialect::verifyOperationAttribute(Operation *op, NamedAttribute attribute) {
@@ -58,6 +63,10 @@ LogicalResult HLSDialect::verifyOperationAttribute(Operation *op, NamedAttribute
     return isa<func::FuncOp>(op) && isa<UnitAttr>(value)
                ? success()
                : fail("must be a unit attribute on a func.func");
+  if (name == kFifoDepths)
+    return isa<memref::AllocOp, memref::AllocaOp>(op) && isFifoDepths(value)
+               ? success()
+               : fail("must be an array of FIFO depths >= 1 on a memref.alloc or memref.alloca");
   if (name == kPartition) {
     if (!isa<memref::AllocOp, memref::AllocaOp, memref::GlobalOp>(op))
       return fail("must be on a memref.alloc, memref.alloca or memref.global");
@@ -68,6 +77,10 @@ LogicalResult HLSDialect::verifyOperationAttribute(Operation *op, NamedAttribute
 
 LogicalResult HLSDialect::verifyRegionArgAttribute(Operation *op, unsigned, unsigned,
                                                    NamedAttribute attribute) {
+  if (attribute.getName().getValue() == kFifoDepths)
+    return isFifoDepths(attribute.getValue())
+               ? success()
+               : op->emitOpError() << "'" << kFifoDepths << "' must be an array of FIFO depths >= 1";
   if (attribute.getName().getValue() != kPartition)
     return op->emitOpError() << "unknown HLS argument directive '" << attribute.getName().getValue()
                              << "'";

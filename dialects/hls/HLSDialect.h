@@ -15,6 +15,7 @@ inline constexpr llvm::StringLiteral kUnroll = "hls.unroll";
 inline constexpr llvm::StringLiteral kPartition = "hls.partition";
 inline constexpr llvm::StringLiteral kDataflow = "hls.dataflow";
 inline constexpr llvm::StringLiteral kAllocation = "hls.allocation";
+inline constexpr llvm::StringLiteral kFifoDepths = "hls.fifo_depths";
 
 } // namespace lepton::hls
 

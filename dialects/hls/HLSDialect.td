@@ -11,7 +11,10 @@
 //   hls.partition = "complete" | F   on memref.alloc, memref.global and entry
 //                            arguments: split into registers, or cyclically
 //                            into F banks
-//   hls.dataflow             on func.func: its loop nests are dataflow processes
+//   hls.dataflow             on func.func: its layers are dataflow processes
+//   hls.fifo_depths = [D...] on a memref.alloc or a function argument: the
+//                            depth of each FIFO that carries a version of the
+//                            buffer from one process to another, in order
 //   hls.allocation = N       on a top-level affine.for: at most N multipliers
 //
 //===----------------------------------------------------------------------===//

@@ -45,3 +45,35 @@ func.func @gemv(%x: memref<16xi8>, %y: memref<8xi32>) {
 // STREAM:           affine.for
 // STREAM:           } {hls.pipeline = 1 : i64, hls.unroll = 4 : i64}
 // STREAM:         } {hls.allocation = 4 : i64, hls.layer = "fc1"}
+
+// -----
+
+// Stream: the FIFOs between layers. The Relu reads the Gemm's sums, the Add
+// reads the Relu's output first and then the Gemm's sums again, so that
+// second FIFO holds the whole buffer (8) and the others 2.
+func.func @fifos(%x: memref<8xi32>, %y: memref<8xi32>) {
+  %acc = memref.alloc() : memref<8xi32>
+  %relu = memref.alloc() : memref<8xi32>
+  %c0 = arith.constant 0 : i32
+  affine.for %i = 0 to 8 {
+    %a = affine.load %x[%i] : memref<8xi32>
+    affine.store %a, %acc[%i] : memref<8xi32>
+  } loc("gemm")
+  affine.for %i = 0 to 8 {
+    %a = affine.load %acc[%i] : memref<8xi32>
+    %r = arith.maxsi %a, %c0 : i32
+    affine.store %r, %relu[%i] : memref<8xi32>
+  } loc("relu")
+  affine.for %i = 0 to 8 {
+    %r = affine.load %relu[%i] : memref<8xi32>
+    %a = affine.load %acc[%i] : memref<8xi32>
+    %s = arith.addi %r, %a : i32
+    affine.store %s, %y[%i] : memref<8xi32>
+  } loc("add")
+  return
+}
+// PARALLEL-LABEL: func.func @fifos
+// PARALLEL-NOT:   hls.fifo_depths
+// STREAM-LABEL: func.func @fifos
+// STREAM:         memref.alloc() {hls.fifo_depths = array<i64: 2, 8>}
+// STREAM-NEXT:    memref.alloc() {hls.fifo_depths = array<i64: 2>}

@@ -45,3 +45,11 @@ func.func @unknown() {
 func.func @argument(%a: memref<8xf32> {hls.stream}) {
   return
 }
+
+// -----
+
+func.func @depth() {
+  // expected-error @+1 {{'hls.fifo_depths' must be an array of FIFO depths >= 1 on a memref.alloc or memref.alloca}}
+  %a = memref.alloc() {hls.fifo_depths = array<i64: 0>} : memref<8xi8>
+  return
+}
