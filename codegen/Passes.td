@@ -485,6 +485,23 @@ def HLSDirectives : Pass<"lepton-hls-directives", "mlir::ModuleOp"> {
   let dependentDialects = ["lepton::hls::HLSDialect"];
 }
 
+def HLSNarrowAccumulators : Pass<"lepton-hls-narrow-accumulators", "mlir::ModuleOp"> {
+  let summary = "Give each integer buffer of an HLS design the width its values need";
+  let description = [{
+    The integer contract sums in int32 (and rescales in wider types); an
+    FPGA design pays for every bit. For each top-level integer buffer whose
+    only users are affine loads and stores (through views), the values it
+    can hold are bounded in program order: a stored value's range follows
+    its arithmetic back to constants, extensions and constant weights; a
+    store of (the element + p) adds p's range once per iteration of the
+    loops its address does not use. With W the bits of that bound, the
+    buffer holds iW: stores truncate (exact, everything fits), loads
+    sign-extend, and an accumulation adds in iW. The values computed do not
+    change. A buffer stored to twice within one top-level step, or read by
+    anything else, keeps its type.
+  }];
+}
+
 def HLSAccumulateInRegisters : Pass<"lepton-hls-accumulate-in-registers",
                                     "mlir::func::FuncOp"> {
   let summary = "Carry reductions in loop variables instead of their output arrays";

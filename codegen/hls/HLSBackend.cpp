@@ -25,6 +25,7 @@ std::string hlsPipeline(const HLSOptions &options) {
          "cse,buffer-results-to-out-params{hoist-static-allocs=true},canonicalize,cse,"
          "lepton-strided-copy-to-linalg{all-copies=true},"
          "func.func(convert-linalg-to-affine-loops),canonicalize,cse,"
+         "lepton-hls-narrow-accumulators,canonicalize,"
          "lepton-hls-directives{io=" +
          options.io + " reuse-factor=" + std::to_string(options.reuseFactor) + "}";
 }

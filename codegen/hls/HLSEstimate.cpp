@@ -459,10 +459,15 @@ private:
         unrolledReduction *= factor.getInt();
     bool floating = false;
     nest.root->walk([&](arith::AddFOp) { floating = true; });
+    // The tree's adders are as wide as the nest's widest integer sum.
+    unsigned sumBits = 1;
+    nest.root->walk([&](arith::AddIOp add) {
+      sumBits = std::max(sumBits, add.getType().getIntOrFloatBitWidth());
+    });
     if (unrolledReduction > 1) {
       double levels = floating ? double(unrolledReduction - 1)
                                : std::ceil(std::log2(double(unrolledReduction)));
-      depthNs += levels * (floating ? 4 * clock : 0.6 + 0.03 * 32);
+      depthNs += levels * (floating ? 4 * clock : 0.6 + 0.03 * sumBits);
     }
     if (parallel) {
       nest.root->walk([&](affine::AffineStoreOp store) {

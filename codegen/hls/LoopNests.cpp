@@ -77,6 +77,26 @@ void collectRoots(Value value, llvm::SmallPtrSetImpl<Value> &roots) {
 
 } // namespace
 
+std::optional<int64_t> updatesPerElement(affine::AffineStoreOp store) {
+  llvm::SmallPtrSet<Value, 16> used;
+  for (Value operand : store.getMapOperands())
+    collectRoots(operand, used);
+  int64_t updates = 1;
+  for (Operation *parent = store->getParentOp(); !isa<func::FuncOp>(parent);
+       parent = parent->getParentOp()) {
+    auto loop = dyn_cast<affine::AffineForOp>(parent);
+    if (!loop)
+      return std::nullopt; // an scf loop or branch: not counted here
+    if (used.contains(loop.getInductionVar()))
+      continue;
+    std::optional<uint64_t> trips = affine::getConstantTripCount(loop);
+    if (!trips)
+      return std::nullopt;
+    updates *= int64_t(*trips);
+  }
+  return updates;
+}
+
 FailureOr<LoopNest> analyzeNest(affine::AffineForOp root) {
   LoopNest nest;
   nest.root = root;

@@ -40,6 +40,12 @@ std::string nodeName(mlir::Location loc);
 /// counts of the affine.for and scf.for loops around it.
 int64_t executions(mlir::Operation *op);
 
+/// How many times `store` writes each element it writes: the product of the
+/// trip counts of the affine.for loops around it whose induction variables
+/// its address does not use (its reduction loops); none when one of those
+/// has no constant trip count.
+std::optional<int64_t> updatesPerElement(mlir::affine::AffineStoreOp store);
+
 /// Multiplications (arith.muli, arith.mulf) `op`'s region performs per call.
 int64_t multiplications(mlir::Operation *op);
 
