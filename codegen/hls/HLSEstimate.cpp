@@ -156,15 +156,22 @@ public:
     design.interval = parallel ? options.reuseFactor : slowest;
     const Resources &r = design.resources;
     if (r.dsp > part.dsp || r.lut > part.lut || r.ff > part.ff || r.bram18k > part.bram18k) {
-      double over = std::max({double(r.dsp) / part.dsp, double(r.lut) / part.lut,
-                              double(r.ff) / part.ff, double(r.bram18k) / part.bram18k});
-      emitError(func.getLoc())
+      InFlightDiagnostic error = emitError(func.getLoc())
           << "unsupported on the HLS target: the design needs an estimated " << r.dsp
           << " DSP, " << r.lut << " LUT, " << r.ff << " FF and " << r.bram18k
           << " BRAM_18K, more than part " << part.name << " has (" << part.dsp << ", "
-          << part.lut << ", " << part.ff << ", " << part.bram18k
-          << "): use --reuse-factor=" << int64_t(std::ceil(over * options.reuseFactor))
-          << (parallel ? ", --io=stream" : "") << " or a larger --fpga-part";
+          << part.lut << ", " << part.ff << ", " << part.bram18k << "): ";
+      // A larger reuse factor shares operators and splits buffers into
+      // fewer banks; the BRAM that whole tensors fill stays.
+      if (buffers.resources.bram18k > part.bram18k) {
+        error << "its buffers alone (whole tensors on chip) fill " << buffers.resources.bram18k
+              << " BRAM_18K; use a larger --fpga-part or smaller inputs";
+        return failure();
+      }
+      double over = std::max({double(r.dsp) / part.dsp, double(r.lut) / part.lut,
+                              double(r.ff) / part.ff, double(r.bram18k) / part.bram18k});
+      error << "use --reuse-factor=" << int64_t(std::ceil(over * options.reuseFactor))
+            << (parallel ? ", --io=stream" : "") << " or a larger --fpga-part";
       return failure();
     }
     return design;
