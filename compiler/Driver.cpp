@@ -347,14 +347,8 @@ bool computeGoldenVectors(const CompileOptions &options, ModuleOp reference,
   CpuEvaluator cpuBackend(name, *host, std::move(sets));
   auto evaluation = cpuBackend.compile(reference, taps);
   // The casts were built for the taps only.
-  for (Value v : llvm::concat<Value>(quantizedInputs, outputs))
-    if (v && v.use_empty())
-      for (Operation *dead = v.getDefiningOp(); dead && dead->use_empty() &&
-                                                isa<quant::StorageCastOp, tensor::BitcastOp>(dead);) {
-        Operation *source = dead->getOperand(0).getDefiningOp();
-        dead->erase();
-        dead = source;
-      }
+  hls::eraseQuantizedPortValues(quantizedInputs);
+  hls::eraseQuantizedPortValues(outputs);
   if (failed(evaluation))
     return false;
   for (size_t s = 0; s < golden.inputs.size(); ++s) {

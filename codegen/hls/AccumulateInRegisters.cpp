@@ -32,16 +32,8 @@ carriedElement(affine::AffineForOp loop) {
     affine::AffineLoadOp load;
     bool other = false;
     loop->walk([&](Operation *op) {
-      Value memref;
-      if (auto l = dyn_cast<affine::AffineLoadOp>(op))
-        memref = l.getMemRef();
-      else if (auto s = dyn_cast<affine::AffineStoreOp>(op))
-        memref = s.getMemRef();
-      else if (auto l = dyn_cast<memref::LoadOp>(op))
-        memref = l.getMemRef();
-      else if (auto s = dyn_cast<memref::StoreOp>(op))
-        memref = s.getMemRef();
-      if (!memref || op == store || lepton::hls::rootBuffer(memref) != buffer)
+      std::optional<lepton::hls::MemoryAccess> access = lepton::hls::memoryAccess(op);
+      if (!access || op == store || lepton::hls::rootBuffer(access->memref) != buffer)
         return;
       auto l = dyn_cast<affine::AffineLoadOp>(op);
       if (!load && l && l->getBlock() == loop.getBody() && l->isBeforeInBlock(store) &&

@@ -136,8 +136,17 @@ quantizedPortValues(func::FuncOp func, const QuantizedPorts &ports) {
   return values;
 }
 
+void eraseQuantizedPortValues(llvm::ArrayRef<Value> values) {
+  for (Value v : values)
+    for (Operation *dead = v ? v.getDefiningOp() : nullptr;
+         dead && dead->use_empty() && isa<quant::StorageCastOp, tensor::BitcastOp>(dead);) {
+      Operation *source = dead->getOperand(0).getDefiningOp();
+      dead->erase();
+      dead = source;
+    }
+}
+
 void applyQuantizedPorts(func::FuncOp func, const QuantizedPorts &ports) {
-  auto [inputs, outputs] = quantizedPortValues(func, ports);
   Block &entry = func.getBody().front();
   OpBuilder b(func.getContext());
   for (auto [i, quantize] : llvm::enumerate(ports.inputs)) {
@@ -173,10 +182,11 @@ void applyQuantizedPorts(func::FuncOp func, const QuantizedPorts &ports) {
     setPortAttrs(func, unsigned(i), 0, cast<quant::UniformQuantizedType>(type.getElementType()));
   }
   Operation *ret = func.getBody().back().getTerminator();
+  b.setInsertionPoint(ret);
   for (auto [i, dq] : llvm::enumerate(ports.outputs)) {
     if (!dq)
       continue;
-    ret->setOperand(i, outputs[i]);
+    ret->setOperand(i, toStorage(b, dq->getLoc(), dq->getOperand(0)));
     setPortAttrs(func, std::nullopt, unsigned(i), perTensorType(dq->getOperand(0)));
     if (dq->use_empty())
       dq->erase();

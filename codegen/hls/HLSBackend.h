@@ -42,9 +42,14 @@ QuantizedPorts planQuantizedPorts(mlir::func::FuncOp func, bool quantized);
 /// the quantized type is), for the testbench's golden vectors: for each
 /// input the cast of its quantized value (null when it stays float), for
 /// each output the cast of the integers or the output itself. The casts
-/// are built in `func`; they are dead until applyQuantizedPorts uses them.
+/// are built in `func`, used by nothing; eraseQuantizedPortValues removes
+/// them.
 std::pair<std::vector<mlir::Value>, std::vector<mlir::Value>>
 quantizedPortValues(mlir::func::FuncOp func, const QuantizedPorts &ports);
+
+/// Erases the casts quantizedPortValues built among `values` (once nothing
+/// uses them).
+void eraseQuantizedPortValues(llvm::ArrayRef<mlir::Value> values);
 
 /// Makes the planned ports integers: argument and result types become the
 /// storage integers, the quantize and dequantize ops go, and the ports'

@@ -234,6 +234,10 @@ private:
                                                           llvm::ArrayRef<BlockArgument> arguments);
   /// Assigns what `terminator` yields to the `carried` variables.
   void printYield(Operation *terminator, llvm::ArrayRef<std::string> carried);
+  /// A region's block one level in (after `prologue`, the loop's pragmas),
+  /// then the assignment of what it yields to `carried`.
+  LogicalResult printNested(Block &block, llvm::ArrayRef<std::string> carried,
+                            llvm::function_ref<void()> prologue = nullptr);
   LogicalResult printBuffer(Operation *op);
   FailureOr<std::string> arithExpr(Operation *op);
 
@@ -456,19 +460,29 @@ LogicalResult FunctionPrinter::printLoop(affine::AffineForOp loop) {
     os << "layer" << layers++ << "_" << cIdentifier(layer.getValue()) << ": ";
   os << "for (int " << iv << " = " << loop.getConstantLowerBound() << "; " << iv << " < "
      << loop.getConstantUpperBound() << "; " << iv << " += " << loop.getStepAsInt() << ") {\n";
-  ++depth;
-  if (auto ii = loop->getAttrOfType<IntegerAttr>(kPipeline))
-    line() << "#pragma HLS PIPELINE II=" << ii.getInt() << "\n";
-  if (auto factor = loop->getAttrOfType<IntegerAttr>(kUnroll))
-    line() << "#pragma HLS UNROLL factor=" << factor.getInt() << "\n";
-  else if (loop->hasAttr(kUnroll))
-    line() << "#pragma HLS UNROLL\n";
-  if (auto limit = loop->getAttrOfType<IntegerAttr>(kAllocation))
-    line() << "#pragma HLS ALLOCATION operation instances=mul limit=" << limit.getInt() << "\n";
-  LogicalResult body = printBlock(*loop.getBody());
-  printYield(loop.getBody()->getTerminator(), *carried);
-  --depth;
+  LogicalResult body = printNested(*loop.getBody(), *carried, [&] {
+    if (auto ii = loop->getAttrOfType<IntegerAttr>(kPipeline))
+      line() << "#pragma HLS PIPELINE II=" << ii.getInt() << "\n";
+    if (auto factor = loop->getAttrOfType<IntegerAttr>(kUnroll))
+      line() << "#pragma HLS UNROLL factor=" << factor.getInt() << "\n";
+    else if (loop->hasAttr(kUnroll))
+      line() << "#pragma HLS UNROLL\n";
+    if (auto limit = loop->getAttrOfType<IntegerAttr>(kAllocation))
+      line() << "#pragma HLS ALLOCATION operation instances=mul limit=" << limit.getInt()
+             << "\n";
+  });
   line() << "}\n";
+  return body;
+}
+
+LogicalResult FunctionPrinter::printNested(Block &block, llvm::ArrayRef<std::string> carried,
+                                           llvm::function_ref<void()> prologue) {
+  ++depth;
+  if (prologue)
+    prologue();
+  LogicalResult body = printBlock(block);
+  printYield(block.getTerminator(), carried);
+  --depth;
   return body;
 }
 
@@ -485,10 +499,7 @@ LogicalResult FunctionPrinter::printRegionOp(Operation *op) {
     line() << "for (int " << iv << " = " << value(loop.getLowerBound()) << "; " << iv << " < "
            << value(loop.getUpperBound()) << "; " << iv << " += " << value(loop.getStep())
            << ") {\n";
-    ++depth;
-    LogicalResult body = printBlock(*loop.getBody());
-    printYield(loop.getBody()->getTerminator(), *carried);
-    --depth;
+    LogicalResult body = printNested(*loop.getBody(), *carried);
     line() << "}\n";
     return body;
   }
@@ -498,17 +509,11 @@ LogicalResult FunctionPrinter::printRegionOp(Operation *op) {
   if (failed(results))
     return failure();
   line() << "if (" << value(branch.getCondition()) << ") {\n";
-  ++depth;
-  LogicalResult then = printBlock(*branch.thenBlock());
-  printYield(branch.thenBlock()->getTerminator(), *results);
-  --depth;
+  LogicalResult then = printNested(*branch.thenBlock(), *results);
   LogicalResult otherwise = success();
   if (Block *block = branch.elseBlock()) {
     line() << "} else {\n";
-    ++depth;
-    otherwise = printBlock(*block);
-    printYield(block->getTerminator(), *results);
-    --depth;
+    otherwise = printNested(*block, *results);
   }
   line() << "}\n";
   return success(succeeded(then) && succeeded(otherwise));
@@ -671,10 +676,8 @@ void FunctionPrinter::globalPartitions(Operation *scope) {
   llvm::SmallPtrSet<Operation *, 16> globals;
   scope->walk([&](Operation *op) {
     Value memref;
-    if (auto load = dyn_cast<affine::AffineLoadOp>(op))
-      memref = load.getMemRef();
-    else if (auto load = dyn_cast<memref::LoadOp>(op))
-      memref = load.getMemRef();
+    if (std::optional<MemoryAccess> access = memoryAccess(op); access && !access->store)
+      memref = access->memref;
     else if (isa<func::FuncOp>(scope))
       if (auto get = dyn_cast<memref::GetGlobalOp>(op))
         memref = get;

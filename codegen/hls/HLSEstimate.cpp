@@ -363,10 +363,8 @@ private:
       estimate.layer = "(model)";
     double begin = 0;
     step->walk([&](Operation *op) {
-      if (auto load = dyn_cast<memref::LoadOp>(op))
-        begin = std::max(begin, bufferReady.lookup(rootBuffer(load.getMemRef())));
-      if (auto load = dyn_cast<affine::AffineLoadOp>(op))
-        begin = std::max(begin, bufferReady.lookup(rootBuffer(load.getMemRef())));
+      if (std::optional<MemoryAccess> access = memoryAccess(op); access && !access->store)
+        begin = std::max(begin, bufferReady.lookup(rootBuffer(access->memref)));
       if (op->getNumRegions() > 0 || op->hasTrait<OpTrait::IsTerminator>())
         return;
       OpCost cost = costOf(op);
@@ -384,13 +382,8 @@ private:
     estimate.interval = estimate.latency;
     double end = begin + estimate.latency * options.clockNs;
     step->walk([&](Operation *op) {
-      Value memref;
-      if (auto store = dyn_cast<memref::StoreOp>(op))
-        memref = store.getMemRef();
-      else if (auto store = dyn_cast<affine::AffineStoreOp>(op))
-        memref = store.getMemRef();
-      if (memref) {
-        double &at = bufferReady[rootBuffer(memref)];
+      if (std::optional<MemoryAccess> access = memoryAccess(op); access && access->store) {
+        double &at = bufferReady[rootBuffer(access->memref)];
         at = std::max(at, end);
       }
     });

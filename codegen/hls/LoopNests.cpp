@@ -42,6 +42,18 @@ Value rootBuffer(Value memref) {
   return memref;
 }
 
+std::optional<MemoryAccess> memoryAccess(Operation *op) {
+  if (auto load = dyn_cast<affine::AffineLoadOp>(op))
+    return MemoryAccess{load.getMemRef(), false};
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return MemoryAccess{load.getMemRef(), false};
+  if (auto store = dyn_cast<affine::AffineStoreOp>(op))
+    return MemoryAccess{store.getMemRef(), true};
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return MemoryAccess{store.getMemRef(), true};
+  return std::nullopt;
+}
+
 int64_t executions(Operation *op) {
   int64_t count = 1;
   for (Operation *parent = op->getParentOp(); parent; parent = parent->getParentOp()) {
@@ -170,10 +182,8 @@ DataflowGraph dataflowGraph(func::FuncOp func) {
   // Input ports are the arguments nothing writes.
   llvm::SmallPtrSet<Value, 4> storedTo;
   func.walk([&](Operation *op) {
-    if (auto store = dyn_cast<affine::AffineStoreOp>(op))
-      storedTo.insert(rootBuffer(store.getMemRef()));
-    else if (auto store = dyn_cast<memref::StoreOp>(op))
-      storedTo.insert(rootBuffer(store.getMemRef()));
+    if (std::optional<MemoryAccess> access = memoryAccess(op); access && access->store)
+      storedTo.insert(rootBuffer(access->memref));
   });
   auto isInputPort = [&](Value v) { return isa<BlockArgument>(v) && !storedTo.contains(v); };
   // Readers of each input port, to find those with several.
@@ -204,24 +214,15 @@ DataflowGraph dataflowGraph(func::FuncOp func) {
     llvm::SmallPtrSet<Value, 8> seen;
     llvm::SmallPtrSet<Value, 8> written;
     auto visit = [&](Operation *op) {
-        Value memref;
-        bool store = false;
-        if (auto load = dyn_cast<affine::AffineLoadOp>(op))
-          memref = load.getMemRef();
-        else if (auto load = dyn_cast<memref::LoadOp>(op))
-          memref = load.getMemRef();
-        else if (auto s = dyn_cast<affine::AffineStoreOp>(op))
-          memref = s.getMemRef(), store = true;
-        else if (auto s = dyn_cast<memref::StoreOp>(op))
-          memref = s.getMemRef(), store = true;
-        if (!memref)
+        std::optional<MemoryAccess> access = memoryAccess(op);
+        if (!access)
           return;
-        Value buffer = rootBuffer(memref);
+        Value buffer = rootBuffer(access->memref);
         // Constants, and buffers a step allocates for itself, stay out.
         Operation *def = buffer.getDefiningOp();
         if (def && (isa<memref::GetGlobalOp>(def) || def->getBlock() != &body))
           return;
-        if (store)
+        if (access->store)
           written.insert(buffer);
         if (seen.insert(buffer).second)
           process.buffers.push_back(buffer);

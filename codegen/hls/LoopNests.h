@@ -29,6 +29,16 @@ struct LoopNest {
 /// The allocation, global or argument a memref view is taken of.
 mlir::Value rootBuffer(mlir::Value memref);
 
+/// An element access: the memref an affine or memref load or store reads or
+/// writes.
+struct MemoryAccess {
+  mlir::Value memref;
+  bool store;
+};
+
+/// The access `op` makes, or none when it is no load or store.
+std::optional<MemoryAccess> memoryAccess(mlir::Operation *op);
+
 /// The band of `root`; fails (with an error naming the ONNX node) when a loop
 /// has no constant trip count.
 mlir::FailureOr<LoopNest> analyzeNest(mlir::affine::AffineForOp root);
